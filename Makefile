@@ -1,0 +1,55 @@
+# Two commands do everything on a fresh machine:
+#   make chat   install, fetch the default models, ingest the bundled sample, serve the chat UI
+#   make test   install with dev extras, fetch the test models, lint, run every test
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export ANONYMIZED_TELEMETRY ?= False
+PYTEST_ARGS ?=
+
+.PHONY: install chat test lint format models test-models browser eval-sample bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+models: install
+	$(BIN)/newsrag models pull all-minilm-l6-v2 qwen2.5-coder-1.5b-instruct
+
+chat: models
+	$(BIN)/newsrag ingest data/sample
+	$(BIN)/newsrag chat
+
+test-models: install
+	$(BIN)/newsrag models pull all-minilm-l6-v2 smollm2-135m-instruct \
+		qwen2.5-coder-0.5b-instruct qwen2.5-coder-1.5b-instruct
+
+# Debian's chromium drives the browser tests (never `playwright install`).
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: install test-models browser lint
+	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
+
+bench: models
+	$(BIN)/newsrag bench ingest
+	$(BIN)/newsrag bench query
+
+clean:
+	rm -rf $(VENV) .newsrag .pytest_cache .ruff_cache

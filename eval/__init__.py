@@ -1,0 +1,1 @@
+"""Offline evaluation: a faithfulness judge, benchmark suites and their reports."""

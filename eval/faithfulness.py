@@ -1,0 +1,812 @@
+"""The judge: an offline faithfulness checker that grades an answer against its sources.
+
+Why a separate judge: the answer-time verifier in ``rag`` must be fast and is part of what we
+evaluate, so the evaluation grades with independent code. The judge splits the answer into
+claims (sentences) and, for each, combines
+
+* lexical support: content words, numbers, times and capitalised names of the claim that are
+  missing from the sources (a number or name that appears nowhere is strong evidence of a
+  hallucination), and words the sources only mention negated ("WiFi: no", "not open");
+* embedding similarity of the claim to the closest source sentence or sentence pair;
+* optionally a local LLM (llama.cpp) asked one claim at a time for a strict Yes/No, read from
+  the logits of the first answer token rather than from sampled text.
+
+The features are mixed by a logistic model whose weights were fitted on the tuning half of
+RAGTruth (see ``eval.suites.ragtruth``); weights and thresholds live in ``JudgeConfig`` so the
+suite can refit them without touching this code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import re
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from rag.embeddings import Embedder
+    from rag.settings import Settings
+
+Verdict = Literal["supported", "unsupported", "conflicting"]
+
+# ---------------------------------------------------------------------------------------------
+# Result types
+
+
+@dataclass
+class SourceSpan:
+    """A stretch of one source: ``sources[source][start:end] == text``."""
+
+    source: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class AnswerSpan:
+    """A stretch of the answer: ``answer[start:end] == text``."""
+
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class ClaimVerdict:
+    """The judgement on one answer sentence.
+
+    ``score`` is the probability-like support score in [0, 1] (1 = fully supported).
+    ``evidence`` is the closest source span (supporting, or conflicting when the verdict is
+    ``conflicting``); ``unsupported`` lists answer spans the sources do not back.
+    """
+
+    claim: str
+    start: int
+    end: int
+    verdict: Verdict
+    score: float
+    evidence: SourceSpan | None
+    unsupported: list[AnswerSpan] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    features: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Verdicts:
+    """All claim verdicts for one answer, plus the answer-level decision."""
+
+    answer: str
+    claims: list[ClaimVerdict]
+    score: float  # support score of the weakest claim, in [0, 1]
+    threshold: float  # hallucination score at or above which the answer is flagged
+    used_llm: bool = False
+
+    @property
+    def hallucination_score(self) -> float:
+        """1 - score: higher means more likely to contain unsupported content."""
+        return 1.0 - self.score
+
+    @property
+    def faithful(self) -> bool:
+        return self.hallucination_score < self.threshold
+
+    @property
+    def unsupported_spans(self) -> list[AnswerSpan]:
+        return [span for claim in self.claims if claim.verdict != "supported"
+                for span in claim.unsupported]
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["faithful"] = self.faithful
+        data["hallucination_score"] = self.hallucination_score
+        return data
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration: fitted on the RAGTruth tuning split (eval.suites.ragtruth.tune).
+
+FEATURES_FAST: tuple[str, ...] = (
+    "coverage",
+    "missing_content",
+    "missing_numbers",
+    "missing_names",
+    "negated_only",
+    "local_coverage",
+    "emb_max",
+    "neg_mismatch",
+    "length",
+)
+FEATURES_LLM: tuple[str, ...] = (*FEATURES_FAST, "llm_logit")
+
+
+@dataclass
+class JudgeConfig:
+    """Weights, thresholds and switches. ``threshold`` applies to the hallucination score."""
+
+    weights_fast: dict[str, float] = field(
+        default_factory=lambda: {
+            "bias": -1.0,
+            "coverage": -2.0,
+            "missing_content": 0.4,
+            "missing_numbers": 1.5,
+            "missing_names": 1.0,
+            "negated_only": 1.0,
+            "local_coverage": -1.0,
+            "emb_max": -2.0,
+            "neg_mismatch": 0.3,
+            "length": 0.0,
+        }
+    )
+    weights_llm: dict[str, float] = field(default_factory=dict)
+    threshold: float = 0.5
+    task_thresholds: dict[str, float] = field(default_factory=dict)
+    claim_threshold: float = 0.5  # per-claim hallucination probability to call it unsupported
+    llm_band: tuple[float, float] = (0.0, 1.0)  # ask the LLM only inside this fast-score band
+    span_mode: Literal["sentence", "clause"] = "sentence"
+    max_source_chars: int = 12000
+
+    def threshold_for(self, task: str | None) -> float:
+        return self.task_thresholds.get(task or "", self.threshold)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> JudgeConfig:
+        data = json.loads(text)
+        if "llm_band" in data:
+            data["llm_band"] = tuple(data["llm_band"])
+        return cls(**data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text utilities
+
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp", "no",
+    "mt", "ft", "ave", "blvd", "rd", "gen", "gov", "sen", "rep", "prof", "u.s", "e.g", "i.e",
+    "a.m", "p.m", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "dec",
+}
+_SENT_END = re.compile(r"[.!?]+[\"')\]]*\s+|\n+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each few
+    for from further had has have having he her here hers herself him himself his how i if in
+    into is it its itself just let me more most my myself nor of off on once only or other
+    our ours ourselves out over own same she should so some such than that the their theirs
+    them themselves then there these they this those through to too under until up very was
+    we were what when where which while who whom why will with would you your yours yourself
+    yourselves may might must shall also however although though whether either neither yet
+    such many much several various based according provided information passage passages
+    source article text mentioned mention mentions described describes state states stated
+    one ones well like including include includes included overall also s t d ll ve re m
+    get gets got make makes made able""".split()
+)
+NEGATIONS = frozenset(
+    "not no never none nothing nobody neither nor without cannot n't isn't wasn't aren't "
+    "weren't doesn't don't didn't won't wouldn't can't couldn't shouldn't hasn't haven't "
+    "hadn't lack lacks lacking".split()
+)
+_NUMBER_WORDS = {
+    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
+    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
+    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
+    "hundred": 100, "thousand": 1000, "dozen": 12, "first": 1, "second": 2, "third": 3,
+    "fourth": 4, "fifth": 5, "half": 0.5, "once": 1, "twice": 2, "double": 2, "single": 1,
+}
+_TOKEN = re.compile(
+    r"(?P<time>\b\d{1,2}(?::\d{1,2})?\s*(?:[ap]\.?\s?m\b\.?)|\b\d{1,2}:\d{1,2}\b|\bnoon\b|\bmidnight\b)"
+    r"|(?P<num>\$?\d[\d,]*(?:\.\d+)?%?)"
+    r"|(?P<word>[A-Za-z][A-Za-z'’\-]*)",
+    re.IGNORECASE,
+)
+_CLAUSE_SPLIT = re.compile(r"[,;:()]|\s(?:and|but|while|which|whereas|although)\s", re.I)
+
+
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """Character spans of sentences; keeps abbreviations like "St." and "U.S." intact."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _SENT_END.finditer(text):
+        end = match.end()
+        piece = text[start:match.start()]
+        last_word = re.findall(r"([A-Za-z.]+)$", piece.rstrip(".!?\"')]"))
+        if "\n" not in match.group() and last_word:
+            word = last_word[0].lower().strip(".")
+            if word in _ABBREV or (len(word) == 1 and word.isalpha()):
+                continue
+            nxt = text[end:end + 1]
+            if nxt and nxt.islower():
+                continue
+        _append_span(text, start, end, spans)
+        start = end
+    _append_span(text, start, len(text), spans)
+    return spans
+
+
+def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start >= 2 and re.search(r"[A-Za-z0-9]", text[start:end]):
+        spans.append((start, end))
+
+
+def stem(word: str) -> str:
+    """A deliberately crude suffix stripper: enough to match "reviews"/"reviewed"/"review"."""
+    w = word.lower().replace("’", "'")
+    if w.endswith("'s"):
+        w = w[:-2]
+    w = w.strip("'-")
+    for suffix in ("ational", "ization", "fulness", "ousness", "iveness", "ements", "ement",
+                   "ments", "ment", "ities", "ity", "ings", "ing", "edly", "ly", "ies", "ied",
+                   "ed", "es", "er", "s", "e", "y"):
+        if len(w) - len(suffix) >= 3 and w.endswith(suffix):
+            w = w[: -len(suffix)]
+            break
+    return w
+
+
+def _norm_number(raw: str) -> str:
+    digits = raw.replace("$", "").replace("%", "").replace(",", "")
+    try:
+        value = float(digits)
+    except ValueError:
+        return digits
+    return f"{value:g}"
+
+
+def _norm_time(raw: str) -> list[str]:
+    """Canonical "h:mm" 24-hour strings; a time without am/pm may be either half of the day."""
+    low = raw.lower().replace(".", "").replace(" ", "")
+    if low == "noon":
+        return ["12:00"]
+    if low == "midnight":
+        return ["0:00", "24:00"]
+    match = re.match(r"(\d{1,2})(?::(\d{1,2}))?(am|pm)?", low)
+    if not match:
+        return []
+    hour, minute, half = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+    if half == "pm" and hour < 12:
+        hour += 12
+    if half == "am" and hour == 12:
+        hour = 0
+    out = [f"{hour}:{minute:02d}"]
+    if half is None and hour < 12:
+        out.append(f"{hour + 12}:{minute:02d}")
+    if hour in (0, 24):
+        out.append(f"{24 - hour}:{minute:02d}")
+    return out
+
+
+@dataclass
+class Token:
+    text: str
+    start: int
+    end: int
+    kind: str  # "word", "num" or "time"
+    keys: tuple[str, ...]  # normalised forms used for matching
+    capital: bool = False
+
+
+def tokenize(text: str, offset: int = 0) -> list[Token]:
+    """Words, numbers and times with character offsets (relative to ``offset``)."""
+    out: list[Token] = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or "word"
+        raw = m.group()
+        if kind == "time":
+            keys = tuple(_norm_time(raw))
+        elif kind == "num":
+            keys = (_norm_number(raw),)
+        else:
+            low = raw.lower().replace("’", "'")
+            keys = (stem(low),)
+            if low in _NUMBER_WORDS:
+                keys = (stem(low), f"{_NUMBER_WORDS[low]:g}")
+        out.append(Token(raw, m.start() + offset, m.end() + offset, kind, keys, raw[0].isupper()))
+    return out
+
+
+def _is_content(tok: Token) -> bool:
+    if tok.kind != "word":
+        return True
+    low = tok.text.lower().replace("’", "'")
+    return len(low) > 2 and low not in STOPWORDS and low not in NEGATIONS
+
+
+def _negated_flags(tokens: list[Token], text: str, offset: int = 0) -> list[bool]:
+    """For each token: is it inside a negation's scope ("not X", "X: no", "X: false")?"""
+    flags = [False] * len(tokens)
+    for i, tok in enumerate(tokens):
+        low = tok.text.lower().replace("’", "'")
+        if low in NEGATIONS or low.endswith("n't"):
+            for j in range(i + 1, min(len(tokens), i + 4)):
+                flags[j] = True
+    # "key: no" / "key: false" / "key: none" clauses (how records are rendered)
+    for m in re.finditer(r"([^.;,\n:]+):\s*(?:no|false|none)\b", text, re.I):
+        lo, hi = m.start(1) + offset, m.end(1) + offset
+        for j, tok in enumerate(tokens):
+            if lo <= tok.start < hi:
+                flags[j] = True
+    return flags
+
+
+def record_to_text(record: Any, title: str = "") -> str:
+    """Render a JSON record (e.g. a Yelp business) as readable "key: value" lines.
+
+    Why: the checker matches words and sentences, so ``{"WiFi": "free"}`` must become
+    "WiFi: free." and ``False`` becomes "no" so that negation is visible to it and to the LLM.
+    """
+    if isinstance(record, str):
+        try:
+            record = json.loads(record)
+        except ValueError:
+            return record
+    lines: list[str] = []
+    _render(record, title, lines)
+    return "\n".join(lines)
+
+
+def _humanize(key: str) -> str:
+    key = re.sub(r"^Restaurants(?=[A-Z])", "", key)
+    key = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ")
+    return key.strip().capitalize()
+
+
+def _scalar(value: Any) -> str:
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if value is None:
+        return "unknown"
+    if isinstance(value, float) and value.is_integer():
+        return f"{value:g}"
+    text = str(value)
+    hours = re.fullmatch(r"(\d{1,2}):(\d{1,2})-(\d{1,2}):(\d{1,2})", text)
+    if hours:
+        h1, m1, h2, m2 = (int(x) for x in hours.groups())
+        if (h1, m1, h2, m2) == (0, 0, 0, 0):
+            return "closed"
+        return f"{h1}:{m1:02d} to {h2}:{m2:02d}"
+    if text.startswith("u'") or text.startswith("'"):
+        text = text.lstrip("u").strip("'")
+    return text
+
+
+def _render(value: Any, key: str, lines: list[str]) -> None:
+    label = _humanize(key) if key else ""
+    if isinstance(value, Mapping):
+        if value and all(not isinstance(v, (Mapping, list)) for v in value.values()) and label:
+            parts = [f"{_humanize(k).lower()}: {_scalar(v)}" for k, v in value.items()]
+            lines.append(f"{label}: " + ", ".join(parts) + ".")
+            return
+        for k, v in value.items():
+            _render(v, str(k), lines)
+    elif isinstance(value, list):
+        for n, item in enumerate(value, 1):
+            if isinstance(item, Mapping) and "review_text" in item:
+                stars = _scalar(item.get("review_stars"))
+                date = str(item.get("review_date", ""))[:10]
+                lines.append(f"Review {n} ({stars} stars, {date}): {item['review_text'].strip()}")
+            else:
+                _render(item, f"{key} {n}" if key else str(n), lines)
+    else:
+        text = _scalar(value)
+        lines.append(f"{label}: {text}." if label else f"{text}.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Prepared sources
+
+
+@dataclass
+class _Unit:
+    source: int
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class _Prepared:
+    sources: list[str]
+    units: list[_Unit]
+    unit_keys: list[set[str]]
+    vectors: np.ndarray
+    keys: set[str]  # every normalised token in the sources
+    positive_keys: set[str]  # tokens that occur at least once outside a negation
+    unit_negated: list[bool]
+    text: str  # the sources joined, for the LLM
+
+
+def _window_units(sources: list[str]) -> tuple[list[_Unit], list[_Unit]]:
+    sentences: list[_Unit] = []
+    windows: list[_Unit] = []
+    for idx, src in enumerate(sources):
+        spans = split_sentences(src)
+        for s, e in spans:
+            sentences.append(_Unit(idx, s, e, src[s:e]))
+        for (s, _), (_, e) in zip(spans, spans[1:], strict=False):
+            windows.append(_Unit(idx, s, e, src[s:e]))
+    return sentences, windows
+
+
+class Judge:
+    """The faithfulness checker. Build once, call :meth:`check` many times.
+
+    ``embedder`` is any object with ``embed(list[str]) -> ndarray`` of unit vectors (see
+    ``rag.embeddings.Embedder``); ``llm`` is an optional :class:`LlamaYesNo` (or anything with
+    ``p_yes(source_text, claim, question) -> float``).
+    """
+
+    def __init__(
+        self,
+        embedder: Embedder,
+        llm: Any | None = None,
+        config: JudgeConfig | None = None,
+        cache_size: int = 16,
+    ) -> None:
+        self.embedder = embedder
+        self.llm = llm
+        self.config = config or JudgeConfig()
+        self._cache: OrderedDict[str, _Prepared] = OrderedDict()
+        self._cache_size = cache_size
+
+    # -- sources --------------------------------------------------------------------------
+    def prepare(self, sources: Sequence[str] | str) -> _Prepared:
+        """Split, tokenise and embed sources once; answers about the same sources reuse it."""
+        srcs = [sources] if isinstance(sources, str) else [str(s) for s in sources]
+        digest = hashlib.sha1("\x00".join(srcs).encode()).hexdigest()
+        if digest in self._cache:
+            self._cache.move_to_end(digest)
+            return self._cache[digest]
+        sentences, windows = _window_units(srcs)
+        units = sentences + windows
+        keys: set[str] = set()
+        positive: set[str] = set()
+        unit_keys: list[set[str]] = []
+        unit_negated: list[bool] = []
+        for unit in sentences:
+            toks = tokenize(unit.text)
+            flags = _negated_flags(toks, unit.text)
+            ukeys = {k for t in toks for k in t.keys}
+            unit_keys.append(ukeys)
+            keys |= ukeys
+            positive |= {k for t, neg in zip(toks, flags, strict=True) if not neg for k in t.keys}
+            unit_negated.append(any(flags))
+        for unit in windows:
+            toks = tokenize(unit.text)
+            unit_keys.append({k for t in toks for k in t.keys})
+            unit_negated.append(False)
+        vectors = self.embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
+        text = "\n\n".join(srcs)
+        prepared = _Prepared(srcs, units, unit_keys, np.asarray(vectors, dtype=np.float32),
+                             keys, positive, unit_negated, text)
+        self._cache[digest] = prepared
+        if len(self._cache) > self._cache_size:
+            self._cache.popitem(last=False)
+        return prepared
+
+    # -- claims ---------------------------------------------------------------------------
+    def claim_features(
+        self, prep: _Prepared, answer: str, spans: list[tuple[int, int]]
+    ) -> tuple[list[dict[str, float]], list[dict[str, Any]]]:
+        """Feature dicts for each claim span, plus details used to explain the verdict."""
+        claims = [answer[s:e] for s, e in spans]
+        vecs = self.embedder.embed(claims) if claims else np.zeros((0, 1))
+        sims = (np.asarray(vecs) @ prep.vectors.T) if len(prep.units) else None
+        feats: list[dict[str, float]] = []
+        details: list[dict[str, Any]] = []
+        for i, (s, e) in enumerate(spans):
+            text = answer[s:e]
+            toks = tokenize(text, offset=s)
+            flags = _negated_flags(toks, text, offset=s)
+            content = [t for t in toks if _is_content(t)]
+            missing = [t for t in content if not any(k in prep.keys for k in t.keys)]
+            numbers = [t for t in missing if t.kind in ("num", "time")
+                       or (t.kind == "word" and len(t.keys) > 1)]
+            first = toks[0].start if toks else s
+            names = [t for t in missing if t.kind == "word" and t.capital
+                     and (t.start != first or t.text.lower() not in STOPWORDS)]
+            neg_only = [
+                t for t, neg in zip(toks, flags, strict=True)
+                if _is_content(t) and not neg and t.kind == "word"
+                and any(k in prep.keys for k in t.keys)
+                and not any(k in prep.positive_keys for k in t.keys)
+            ]
+            content_keys = {t.keys[0] for t in content}
+            n_content = max(1, len(content_keys))
+            coverage = 1.0 - len({t.keys[0] for t in missing}) / n_content
+            best_unit, emb_max, local_cov = -1, 0.0, 0.0
+            if sims is not None and sims.shape[1]:
+                row = sims[i]
+                best_unit = int(np.argmax(row))
+                emb_max = float(row[best_unit])
+                top = np.argsort(-row)[:5]
+                local_cov = max(
+                    len({k for t in content for k in t.keys} & prep.unit_keys[int(j)])
+                    / n_content for j in top
+                )
+                local_cov = min(1.0, local_cov)
+            claim_neg = any(t.text.lower() in NEGATIONS or t.text.lower().endswith("n't")
+                            for t in toks)
+            unit_neg = prep.unit_negated[best_unit] if best_unit >= 0 else False
+            feats.append({
+                "coverage": coverage,
+                "missing_content": float(min(len({t.keys[0] for t in missing}), 5)),
+                "missing_numbers": float(min(len(numbers), 3)),
+                "missing_names": float(min(len(names), 3)),
+                "negated_only": float(min(len(neg_only), 3)),
+                "local_coverage": local_cov,
+                "emb_max": emb_max,
+                "neg_mismatch": float(claim_neg != unit_neg),
+                "length": math.log1p(len(content_keys)),
+            })
+            details.append({"missing": missing, "numbers": numbers, "names": names,
+                            "neg_only": neg_only, "best_unit": best_unit})
+        return feats, details
+
+    # -- scoring --------------------------------------------------------------------------
+    @staticmethod
+    def _logit(weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
+        return weights.get("bias", 0.0) + sum(w * feats.get(k, 0.0) for k, w in weights.items()
+                                              if k != "bias")
+
+    def check(
+        self,
+        sources: Sequence[str] | str,
+        answer: str,
+        *,
+        question: str | None = None,
+        use_llm: bool | None = None,
+        task: str | None = None,
+    ) -> Verdicts:
+        """Grade ``answer`` against ``sources``; ``use_llm`` defaults to "if an LLM was given"."""
+        cfg = self.config
+        use_llm = (self.llm is not None) if use_llm is None else use_llm
+        if use_llm and self.llm is None:
+            raise ValueError("use_llm=True but this Judge was built without an LLM")
+        prep = self.prepare(sources)
+        spans = claim_spans(answer)
+        feats, details = self.claim_features(prep, answer, spans)
+        verdicts: list[ClaimVerdict] = []
+        asked = False
+        for (s, e), f, d in zip(spans, feats, details, strict=True):
+            p_bad = _sigmoid(self._logit(cfg.weights_fast, f))
+            lo, hi = cfg.llm_band
+            if use_llm and cfg.weights_llm and lo <= p_bad <= hi:
+                p_yes = float(self.llm.p_yes(prep.text[: cfg.max_source_chars], answer[s:e],
+                                             question))
+                asked = True
+                p_yes = min(max(p_yes, 1e-4), 1 - 1e-4)
+                f["llm_logit"] = math.log(p_yes / (1 - p_yes))
+                f["fast_logit"] = self._logit(cfg.weights_fast, f)
+                p_bad = _sigmoid(self._logit(cfg.weights_llm, f))
+            verdicts.append(self._verdict(prep, answer, s, e, f, d, 1.0 - p_bad))
+        score = min((v.score for v in verdicts), default=1.0)
+        return Verdicts(answer, verdicts, score, cfg.threshold_for(task), used_llm=asked)
+
+    def _verdict(self, prep: _Prepared, answer: str, s: int, e: int, f: dict[str, float],
+                 d: dict[str, Any], score: float) -> ClaimVerdict:
+        cfg = self.config
+        evidence = None
+        if d["best_unit"] >= 0:
+            u = prep.units[d["best_unit"]]
+            evidence = SourceSpan(u.source, u.start, u.end, u.text)
+        reasons = []
+        if d["numbers"]:
+            reasons.append("numbers/times not in sources: " + ", ".join(t.text for t in d["numbers"]))
+        if d["names"]:
+            reasons.append("names not in sources: " + ", ".join(t.text for t in d["names"]))
+        if d["neg_only"]:
+            reasons.append("sources only negate: " + ", ".join(t.text for t in d["neg_only"]))
+        if f.get("neg_mismatch") and f.get("emb_max", 0) > 0.6:
+            reasons.append("negation differs from the closest source sentence")
+        if "llm_logit" in f:
+            reasons.append(f"LLM P(yes)={_sigmoid(f['llm_logit']):.2f}")
+        if score >= 1 - cfg.claim_threshold:
+            verdict: Verdict = "supported"
+            unsupported: list[AnswerSpan] = []
+        else:
+            conflict = bool(d["neg_only"]) or (
+                f.get("emb_max", 0) > 0.6 and (bool(d["numbers"]) or f.get("neg_mismatch", 0) > 0)
+            ) or ("llm_logit" in f and f["llm_logit"] < -2 and f.get("coverage", 0) > 0.8)
+            verdict = "conflicting" if conflict else "unsupported"
+            unsupported = _answer_spans(answer, s, e, d, cfg.span_mode)
+        return ClaimVerdict(answer[s:e], s, e, verdict, round(score, 4), evidence, unsupported,
+                            reasons, {k: round(v, 4) for k, v in f.items()})
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
+
+
+def claim_spans(answer: str, max_chars: int = 300) -> list[tuple[int, int]]:
+    """Sentences of the answer; overly long ones are cut at semicolons."""
+    out: list[tuple[int, int]] = []
+    for s, e in split_sentences(answer):
+        if e - s <= max_chars:
+            out.append((s, e))
+            continue
+        start = s
+        for m in re.finditer(r";\s+", answer[s:e]):
+            cut = s + m.start() + 1
+            if cut - start >= 40:
+                _append_span(answer, start, cut, out)
+                start = s + m.end()
+        _append_span(answer, start, e, out)
+    return out
+
+
+def _answer_spans(answer: str, s: int, e: int, d: dict[str, Any], mode: str) -> list[AnswerSpan]:
+    """Where in the claim the unsupported content is: the clause(s) holding the evidence."""
+    marked = [t for t in (*d["missing"], *d["neg_only"])]
+    if mode == "sentence" or not marked:
+        return [AnswerSpan(s, e, answer[s:e])]
+    bounds = [s] + [s + m.start() for m in _CLAUSE_SPLIT.finditer(answer[s:e])] + [e]
+    pieces: list[tuple[int, int]] = []
+    for lo, hi in zip(bounds, bounds[1:], strict=False):
+        if any(lo <= t.start < hi for t in marked):
+            if pieces and pieces[-1][1] == lo:
+                pieces[-1] = (pieces[-1][0], hi)
+            else:
+                pieces.append((lo, hi))
+    out = []
+    for lo, hi in pieces:
+        while lo < hi and not answer[lo].isalnum():
+            lo += 1
+        out.append(AnswerSpan(lo, hi, answer[lo:hi]))
+    return out or [AnswerSpan(s, e, answer[s:e])]
+
+
+# ---------------------------------------------------------------------------------------------
+# The LLM step
+
+
+class LlamaYesNo:
+    """Ask a llama.cpp model "is this claim supported?" and read P(Yes) from its logits.
+
+    The sources go first in the prompt and the claim last, so consecutive claims about the same
+    sources reuse llama.cpp's KV cache: each extra claim costs only its own few tokens.
+    """
+
+    SYSTEM = (
+        "You are a strict fact checker. You judge whether a CLAIM is fully supported by the "
+        "SOURCE. Answer Yes only if every detail of the claim (names, numbers, times, "
+        "qualities, negations) is stated in or directly implied by the SOURCE. Answer No if "
+        "any detail is missing from the SOURCE or contradicts it."
+    )
+
+    def __init__(self, llm: Any) -> None:
+        self.llm = llm
+        vocab = llm.n_vocab()
+        self.yes_ids = self._ids(("Yes", " Yes", "yes", " yes", "YES"), vocab)
+        self.no_ids = self._ids(("No", " No", "no", " no", "NO"), vocab)
+        if not self.yes_ids or not self.no_ids:
+            raise ValueError("the LLM's vocabulary has no single-token Yes/No")
+        self.chatml = len(llm.tokenize(b"<|im_start|>", add_bos=False, special=True)) == 1
+
+    def _ids(self, words: Iterable[str], vocab: int) -> list[int]:
+        ids = set()
+        for w in words:
+            toks = self.llm.tokenize(w.encode(), add_bos=False, special=False)
+            if len(toks) == 1 and toks[0] < vocab:
+                ids.add(toks[0])
+        return sorted(ids)
+
+    def prompt(self, source: str, claim: str, question: str | None = None) -> str:
+        q = f"QUESTION the answer responds to: {question}\n\n" if question else ""
+        user_head = f"SOURCE:\n{source}\n\n{q}"
+        user_tail = (f"CLAIM: {claim}\n\nIs every detail of the CLAIM supported by the SOURCE? "
+                     "Answer Yes or No.")
+        if self.chatml:
+            return (f"<|im_start|>system\n{self.SYSTEM}<|im_end|>\n<|im_start|>user\n"
+                    f"{user_head}{user_tail}<|im_end|>\n<|im_start|>assistant\n")
+        return f"{self.SYSTEM}\n\n{user_head}{user_tail}\nAnswer:"
+
+    def p_yes(self, source: str, claim: str, question: str | None = None) -> float:
+        """P(Yes) / (P(Yes) + P(No)) for the first answer token."""
+        logits = self._last_logits(self.prompt(source, claim, question))
+        top = float(np.max(logits))
+        yes = float(np.sum(np.exp(logits[self.yes_ids] - top)))
+        no = float(np.sum(np.exp(logits[self.no_ids] - top)))
+        return yes / (yes + no) if yes + no > 0 else 0.5
+
+    def _last_logits(self, prompt: str) -> np.ndarray:
+        llm = self.llm
+        tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
+        limit = llm.n_ctx() - 1
+        if len(tokens) > limit:  # keep the claim: drop the end of the source instead
+            tokens = tokens[: limit // 2] + tokens[-(limit - limit // 2):]
+        cached = llm._input_ids[: llm.n_tokens].tolist() if llm.n_tokens else []
+        prefix = 0
+        for a, b in zip(cached, tokens, strict=False):
+            if a != b:
+                break
+            prefix += 1
+        prefix = min(prefix, len(tokens) - 1)  # always evaluate at least the last token
+        llm.n_tokens = prefix
+        llm.eval(tokens[prefix:])
+        return np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64) if llm._logits_all \
+            else np.asarray(llm.eval_logits[-1], dtype=np.float64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Convenience entry points
+
+
+@lru_cache(maxsize=2)
+def _default_embedder(model_dir: str) -> Embedder:
+    from rag.embeddings import build_embedder
+    from rag.settings import Settings
+
+    return build_embedder(Settings(model_dir=model_dir))
+
+
+def load_llm(settings: Settings | None = None, model: str = "qwen2.5-coder-1.5b-instruct",
+             n_ctx: int = 4096, n_threads: int | None = None) -> LlamaYesNo:
+    """A :class:`LlamaYesNo` over a registry GGUF model that is already pulled."""
+    from llama_cpp import Llama
+
+    from rag.models import resolve
+    from rag.settings import Settings
+
+    settings = settings or Settings()
+    path = resolve(model, settings)
+    llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or settings.llm_threads,
+                n_batch=512, logits_all=False, verbose=False, seed=0)
+    return LlamaYesNo(llm)
+
+
+def build_judge(settings: Settings | None = None, *, use_llm: bool = False,
+                llm_model: str = "qwen2.5-coder-1.5b-instruct",
+                config: JudgeConfig | None = None) -> Judge:
+    """The judge with the project's embedder (and LLM when ``use_llm``), from ``settings``."""
+    from rag.settings import Settings
+
+    settings = settings or Settings()
+    embedder = _default_embedder(str(settings.model_dir))
+    llm = load_llm(settings, llm_model) if use_llm else None
+    return Judge(embedder, llm, config)
+
+
+def check(
+    sources: Sequence[str] | str,
+    answer: str,
+    *,
+    question: str | None = None,
+    use_llm: bool = False,
+    embedder: Embedder | None = None,
+    llm: Any | None = None,
+    config: JudgeConfig | None = None,
+    settings: Settings | None = None,
+) -> Verdicts:
+    """Check one answer. Loads the default embedder (and LLM with ``use_llm``) when not given.
+
+    ``use_llm=False`` is the fast lexical + embedding checker.
+    """
+    if embedder is None:
+        from rag.settings import Settings
+
+        embedder = _default_embedder(str((settings or Settings()).model_dir))
+    if use_llm and llm is None:
+        llm = load_llm(settings)
+    judge = Judge(embedder, llm if use_llm else None, config)
+    return judge.check(sources, answer, question=question, use_llm=use_llm)

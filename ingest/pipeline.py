@@ -1,0 +1,159 @@
+"""Compose the stages: load -> clean -> chunk -> embed -> store, with a per-file report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ingest.chunk import chunk_article
+from ingest.clean import clean
+from ingest.embed import embed_chunks
+from ingest.load import expand_paths, load_file
+from rag.documents import Article, Chunk
+from rag.embeddings import Embedder
+from rag.errors import IngestError
+from rag.settings import Settings
+from rag.store import Store
+
+# Articles are embedded in groups of about this many chunks, so batches stay full.
+EMBED_GROUP = 256
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (input, one-line reason)
+    recovered: list[str] = field(default_factory=list)
+    chunks: int = 0
+    files: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """False only when nothing could be ingested at all."""
+        return not self.failed or bool(self.added or self.updated or self.unchanged)
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "ok": self.ok}
+
+    def summary_line(self) -> str:
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
+            f"{len(self.failed)} failed; {self.chunks} chunks in {self.seconds:.1f}s"
+        )
+
+
+ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+class Ingestor:
+    """Runs the stages over files and keeps the store converged (no duplicates, no orphans)."""
+
+    def __init__(self, settings: Settings, store: Store, embedder: Embedder) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+
+    def run(
+        self,
+        inputs: Iterable[str | Path],
+        field_map: dict[str, str] | None = None,
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport(recovered=self.store.recover())
+        files, missing = expand_paths(inputs)
+        report.failed += missing
+        report.files = len(files)
+        max_bytes = int(self.settings.max_file_mb * 1_000_000)
+        pending: list[tuple[Article, list[Chunk], bool]] = []
+        pending_chunks = 0
+        for n, path in enumerate(files, 1):
+            try:
+                items = load_file(path, max_bytes, field_map)
+            except IngestError as exc:
+                report.failed.append((str(path), str(exc)))
+                items = None
+            except Exception as exc:  # a loader bug must not stop the run
+                report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
+                items = None
+            if items is not None:
+                kept = self._prepare(path.resolve(), items, report, pending)
+                pending_chunks = sum(len(c) for _, c, _ in pending)
+                self._drop_vanished(str(path.resolve()), kept, report)
+            if pending_chunks >= EMBED_GROUP:
+                self._flush(pending, report, progress)
+                pending_chunks = 0
+            if progress:
+                progress("files", n, len(files))
+        self._flush(pending, report, progress)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare(
+        self,
+        path: Path,
+        items: list,
+        report: IngestReport,
+        pending: list[tuple[Article, list[Chunk], bool]],
+    ) -> set[str]:
+        """Clean and chunk the file's articles; queue new or changed ones. Returns kept ids."""
+        kept: set[str] = set()
+        queued = {a.doc_id for a, _, _ in pending}
+        for item in items:
+            if isinstance(item, IngestError):
+                report.failed.append((str(path), str(item)))
+                continue
+            try:
+                article = clean(item)
+            except IngestError as exc:
+                report.failed.append((str(path), str(exc)))
+                continue
+            kept.add(article.doc_id)
+            known = self.store.fingerprint(article.doc_id)
+            if known == article.sha256 or article.doc_id in queued:
+                report.unchanged.append(article.doc_id)
+                continue
+            chunks = chunk_article(
+                article, self.settings.chunk_size, min(self.settings.chunk_overlap,
+                                                       self.settings.chunk_size // 2)
+            )
+            pending.append((article, chunks, known is not None))
+            queued.add(article.doc_id)
+        return kept
+
+    def _drop_vanished(self, path: str, kept: set[str], report: IngestReport) -> None:
+        """A file that now yields other articles than before: remove the ones it lost."""
+        if not kept:
+            return  # a file that failed entirely leaves what was stored untouched
+        for doc_id in self.store.doc_ids_for_path(path):
+            if doc_id not in kept and self.store.remove(doc_id):
+                report.removed.append(doc_id)
+
+    def _flush(
+        self,
+        pending: list[tuple[Article, list[Chunk], bool]],
+        report: IngestReport,
+        progress: ProgressFn | None,
+    ) -> None:
+        if not pending:
+            return
+        pairs = [(a, c) for a, chunks, _ in pending for c in chunks]
+        vectors = embed_chunks(self.embedder, pairs) if pairs else np.zeros((0, 1))
+        if progress:
+            progress("embedded", len(pairs), len(pairs))
+        offset = 0
+        for article, chunks, existed in pending:
+            self.store.write_article(article, chunks, vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+            report.chunks += len(chunks)
+            (report.updated if existed else report.added).append(article.doc_id)
+        pending.clear()

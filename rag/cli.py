@@ -1,0 +1,208 @@
+"""The `newsrag` command: thin; it parses, calls the packages and prints."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from rag.errors import NewsragError
+from rag.settings import Settings
+
+app = typer.Typer(help="Ask questions of your news articles; every claim cited.",
+                  no_args_is_help=True, add_completion=False)
+models_app = typer.Typer(help="List and fetch the local models.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print numbers.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(bench_app, name="bench")
+console = Console(stderr=True)
+out = Console()
+
+
+def load_settings() -> Settings:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    return Settings()
+
+
+def fail(exc: NewsragError) -> None:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(), console=console, transient=True,
+    )
+
+
+# Models ------------------------------------------------------------------
+@models_app.command("list")
+def models_list() -> None:
+    """Known models, their size, and whether they are in the model cache."""
+    from rag.models import REGISTRY, is_present, model_path
+
+    settings = load_settings()
+    table = Table("name", "kind", "size", "present", "about")
+    for spec in REGISTRY.values():
+        present = "yes" if is_present(spec, settings) else "no"
+        table.add_row(spec.name, spec.kind, f"{spec.size / 1e6:,.0f} MB", present,
+                      spec.description)
+    out.print(table)
+    out.print(f"model cache: {settings.model_dir}")
+    _ = model_path
+
+
+@models_app.command("pull")
+def models_pull(
+    names: Annotated[list[str] | None, typer.Argument(help="Models to fetch (default: the "
+                                                       "embedder and the default LLM).")] = None,
+) -> None:
+    """Fetch, verify (size + sha256) and cache models; a verified model is not fetched again."""
+    from rag.models import pull
+
+    settings = load_settings()
+    wanted = names or [settings.embed_model, settings.llm_model]
+    try:
+        for name in wanted:
+            with _progress() as bar:
+                task = bar.add_task(f"fetching {name}", total=None)
+
+                def step(done: int, total: int, task=task, bar=bar) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                path, fetched = pull(name, settings, progress=step)
+            out.print(f"{name}: {'fetched and verified' if fetched else 'already present'} "
+                      f"-> {path}")
+    except NewsragError as exc:
+        fail(exc)
+
+
+# Ingestion ---------------------------------------------------------------
+def _parse_fields(fields: list[str]) -> dict[str, str]:
+    mapping = {}
+    for item in fields:
+        key, sep, value = item.partition("=")
+        if not sep or key not in ("text", "title", "published", "url", "source", "author"):
+            raise typer.BadParameter(f"'{item}': use KEY=FIELD with KEY in text, title, "
+                                     "published, url, source, author")
+        mapping[key] = value
+    return mapping
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
+    field: Annotated[list[str], typer.Option(help="Map a JSON field, e.g. text=article_body")]
+    = [],  # noqa: B006
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Ingest articles (txt, md, html, json/jsonl, pdf, RSS/Atom) into the store."""
+    from ingest.pipeline import Ingestor
+    from rag.embeddings import build_embedder
+    from rag.store import Store
+
+    settings = load_settings()
+    mapping = _parse_fields(field)
+    try:
+        store = Store(settings)
+        embedder = build_embedder(settings)
+        with _progress() as bar:
+            tasks: dict[str, int] = {}
+
+            def step(stage: str, done: int, total: int) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], completed=done, total=total)
+
+            report = Ingestor(settings, store, embedder).run(paths, mapping, progress=step)
+    except NewsragError as exc:
+        fail(exc)
+        return
+    if as_json:
+        out.print_json(json.dumps(report.to_dict()))
+    else:
+        for path, reason in report.failed:
+            console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        if report.recovered:
+            out.print(f"cleaned up {len(report.recovered)} half-ingested article(s)")
+        out.print(report.summary_line())
+        summary = store.summary()
+        out.print(f"store: {summary['articles']} articles, {summary['chunks']} chunks "
+                  f"in {summary['chroma']}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List ingested articles with their metadata and chunk counts."""
+    from rag.store import Store
+
+    try:
+        rows = Store(load_settings()).articles()
+    except NewsragError as exc:
+        fail(exc)
+        return
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table("doc_id", "title", "outlet", "published", "chunks", "path")
+    for r in rows:
+        table.add_row(r["doc_id"], r["title"][:60], r["source"], (r["published"] or "")[:10],
+                      str(r["chunk_count"]), r["path"])
+    out.print(table)
+    out.print(f"{len(rows)} articles")
+
+
+@app.command()
+def remove(targets: Annotated[list[str], typer.Argument(help="doc ids or file paths")]) -> None:
+    """Delete articles (by doc id, or every article from a path) and all their chunks."""
+    from rag.store import Store
+
+    store = Store(load_settings())
+    missing = []
+    for target in targets:
+        ids = [target] if store.article(target) else store.doc_ids_for_path(target)
+        if not ids and Path(target).exists():
+            ids = store.doc_ids_for_path(str(Path(target)))
+        if not ids:
+            missing.append(target)
+        for doc_id in ids:
+            store.remove(doc_id)
+            out.print(f"removed {doc_id}")
+    if missing:
+        console.print(f"[red]not found:[/] {', '.join(missing)} "
+                      "(see `newsrag sources` for doc ids and paths)")
+        raise typer.Exit(1)
+
+
+@app.command()
+def status() -> None:
+    """Where the store is and what it holds."""
+    from rag.store import Store
+
+    try:
+        out.print_json(json.dumps(Store(load_settings()).summary()))
+    except NewsragError as exc:
+        fail(exc)
+
+
+def main() -> None:
+    try:
+        app()
+    except NewsragError as exc:  # anything not caught by a command
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
