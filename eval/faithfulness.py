@@ -744,8 +744,11 @@ class LlamaYesNo:
         prefix = min(prefix, len(tokens) - 1)  # always evaluate at least the last token
         llm.n_tokens = prefix
         llm.eval(tokens[prefix:])
-        return np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64) if llm._logits_all \
-            else np.asarray(llm.eval_logits[-1], dtype=np.float64)
+        if llm._logits_all:
+            return np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+        # Without logits_all, llama.cpp still holds the last position's logits.
+        ptr = llm._ctx.get_logits_ith(-1)
+        return np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
 
 
 # ---------------------------------------------------------------------------------------------

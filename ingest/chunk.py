@@ -23,7 +23,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for match in _SENTENCE_END.finditer(text):
         end = match.start()
         piece = text[start:end]
-        if match.group(0).strip() and _ABBREVIATIONS.search(piece.rstrip("\"'”’)]")):
+        if "\n" not in match.group(0) and _ABBREVIATIONS.search(piece):
             continue  # "Nov. 10" is not a sentence end
         # Keep closing quotes/brackets with the sentence they close.
         end += len(match.group(0)) - len(match.group(0).lstrip("\"'”’)]"))

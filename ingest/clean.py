@@ -65,8 +65,6 @@ def clean(raw: RawArticle) -> Article:
         published=published,
         published_ts=ts,
         url=url,
-        sha256=content_sha256(
-            "\x1f".join([title, raw.source, raw.author, published, url, text])
-        ),
+        sha256=content_sha256("\x1f".join([title, raw.source, raw.author, published, url, text])),
         ingested_at=now_iso(),
     )

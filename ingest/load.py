@@ -91,7 +91,9 @@ def _first(record: dict, names: Iterable[str]) -> str:
         if value in (None, "", []):
             continue
         if isinstance(value, list):
-            return ", ".join(str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value)
+            return ", ".join(
+                str(v.get("name", v)) if isinstance(v, dict) else str(v) for v in value
+            )
         if isinstance(value, dict):
             return str(value.get("name") or value.get("title") or value.get("href") or "")
         return str(value)
@@ -103,7 +105,7 @@ def record_to_article(
 ) -> RawArticle:
     """One JSON record -> RawArticle; raises RecordError when it has no body."""
     fields = {
-        key: ((field_map or {}).get(key),) + names if (field_map or {}).get(key) else names
+        key: ((field_map or {}).get(key), *names) if (field_map or {}).get(key) else names
         for key, names in DEFAULT_FIELDS.items()
     }
     values = {key: _first(record, names) for key, names in fields.items()}

@@ -123,8 +123,9 @@ class Ingestor:
                 report.unchanged.append(article.doc_id)
                 continue
             chunks = chunk_article(
-                article, self.settings.chunk_size, min(self.settings.chunk_overlap,
-                                                       self.settings.chunk_size // 2)
+                article,
+                self.settings.chunk_size,
+                min(self.settings.chunk_overlap, self.settings.chunk_size // 2),
             )
             pending.append((article, chunks, known is not None))
             queued.add(article.doc_id)

@@ -16,8 +16,11 @@ from rich.table import Table
 from rag.errors import NewsragError
 from rag.settings import Settings
 
-app = typer.Typer(help="Ask questions of your news articles; every claim cited.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Ask questions of your news articles; every claim cited.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 models_app = typer.Typer(help="List and fetch the local models.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print numbers.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
@@ -39,8 +42,12 @@ def fail(exc: NewsragError) -> None:
 
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(), console=console, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
     )
 
 
@@ -54,8 +61,7 @@ def models_list() -> None:
     table = Table("name", "kind", "size", "present", "about")
     for spec in REGISTRY.values():
         present = "yes" if is_present(spec, settings) else "no"
-        table.add_row(spec.name, spec.kind, f"{spec.size / 1e6:,.0f} MB", present,
-                      spec.description)
+        table.add_row(spec.name, spec.kind, f"{spec.size / 1e6:,.0f} MB", present, spec.description)
     out.print(table)
     out.print(f"model cache: {settings.model_dir}")
     _ = model_path
@@ -63,8 +69,10 @@ def models_list() -> None:
 
 @models_app.command("pull")
 def models_pull(
-    names: Annotated[list[str] | None, typer.Argument(help="Models to fetch (default: the "
-                                                       "embedder and the default LLM).")] = None,
+    names: Annotated[
+        list[str] | None,
+        typer.Argument(help="Models to fetch (default: the embedder and the default LLM)."),
+    ] = None,
 ) -> None:
     """Fetch, verify (size + sha256) and cache models; a verified model is not fetched again."""
     from rag.models import pull
@@ -80,8 +88,9 @@ def models_pull(
                     bar.update(task, completed=done, total=total)
 
                 path, fetched = pull(name, settings, progress=step)
-            out.print(f"{name}: {'fetched and verified' if fetched else 'already present'} "
-                      f"-> {path}")
+            out.print(
+                f"{name}: {'fetched and verified' if fetched else 'already present'} -> {path}"
+            )
     except NewsragError as exc:
         fail(exc)
 
@@ -92,8 +101,9 @@ def _parse_fields(fields: list[str]) -> dict[str, str]:
     for item in fields:
         key, sep, value = item.partition("=")
         if not sep or key not in ("text", "title", "published", "url", "source", "author"):
-            raise typer.BadParameter(f"'{item}': use KEY=FIELD with KEY in text, title, "
-                                     "published, url, source, author")
+            raise typer.BadParameter(
+                f"'{item}': use KEY=FIELD with KEY in text, title, published, url, source, author"
+            )
         mapping[key] = value
     return mapping
 
@@ -101,8 +111,7 @@ def _parse_fields(fields: list[str]) -> dict[str, str]:
 @app.command()
 def ingest(
     paths: Annotated[list[str], typer.Argument(help="Files, folders (recursive) or globs.")],
-    field: Annotated[list[str], typer.Option(help="Map a JSON field, e.g. text=article_body")]
-    = [],  # noqa: B006
+    field: Annotated[list[str], typer.Option(help="Map a JSON field, e.g. text=article_body")] = [],  # noqa: B006
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest articles (txt, md, html, json/jsonl, pdf, RSS/Atom) into the store."""
@@ -136,8 +145,10 @@ def ingest(
             out.print(f"cleaned up {len(report.recovered)} half-ingested article(s)")
         out.print(report.summary_line())
         summary = store.summary()
-        out.print(f"store: {summary['articles']} articles, {summary['chunks']} chunks "
-                  f"in {summary['chroma']}")
+        out.print(
+            f"store: {summary['articles']} articles, {summary['chunks']} chunks "
+            f"in {summary['chroma']}"
+        )
     if not report.ok:
         raise typer.Exit(1)
 
@@ -157,8 +168,14 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
         return
     table = Table("doc_id", "title", "outlet", "published", "chunks", "path")
     for r in rows:
-        table.add_row(r["doc_id"], r["title"][:60], r["source"], (r["published"] or "")[:10],
-                      str(r["chunk_count"]), r["path"])
+        table.add_row(
+            r["doc_id"],
+            r["title"][:60],
+            r["source"],
+            (r["published"] or "")[:10],
+            str(r["chunk_count"]),
+            r["path"],
+        )
     out.print(table)
     out.print(f"{len(rows)} articles")
 
@@ -180,8 +197,9 @@ def remove(targets: Annotated[list[str], typer.Argument(help="doc ids or file pa
             store.remove(doc_id)
             out.print(f"removed {doc_id}")
     if missing:
-        console.print(f"[red]not found:[/] {', '.join(missing)} "
-                      "(see `newsrag sources` for doc ids and paths)")
+        console.print(
+            f"[red]not found:[/] {', '.join(missing)} (see `newsrag sources` for doc ids and paths)"
+        )
         raise typer.Exit(1)
 
 

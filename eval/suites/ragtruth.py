@@ -1,0 +1,489 @@
+"""RAGTruth suite: does a checker find the hallucinations that human annotators labelled?
+
+Each RAGTruth response comes with character spans that its source does not support. We score
+response-level detection (hallucinated = any label) and span overlap, beside two baselines on
+the same items. Items are split deterministically by a hash of ``task:source_id`` into "tune"
+(weights and thresholds are fitted there) and "test" (reported by default), so every response
+about one source lands on the same side and nothing is tuned on the items it is graded on.
+
+Run: ``python -m eval.suites.ragtruth --limit 10`` (see ``--help``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eval import metrics
+from eval.faithfulness import (
+    STOPWORDS,
+    Judge,
+    JudgeConfig,
+    record_to_text,
+    tokenize,
+)
+
+TASKS: tuple[str, ...] = ("qa", "summary", "data2txt")
+FILES = {"qa": "qa.jsonl", "summary": "summary.jsonl", "data2txt": "data2txt.jsonl"}
+TASK_NAMES = {"qa": "QA", "summary": "Summary", "data2txt": "Data2txt"}
+
+# Published response-level F1 (full RAGTruth test set), in percent, from the dataset README.
+PUBLISHED: dict[str, dict[str, float | None]] = {
+    "fine-tuned Llama-2-13B": {"qa": 68.2, "summary": 59.1, "data2txt": 88.1, "overall": 78.7,
+                               "span": 52.7},
+    "prompting GPT-4-turbo": {"qa": 45.6, "summary": 47.6, "data2txt": 78.3, "overall": 63.4,
+                              "span": 28.3},
+    "RAGAS faithfulness": {"qa": 35.7, "summary": 40.8, "data2txt": 61.9, "overall": 52.0,
+                           "span": None},
+}
+
+
+def default_data_dir() -> Path:
+    """``../shared/datasets/ragtruth`` relative to the repository root."""
+    return Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "ragtruth"
+
+
+@dataclass
+class Item:
+    """One (source, response) pair with its gold labels."""
+
+    task: str
+    source_id: str
+    index: int  # position of the response under its source
+    sources: list[str]
+    question: str | None
+    response: str
+    model: str
+    gold_spans: list[tuple[int, int]] = field(default_factory=list)
+    label_types: list[str] = field(default_factory=list)
+
+    @property
+    def hallucinated(self) -> bool:
+        return bool(self.gold_spans)
+
+    @property
+    def split(self) -> str:
+        return split_of(self.task, self.source_id)
+
+
+def split_of(task: str, source_id: str | int) -> str:
+    """"tune" or "test", stable across runs and machines (sha256, not Python's hash)."""
+    digest = hashlib.sha256(f"{task}:{source_id}".encode()).digest()
+    return "tune" if digest[0] % 2 == 0 else "test"
+
+
+def _qa_sources(source: dict[str, Any]) -> tuple[list[str], str | None]:
+    passages = str(source.get("passages", ""))
+    parts = [p.strip() for p in re.split(r"passage \d+:", passages) if p.strip()]
+    return parts or [passages], source.get("question")
+
+
+def source_texts(task: str, source: Any) -> tuple[list[str], str | None]:
+    """The readable source texts of one record and the question, if the task has one."""
+    if task == "qa" and isinstance(source, dict):
+        return _qa_sources(source)
+    if task == "data2txt":
+        return [record_to_text(source)], None
+    return [source if isinstance(source, str) else json.dumps(source)], None
+
+
+def load_items(data_dir: Path, tasks: Iterable[str] = TASKS) -> list[Item]:
+    """Every response of the chosen tasks, in file order."""
+    items: list[Item] = []
+    for task in tasks:
+        path = Path(data_dir) / FILES[task]
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: point --data-dir at the RAGTruth copy")
+        with path.open(encoding="utf-8") as fh:
+            for line in fh:
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                sources, question = source_texts(task, row["source"])
+                for n, resp in enumerate(row["responses"]):
+                    labels = resp.get("labels") or []
+                    items.append(Item(
+                        task=task,
+                        source_id=str(row["source_id"]),
+                        index=n,
+                        sources=sources,
+                        question=question,
+                        response=resp["response"],
+                        model=resp.get("model", ""),
+                        gold_spans=[(int(lab["start"]), int(lab["end"])) for lab in labels],
+                        label_types=[str(lab.get("label_type", "")) for lab in labels],
+                    ))
+    return items
+
+
+def select(items: Sequence[Item], split: str, limit: int | None) -> list[Item]:
+    """Items of one split ("tune", "test" or "all"); ``limit`` caps responses per task."""
+    chosen = [it for it in items if split == "all" or it.split == split]
+    if limit is None:
+        return chosen
+    out: list[Item] = []
+    for task in TASKS:
+        out.extend([it for it in chosen if it.task == task][:limit])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Baseline: plain word overlap
+
+
+def word_overlap_score(item: Item) -> float:
+    """Share of the response's content words that never occur in the source (0 = all found)."""
+    source_words = {t.keys[0] for src in item.sources for t in tokenize(src)}
+    words = [t.keys[0] for t in tokenize(item.response)
+             if t.kind != "word" or t.text.lower() not in STOPWORDS]
+    if not words:
+        return 0.0
+    return sum(1 for w in words if w not in source_words) / len(words)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkers: each maps an item to (hallucination score, predicted flag, predicted spans, extra)
+
+CheckResult = tuple[float, bool, list[tuple[int, int]], dict[str, Any]]
+
+
+def _judge_checker(judge: Judge, use_llm: bool) -> Callable[[Item], CheckResult]:
+    def run_one(item: Item) -> CheckResult:
+        verdicts = judge.check(item.sources, item.response, question=item.question,
+                               use_llm=use_llm, task=item.task)
+        flagged = not verdicts.faithful
+        spans = [(s.start, s.end) for s in verdicts.unsupported_spans] if flagged else []
+        extra = {
+            "claims": [
+                {"start": c.start, "end": c.end, "verdict": c.verdict, "score": c.score,
+                 "features": c.features}
+                for c in verdicts.claims
+            ],
+            "used_llm": verdicts.used_llm,
+        }
+        return verdicts.hallucination_score, flagged, spans, extra
+
+    return run_one
+
+
+def _verifier_checker() -> Callable[[Item], CheckResult]:
+    """The answer-time verifier from the query engine, graded by the same rules."""
+    try:
+        from rag.verify import check_support  # type: ignore[import-not-found]
+    except ImportError as exc:
+        raise RuntimeError(
+            "checker='verifier' needs rag.verify.check_support, which is not available "
+            f"({exc}). Use checker='judge' until the query engine's verifier exists."
+        ) from exc
+
+    def run_one(item: Item) -> CheckResult:
+        result = check_support(item.sources, item.response)
+        return _adapt_verifier(result, item.response)
+
+    return run_one
+
+
+def _adapt_verifier(result: Any, response: str) -> CheckResult:
+    """Read a verifier result: a bool, a support score, or an object with ``score``/spans."""
+    if isinstance(result, bool):
+        return (0.0 if result else 1.0), not result, [], {}
+    if isinstance(result, (int, float)):
+        score = 1.0 - float(result)
+        return score, score >= 0.5, [], {}
+    get = result.get if isinstance(result, dict) else lambda k, d=None: getattr(result, k, d)
+    support = get("score", None)
+    supported = get("supported", get("faithful", None))
+    score = 1.0 - float(support) if support is not None else (0.0 if supported else 1.0)
+    flagged = (not supported) if supported is not None else score >= 0.5
+    spans = []
+    for span in get("unsupported_spans", None) or []:
+        start = span.get("start") if isinstance(span, dict) else getattr(span, "start", None)
+        end = span.get("end") if isinstance(span, dict) else getattr(span, "end", None)
+        if start is not None and end is not None:
+            spans.append((int(start), int(end)))
+    return score, bool(flagged), spans if flagged else [], {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring
+
+
+def score_rows(rows: Sequence[dict[str, Any]], key: str = "") -> dict[str, float | None]:
+    """Response P/R/F1 (overall and per task), span F1 and AUROC for result rows."""
+    out: dict[str, float | None] = {}
+    prefix = f"{key}." if key else ""
+    pred_key, score_key = f"{prefix}pred", f"{prefix}score"
+    gold = [bool(r["gold"]) for r in rows]
+    prf = metrics.precision_recall_f1(gold, [bool(r[pred_key]) for r in rows])
+    out[f"{prefix}response_precision"] = prf.precision
+    out[f"{prefix}response_recall"] = prf.recall
+    out[f"{prefix}response_f1"] = prf.f1
+    for task in TASKS:
+        sub = [r for r in rows if r["task"] == task]
+        if sub:
+            tprf = metrics.precision_recall_f1([bool(r["gold"]) for r in sub],
+                                               [bool(r[pred_key]) for r in sub])
+            out[f"{prefix}{task}.response_f1"] = tprf.f1
+            out[f"{prefix}{task}.response_precision"] = tprf.precision
+            out[f"{prefix}{task}.response_recall"] = tprf.recall
+    if not key:
+        counts = [metrics.span_counts(r["pred_spans"], r["gold_spans"]) for r in rows]
+        span = metrics.span_f1(counts)
+        out["span_precision"], out["span_recall"], out["span_f1"] = (
+            span.precision, span.recall, span.f1)
+        for task in TASKS:
+            sub = [metrics.span_counts(r["pred_spans"], r["gold_spans"])
+                   for r in rows if r["task"] == task]
+            if sub:
+                out[f"{task}.span_f1"] = metrics.span_f1(sub).f1
+    if rows and all(r.get(score_key) is not None for r in rows):
+        out[f"{prefix}auroc"] = metrics.auroc(gold, [float(r[score_key]) for r in rows])
+        for task in TASKS:
+            sub = [r for r in rows if r["task"] == task]
+            if sub:
+                out[f"{prefix}{task}.auroc"] = metrics.auroc(
+                    [bool(r["gold"]) for r in sub], [float(r[score_key]) for r in sub])
+    return out
+
+
+def _overlap_thresholds(tune_items: Sequence[Item]) -> dict[str, float]:
+    """Word-overlap cut per task, fitted on the tuning split like the judge's thresholds."""
+    cuts: dict[str, float] = {}
+    for task in TASKS:
+        sub = [it for it in tune_items if it.task == task]
+        if sub:
+            cuts[task], _ = metrics.best_threshold([it.hallucinated for it in sub],
+                                                   [word_overlap_score(it) for it in sub])
+    return cuts
+
+
+# ---------------------------------------------------------------------------------------------
+# Entry points
+
+
+def load_config(path: Path | None) -> JudgeConfig:
+    """The judge's fitted configuration: from ``path`` when given, else the built-in one."""
+    if path is None:
+        return JudgeConfig()
+    return JudgeConfig.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def run(
+    data_dir: Path | None = None,
+    out_dir: Path = Path("eval-out/ragtruth"),
+    limit: int | None = None,
+    checker: str = "judge",
+    progress: bool = True,
+    *,
+    split: str = "test",
+    use_llm: bool = True,
+    llm_model: str = "qwen2.5-coder-1.5b-instruct",
+    config_path: Path | None = None,
+    judge: Judge | None = None,
+    settings: Any | None = None,
+) -> dict[str, Any]:
+    """Score ``checker`` on one split of RAGTruth; writes results, summary and report.
+
+    ``limit`` caps the number of responses per task (for smoke runs). Returns the summary.
+    """
+    from eval import report
+
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    out_dir = Path(out_dir)
+    all_items = load_items(data_dir)
+    items = select(all_items, split, limit)
+    tune_items = [it for it in all_items if it.split == "tune"]
+    overlap_cuts = _overlap_thresholds(tune_items)
+
+    model_name = None
+    if checker == "judge":
+        if judge is None:
+            from eval.faithfulness import build_judge
+
+            judge = build_judge(settings, use_llm=use_llm, llm_model=llm_model,
+                                config=load_config(config_path))
+        use_llm = use_llm and judge.llm is not None
+        model_name = llm_model if use_llm else None
+        check_one = _judge_checker(judge, use_llm)
+    elif checker == "verifier":
+        check_one = _verifier_checker()
+        use_llm = False
+    else:
+        raise ValueError(f"unknown checker {checker!r}: use 'judge' or 'verifier'")
+
+    # Group by source so the LLM's KV cache and the embedding cache are reused.
+    order = sorted(range(len(items)), key=lambda i: (items[i].task, items[i].source_id))
+    rows: list[dict[str, Any]] = [{}] * len(items)
+    started = time.perf_counter()
+    for done, i in enumerate(order, 1):
+        item = items[i]
+        t0 = time.perf_counter()
+        score, pred, spans, extra = check_one(item)
+        seconds = time.perf_counter() - t0
+        overlap = word_overlap_score(item)
+        rows[i] = {
+            "task": item.task, "source_id": item.source_id, "index": item.index,
+            "split": item.split, "model": item.model, "gold": item.hallucinated,
+            "gold_spans": item.gold_spans, "label_types": item.label_types,
+            "score": score, "pred": pred, "pred_spans": spans, "seconds": seconds,
+            "baseline_all_hallucinated.pred": True, "baseline_all_hallucinated.score": None,
+            "baseline_word_overlap.score": overlap,
+            "baseline_word_overlap.pred": overlap >= overlap_cuts.get(item.task, 0.5),
+            "response": item.response, **extra,
+        }
+        if progress and (done % 20 == 0 or done == len(items)):
+            rate = (time.perf_counter() - started) / done
+            print(f"[ragtruth] {done}/{len(items)} responses, {rate:.2f}s each", file=sys.stderr,
+                  flush=True)
+    elapsed = time.perf_counter() - started
+
+    summary: dict[str, Any] = {}
+    summary.update(score_rows(rows))
+    for base in ("baseline_all_hallucinated", "baseline_word_overlap"):
+        summary.update(score_rows(rows, base))
+    seconds = [r["seconds"] for r in rows]
+    summary.update({
+        "checker": checker,
+        "split": split,
+        "use_llm": use_llm,
+        "llm_model": model_name,
+        "n_responses": len(rows),
+        "n_hallucinated": sum(1 for r in rows if r["gold"]),
+        **{f"{t}.n_responses": sum(1 for r in rows if r["task"] == t) for t in TASKS},
+        "seconds_total": elapsed,
+        "seconds_per_response_p50": metrics.percentile(seconds, 50),
+        "seconds_per_response_p95": metrics.percentile(seconds, 95),
+        "baseline_word_overlap.thresholds": overlap_cuts,
+        "judge_thresholds": (judge.config.task_thresholds if judge else None),
+        "limit": limit,
+    })
+    report.write_all(out_dir, rows, summary, PUBLISHED, suite="ragtruth")
+    return summary
+
+
+def _fit_logistic(x: list[list[float]], y: list[bool], names: Sequence[str],
+                  c: float = 1.0) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    model.fit(x, y)
+    weights = {"bias": float(model.intercept_[0])}
+    weights.update({n: float(w) for n, w in zip(names, model.coef_[0], strict=True)})
+    return weights
+
+
+def tune(
+    data_dir: Path | None = None,
+    out_path: Path = Path("eval-out/ragtruth/judge_config.json"),
+    *,
+    use_llm: bool = False,
+    llm_model: str = "qwen2.5-coder-1.5b-instruct",
+    limit: int | None = None,
+    judge: Judge | None = None,
+    settings: Any | None = None,
+    span_modes: Sequence[str] = ("sentence", "clause"),
+    progress: bool = True,
+) -> JudgeConfig:
+    """Fit the judge's weights and per-task thresholds on the "tune" split only.
+
+    Claims are labelled unsupported when they overlap an annotated span; a logistic model maps
+    claim features to P(unsupported); the answer score is the worst claim; thresholds are the
+    per-task F1-optimal cuts on tuning responses. ``limit`` caps sources' responses per task.
+    """
+    from eval.faithfulness import FEATURES_FAST, build_judge, claim_spans
+
+    data_dir = Path(data_dir) if data_dir else default_data_dir()
+    items = select(load_items(data_dir), "tune", limit)
+    if judge is None:
+        judge = build_judge(settings, use_llm=use_llm, llm_model=llm_model)
+    items.sort(key=lambda it: (it.task, it.source_id))
+    per_claim: list[tuple[int, dict[str, float], bool, float | None]] = []
+    t0 = time.perf_counter()
+    for n, item in enumerate(items):
+        prep = judge.prepare(item.sources)
+        spans = claim_spans(item.response)
+        feats, _ = judge.claim_features(prep, item.response, spans)
+        for (s, e), f in zip(spans, feats, strict=True):
+            bad = any(min(e, ge) > max(s, gs) for gs, ge in item.gold_spans)
+            p_yes = None
+            if use_llm and judge.llm is not None:
+                p_yes = judge.llm.p_yes(prep.text[: judge.config.max_source_chars],
+                                        item.response[s:e], item.question)
+            per_claim.append((n, f, bad, p_yes))
+        if progress and n % 50 == 0:
+            print(f"[tune] {n}/{len(items)} {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    x = [[f[k] for k in FEATURES_FAST] for _, f, _, _ in per_claim]
+    y = [bad for _, _, bad, _ in per_claim]
+    config = JudgeConfig()
+    config.weights_fast = _fit_logistic(x, y, FEATURES_FAST)
+    judge.config = config
+    if use_llm and judge.llm is not None:
+        import math
+
+        stacked = []
+        for _, f, _, p in per_claim:
+            p = min(max(float(p or 0.5), 1e-4), 1 - 1e-4)
+            stacked.append([Judge._logit(config.weights_fast, f), math.log(p / (1 - p))])
+        config.weights_llm = _fit_logistic(stacked, y, ("fast_logit", "llm_logit"))
+    # Response scores under the fitted weights, then per-task thresholds.
+    worst: dict[int, float] = {}
+    for n, f, _, p in per_claim:
+        logit = Judge._logit(config.weights_fast, f)
+        if config.weights_llm and p is not None:
+            import math
+
+            p = min(max(float(p), 1e-4), 1 - 1e-4)
+            logit = Judge._logit(config.weights_llm,
+                                 {"fast_logit": logit, "llm_logit": math.log(p / (1 - p))})
+        worst[n] = max(worst.get(n, 0.0), 1 / (1 + pow(2.718281828, -logit)))
+    for task in TASKS:
+        idx = [n for n, it in enumerate(items) if it.task == task]
+        if idx:
+            config.task_thresholds[task], _ = metrics.best_threshold(
+                [items[n].hallucinated for n in idx], [worst.get(n, 0.0) for n in idx])
+    scores = [worst.get(n, 0.0) for n in range(len(items))]
+    config.threshold, _ = metrics.best_threshold([it.hallucinated for it in items], scores)
+    out_path = Path(out_path)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(config.to_json(), encoding="utf-8")
+    return config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--out-dir", type=Path, default=Path("eval-out/ragtruth"))
+    parser.add_argument("--limit", type=int, default=None, help="responses per task")
+    parser.add_argument("--checker", choices=("judge", "verifier"), default="judge")
+    parser.add_argument("--split", choices=("test", "tune", "all"), default="test")
+    parser.add_argument("--no-llm", action="store_true", help="fast lexical+embedding judge")
+    parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b-instruct")
+    parser.add_argument("--config", type=Path, default=None, help="judge config JSON")
+    parser.add_argument("--tune", action="store_true", help="fit the judge on the tune split")
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    if args.tune:
+        config = tune(args.data_dir, args.out_dir / "judge_config.json", use_llm=not args.no_llm,
+                      llm_model=args.llm_model, limit=args.limit, progress=not args.quiet)
+        print(config.to_json())
+        return 0
+    summary = run(args.data_dir, args.out_dir, args.limit, args.checker, not args.quiet,
+                  split=args.split, use_llm=not args.no_llm, llm_model=args.llm_model,
+                  config_path=args.config)
+    keys = ["response_f1", "qa.response_f1", "summary.response_f1", "data2txt.response_f1",
+            "span_f1", "auroc", "baseline_all_hallucinated.response_f1",
+            "baseline_word_overlap.response_f1", "seconds_total"]
+    print(json.dumps({k: summary.get(k) for k in keys}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

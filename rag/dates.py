@@ -1,0 +1,168 @@
+"""Temporal phrases in a question -> a published-date range, by a deterministic parser.
+
+"in October 2023", "last week", "before Nov 10, 2020", "yesterday", "since 2021-03-01",
+"between May 1 and June 3, 2023", "in 2022", "past 3 days" -- relative to a reference date.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_MONTHS["sept"] = 9
+_MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_YEAR = r"(?:19|20)\d{2}"
+# A specific day: "Nov 10, 2020", "10 November 2020", "2020-11-10", "Nov 10" (reference year).
+_DATE = (
+    rf"(?:{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?"
+    rf"|{_YEAR}-\d{{2}}-\d{{2}}|{_MONTH}\s+{_YEAR}|{_YEAR})"
+)
+_NUMBERS = {
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "ten": 10,
+    "few": 3,
+    "couple of": 2,
+}
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Inclusive published-date bounds; either may be open."""
+
+    start: date | None
+    end: date | None
+    phrase: str
+
+    def describe(self) -> str:
+        lo = self.start.isoformat() if self.start else "…"
+        hi = self.end.isoformat() if self.end else "…"
+        return f"published {lo} to {hi} (from “{self.phrase}”)"
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year, month, calendar.monthrange(year, month)[1])
+
+
+def parse_date_span(text: str, ref: date) -> tuple[date, date] | None:
+    """A date expression -> the first and last day it covers."""
+    t = text.strip().lower().replace(",", " ")
+    t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)
+    t = re.sub(r"\s+", " ", t).replace(".", "")
+    if m := re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", t):
+        d = date(int(m[1]), int(m[2]), int(m[3]))
+        return d, d
+    if re.fullmatch(_YEAR, t):
+        return date(int(t), 1, 1), date(int(t), 12, 31)
+    words = t.replace(" of ", " ").split()
+    month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
+    nums = [int(w) for w in words if w.isdigit()]
+    if month is None:
+        return None
+    year = next((n for n in nums if n > 31), None)
+    day = next((n for n in nums if n <= 31), None)
+    if day is None:
+        y = year or ref.year
+        return date(y, month, 1), _month_end(y, month)
+    y = year or ref.year
+    try:
+        d = date(y, month, day)
+    except ValueError:
+        return None
+    return d, d
+
+
+def _relative(phrase: str, ref: date) -> tuple[date, date] | None:
+    p = phrase.lower()
+    if p == "today":
+        return ref, ref
+    if p == "yesterday":
+        d = ref - timedelta(days=1)
+        return d, d
+    if p in ("this week", "this past week"):
+        return ref - timedelta(days=ref.weekday()), ref
+    if p == "last week":
+        start = ref - timedelta(days=ref.weekday() + 7)
+        return start, start + timedelta(days=6)
+    if p == "this month":
+        return ref.replace(day=1), ref
+    if p == "last month":
+        end = ref.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if p == "this year":
+        return date(ref.year, 1, 1), ref
+    if p == "last year":
+        return date(ref.year - 1, 1, 1), date(ref.year - 1, 12, 31)
+    m = re.fullmatch(
+        r"(?:in the |over the )?(?:past|last) (\d+|a|one|two|three|four|five|six|"
+        r"seven|ten|few|couple of) (day|week|month|year)s?",
+        p,
+    )
+    if m:
+        n = int(m[1]) if m[1].isdigit() else _NUMBERS[m[1]]
+        days = {"day": 1, "week": 7, "month": 30, "year": 365}[m[2]] * n
+        return ref - timedelta(days=days), ref
+    m = re.fullmatch(r"(\d+|a|one|two|three|four|five|six|seven|ten) (day|week|month)s? ago", p)
+    if m:
+        n = int(m[1]) if m[1].isdigit() else _NUMBERS[m[1]]
+        days = {"day": 1, "week": 7, "month": 30}[m[2]] * n
+        d = ref - timedelta(days=days)
+        return (
+            (d, d)
+            if m[2] == "day"
+            else (d - timedelta(days=days // n // 2), d + timedelta(days=days // n // 2))
+        )
+    return None
+
+
+_RELATIVE = re.compile(
+    r"\b(today|yesterday|this (?:past )?week|last week|this month|last month|this year|"
+    r"last year|(?:in the |over the )?(?:past|last) (?:\d+|a|one|two|three|four|five|six|seven|"
+    r"ten|few|couple of) (?:day|week|month|year)s?|(?:\d+|a|one|two|three|four|five|six|seven|"
+    r"ten) (?:day|week|month)s? ago)\b",
+    re.IGNORECASE,
+)
+_BETWEEN = re.compile(rf"\bbetween ({_DATE}) and ({_DATE})", re.IGNORECASE)
+_BOUND = re.compile(
+    rf"\b(before|after|since|until|till|prior to|by|from|on|in|during|as of)\s+(?:the\s+)?"
+    rf"({_DATE})\b",
+    re.IGNORECASE,
+)
+
+
+def parse_temporal(question: str, reference: date | None = None) -> DateRange | None:
+    """The first date constraint in ``question``, or None. Deterministic; no model involved."""
+    ref = reference or date.today()
+    if m := _BETWEEN.search(question):
+        a, b = parse_date_span(m[1], ref), parse_date_span(m[2], ref)
+        if a and b:
+            return DateRange(a[0], b[1], m[0])
+    if m := _BOUND.search(question):
+        span = parse_date_span(m[2], ref)
+        if span:
+            word = m[1].lower()
+            if word in ("before", "prior to"):
+                return DateRange(None, span[0] - timedelta(days=1), m[0])
+            if word in ("until", "till", "by", "as of"):
+                return DateRange(None, span[1], m[0])
+            if word in ("after",):
+                return DateRange(span[1] + timedelta(days=1), None, m[0])
+            if word in ("since", "from"):
+                return DateRange(span[0], None, m[0])
+            return DateRange(span[0], span[1], m[0])
+    if m := _RELATIVE.search(question):
+        span = _relative(m[1], ref)
+        if span:
+            return DateRange(span[0], span[1], m[0])
+    return None

@@ -1,0 +1,519 @@
+"""NewsRAG: ask / stream / chat over the ingested articles, with verified citations."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.llms import LLM
+from llama_index.core.memory import ChatMemoryBuffer
+
+import prompts
+from ingest.chunk import sentence_spans
+from rag.dates import parse_temporal
+from rag.embeddings import Embedder
+from rag.errors import LLMError, NewsragError, StoreEmptyError
+from rag.retrieve import Filters, HybridRetriever, Retrieved, tokenize
+from rag.settings import Settings
+from rag.store import Store
+from rag.tokens import count_tokens
+from rag.verify import (
+    SourceSentence,
+    check_support,
+    choose_citations,
+    is_instruction,
+    split_answer,
+)
+
+# Budget of source text sent to the model, in tokens: the most question-relevant sentences
+# of the retrieved chunks, kept in article order. Small models read ~100 tokens/s here.
+CONTEXT_BUDGET = 420
+MAX_SENTENCES_PER_PASSAGE = 4
+
+
+@dataclass
+class Citation:
+    number: int
+    doc_id: str
+    title: str
+    outlet: str
+    published: str
+    url: str
+    passage: str  # the passage shown to the model
+    sentence: str  # the exact supporting sentence
+    span: tuple[int, int]  # of ``sentence`` in the article's cleaned text
+    score: float
+
+
+@dataclass
+class AnswerSentence:
+    text: str
+    supported: bool
+    citations: list[int]
+    score: float
+    reason: str = ""
+
+
+@dataclass
+class Answer:
+    question: str
+    text: str
+    refused: bool
+    citations: list[Citation]
+    sentences: list[AnswerSentence]
+    retrieved: list[Retrieved]
+    filters: dict[str, Any]
+    timings: dict[str, float]
+    model: str
+    prompt_tokens: int = 0
+    raw_text: str = ""  # what the model wrote, before verification
+    standalone_question: str = ""  # after condensing a follow-up
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "refused": self.refused,
+            "citations": [asdict(c) for c in self.citations],
+            "sentences": [asdict(s) for s in self.sentences],
+            "retrieved": [r.to_dict() for r in self.retrieved],
+            "filters": self.filters,
+            "timings": {k: round(v, 4) for k, v in self.timings.items()},
+            "model": self.model,
+            "prompt_tokens": self.prompt_tokens,
+            "raw_answer": self.raw_text,
+            "standalone_question": self.standalone_question,
+            "notes": self.notes,
+        }
+
+
+@dataclass
+class Passage:
+    number: int
+    retrieved: Retrieved
+    text: str
+    sentences: list[SourceSentence]
+
+
+class NewsRAG:
+    """The Python API. Thread-safe: generation is serialised, everything else runs freely."""
+
+    def __init__(
+        self, settings: Settings, store: Store, embedder: Embedder, llm: LLM | None
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.embedder = embedder
+        self._llm = llm
+        self.retriever = HybridRetriever(store, embedder, settings.top_k)
+        self._generate_lock = threading.Lock()
+        self._sessions: dict[str, ChatMemoryBuffer] = {}
+        self._sessions_lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, load_llm: bool = True) -> NewsRAG:
+        """Build every part from settings (store, embedder, LLM)."""
+        from rag.embeddings import build_embedder
+        from rag.llm import build_llm
+
+        settings = settings or Settings()
+        store = Store(settings)
+        embedder = build_embedder(settings)
+        llm = build_llm(settings) if load_llm else None
+        return cls(settings, store, embedder, llm)
+
+    # Properties ------------------------------------------------------------
+    @property
+    def llm(self) -> LLM:
+        if self._llm is None:
+            from rag.llm import build_llm
+
+            self._llm = build_llm(self.settings)
+        return self._llm
+
+    @property
+    def model_name(self) -> str:
+        return self._llm.metadata.model_name if self._llm else self.settings.llm_model
+
+    # Retrieval -------------------------------------------------------------
+    def _filters_for(
+        self, question: str, filters: Filters | None, reference_date: date | None
+    ) -> Filters:
+        filters = replace(filters) if filters else Filters()
+        if filters.after is None and filters.before is None:
+            found = parse_temporal(question, reference_date or self.settings.reference_date)
+            if found:
+                filters.after, filters.before, filters.date_phrase = (
+                    found.start,
+                    found.end,
+                    found.phrase,
+                )
+        return filters
+
+    def retrieve(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        reference_date: date | None = None,
+    ) -> tuple[list[Retrieved], Filters, list[str]]:
+        """Hybrid search with filters; a date taken from the question is dropped if it
+        matches no article (the question may name the date of an event, not of publication)."""
+        if self.store.article_count() == 0:
+            raise StoreEmptyError(
+                "No articles are ingested yet.", "Run `newsrag ingest PATH` first."
+            )
+        applied = self._filters_for(question, filters, reference_date)
+        notes: list[str] = []
+        hits = self.retriever.search(question, top_k, applied)
+        if not hits and applied.date_phrase:
+            notes.append(
+                f"No article was published in the range of “{applied.date_phrase}”;"
+                " searched all dates instead."
+            )
+            applied = replace(applied, after=None, before=None, date_phrase="")
+            hits = self.retriever.search(question, top_k, applied)
+        return hits, applied, notes
+
+    def _relevant(self, question: str, hits: list[Retrieved]) -> list[Retrieved]:
+        """Chunks that plausibly bear on the question (dense similarity or shared terms)."""
+        q = set(tokenize(question))
+        keep = []
+        for r in hits:
+            overlap = len(q & set(tokenize(r.chunk.text + " " + r.chunk.meta.get("title", ""))))
+            if (r.dense or 0.0) >= self.settings.min_relevance or (
+                q and overlap / len(q) >= 0.5 and (r.dense or 0.0) >= 0.15
+            ):
+                keep.append(r)
+        return keep
+
+    # Prompt ------------------------------------------------------------------
+    def _passages(
+        self, question: str, hits: list[Retrieved], cache: dict[str, np.ndarray]
+    ) -> list[Passage]:
+        """Cut each chunk down to its sentences most relevant to the question."""
+        per_hit = []
+        all_sentences: list[str] = []
+        for r in hits:
+            spans = [
+                (s, e)
+                for s, e in sentence_spans(r.chunk.text)
+                if not is_instruction(r.chunk.text[s:e])
+            ]
+            per_hit.append(spans)
+            all_sentences += [r.chunk.text[s:e] for s, e in spans]
+        todo = [t for t in dict.fromkeys([question, *all_sentences]) if t not in cache]
+        if todo:
+            for t, v in zip(todo, self.embedder.embed(todo), strict=True):
+                cache[t] = v
+        qv, qwords = cache[question], set(tokenize(question))
+        scored = []
+        for hi, (r, spans) in enumerate(zip(hits, per_hit, strict=True)):
+            for s, e in spans:
+                text = r.chunk.text[s:e]
+                words = set(tokenize(text))
+                lex = len(qwords & words) / max(1, len(qwords))
+                scored.append((float(cache[text] @ qv) + 0.5 * lex - 0.01 * hi, hi, s, e))
+        scored.sort(key=lambda x: -x[0])
+        budget = CONTEXT_BUDGET
+        chosen: dict[int, list[tuple[int, int]]] = {}
+        for _, hi, s, e in scored:
+            n = count_tokens(hits[hi].chunk.text[s:e])
+            if n > budget and chosen:
+                continue
+            if len(chosen.get(hi, [])) >= MAX_SENTENCES_PER_PASSAGE:
+                continue
+            chosen.setdefault(hi, []).append((s, e))
+            budget -= n
+            if budget <= 0:
+                break
+        passages = []
+        for hi in sorted(chosen, key=lambda h: min(x[0] for x in chosen[h]) * 0 + h):
+            r = hits[hi]
+            spans = sorted(chosen[hi])
+            number = len(passages) + 1
+            sentences = [
+                SourceSentence(number, r.chunk.start + s, r.chunk.start + e, r.chunk.text[s:e])
+                for s, e in spans
+            ]
+            passages.append(Passage(number, r, " ".join(x.text for x in sentences), sentences))
+        return passages
+
+    def _messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
+        blocks = []
+        for p in passages:
+            m = p.retrieved.chunk.meta
+            published = (m.get("published") or "")[:10]
+            blocks.append(
+                prompts.render(
+                    "source",
+                    number=str(p.number),
+                    title=m.get("title") or "Untitled",
+                    outlet=m.get("source") or "unknown outlet",
+                    date=f", {published}" if published else "",
+                    text=p.text,
+                )
+            )
+        user = prompts.render("question", sources="\n\n".join(blocks), question=question)
+        return [
+            ChatMessage(role=MessageRole.SYSTEM, content=prompts.load("system")),
+            ChatMessage(role=MessageRole.USER, content=user),
+        ]
+
+    def _count_prompt_tokens(self, messages: list[ChatMessage]) -> int:
+        text = "\n".join(m.content or "" for m in messages)
+        counter = getattr(self._llm, "count_tokens", None)
+        return int(counter(text)) if callable(counter) else count_tokens(text)
+
+    # Answering -----------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        reference_date: date | None = None,
+    ) -> Answer:
+        """Answer one question from the articles, with verified citations."""
+        answer = None
+        for event in self.stream(question, filters, top_k, reference_date):
+            if event["type"] == "answer":
+                answer = event["answer"]
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        reference_date: date | None = None,
+        standalone: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Events: ``{"type": "token", "text": delta}`` while the model writes, then one
+        ``{"type": "answer", "answer": Answer}`` with the verified text and citations."""
+        question = question.strip()
+        if not question:
+            raise NewsragError("The question is empty.", "Type a question about your articles.")
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        query = standalone or question
+        hits, applied, notes = self.retrieve(query, filters, top_k, reference_date)
+        relevant = self._relevant(query, hits)
+        timings["retrieve_s"] = time.perf_counter() - t0
+        base = {
+            "question": question,
+            "retrieved": hits,
+            "filters": applied.to_dict(),
+            "model": self.model_name,
+            "standalone_question": standalone or "",
+            "notes": notes,
+        }
+        if not relevant:
+            timings["total_s"] = time.perf_counter() - t0
+            notes.append("Nothing retrieved is relevant to the question.")
+            yield {"type": "answer", "answer": self._refusal(base, timings, "")}
+            return
+        cache: dict[str, np.ndarray] = {}
+        t1 = time.perf_counter()
+        passages = self._passages(query, relevant, cache)
+        messages = self._messages(query, passages)
+        prompt_tokens = self._count_prompt_tokens(messages)
+        timings["prompt_s"] = time.perf_counter() - t1
+
+        t2 = time.perf_counter()
+        raw = ""
+        try:
+            with self._generate_lock:
+                for part in self.llm.stream_chat(messages):
+                    if not raw:
+                        timings["first_token_s"] = time.perf_counter() - t0
+                    delta = part.delta or ""
+                    raw += delta
+                    if delta:
+                        yield {"type": "token", "text": delta}
+        except NewsragError:
+            raise
+        except Exception as exc:
+            raise LLMError(
+                f"The language model failed: {exc}",
+                "Check the model settings (`newsrag models list`).",
+            ) from exc
+        timings["generate_s"] = time.perf_counter() - t2
+
+        t3 = time.perf_counter()
+        answer = self._verify(base, passages, raw, cache, prompt_tokens, timings)
+        timings["verify_s"] = time.perf_counter() - t3
+        timings["total_s"] = time.perf_counter() - t0
+        yield {"type": "answer", "answer": answer}
+
+    def _refusal(
+        self,
+        base: dict[str, Any],
+        timings: dict[str, float],
+        raw: str,
+        prompt_tokens: int = 0,
+        sentences: list[AnswerSentence] | None = None,
+    ) -> Answer:
+        return Answer(
+            text=prompts.load("refusal"),
+            refused=True,
+            citations=[],
+            sentences=sentences or [],
+            timings=timings,
+            prompt_tokens=prompt_tokens,
+            raw_text=raw,
+            **base,
+        )
+
+    def _verify(
+        self,
+        base: dict[str, Any],
+        passages: list[Passage],
+        raw: str,
+        cache: dict[str, np.ndarray],
+        prompt_tokens: int,
+        timings: dict[str, float],
+    ) -> Answer:
+        marker = prompts.load("refusal_marker").lower()
+        cleaned = raw.strip()
+        if not cleaned or marker in cleaned.lower()[: len(marker) + 20]:
+            return self._refusal(base, timings, raw, prompt_tokens)
+        parts = split_answer(cleaned)
+        sources = [s for p in passages for s in p.sentences]
+        verdicts = check_support([t for t, _ in parts], sources, self.embedder, cache)
+        by_number = {p.number: p for p in passages}
+        citations: list[Citation] = []
+        keyed: dict[tuple[str, int, int], int] = {}
+        sentences: list[AnswerSentence] = []
+        pieces: list[str] = []
+        for (text, cited), verdict in zip(parts, verdicts, strict=True):
+            verdict.cited = cited
+            numbers = []
+            for ev in choose_citations(verdict):
+                p = by_number[ev.number]
+                key = (p.retrieved.chunk.doc_id, ev.start, ev.end)
+                if key not in keyed:
+                    keyed[key] = len(citations) + 1
+                    citations.append(
+                        self._citation(keyed[key], p, ev.start, ev.end, ev.text, ev.score)
+                    )
+                numbers.append(keyed[key])
+            sentences.append(
+                AnswerSentence(text, verdict.supported, numbers, verdict.score, verdict.reason)
+            )
+            marks = "".join(f"[{n}]" for n in numbers)
+            pieces.append(self._with_markers(text, marks))
+        if not any(s.supported and s.citations for s in sentences):
+            return self._refusal(base, timings, raw, prompt_tokens, sentences)
+        return Answer(
+            text=" ".join(pieces),
+            refused=False,
+            citations=citations,
+            sentences=sentences,
+            timings=timings,
+            prompt_tokens=prompt_tokens,
+            raw_text=raw,
+            **base,
+        )
+
+    @staticmethod
+    def _with_markers(text: str, marks: str) -> str:
+        if not marks:
+            return text
+        if text and text[-1] in ".!?":
+            return f"{text[:-1]} {marks}{text[-1]}"
+        return f"{text} {marks}"
+
+    @staticmethod
+    def _citation(
+        number: int, p: Passage, start: int, end: int, sentence: str, score: float
+    ) -> Citation:
+        m = p.retrieved.chunk.meta
+        return Citation(
+            number=number,
+            doc_id=p.retrieved.chunk.doc_id,
+            title=m.get("title", ""),
+            outlet=m.get("source", ""),
+            published=m.get("published", ""),
+            url=m.get("url", ""),
+            passage=p.text,
+            sentence=sentence,
+            span=(start, end),
+            score=score,
+        )
+
+    # Chat ------------------------------------------------------------------------
+    def _memory(self, session_id: str) -> ChatMemoryBuffer:
+        with self._sessions_lock:
+            if session_id not in self._sessions:
+                self._sessions[session_id] = ChatMemoryBuffer.from_defaults(
+                    token_limit=self.settings.chat_memory_tokens
+                )
+            return self._sessions[session_id]
+
+    def history(self, session_id: str) -> list[ChatMessage]:
+        return self._memory(session_id).get_all()
+
+    def reset(self, session_id: str) -> None:
+        with self._sessions_lock:
+            self._sessions.pop(session_id, None)
+
+    def condense(self, session_id: str, message: str) -> str:
+        """Turn a follow-up into a standalone question using this session's history."""
+        history = self._memory(session_id).get()
+        if not history:
+            return message
+        lines = [f"{m.role.value}: {m.content}" for m in history[-6:]]
+        prompt = prompts.render("condense", history="\n".join(lines), question=message)
+        with self._generate_lock:
+            reply = self.llm.chat(
+                [ChatMessage(role=MessageRole.USER, content=prompt)], max_tokens=64
+            )
+        text = (reply.message.content or "").strip().splitlines()
+        standalone = text[0].strip().strip('"') if text else ""
+        return standalone if len(standalone) > 3 else message
+
+    def chat_stream(
+        self,
+        session_id: str,
+        message: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Like ``stream``, with the session's history used to resolve follow-ups."""
+        t0 = time.perf_counter()
+        standalone = self.condense(session_id, message)
+        condense_s = time.perf_counter() - t0
+        answer = None
+        for event in self.stream(
+            message, filters, top_k, standalone=standalone if standalone != message else None
+        ):
+            if event["type"] == "answer":
+                answer = event["answer"]
+                answer.timings["condense_s"] = condense_s
+            yield event
+        if answer is not None:
+            memory = self._memory(session_id)
+            memory.put(ChatMessage(role=MessageRole.USER, content=message))
+            memory.put(ChatMessage(role=MessageRole.ASSISTANT, content=answer.text))
+
+    def chat(
+        self,
+        session_id: str,
+        message: str,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+    ) -> Answer:
+        answer = None
+        for event in self.chat_stream(session_id, message, filters, top_k):
+            if event["type"] == "answer":
+                answer = event["answer"]
+        assert answer is not None
+        return answer

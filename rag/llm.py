@@ -1,0 +1,189 @@
+"""LLM factory: llama_cpp | ollama | openai_like, all as LlamaIndex LLM classes.
+
+Only this module knows which LLM is in use. Every backend is used through the LlamaIndex
+``LLM`` interface (``chat`` / ``stream_chat``), so the engine never branches on backend.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms import LLM, CustomLLM
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from pydantic import PrivateAttr
+
+from rag.errors import ConfigError, LLMError
+from rag.models import resolve
+from rag.settings import Settings
+
+BACKENDS = ("llama_cpp", "ollama", "openai_like")
+
+
+class LlamaCppChat(CustomLLM):
+    """llama-cpp-python with the GGUF's own chat template; temperature 0 and a fixed seed.
+
+    llama.cpp contexts are not thread-safe, so every call holds a lock: generation is
+    serialised while callers on many threads simply wait their turn.
+    """
+
+    model_path: str
+    model_name: str = "local"
+    context_window: int = 4096
+    max_tokens: int = 256
+    temperature: float = 0.0
+    seed: int = 0
+    n_threads: int = 2
+    _llama: Any = PrivateAttr(default=None)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, **data: Any) -> None:
+        super().__init__(**data)
+        from llama_cpp import Llama
+
+        self._llama = Llama(
+            model_path=self.model_path,
+            n_ctx=self.context_window,
+            n_threads=self.n_threads,
+            n_threads_batch=self.n_threads,
+            n_batch=512,
+            seed=self.seed,
+            verbose=False,
+        )
+
+    @property
+    def llama(self) -> Any:
+        """The raw llama_cpp.Llama, for token counting and logprob reads."""
+        return self._llama
+
+    @property
+    def lock(self) -> threading.Lock:
+        return self._lock
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            model_name=self.model_name,
+        )
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def _params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": kwargs.get("max_tokens", self.max_tokens),
+            "stop": kwargs.get("stop"),
+            "repeat_penalty": 1.05,
+        }
+
+    @staticmethod
+    def _messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
+        return [{"role": m.role.value, "content": m.content or ""} for m in messages]
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        with self._lock:
+            out = self._llama.create_chat_completion(
+                self._messages(messages), **self._params(kwargs)
+            )
+        text = out["choices"][0]["message"]["content"] or ""
+        return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=out)
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        def gen() -> ChatResponseGen:
+            text = ""
+            with self._lock:
+                stream = self._llama.create_chat_completion(
+                    self._messages(messages), stream=True, **self._params(kwargs)
+                )
+                for part in stream:
+                    delta = part["choices"][0]["delta"].get("content") or ""
+                    if not delta:
+                        continue
+                    text += delta
+                    yield ChatResponse(
+                        message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                        delta=delta,
+                    )
+
+        return gen()
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+        return CompletionResponse(text=reply.message.content or "")
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        def gen() -> CompletionResponseGen:
+            for part in self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)]):
+                yield CompletionResponse(text=part.message.content or "", delta=part.delta)
+
+        return gen()
+
+
+def build_llm(settings: Settings) -> LLM:
+    """The LLM named by ``settings.llm_backend``; raises with the valid choices otherwise."""
+    backend = settings.llm_backend
+    if backend == "llama_cpp":
+        path = settings.llm_path or resolve(settings.llm_model, settings)
+        if not Path(path).is_file():
+            raise LLMError(f"No GGUF file at {path}.", "Run `newsrag models pull`.")
+        return LlamaCppChat(
+            model_path=str(path),
+            model_name=settings.llm_model if not settings.llm_path else Path(path).name,
+            context_window=settings.llm_context,
+            max_tokens=settings.llm_max_tokens,
+            temperature=settings.llm_temperature,
+            seed=settings.llm_seed,
+            n_threads=settings.llm_threads,
+        )
+    if backend == "ollama":
+        from llama_index.llms.ollama import Ollama
+
+        return Ollama(
+            model=settings.llm_model,
+            base_url=settings.ollama_base_url,
+            temperature=settings.llm_temperature,
+            context_window=settings.llm_context,
+            request_timeout=300.0,
+            additional_kwargs={"seed": settings.llm_seed, "num_predict": settings.llm_max_tokens},
+        )
+    if backend == "openai_like":
+        from llama_index.llms.openai_like import OpenAILike
+
+        return OpenAILike(
+            model=settings.llm_model,
+            api_base=settings.openai_base_url,
+            api_key=settings.openai_api_key,
+            temperature=settings.llm_temperature,
+            max_tokens=settings.llm_max_tokens,
+            is_chat_model=True,
+            context_window=settings.llm_context,
+            timeout=300.0,
+            additional_kwargs={"seed": settings.llm_seed},
+        )
+    raise ConfigError(f"Unknown LLM backend '{backend}'.", f"Choose one of: {', '.join(BACKENDS)}.")
+
+
+def model_name(llm: LLM) -> str:
+    return llm.metadata.model_name

@@ -1,0 +1,222 @@
+"""Answer-time citation check: every answer sentence -> the passage sentences that support it.
+
+The model's own [n] markers are only a hint. A sentence is supported when a source sentence
+(with its neighbours) covers its content words, contains every number and name it states,
+agrees on negation, and is close in embedding space. Markers are then rewritten to point at
+the passages that really support each sentence; sentences nobody supports are flagged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ingest.chunk import sentence_spans
+from rag.embeddings import Embedder
+from rag.retrieve import STOPWORDS, tokenize
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;-]\s*\d+)*)\]")
+_NEGATION = re.compile(
+    r"\b(not|no|never|none|neither|nor|denied|denies|refuted|without)\b|n't\b", re.IGNORECASE
+)
+_CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above)"
+    r"|\b(you are now|system prompt|new instructions?|as an ai)\b"
+    r"|\b(reply|respond|answer|say)\s+(only\s+)?(with|exactly)\b",
+    re.IGNORECASE,
+)
+# Words that start sentences or name nothing: not evidence of a named entity.
+_NOT_NAMES = STOPWORDS | {
+    "however",
+    "yes",
+    "meanwhile",
+    "additionally",
+    "moreover",
+    "while",
+    "despite",
+    "although",
+    "because",
+    "since",
+    "both",
+    "during",
+}
+
+SUPPORT_THRESHOLD = 0.55
+MIN_COVERAGE = 0.6
+MIN_SIMILARITY = 0.35
+
+
+@dataclass
+class SourceSentence:
+    """A sentence of a numbered passage, with its span in the article text."""
+
+    number: int  # the passage number shown to the model
+    start: int  # offsets in the article's cleaned text
+    end: int
+    text: str
+    instruction_like: bool = False
+
+
+@dataclass
+class Evidence:
+    number: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class Support:
+    """The verdict for one answer sentence."""
+
+    text: str  # the sentence without markers
+    supported: bool
+    score: float
+    cited: list[int] = field(default_factory=list)  # passage numbers the model put on it
+    evidence: list[Evidence] = field(default_factory=list)  # best first
+    reason: str = ""
+    neutral: bool = False  # too short to carry a claim ("Yes.")
+
+
+def is_instruction(text: str) -> bool:
+    """Article text that reads like an order to the assistant (prompt injection)."""
+    return bool(_INSTRUCTION.search(text))
+
+
+def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
+    return [
+        SourceSentence(number, offset + s, offset + e, text[s:e], is_instruction(text[s:e]))
+        for s, e in sentence_spans(text)
+    ]
+
+
+def split_answer(answer: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences without markers, each with the passage numbers the model cited."""
+    out = []
+    for s, e in sentence_spans(answer):
+        raw = answer[s:e]
+        cited: list[int] = []
+        for group in MARKER.findall(raw):
+            for part in re.split(r"\s*[,;]\s*", group):
+                if "-" in part:
+                    lo, hi = (int(x) for x in part.split("-")[:2])
+                    cited += list(range(lo, min(hi, lo + 10) + 1))
+                else:
+                    cited.append(int(part))
+        text = MARKER.sub("", raw).strip()
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        if text and not re.fullmatch(r"[\W_]+", text):
+            out.append((text, sorted(set(cited))))
+    return out
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _names(text: str) -> set[str]:
+    names = set()
+    for w in _CAPITAL.findall(text):
+        low = w.lower().strip("'’-")
+        if low.endswith(("'s", "’s")):
+            low = low[:-2]
+        if low not in _NOT_NAMES and len(low) > 1:
+            names.add(low)
+    return names
+
+
+def _has_negation(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def check_support(
+    claims: Sequence[str],
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    cache: dict[str, np.ndarray] | None = None,
+) -> list[Support]:
+    """Score each claim against every source sentence; see the module docstring."""
+    usable = [s for s in sources if not s.instruction_like]
+    if not claims:
+        return []
+    if not usable:
+        return [Support(c, False, 0.0, reason="no source text") for c in claims]
+    texts = list(claims) + [s.text for s in usable]
+    cache = cache if cache is not None else {}
+    todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    if todo:
+        for t, v in zip(todo, embedder.embed(todo), strict=True):
+            cache[t] = v
+    claim_vecs = np.stack([cache[c] for c in claims])
+    src_vecs = np.stack([cache[s.text] for s in usable])
+    sims = claim_vecs @ src_vecs.T
+
+    # Per passage: its full text (for numbers and names) and, per sentence, a window with
+    # the neighbouring sentences (a claim often joins two adjacent sentences).
+    by_passage: dict[int, list[int]] = {}
+    for i, s in enumerate(usable):
+        by_passage.setdefault(s.number, []).append(i)
+    passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
+    passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
+    passage_lower = {n: t.lower() for n, t in passage_text.items()}
+    window_tokens = []
+    for i, s in enumerate(usable):
+        ids = by_passage[s.number]
+        k = ids.index(i)
+        around = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
+        window_tokens.append(set(tokenize(" ".join(around))))
+
+    results = []
+    for ci, claim in enumerate(claims):
+        words = set(tokenize(claim))
+        if len(words) < 2:
+            results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
+            continue
+        nums, names, neg = _numbers(claim), _names(claim), _has_negation(claim)
+        best: list[Evidence] = []
+        reasons: dict[str, int] = {}
+        for si, src in enumerate(usable):
+            coverage = len(words & window_tokens[si]) / len(words)
+            sim = float(sims[ci, si])
+            missing_nums = nums - passage_numbers[src.number]
+            missing_names = {n for n in names if n not in passage_lower[src.number]}
+            score = 0.6 * coverage + 0.4 * max(sim, 0.0)
+            if missing_nums:
+                reasons["number not in sources: " + ", ".join(sorted(missing_nums))] = 1
+                continue
+            if missing_names:
+                reasons["name not in sources: " + ", ".join(sorted(missing_names))] = 1
+                continue
+            if neg != _has_negation(src.text) and sim < 0.8 and coverage < 0.9:
+                reasons["negation differs from the source"] = 1
+                continue
+            if coverage < MIN_COVERAGE or sim < MIN_SIMILARITY or score < SUPPORT_THRESHOLD:
+                reasons["too little overlap with any source sentence"] = 1
+                continue
+            best.append(Evidence(src.number, src.start, src.end, src.text, round(score, 4)))
+        best.sort(key=lambda e: -e.score)
+        # One evidence sentence per passage, best passages first.
+        seen: set[int] = set()
+        evidence = [e for e in best if not (e.number in seen or seen.add(e.number))]
+        if evidence:
+            results.append(Support(claim, True, evidence[0].score, evidence=evidence))
+        else:
+            reason = next(iter(reasons), "no supporting sentence")
+            top = float(sims[ci].max()) if sims.size else 0.0
+            results.append(Support(claim, False, round(min(top, 0.5), 4), reason=reason))
+    return results
+
+
+def choose_citations(support: Support, max_citations: int = 2) -> list[Evidence]:
+    """The model's own citations when they are among the supporting passages, else the best."""
+    if not support.supported or support.neutral:
+        return []
+    cited = [e for e in support.evidence if e.number in support.cited]
+    others = [e for e in support.evidence if e.number not in support.cited]
+    return (cited + others)[:max_citations] if cited else others[:1]

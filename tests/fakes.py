@@ -1,0 +1,125 @@
+"""Deterministic fakes for fast unit tests. Every capability also has a real-stack test."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.llms.types import (
+    ChatMessage,
+    ChatResponse,
+    ChatResponseGen,
+    CompletionResponse,
+    CompletionResponseGen,
+    LLMMetadata,
+    MessageRole,
+)
+from llama_index.core.llms import CustomLLM
+from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
+from pydantic import PrivateAttr
+
+from rag.retrieve import tokenize
+
+
+class FakeEmbedder:
+    """Hashed bag of words (with bigrams): similar wording -> similar vectors."""
+
+    name = "fake-embedder"
+    dim = 256
+
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            words = tokenize(text)
+            for feature in words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]:
+                h = int(hashlib.md5(feature.encode()).hexdigest()[:8], 16)
+                out[row, h % self.dim] += 1.0 if h & 1 else -1.0
+            norm = np.linalg.norm(out[row])
+            out[row] = out[row] / norm if norm else out[row]
+        return out
+
+
+def _sources(prompt: str) -> list[tuple[int, str]]:
+    """(number, text) of each source block in our question prompt."""
+    blocks = re.findall(r"\[(\d+)\] [^\n]*\n(.*?)(?=\n\n\[\d+\] |\n\nQuestion:)", prompt, re.S)
+    return [(int(n), text) for n, text in blocks]
+
+
+def extractive_answer(prompt: str) -> str:
+    """Answer with the source sentence sharing most words with the question, cited."""
+    question = prompt.rsplit("Question:", 1)[-1]
+    q = set(tokenize(question))
+    best, best_score = "", 0.0
+    for number, text in _sources(prompt):
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            score = len(q & set(tokenize(sentence))) / max(1, len(q))
+            if score > best_score:
+                best, best_score = f"{sentence.rstrip('.')} [{number}].", score
+    return best if best_score >= 0.3 else "NOT IN SOURCES"
+
+
+class FakeLLM(CustomLLM):
+    """A LlamaIndex LLM that answers by a rule: scripted replies or extractive answers.
+
+    ``responder(prompt) -> str`` decides the reply; the default quotes the best source sentence.
+    Condense prompts get the follow-up back with "it" replaced by the last user topic.
+    """
+
+    model_name: str = "fake-llm"
+    calls: int = 0
+    _responder: Any = PrivateAttr(default=None)
+
+    def __init__(self, responder: Callable[[str], str] | None = None, **data: Any) -> None:
+        super().__init__(**data)
+        self._responder = responder or extractive_answer
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(model_name=self.model_name, is_chat_model=True)
+
+    def _reply(self, messages: Sequence[ChatMessage]) -> str:
+        self.calls += 1
+        prompt = messages[-1].content or ""
+        if "Standalone question:" in prompt:
+            history = re.findall(r"user: (.*)", prompt)
+            follow = prompt.rsplit("Follow-up question:", 1)[-1].split("\n")[0].strip()
+            topic = history[-1].rstrip("?") if history else ""
+            return f"{follow.rstrip('?')} (about: {topic})?" if topic else follow
+        return self._responder(prompt)
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        text = self._reply(messages)
+        return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text))
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        text = self._reply(messages)
+
+        def gen() -> ChatResponseGen:
+            acc = ""
+            for piece in re.findall(r"\S+\s*", text):
+                acc += piece
+                yield ChatResponse(
+                    message=ChatMessage(role=MessageRole.ASSISTANT, content=acc), delta=piece
+                )
+
+        return gen()
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        return CompletionResponse(text=self._responder(prompt))
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        text = self._responder(prompt)
+
+        def gen() -> CompletionResponseGen:
+            yield CompletionResponse(text=text, delta=text)
+
+        return gen()
