@@ -56,8 +56,9 @@ def _split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, i
 
 
 def chunk_article(article: Article, size: int = 256, overlap: int = 32) -> list[Chunk]:
-    """Greedy packing of whole sentences up to ``size`` tokens; ``overlap`` tokens of trailing
-    sentences are repeated at the start of the next chunk so a fact cut at a border survives."""
+    """Greedy packing of whole sentences up to ``size`` tokens. Whole trailing sentences (about
+    ``overlap`` tokens, sentences up to twice that) start the next chunk again, so a fact cut at
+    a border survives."""
     text = article.text
     spans = sentence_spans(text)
     if not spans:
@@ -80,7 +81,7 @@ def chunk_article(article: Article, size: int = 256, overlap: int = 32) -> list[
             break
         # Step back over trailing sentences that fit in the overlap budget.
         back, carried = j, 0
-        while back - 1 > i and carried + units[back - 1][2] <= overlap:
+        while back - 1 > i and carried < overlap and units[back - 1][2] <= 2 * overlap:
             back -= 1
             carried += units[back][2]
         i = back

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import json
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -174,9 +175,16 @@ def load_html(path: Path, html: str) -> RawArticle:
 
 
 def html_to_text(fragment: str) -> str:
-    import trafilatura
+    """Text of an HTML fragment (feed entries), paragraphs kept apart."""
+    import lxml.html
 
-    return trafilatura.html2txt(fragment) or ""
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml raises several types on junk markup
+        return re.sub(r"<[^>]+>", " ", fragment)
+    for block in root.iter("p", "br", "div", "li", "h1", "h2", "h3"):
+        block.tail = "\n\n" + (block.tail or "")
+    return root.text_content()
 
 
 def looks_like_feed(text: str) -> bool:

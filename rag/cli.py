@@ -214,6 +214,78 @@ def status() -> None:
         fail(exc)
 
 
+def _date_option(value: str | None, name: str):
+    from datetime import date
+
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{name} wants a date like 2023-10-31, got '{value}'") from None
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about your articles.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print Answer.to_dict().")] = False,
+    source: Annotated[list[str], typer.Option(help="Only this outlet (repeatable).")] = [],  # noqa: B006
+    after: Annotated[str | None, typer.Option(help="Published on/after YYYY-MM-DD.")] = None,
+    before: Annotated[str | None, typer.Option(help="Published on/before YYYY-MM-DD.")] = None,
+    top_k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    model: Annotated[str | None, typer.Option(help="LLM (see `newsrag models list`).")] = None,
+) -> None:
+    """Answer a question from the ingested articles, with numbered sources."""
+    from rag.engine import NewsRAG
+    from rag.retrieve import Filters
+
+    settings = load_settings()
+    if model:
+        settings = settings.model_copy(update={"llm_model": model})
+    filters = Filters(
+        sources=list(source),
+        after=_date_option(after, "--after"),
+        before=_date_option(before, "--before"),
+    )
+    try:
+        rag = NewsRAG.from_settings(settings, load_llm=False)
+        if rag.store.article_count() == 0:
+            rag.retrieve(question)  # raises the "ingest first" error
+        answer = rag.ask(question, filters, top_k)
+    except NewsragError as exc:
+        fail(exc)
+        return
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        return
+    out.print(answer.text, highlight=False)
+    for note in answer.notes:
+        console.print(f"[dim]{note}[/]", highlight=False)
+    if answer.filters.get("date_phrase"):
+        f = answer.filters
+        console.print(
+            f"[dim]date filter: {f['after'] or '…'} to {f['before'] or '…'} "
+            f"(from “{f['date_phrase']}”)[/]",
+            highlight=False,
+        )
+    if answer.citations:
+        out.print("\nSources:")
+    for c in answer.citations:
+        date_ = (c.published or "")[:10] or "undated"
+        out.print(
+            f"[{c.number}] {c.title} — {c.outlet or 'unknown outlet'}, {date_}"
+            + (f"\n    {c.url}" if c.url else ""),
+            highlight=False,
+        )
+        out.print(f"    “{c.sentence}”", highlight=False, style="dim")
+    unsupported = [s for s in answer.sentences if not s.supported]
+    if unsupported and not answer.refused:
+        console.print(
+            f"[yellow]{len(unsupported)} sentence(s) not supported by the sources "
+            "were kept but marked.[/]"
+        )
+
+
 def main() -> None:
     try:
         app()

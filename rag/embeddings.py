@@ -28,7 +28,12 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, path: str, batch_size: int = 64, name: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
 
         self.model = SentenceTransformer(path, device="cpu")
         self.name = name or path

@@ -1,0 +1,214 @@
+"""Load, clean and chunk: each stage on small hand-made inputs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ingest.chunk import chunk_article, sentence_spans
+from ingest.clean import clean, clean_text, parse_date
+from ingest.load import expand_paths, load_file
+from rag.documents import RawArticle
+from rag.errors import IngestError
+from rag.tokens import count_tokens
+from tests.conftest import SAMPLE_ARTICLE
+
+MB = 1_000_000
+
+
+def test_sample_txt_title_from_first_line_and_caption_dropped():
+    [raw] = load_file(SAMPLE_ARTICLE, 20 * MB)
+    assert raw.title.startswith("Azerbaijan thwarts 'illegal' Armenian")
+    article = clean(raw)
+    assert "(AA Photo)" not in article.text
+    assert article.text.startswith("Azerbaijani forces prevented a sabotage attempt")
+    assert article.doc_id.startswith("h") and len(article.doc_id) == 17
+
+
+def test_markdown_heading_is_title(tmp_path: Path):
+    f = tmp_path / "a.md"
+    f.write_text("# Big news today\n\nSomething happened in the city on Monday. More followed.")
+    [raw] = load_file(f, MB)
+    assert raw.title == "Big news today"
+    assert "Something happened" in raw.text
+
+
+def test_html_main_text_and_metadata(tmp_path: Path):
+    body = " ".join(["The council approved the new budget after a long debate."] * 8)
+    f = tmp_path / "page.html"
+    f.write_text(
+        "<html><head><title>Council passes budget</title>"
+        '<meta property="og:site_name" content="City Gazette">'
+        '<meta name="author" content="Jane Roe">'
+        '<meta property="article:published_time" content="2023-10-05T08:00:00Z">'
+        '<link rel="canonical" href="https://gazette.example/budget">'
+        f"</head><body><nav>Home | Sports</nav><article><h1>Council passes budget</h1>"
+        f"<p>{body}</p></article><footer>Contact us</footer></body></html>"
+    )
+    [raw] = load_file(f, MB)
+    article = clean(raw)
+    assert article.title == "Council passes budget"
+    assert article.source == "City Gazette"
+    assert article.author == "Jane Roe"
+    assert article.published.startswith("2023-10-05")
+    assert article.url == "https://gazette.example/budget"
+    assert "Contact us" not in article.text
+
+
+def test_jsonl_records_with_field_map_and_bad_record(tmp_path: Path):
+    f = tmp_path / "a.jsonl"
+    rows = [
+        {"headline": "One", "article_body": "First story text is here. It is long enough."},
+        {"headline": "Two", "summary_only": "x"},
+        {"headline": "Three", "article_body": "Third story text here, also long enough."},
+    ]
+    f.write_text("\n".join(json.dumps(r) for r in rows))
+    items = load_file(f, MB, field_map={"text": "article_body"})
+    good = [i for i in items if isinstance(i, RawArticle)]
+    bad = [i for i in items if isinstance(i, IngestError)]
+    assert [g.title for g in good] == ["One", "Three"]
+    assert len(bad) == 1 and "record 2" in str(bad[0]) and "no body" in str(bad[0])
+
+
+def test_json_array_multihop_shape(tmp_path: Path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps([{"title": "T", "source": "The Verge", "author": "A",
+                              "published_at": "2023-09-26T17:01:22+00:00",
+                              "url": "https://x.example/1", "body": "Body text of a story."}]))
+    [raw] = load_file(f, MB)
+    art = clean(raw)
+    assert (art.source, art.published_ts) == ("The Verge", 1695747682)
+    assert art.doc_id.startswith("u")
+
+
+def test_rss_feed_one_article_per_entry(tmp_path: Path):
+    f = tmp_path / "feed.xml"
+    f.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Daily Wire Service</title>'
+        "<item><title>First</title><link>https://n.example/1</link>"
+        "<pubDate>Tue, 10 Oct 2023 10:00:00 GMT</pubDate>"
+        "<description>&lt;p&gt;The first entry says the bridge reopened on Monday.&lt;/p&gt;"
+        "</description></item>"
+        "<item><title>Second</title><link>https://n.example/2</link>"
+        "<description>The second entry reports heavy rain in the north.</description></item>"
+        "</channel></rss>"
+    )
+    items = load_file(f, MB)
+    assert [i.title for i in items] == ["First", "Second"]
+    assert items[0].source == "Daily Wire Service"
+    assert "bridge reopened" in items[0].text and "<p>" not in items[0].text
+    assert clean(items[0]).published.startswith("2023-10-10")
+
+
+def _minimal_pdf(text: str) -> bytes:
+    """A one-page PDF with one line of Helvetica text (no PDF library needed)."""
+    stream = f"BT /F1 12 Tf 72 720 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out, offsets = b"%PDF-1.4\n", []
+    for n, obj in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{n} 0 obj\n".encode() + obj + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{o:010d} 00000 n \n".encode() for o in offsets)
+    out += f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF".encode()
+    return out
+
+
+def test_pdf_text(tmp_path: Path):
+    f = tmp_path / "story.pdf"
+    f.write_bytes(_minimal_pdf("The harbour reopened to ships on Friday after repairs."))
+    [raw] = load_file(f, MB)
+    assert "harbour reopened" in raw.text
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("empty.txt", b"", "empty file"),
+        ("blob.txt", b"\x00\x01\x02binary" * 50, "binary"),
+        ("latin.txt", "Caf\u00e9 society news item here.".encode("latin-1"), "UTF-8"),
+        ("nav.html", b"<html><body><nav>Home</nav></body></html>", "no article text"),
+        ("nobody.json", b'{"title": "x"}', "no body"),
+        ("bad.json", b"{not json", "invalid JSON"),
+        ("data.csv", b"a,b\n1,2", "unsupported file type"),
+        ("notfeed.xml", b"<root><a>1</a></root>", "not an RSS/Atom feed"),
+    ],
+)
+def test_bad_inputs_give_one_line_reasons(tmp_path: Path, name: str, content: bytes, reason: str):
+    f = tmp_path / name
+    f.write_bytes(content)
+    with pytest.raises(IngestError) as info:
+        items = load_file(f, MB)
+        errors = [i for i in items if isinstance(i, IngestError)]
+        if errors:
+            raise errors[0]
+        for item in items:
+            clean(item)
+    message = str(info.value)
+    assert reason.lower() in message.lower()
+    assert "\n" not in message
+
+
+def test_oversized_file_is_refused(tmp_path: Path):
+    f = tmp_path / "huge.txt"
+    f.write_bytes(b"word " * (11 * MB // 5))
+    with pytest.raises(IngestError, match="over the 10 MB limit"):
+        load_file(f, 10 * MB)
+
+
+def test_expand_paths_folders_globs_and_missing(tmp_path: Path):
+    (tmp_path / "sub").mkdir()
+    for name in ("a.txt", "sub/b.md", "sub/c.json"):
+        (tmp_path / name).write_text("x")
+    files, missing = expand_paths([tmp_path, str(tmp_path / "*.txt"), tmp_path / "nope.txt"])
+    assert sorted(p.name for p in files) == ["a.txt", "b.md", "c.json"]
+    assert missing == [(str(tmp_path / "nope.txt"), "path does not exist: check the spelling")]
+
+
+def test_clean_text_whitespace_and_dates():
+    assert clean_text("a  b\t c\r\n\n\n\nnext ") == "a b c\n\nnext"
+    assert parse_date("Nov 10, 2020")[0].startswith("2020-11-10")
+    assert parse_date("2023-10-05T08:00:00+02:00")[1] == 1696485600
+    assert parse_date("not a date") == ("", None)
+
+
+def test_sentence_spans_keep_abbreviations_and_offsets():
+    text = 'Clashes erupted on Sept. 27, 2020. "We left," he said. Mr. Lavrov spoke.\n\nNext'
+    spans = sentence_spans(text)
+    pieces = [text[s:e] for s, e in spans]
+    assert pieces == ["Clashes erupted on Sept. 27, 2020.", '"We left," he said.',
+                      "Mr. Lavrov spoke.", "Next"]
+
+
+def test_chunks_respect_size_overlap_and_offsets():
+    [raw] = load_file(SAMPLE_ARTICLE, MB)
+    article = clean(raw)
+    chunks = chunk_article(article, size=64, overlap=16)
+    assert len(chunks) > 5
+    for c in chunks:
+        assert article.text[c.start : c.end] == c.text
+        assert count_tokens(c.text) <= 64 + 8  # joining sentences adds a token or two
+    # consecutive chunks overlap (a sentence carried over) or touch
+    assert any(b.start < a.end for a, b in zip(chunks, chunks[1:], strict=False))
+    covered = set()
+    for c in chunks:
+        covered.update(range(c.start, c.end))
+    letters = {i for i, ch in enumerate(article.text) if not ch.isspace()}
+    assert letters <= covered
+
+
+def test_overlong_sentence_is_split_by_tokens():
+    art = clean(RawArticle(text=" ".join(["word"] * 1000) + ".", path="x", title="t"))
+    chunks = chunk_article(art, size=100, overlap=10)
+    assert len(chunks) >= 10
+    assert all(count_tokens(c.text) <= 101 for c in chunks)

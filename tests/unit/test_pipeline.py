@@ -1,0 +1,119 @@
+"""The pipeline keeps the store converged: idempotent, replaces changes, removes, recovers."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ingest.pipeline import Ingestor
+from tests.conftest import SAMPLE_ARTICLE, ingest_paths
+
+
+def _state(store):
+    got = store.collection.get(include=["metadatas"])
+    return sorted(got["ids"]), sorted(a["doc_id"] for a in store.articles())
+
+
+def test_ingest_again_changes_nothing(settings, store, fake_embedder, sample_copy):
+    first = ingest_paths(settings, store, fake_embedder, sample_copy)
+    assert len(first.added) == 1 and first.chunks > 0
+    before = _state(store)
+    second = ingest_paths(settings, store, fake_embedder, sample_copy)
+    assert (second.added, second.updated, second.chunks) == ([], [], 0)
+    assert len(second.unchanged) == 1
+    assert _state(store) == before
+
+
+def test_modified_article_replaces_its_chunks(settings, store, fake_embedder, sample_copy):
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    [old] = store.articles()
+    f = sample_copy / SAMPLE_ARTICLE.name
+    f.write_text(f.read_text() + "\n\nA new closing paragraph about the talks in Moscow.")
+    report = ingest_paths(settings, store, fake_embedder, sample_copy)
+    assert report.removed == [old["doc_id"]] and len(report.added) == 1
+    [new] = store.articles()
+    ids, docs = _state(store)
+    assert docs == [new["doc_id"]]
+    assert all(i.startswith(new["doc_id"] + ":") for i in ids)  # no orphans of the old one
+    assert len(ids) == new["chunk_count"]
+
+
+def test_url_keyed_record_update_is_an_update(settings, store, fake_embedder, tmp_path):
+    f = tmp_path / "feed.jsonl"
+    rec = {"title": "T", "url": "https://n.example/a", "body": "First version of the story."}
+    f.write_text(json.dumps(rec))
+    ingest_paths(settings, store, fake_embedder, f)
+    rec["body"] = "Second version of the story, corrected."
+    f.write_text(json.dumps(rec))
+    report = ingest_paths(settings, store, fake_embedder, f)
+    assert len(report.updated) == 1 and not report.added
+    [art] = store.articles()
+    assert "Second version" in store.article(art["doc_id"])["text"]
+
+
+def test_remove_deletes_article_and_chunks(settings, store, fake_embedder, sample_copy):
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    [art] = store.articles()
+    assert store.remove(art["doc_id"])
+    assert _state(store) == ([], [])
+    assert not store.remove(art["doc_id"])
+
+
+def test_bad_inputs_do_not_touch_stored_articles(settings, store, fake_embedder, tmp_path):
+    good = tmp_path / "good"
+    good.mkdir()
+    shutil.copy(SAMPLE_ARTICLE, good / "a.txt")
+    ingest_paths(settings, store, fake_embedder, good)
+    before = _state(store)
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_bytes(b"")
+    (bad / "bin.txt").write_bytes(b"\x00" * 100)
+    (bad / "nobody.jsonl").write_text('{"title": "x"}\n')
+    (bad / "new.md").write_text("# Fresh story\n\nThe museum reopened its doors on Sunday.")
+    report = ingest_paths(settings, store, fake_embedder, bad, tmp_path / "missing.txt")
+    assert len(report.failed) == 4 and len(report.added) == 1 and report.ok
+    assert all("\n" not in reason for _, reason in report.failed)
+    ids, docs = _state(store)
+    assert set(before[0]) <= set(ids) and len(docs) == 2
+
+
+def test_nothing_ingestible_is_not_ok(settings, store, fake_embedder, tmp_path):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    report = ingest_paths(settings, store, fake_embedder, tmp_path / "empty.txt")
+    assert not report.ok and not report.added
+
+
+def test_recover_removes_half_written_articles(settings, store, fake_embedder, sample_copy):
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    [art] = store.articles()
+    # Simulate a run killed between the Chroma write and the final commit.
+    store._db.execute("UPDATE articles SET status='pending' WHERE doc_id=?", [art["doc_id"]])
+    store._db.commit()
+    report = Ingestor(settings, store, fake_embedder).run([str(sample_copy)])
+    assert report.recovered == [art["doc_id"]] and report.added == [art["doc_id"]]
+    ids, docs = _state(store)
+    assert docs == [art["doc_id"]] and len(ids) == art["chunk_count"]
+
+
+def test_progress_reports_files(settings, store, fake_embedder, sample_copy):
+    seen = []
+    Ingestor(settings, store, fake_embedder).run(
+        [str(sample_copy)], progress=lambda stage, done, total: seen.append((stage, done, total))
+    )
+    assert ("files", 1, 1) in seen and any(s == "embedded" for s, _, _ in seen)
+
+
+def test_chunk_metadata_is_flat_and_complete(settings, store, fake_embedder, tmp_path: Path):
+    f = tmp_path / "a.json"
+    f.write_text(json.dumps({"title": "T", "source": "Wire", "author": "Ann",
+                             "published_at": "2023-10-05", "url": "https://w.example/1",
+                             "body": "Text of the article. It has two sentences."}))
+    ingest_paths(settings, store, fake_embedder, f)
+    meta = store.collection.get(include=["metadatas"])["metadatas"][0]
+    for key in ("doc_id", "title", "source", "author", "published", "published_ts", "url",
+                "path", "sha256", "ingested_at", "start_char", "end_char", "chunk_index"):
+        assert key in meta
+    assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
+    assert meta["published_ts"] == 1696464000
