@@ -224,18 +224,23 @@ class NewsRAG:
         scored.sort(key=lambda x: -x[0])
         budget = CONTEXT_BUDGET
         chosen: dict[int, list[tuple[int, int]]] = {}
+        taken: set[tuple[str, int]] = set()  # overlapping chunks repeat sentences: send once
         for _, hi, s, e in scored:
+            key = (hits[hi].chunk.doc_id, hits[hi].chunk.start + s)
+            if key in taken:
+                continue
             n = count_tokens(hits[hi].chunk.text[s:e])
             if n > budget and chosen:
                 continue
             if len(chosen.get(hi, [])) >= MAX_SENTENCES_PER_PASSAGE:
                 continue
             chosen.setdefault(hi, []).append((s, e))
+            taken.add(key)
             budget -= n
             if budget <= 0:
                 break
         passages = []
-        for hi in sorted(chosen, key=lambda h: min(x[0] for x in chosen[h]) * 0 + h):
+        for hi in sorted(chosen):
             r = hits[hi]
             spans = sorted(chosen[hi])
             number = len(passages) + 1

@@ -141,7 +141,9 @@ STOPWORDS = frozenset(
 def tokenize(text: str) -> list[str]:
     """Lower-cased words without stopwords, with a light plural strip (deterministic)."""
     words = []
-    for w in _WORD.findall(text.lower()):
+    for w in _WORD.findall(text.lower().replace("’", "'")):
+        if w.endswith("'s"):
+            w = w[:-2]
         w = w.replace(",", "") if w.replace(",", "").isdigit() else w
         if w in STOPWORDS:
             continue
