@@ -25,8 +25,8 @@ models_app = typer.Typer(help="List and fetch the local models.", no_args_is_hel
 bench_app = typer.Typer(help="Benchmarks that print numbers.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(bench_app, name="bench")
-console = Console(stderr=True)
-out = Console()
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 
 def load_settings() -> Settings:
