@@ -151,10 +151,12 @@ class Ingestor:
         vectors = embed_chunks(self.embedder, pairs) if pairs else np.zeros((0, 1))
         if progress:
             progress("embedded", len(pairs), len(pairs))
-        offset = 0
-        for article, chunks, existed in pending:
-            self.store.write_article(article, chunks, vectors[offset : offset + len(chunks)])
+        offset, batch = 0, []
+        for article, chunks, _ in pending:
+            batch.append((article, chunks, vectors[offset : offset + len(chunks)]))
             offset += len(chunks)
+        self.store.write_articles(batch)
+        for article, chunks, existed in pending:
             report.chunks += len(chunks)
             (report.updated if existed else report.added).append(article.doc_id)
         pending.clear()

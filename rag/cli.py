@@ -123,6 +123,7 @@ def ingest(
     mapping = _parse_fields(field)
     try:
         store = Store(settings)
+        _ = store.collection  # fail fast (e.g. Chroma server down) before loading models
         embedder = build_embedder(settings)
         with _progress() as bar:
             tasks: dict[str, int] = {}
@@ -284,6 +285,17 @@ def ask(
             f"[yellow]{len(unsupported)} sentence(s) not supported by the sources "
             "were kept but marked.[/]"
         )
+
+
+# Evaluation ----------------------------------------------------------------
+def _eval_app() -> typer.Typer:
+    """`newsrag eval SUITE ...` forwards to eval.cli (the same commands as `python -m eval`)."""
+    from eval.cli import app as eval_app
+
+    return eval_app
+
+
+app.add_typer(_eval_app(), name="eval")
 
 
 def main() -> None:

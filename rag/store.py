@@ -130,34 +130,55 @@ class Store:
         self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray
     ) -> None:
         """Replace everything stored for ``article.doc_id`` with these chunks, crash-safely."""
+        self.write_articles([(article, chunks, embeddings)])
+
+    def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
+        """Write a batch of articles: rows go in as ``pending``, old chunks are deleted by id,
+        new chunks are upserted in one call, then the rows are marked ``complete``."""
+        if not items:
+            return
+        ids = [a.doc_id for a, _, _ in items]
+        marks = ",".join("?" * len(ids))
         with self._tx() as db:
-            row = {f: getattr(article, f) for f in _ARTICLE_FIELDS}
-            db.execute(
+            old = db.execute(
+                f"SELECT doc_id, idx FROM chunks WHERE doc_id IN ({marks})", ids
+            ).fetchall()
+            db.executemany(
                 "INSERT OR REPLACE INTO articles (" + ",".join(_ARTICLE_FIELDS) + ", text, "
                 "chunk_count, status) VALUES (" + ",".join("?" * len(_ARTICLE_FIELDS)) + ","
                 " ?, ?, 'pending')",
-                [*row.values(), article.text, len(chunks)],
+                [
+                    [*(getattr(a, f) for f in _ARTICLE_FIELDS), a.text, len(chunks)]
+                    for a, chunks, _ in items
+                ],
             )
             self._bump_version()
-        self._delete_chunks(article.doc_id)
-        if chunks:
-            meta = article.metadata()
+        stale = [f"{r['doc_id']}:{r['idx']}" for r in old]
+        if stale:
+            self.collection.delete(ids=stale)
+        records = [
+            (c, vec, a.metadata())
+            for a, chunks, vectors in items
+            for c, vec in zip(chunks, vectors, strict=True)
+        ]
+        for start in range(0, len(records), 2000):
+            part = records[start : start + 2000]
             self.collection.upsert(
-                ids=[c.chunk_id for c in chunks],
-                embeddings=embeddings.tolist(),
-                documents=[c.text for c in chunks],
+                ids=[c.chunk_id for c, _, _ in part],
+                embeddings=np.stack([v for _, v, _ in part]).tolist(),
+                documents=[c.text for c, _, _ in part],
                 metadatas=[
                     {**meta, "chunk_index": c.index, "start_char": c.start, "end_char": c.end}
-                    for c in chunks
+                    for c, _, meta in part
                 ],
             )
         with self._tx() as db:
-            db.execute("DELETE FROM chunks WHERE doc_id = ?", [article.doc_id])
+            db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", ids)
             db.executemany(
                 "INSERT INTO chunks(doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
-                [(c.doc_id, c.index, c.start, c.end) for c in chunks],
+                [(c.doc_id, c.index, c.start, c.end) for _, chunks, _ in items for c in chunks],
             )
-            db.execute("UPDATE articles SET status='complete' WHERE doc_id=?", [article.doc_id])
+            db.execute(f"UPDATE articles SET status='complete' WHERE doc_id IN ({marks})", ids)
             self._bump_version()
 
     def _delete_chunks(self, doc_id: str) -> None:

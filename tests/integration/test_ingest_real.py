@@ -63,8 +63,13 @@ def test_multihop_corpus_ingests_as_is_and_again_changes_nothing(settings, store
 def test_kill_9_mid_ingest_then_rerun_converges(tmp_path: Path):
     data = tmp_path / "data"
     env = _env(data)
-    proc = subprocess.Popen([*NEWSRAG, "ingest", str(MULTIHOP)], env=env, cwd=REPO,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*NEWSRAG, "ingest", str(MULTIHOP)],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     db = data / "docstore.sqlite3"
     deadline = time.time() + 120
     written = 0
@@ -81,8 +86,14 @@ def test_kill_9_mid_ingest_then_rerun_converges(tmp_path: Path):
     assert proc.poll() is None, "ingest finished before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    rerun = subprocess.run([*NEWSRAG, "ingest", str(MULTIHOP), "--json"], env=env, cwd=REPO,
-                           capture_output=True, text=True, timeout=600)
+    rerun = subprocess.run(
+        [*NEWSRAG, "ingest", str(MULTIHOP), "--json"],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     store = Store(Settings(data_dir=data))
     articles, _ = _consistent(store)
@@ -102,29 +113,62 @@ def test_cli_bad_inputs_folder(tmp_path: Path):
     big = bad / "huge.txt"
     with big.open("wb") as fh:
         fh.write(b"All work and no play. " * (50 * 1024 * 1024 // 22 + 1))
-    first = subprocess.run([*NEWSRAG, "ingest", str(bad), str(tmp_path / "nope.txt")],
-                           env=_env(data), cwd=REPO, capture_output=True, text=True)
+    first = subprocess.run(
+        [*NEWSRAG, "ingest", str(bad), str(tmp_path / "nope.txt")],
+        env=_env(data),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert first.returncode == 1  # nothing could be ingested
-    for name in ("empty.txt", "binary.txt", "latin1.txt", "nav.html", "nobody.jsonl",
-                 "huge.txt", "nope.txt"):
+    for name in (
+        "empty.txt",
+        "binary.txt",
+        "latin1.txt",
+        "nav.html",
+        "nobody.jsonl",
+        "huge.txt",
+        "nope.txt",
+    ):
         assert name in first.stderr, name
     assert "Traceback" not in first.stderr
     # good files in the same run still go in; what was stored before is untouched
     shutil.copy(SAMPLE / "nagorno-karabakh-sabotage.txt", bad / "good.txt")
-    second = subprocess.run([*NEWSRAG, "ingest", str(bad), "--json"], env=_env(data),
-                            cwd=REPO, capture_output=True, text=True)
+    second = subprocess.run(
+        [*NEWSRAG, "ingest", str(bad), "--json"],
+        env=_env(data),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert second.returncode == 0, second.stderr
     report = json.loads(second.stdout)
     assert len(report["added"]) == 1 and len(report["failed"]) == 6
-    listed = subprocess.run([*NEWSRAG, "sources", "--json"], env=_env(data), cwd=REPO,
-                            capture_output=True, text=True)
+    listed = subprocess.run(
+        [*NEWSRAG, "sources", "--json"], env=_env(data), cwd=REPO, capture_output=True, text=True
+    )
     [row] = json.loads(listed.stdout)
     assert row["title"].startswith("Azerbaijan thwarts")
-    removed = subprocess.run([*NEWSRAG, "remove", row["doc_id"]], env=_env(data), cwd=REPO,
-                             capture_output=True, text=True)
+    removed = subprocess.run(
+        [*NEWSRAG, "remove", row["doc_id"]],
+        env=_env(data),
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
     assert removed.returncode == 0
-    assert json.loads(subprocess.run([*NEWSRAG, "sources", "--json"], env=_env(data),
-                                     cwd=REPO, capture_output=True, text=True).stdout) == []
+    assert (
+        json.loads(
+            subprocess.run(
+                [*NEWSRAG, "sources", "--json"],
+                env=_env(data),
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+            ).stdout
+        )
+        == []
+    )
 
 
 def _free_port() -> int:
@@ -138,10 +182,21 @@ def chroma_server(tmp_path: Path):
     """A real `chroma run` on loopback, stopped after the test."""
     port = _free_port()
     exe = Path(sys.executable).parent / "chroma"
-    proc = subprocess.Popen([str(exe), "run", "--host", "127.0.0.1", "--port", str(port),
-                             "--path", str(tmp_path / "chroma-server")],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    proc = subprocess.Popen(
+        [
+            str(exe),
+            "run",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--path",
+            str(tmp_path / "chroma-server"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
     deadline = time.time() + 60
     while time.time() < deadline:
         with socket.socket() as s:
@@ -167,7 +222,10 @@ def test_http_chroma_server(tmp_path: Path, chroma_server: int, real_embedder):
 def test_http_chroma_down_is_one_clear_line(tmp_path: Path):
     port = _free_port()
     result = subprocess.run(
-        [*NEWSRAG, "ingest", str(SAMPLE)], cwd=REPO, capture_output=True, text=True,
+        [*NEWSRAG, "ingest", str(SAMPLE)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
         env=_env(tmp_path / "d", NEWSRAG_CHROMA_MODE="http", NEWSRAG_CHROMA_PORT=str(port)),
     )
     assert result.returncode == 2

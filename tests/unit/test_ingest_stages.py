@@ -74,9 +74,20 @@ def test_jsonl_records_with_field_map_and_bad_record(tmp_path: Path):
 
 def test_json_array_multihop_shape(tmp_path: Path):
     f = tmp_path / "a.json"
-    f.write_text(json.dumps([{"title": "T", "source": "The Verge", "author": "A",
-                              "published_at": "2023-09-26T17:01:22+00:00",
-                              "url": "https://x.example/1", "body": "Body text of a story."}]))
+    f.write_text(
+        json.dumps(
+            [
+                {
+                    "title": "T",
+                    "source": "The Verge",
+                    "author": "A",
+                    "published_at": "2023-09-26T17:01:22+00:00",
+                    "url": "https://x.example/1",
+                    "body": "Body text of a story.",
+                }
+            ]
+        )
+    )
     [raw] = load_file(f, MB)
     art = clean(raw)
     assert (art.source, art.published_ts) == ("The Verge", 1695747682)
@@ -186,8 +197,12 @@ def test_sentence_spans_keep_abbreviations_and_offsets():
     text = 'Clashes erupted on Sept. 27, 2020. "We left," he said. Mr. Lavrov spoke.\n\nNext'
     spans = sentence_spans(text)
     pieces = [text[s:e] for s, e in spans]
-    assert pieces == ["Clashes erupted on Sept. 27, 2020.", '"We left," he said.',
-                      "Mr. Lavrov spoke.", "Next"]
+    assert pieces == [
+        "Clashes erupted on Sept. 27, 2020.",
+        '"We left," he said.',
+        "Mr. Lavrov spoke.",
+        "Next",
+    ]
 
 
 def test_chunks_respect_size_overlap_and_offsets():

