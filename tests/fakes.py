@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -34,7 +35,7 @@ class FakeEmbedder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         for row, text in enumerate(texts):
             words = tokenize(text)
-            for feature in words + [a + " " + b for a, b in zip(words, words[1:], strict=False)]:
+            for feature in words + [a + " " + b for a, b in itertools.pairwise(words)]:
                 h = int(hashlib.md5(feature.encode()).hexdigest()[:8], 16)
                 out[row, h % self.dim] += 1.0 if h & 1 else -1.0
             norm = np.linalg.norm(out[row])
