@@ -144,3 +144,188 @@ def bench_ingest(corpus: Path = DEFAULT_CORPUS, rounds: int = 2) -> dict[str, An
         "ours_over_floor": ours["seconds"] / floor["seconds"],
         "baseline_over_ours": base["seconds"] / ours["seconds"],
     }
+
+
+QUERIES = REPO.parent / "shared" / "datasets" / "multihop-rag" / "queries.jsonl"
+
+
+def _percentile(values: list[float], q: float) -> float:
+    import numpy as np
+
+    return float(np.percentile(values, q)) if values else float("nan")
+
+
+def _build_large_store(settings, embedder, corpus: Path, target_chunks: int) -> int:
+    """Ingest the corpus for real, then add perturbed copies (fresh ids, vectors nudged by
+    noise) until the store holds ``target_chunks`` chunks: realistic sizes for the ANN and
+    BM25 indexes without hours of embedding."""
+    import dataclasses
+
+    import numpy as np
+
+    from ingest.pipeline import Ingestor
+    from rag.documents import Chunk
+    from rag.store import Store
+
+    store = Store(settings)
+    Ingestor(settings, store, embedder).run([str(corpus)])
+    base = store.all_chunks()
+    got = store.collection.get(include=["embeddings"], ids=[c.chunk_id for c in base])
+    vec = dict(zip(got["ids"], np.asarray(got["embeddings"]), strict=True))
+    rng = np.random.default_rng(0)
+    articles = {a["doc_id"]: store.article(a["doc_id"]) for a in store.articles()}
+    copy = 0
+    while store.chunk_count() < target_chunks:
+        copy += 1
+        batch = []
+        for doc_id, row in articles.items():
+            from rag.documents import Article
+
+            art = Article(
+                **{
+                    k: row[k]
+                    for k in (
+                        "doc_id",
+                        "text",
+                        "path",
+                        "title",
+                        "source",
+                        "author",
+                        "published",
+                        "published_ts",
+                        "url",
+                        "sha256",
+                        "ingested_at",
+                    )
+                }
+            )
+            art = dataclasses.replace(art, doc_id=f"{doc_id}c{copy}", url=f"{art.url}#{copy}")
+            chunks = [
+                Chunk(art.doc_id, c.index, c.start, c.end, c.text)
+                for c in base
+                if c.doc_id == doc_id
+            ]
+            noise = rng.normal(0, 0.02, (len(chunks), embedder.dim)).astype("float32")
+            vectors = np.stack([vec[f"{doc_id}:{c.index}"] for c in chunks]) + noise
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            batch.append((art, chunks, vectors))
+        store.write_articles(batch)
+    return store.chunk_count()
+
+
+def bench_query(
+    model: str | None = None,
+    questions: int = 6,
+    corpus: Path = DEFAULT_CORPUS,
+    target_chunks: int = 10_000,
+    retrieval_queries: int = 200,
+) -> dict[str, Any]:
+    """Retrieval latency at scale, then answers: ours vs. floor vs. CitationQueryEngine."""
+    from rag.embeddings import build_embedder
+    from rag.engine import NewsRAG
+    from rag.llm import build_llm
+    from rag.settings import Settings
+    from rag.store import Store
+
+    rows = [json.loads(x) for x in QUERIES.read_text().splitlines() if x.strip()]
+    result: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="newsrag-bench-q-") as tmp:
+        big = Settings(data_dir=Path(tmp) / "big")
+        embedder = build_embedder(big)
+        t = time.perf_counter()
+        result["retrieval.chunks"] = _build_large_store(big, embedder, corpus, target_chunks)
+        result["retrieval.build_s"] = time.perf_counter() - t
+        rag = NewsRAG(big, Store(big), embedder, llm=None)
+        rag.retriever.search("warm up", 5)  # builds the BM25 index once
+        lat = []
+        for row in rows[:retrieval_queries]:
+            t = time.perf_counter()
+            rag.retriever.search(row["query"], 5)
+            lat.append(time.perf_counter() - t)
+        result["retrieval.queries"] = len(lat)
+        result["retrieval.p50_ms"] = _percentile(lat, 50) * 1000
+        result["retrieval.p95_ms"] = _percentile(lat, 95) * 1000
+
+        settings = Settings(data_dir=Path(tmp) / "small", **({"llm_model": model} if model else {}))
+        store = Store(settings)
+        from ingest.pipeline import Ingestor
+
+        Ingestor(settings, store, embedder).run([str(corpus)])
+        llm = build_llm(settings)
+        rag = NewsRAG(settings, store, embedder, llm)
+        picked = [r for r in rows if r["question_type"] != "null_query"][:questions]
+        result.update(_answers(rag, llm, picked, settings))
+    result["model"] = model or Settings().llm_model
+    return result
+
+
+def _strict_correct(answer: str, gold: str) -> bool:
+    a, g = answer.lower(), gold.lower().strip(". ")
+    if g in ("yes", "no"):
+        words = set(a.replace(",", " ").replace(".", " ").split())
+        return (g in words) and (({"yes", "no"} - {g}) & words == set())
+    return g in a
+
+
+def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
+    from llama_index.core import VectorStoreIndex
+    from llama_index.core.query_engine import CitationQueryEngine
+    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from rag.models import resolve
+
+    ours_total, ours_ttft, ours_tokens, ours_ok, overhead = [], [], [], 0, []
+    floor_total, base_total, base_tokens, base_ok = [], [], [], 0
+    embed = HuggingFaceEmbedding(
+        model_name=str(resolve(settings.embed_model, settings)), device="cpu"
+    )
+    index = VectorStoreIndex.from_vector_store(
+        ChromaVectorStore(chroma_collection=rag.store.collection), embed_model=embed
+    )
+    baseline = CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=settings.top_k)
+    for row in picked:
+        q, gold = row["query"], row["answer"]
+        llm.llama.reset()
+        answer = rag.ask(q)
+        ours_total.append(answer.timings["total_s"])
+        if "first_token_s" in answer.timings:
+            ours_ttft.append(answer.timings["first_token_s"])
+        ours_tokens.append(answer.prompt_tokens)
+        ours_ok += (not answer.refused) and _strict_correct(answer.text, gold)
+        if not answer.refused:
+            # The floor: llama.cpp alone on exactly the prompt we sent, same output length.
+            hits, _, _ = rag.retrieve(q)
+            messages = rag._messages(q, rag._passages(q, rag._relevant(q, hits), {}))
+            llm.llama.reset()
+            t = time.perf_counter()
+            llm.llama.create_chat_completion(
+                [{"role": m.role.value, "content": m.content} for m in messages],
+                temperature=0.0,
+                seed=settings.llm_seed,
+                max_tokens=settings.llm_max_tokens,
+                repeat_penalty=1.05,
+            )
+            floor_total.append(time.perf_counter() - t)
+            overhead.append(answer.timings["total_s"] - floor_total[-1])
+        llm.llama.reset()
+        t = time.perf_counter()
+        response = baseline.query(q)
+        base_total.append(time.perf_counter() - t)
+        base_tokens.append(llm.last_prompt_tokens)
+        base_ok += _strict_correct(str(response), gold)
+    mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
+    return {
+        "answers.questions": len(picked),
+        "ours.total_s_mean": mean(ours_total),
+        "ours.first_token_s_mean": mean(ours_ttft),
+        "ours.prompt_tokens_mean": mean(ours_tokens),
+        "ours.qa_strict": ours_ok / len(picked),
+        "floor.total_s_mean": mean(floor_total),
+        "ours_overhead_over_floor": (mean(overhead) / mean(floor_total))
+        if floor_total
+        else float("nan"),
+        "baseline.total_s_mean": mean(base_total),
+        "baseline.prompt_tokens_mean": mean(base_tokens),
+        "baseline.qa_strict": base_ok / len(picked),
+    }

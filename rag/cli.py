@@ -298,6 +298,43 @@ def _eval_app() -> typer.Typer:
 app.add_typer(_eval_app(), name="eval")
 
 
+def _print_numbers(numbers: dict) -> None:
+    table = Table("metric", "value")
+    for key, value in numbers.items():
+        table.add_row(key, f"{value:,.3f}" if isinstance(value, float) else str(value))
+    out.print(table)
+
+
+@bench_app.command("ingest")
+def bench_ingest_cmd(
+    corpus: Annotated[
+        Path | None, typer.Option(help="JSONL corpus (default: MultiHop-RAG)")
+    ] = None,
+    rounds: Annotated[int, typer.Option(help="Interleaved rounds; the fastest is kept.")] = 2,
+) -> None:
+    """Ingest throughput and peak RSS vs. the embedder alone and a plain LlamaIndex pipeline."""
+    from eval.bench import DEFAULT_CORPUS, bench_ingest
+
+    load_settings()
+    _print_numbers(bench_ingest(corpus or DEFAULT_CORPUS, rounds=rounds))
+
+
+@bench_app.command("query")
+def bench_query_cmd(
+    model: Annotated[str | None, typer.Option(help="LLM registry name.")] = None,
+    questions: Annotated[int, typer.Option(help="Questions to answer.")] = 6,
+    chunks: Annotated[int, typer.Option(help="Store size for retrieval latency.")] = 10_000,
+) -> None:
+    """Retrieval latency at scale; answer time, prompt tokens vs. floor and baseline."""
+    from eval.bench import bench_query
+
+    load_settings()
+    try:
+        _print_numbers(bench_query(model, questions, target_chunks=chunks))
+    except NewsragError as exc:
+        fail(exc)
+
+
 def main() -> None:
     try:
         app()

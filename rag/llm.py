@@ -45,6 +45,7 @@ class LlamaCppChat(CustomLLM):
     temperature: float = 0.0
     seed: int = 0
     n_threads: int = 2
+    last_prompt_tokens: int = 0
     _llama: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
 
@@ -103,6 +104,7 @@ class LlamaCppChat(CustomLLM):
                 self._messages(messages), **self._params(kwargs)
             )
         text = out["choices"][0]["message"]["content"] or ""
+        self.last_prompt_tokens = int(out.get("usage", {}).get("prompt_tokens", 0))
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=out)
 
     @llm_chat_callback()
