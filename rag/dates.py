@@ -145,7 +145,9 @@ def parse_temporal(question: str, reference: date | None = None) -> DateRange | 
     """The first date constraint in ``question``, or None. Deterministic; no model involved."""
     ref = reference or date.today()
     if m := _BETWEEN.search(question):
-        a, b = parse_date_span(m[1], ref), parse_date_span(m[2], ref)
+        b = parse_date_span(m[2], ref)
+        # "between May 1 and June 3, 2023": the first date takes the second one's year
+        a = parse_date_span(m[1], ref.replace(year=b[0].year) if b else ref)
         if a and b:
             return DateRange(a[0], b[1], m[0])
     if m := _BOUND.search(question):

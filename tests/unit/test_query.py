@@ -38,6 +38,11 @@ def test_date_phrases(question, start, end):
     assert found is not None and (found.start, found.end) == (start, end)
 
 
+def test_between_takes_the_year_of_its_second_date():
+    found = parse_temporal("between May 1 and June 3, 2021", REF)
+    assert found is not None and (found.start, found.end) == (date(2021, 5, 1), date(2021, 6, 3))
+
+
 def test_no_date_phrase():
     assert parse_temporal("How many peacekeepers did Moscow deploy?", REF) is None
 
