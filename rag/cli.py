@@ -335,6 +335,34 @@ def bench_query_cmd(
         fail(exc)
 
 
+@app.command()
+def chat(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind; loopback by default (NEWSRAG_HOST).")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="Port (NEWSRAG_PORT, default 7860).")] = None,
+    auth: Annotated[
+        str | None, typer.Option(help="user:pass turns on a login (NEWSRAG_AUTH).")
+    ] = None,
+) -> None:
+    """Serve the chat UI in the browser: answers stream in, every claim links to its source."""
+    from rag.engine import NewsRAG
+    from rag.errors import LLMError, ModelError
+    from ui.app import launch
+
+    settings = load_settings()
+    try:
+        try:
+            rag = NewsRAG.from_settings(settings)
+        except (ModelError, LLMError) as exc:
+            # Serve anyway: the library works, and each question says what to run.
+            console.print(f"[yellow]warning:[/] {exc}", highlight=False)
+            rag = NewsRAG.from_settings(settings, load_llm=False)
+        launch(rag, settings, host, port, auth)
+    except NewsragError as exc:
+        fail(exc)
+
+
 def main() -> None:
     try:
         app()

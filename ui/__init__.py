@@ -1,0 +1,1 @@
+"""The Gradio chat UI (app.py) and its HTML rendering (render.py)."""
