@@ -68,6 +68,15 @@ class Ingestor:
         field_map: dict[str, str] | None = None,
         progress: ProgressFn | None = None,
     ) -> IngestReport:
+        with self.store.ingest_lock():
+            return self._run(inputs, field_map, progress)
+
+    def _run(
+        self,
+        inputs: Iterable[str | Path],
+        field_map: dict[str, str] | None,
+        progress: ProgressFn | None,
+    ) -> IngestReport:
         started = time.perf_counter()
         report = IngestReport(recovered=self.store.recover())
         files, missing = expand_paths(inputs)

@@ -199,6 +199,19 @@ class Store:
         rows = self._db.execute("SELECT doc_id FROM articles WHERE path=?", [path]).fetchall()
         return [r["doc_id"] for r in rows]
 
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """One ingest at a time per data dir (across processes): ``recover`` must never
+        delete the pending articles of a run that is still alive."""
+        import fcntl
+
+        with (self.settings.data_dir / "ingest.lock").open("w") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
     def recover(self) -> list[str]:
         """Remove articles a killed run left half-written. Returns their ids."""
         rows = self._db.execute("SELECT doc_id FROM articles WHERE status != 'complete'")
