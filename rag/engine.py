@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -102,6 +103,27 @@ class Passage:
     sentences: list[SourceSentence]
 
 
+def strip_refusal_marker(raw: str) -> str:
+    """The answer without refusal markers and lines that only list source numbers or titles.
+
+    Small models sometimes write the marker and then answer anyway; what is left is verified
+    like any answer, and an empty remainder is a refusal."""
+    marker = prompts.load("refusal_marker").lower()
+    kept = []
+    for line in raw.strip().splitlines():
+        text = re.sub(re.escape(marker), "", line, flags=re.IGNORECASE).strip(" .:-")
+        if re.fullmatch(r"(\[\d+\]\s*)*", text) or text.lower().startswith("sources:"):
+            continue
+        kept.append(text)
+    return "\n".join(kept).strip()
+
+
+def is_fragment(text: str) -> bool:
+    """A short answer with no verb-like structure: "2,000 [1]", "January 2021"."""
+    words = re.findall(r"[A-Za-z0-9][\w,.'-]*", text)
+    return len(words) <= 4
+
+
 class NewsRAG:
     """The Python API. Thread-safe: generation is serialised, everything else runs freely."""
 
@@ -188,9 +210,8 @@ class NewsRAG:
         keep = []
         for r in hits:
             overlap = len(q & set(tokenize(r.chunk.text + " " + r.chunk.meta.get("title", ""))))
-            if (r.dense or 0.0) >= self.settings.min_relevance or (
-                q and overlap / len(q) >= 0.5 and (r.dense or 0.0) >= 0.15
-            ):
+            share = overlap / len(q) if q else 0.0
+            if (r.dense or 0.0) >= self.settings.min_relevance or (len(q) >= 2 and share >= 0.5):
                 keep.append(r)
         return keep
 
@@ -386,13 +407,15 @@ class NewsRAG:
         prompt_tokens: int,
         timings: dict[str, float],
     ) -> Answer:
-        marker = prompts.load("refusal_marker").lower()
-        cleaned = raw.strip()
-        if not cleaned or marker in cleaned.lower()[: len(marker) + 20]:
-            return self._refusal(base, timings, raw, prompt_tokens)
+        cleaned = strip_refusal_marker(raw)
         parts = split_answer(cleaned)
+        if not parts:
+            return self._refusal(base, timings, raw, prompt_tokens)
         sources = [s for p in passages for s in p.sentences]
-        verdicts = check_support([t for t, _ in parts], sources, self.embedder, cache)
+        question = base["standalone_question"] or base["question"]
+        # A fragment ("2,000", "January 2021") is checked as the answer to the question.
+        contexts = [question if is_fragment(t) else "" for t, _ in parts]
+        verdicts = check_support([t for t, _ in parts], sources, self.embedder, cache, contexts)
         by_number = {p.number: p for p in passages}
         citations: list[Citation] = []
         keyed: dict[tuple[str, int, int], int] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import asdict, dataclass, field
@@ -134,23 +135,30 @@ STOPWORDS = frozenset(
         "says",
         "say",
         "according",
+        "many",
+        "much",
+        "long",
     ]
 )
 
 
+@functools.cache
+def _stemmer():  # -> Stemmer.Stemmer (Snowball English, in C)
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
 def tokenize(text: str) -> list[str]:
-    """Lower-cased words without stopwords, with a light plural strip (deterministic)."""
+    """Lower-cased, stemmed content words (stopwords dropped); numbers lose their commas."""
     words = []
     for w in _WORD.findall(text.lower().replace("’", "'")):
         if w.endswith("'s"):
             w = w[:-2]
         w = w.replace(",", "") if w.replace(",", "").isdigit() else w
-        if w in STOPWORDS:
-            continue
-        if len(w) > 4 and w.endswith("s") and not w.endswith("ss"):
-            w = w[:-1]
-        words.append(w)
-    return words
+        if w not in STOPWORDS:
+            words.append(w)
+    return _stemmer().stemWords(words) if words else words
 
 
 @dataclass

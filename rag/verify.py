@@ -140,20 +140,26 @@ def check_support(
     sources: Sequence[SourceSentence],
     embedder: Embedder,
     cache: dict[str, np.ndarray] | None = None,
+    contexts: Sequence[str] | None = None,
 ) -> list[Support]:
-    """Score each claim against every source sentence; see the module docstring."""
+    """Score each claim against every source sentence; see the module docstring.
+
+    ``contexts[i]`` (e.g. the question, for a fragment answer like "2,000") is read together
+    with claim i for coverage and similarity; numbers and names still come from the claim."""
     usable = [s for s in sources if not s.instruction_like]
     if not claims:
         return []
     if not usable:
         return [Support(c, False, 0.0, reason="no source text") for c in claims]
-    texts = list(claims) + [s.text for s in usable]
+    contexts = list(contexts) if contexts else [""] * len(claims)
+    scored = [f"{ctx} {c}".strip() for c, ctx in zip(claims, contexts, strict=True)]
+    texts = scored + [s.text for s in usable]
     cache = cache if cache is not None else {}
     todo = [t for t in dict.fromkeys(texts) if t not in cache]
     if todo:
         for t, v in zip(todo, embedder.embed(todo), strict=True):
             cache[t] = v
-    claim_vecs = np.stack([cache[c] for c in claims])
+    claim_vecs = np.stack([cache[c] for c in scored])
     src_vecs = np.stack([cache[s.text] for s in usable])
     sims = claim_vecs @ src_vecs.T
 
@@ -174,8 +180,8 @@ def check_support(
 
     results = []
     for ci, claim in enumerate(claims):
-        words = set(tokenize(claim))
-        if len(words) < 2:
+        words = set(tokenize(scored[ci]))
+        if len(words) < 2 or not tokenize(claim):
             results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
             continue
         nums, names, neg = _numbers(claim), _names(claim), _has_negation(claim)
@@ -196,7 +202,8 @@ def check_support(
             if neg != _has_negation(src.text) and sim < 0.8 and coverage < 0.9:
                 reasons["negation differs from the source"] = 1
                 continue
-            if coverage < MIN_COVERAGE or sim < MIN_SIMILARITY or score < SUPPORT_THRESHOLD:
+            weak_similarity = sim < MIN_SIMILARITY and coverage < 0.9
+            if coverage < MIN_COVERAGE or weak_similarity or score < SUPPORT_THRESHOLD:
                 reasons["too little overlap with any source sentence"] = 1
                 continue
             best.append(Evidence(src.number, src.start, src.end, src.text, round(score, 4)))

@@ -291,3 +291,33 @@ def test_concurrent_calls_from_threads(sample_rag):
         t.join()
     assert not errors and len(results) == 8
     assert sum("2,000" in a.text for a in results) == 4
+
+
+def test_refusal_marker_followed_by_an_answer_is_verified(sample_rag):
+    def reply(prompt: str) -> str:
+        return (
+            "NOT IN SOURCES\nMoscow deployed almost 2,000 peacekeepers to the region "
+            "after the cease-fire [1]."
+        )
+
+    answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
+    assert not answer.refused and "NOT IN SOURCES" not in answer.text
+    assert answer.citations[0].sentence.startswith("Moscow deployed almost 2,000")
+
+
+def test_marker_only_output_is_a_refusal(sample_rag):
+    answer = sample_rag(FakeLLM(lambda p: "[1] [2] [3] [4]")).ask(
+        "How many peacekeepers did Moscow deploy?"
+    )
+    assert answer.refused and not answer.citations
+
+
+def test_fragment_answer_is_checked_against_the_question(sample_rag):
+    rag = sample_rag(FakeLLM(lambda p: "[1] 2,000"))
+    answer = rag.ask("How many peacekeepers did Moscow deploy?")
+    assert not answer.refused and "2,000" in answer.text
+    assert "2,000 peacekeepers" in answer.citations[0].sentence
+    wrong = sample_rag(FakeLLM(lambda p: "[1] 5,000")).ask(
+        "How many peacekeepers did Moscow deploy?"
+    )
+    assert wrong.refused
