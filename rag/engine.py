@@ -282,8 +282,8 @@ class NewsRAG:
                     "source",
                     number=str(p.number),
                     title=m.get("title") or "Untitled",
-                    outlet=m.get("source") or "unknown outlet",
-                    date=f", {published}" if published else "",
+                    outlet=m.get("source") or "",
+                    date=(f", {published}" if m.get("source") else published) if published else "",
                     text=p.text,
                 )
             )

@@ -99,6 +99,7 @@ def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
 def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     """Answer sentences without markers, each with the passage numbers the model cited."""
     out = []
+    answer = re.sub(r"\s*\n\s*", "\n\n", answer.strip())  # a line break ends a sentence
     for s, e in sentence_spans(answer):
         raw = answer[s:e]
         cited: list[int] = []
@@ -171,11 +172,12 @@ def check_support(
     passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
     passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
     passage_lower = {n: t.lower() for n, t in passage_text.items()}
-    window_tokens = []
+    own_tokens, window_tokens = [], []
     for i, s in enumerate(usable):
         ids = by_passage[s.number]
         k = ids.index(i)
         around = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
+        own_tokens.append(set(tokenize(s.text)))
         window_tokens.append(set(tokenize(" ".join(around))))
 
     results = []
@@ -188,7 +190,10 @@ def check_support(
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
         for si, src in enumerate(usable):
-            coverage = len(words & window_tokens[si]) / len(words)
+            # Words found only in neighbouring sentences count for less: a claim that stitches
+            # together pieces of different sentences is weaker evidence than one sentence.
+            own = len(words & own_tokens[si]) / len(words)
+            coverage = max(own, len(words & window_tokens[si]) / len(words) - 0.15)
             sim = float(sims[ci, si])
             missing_nums = nums - passage_numbers[src.number]
             missing_names = {n for n in names if n not in passage_lower[src.number]}

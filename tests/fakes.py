@@ -51,7 +51,7 @@ def _sources(prompt: str) -> list[tuple[int, str]]:
 
 def extractive_answer(prompt: str) -> str:
     """Answer with the source sentence sharing most words with the question, cited."""
-    question = prompt.rsplit("Question:", 1)[-1]
+    question = prompt.rsplit("Question:", 1)[-1].strip().split("\n")[0]
     q = set(tokenize(question))
     best, best_score = "", 0.0
     for number, text in _sources(prompt):
