@@ -19,6 +19,7 @@ suite can refit them without touching this code.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import math
 import re
@@ -29,6 +30,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
+from llama_index.core.evaluation import BaseEvaluator, EvaluationResult
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -85,7 +87,7 @@ class Verdicts:
 
     answer: str
     claims: list[ClaimVerdict]
-    score: float  # support score of the weakest claim, in [0, 1]
+    score: float  # support of the weakest claim, in [0, 1]
     threshold: float  # hallucination score at or above which the answer is flagged
     used_llm: bool = False
 
@@ -124,34 +126,52 @@ FEATURES_FAST: tuple[str, ...] = (
     "neg_mismatch",
     "length",
 )
-FEATURES_LLM: tuple[str, ...] = (*FEATURES_FAST, "llm_logit")
+FEATURES_LLM: tuple[str, ...] = ("fast_logit", "llm_logit")
+
+
+# Fitted by ``eval.suites.ragtruth.fit_config`` on the RAGTruth "tune" split (fast judge).
+_FAST_WEIGHTS = {
+    "bias": 1.471, "coverage": -0.919, "missing_content": 0.172, "missing_numbers": 2.122,
+    "missing_names": 0.501, "negated_only": 0.95, "local_coverage": -1.083, "emb_max": -0.25,
+    "neg_mismatch": -0.196, "length": -0.464,
+}
+# The LLM stacker: log-odds from the fast judge and from the LLM's Yes/No.
+# Fitted on the LLM's reads of 243 claims from 72 tuning responses (few: reads are slow).
+_LLM_WEIGHTS = {"bias": -0.339, "fast_logit": 0.746, "llm_logit": -0.762}
+_LLM_THRESHOLDS = {"all": 0.553, "qa": 0.619, "summary": 0.57, "data2txt": 0.433}
+_LLM_CLAIM_THRESHOLD = 0.8
+_LLM_BAND = (0.0, 1.0)
+_FAST_THRESHOLDS = {"qa": 0.567, "summary": 0.485, "data2txt": 0.617}
 
 
 @dataclass
 class JudgeConfig:
-    """Weights, thresholds and switches. ``threshold`` applies to the hallucination score."""
+    """Weights, thresholds and switches. ``threshold`` applies to the hallucination score.
 
-    weights_fast: dict[str, float] = field(
-        default_factory=lambda: {
-            "bias": -1.0,
-            "coverage": -2.0,
-            "missing_content": 0.4,
-            "missing_numbers": 1.5,
-            "missing_names": 1.0,
-            "negated_only": 1.0,
-            "local_coverage": -1.0,
-            "emb_max": -2.0,
-            "neg_mismatch": 0.3,
-            "length": 0.0,
-        }
-    )
+    The defaults are the fast (no LLM) judge fitted on RAGTruth's tuning split;
+    :meth:`with_llm` gives the configuration fitted with the LLM step.
+    """
+
+    weights_fast: dict[str, float] = field(default_factory=lambda: dict(_FAST_WEIGHTS))
     weights_llm: dict[str, float] = field(default_factory=dict)
-    threshold: float = 0.5
-    task_thresholds: dict[str, float] = field(default_factory=dict)
-    claim_threshold: float = 0.5  # per-claim hallucination probability to call it unsupported
+    threshold: float = 0.569
+    task_thresholds: dict[str, float] = field(default_factory=lambda: dict(_FAST_THRESHOLDS))
+    claim_threshold: float = 0.6  # per-claim hallucination probability to call it unsupported
     llm_band: tuple[float, float] = (0.0, 1.0)  # ask the LLM only inside this fast-score band
+    llm_max_claims: int = 3  # and about at most this many claims per answer
     span_mode: Literal["sentence", "clause"] = "sentence"
     max_source_chars: int = 12000
+
+    @classmethod
+    def with_llm(cls) -> JudgeConfig:
+        """The configuration fitted with the LLM step (qwen2.5-coder-1.5b-instruct)."""
+        return cls(
+            weights_llm=dict(_LLM_WEIGHTS),
+            threshold=_LLM_THRESHOLDS["all"],
+            task_thresholds={k: v for k, v in _LLM_THRESHOLDS.items() if k != "all"},
+            claim_threshold=_LLM_CLAIM_THRESHOLD,
+            llm_band=_LLM_BAND,
+        )
 
     def threshold_for(self, task: str | None) -> float:
         return self.task_thresholds.get(task or "", self.threshold)
@@ -176,26 +196,32 @@ _ABBREV = {
     "a.m", "p.m", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
     "dec",
 }
+
+
+def _wordset(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
 _SENT_END = re.compile(r"[.!?]+[\"')\]]*\s+|\n+")
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few
-    for from further had has have having he her here hers herself him himself his how i if in
-    into is it its itself just let me more most my myself nor of off on once only or other
-    our ours ourselves out over own same she should so some such than that the their theirs
-    them themselves then there these they this those through to too under until up very was
-    we were what when where which while who whom why will with would you your yours yourself
+STOPWORDS = _wordset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is
+    it its itself just let me more most my myself nor of off on once only or other our ours
+    ourselves out over own same she should so some such than that the their theirs them
+    themselves then there these they this those through to too under until up very was we were
+    what when where which while who whom why will with would you your yours yourself
     yourselves may might must shall also however although though whether either neither yet
     such many much several various based according provided information passage passages
-    source article text mentioned mention mentions described describes state states stated
-    one ones well like including include includes included overall also s t d ll ve re m
-    get gets got make makes made able""".split()
+    source article text mentioned mention mentions described describes state states stated one
+    ones well like including include includes included overall also s t d ll ve re m get gets
+    got make makes made able"""
 )
-NEGATIONS = frozenset(
-    "not no never none nothing nobody neither nor without cannot n't isn't wasn't aren't "
-    "weren't doesn't don't didn't won't wouldn't can't couldn't shouldn't hasn't haven't "
-    "hadn't lack lacks lacking".split()
+NEGATIONS = _wordset(
+    """not no never none nothing nobody neither nor without cannot n't isn't wasn't aren't
+    weren't doesn't don't didn't won't wouldn't can't couldn't shouldn't hasn't haven't hadn't
+    lack lacks lacking"""
 )
 _NUMBER_WORDS = {
     "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -244,19 +270,32 @@ def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) 
         spans.append((start, end))
 
 
+@lru_cache(maxsize=1)
+def _porter() -> Any:
+    try:
+        from nltk.stem.porter import PorterStemmer
+    except ImportError:  # nltk comes with llama-index; without it, use the crude fallback
+        return None
+    return PorterStemmer()
+
+
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """A deliberately crude suffix stripper: enough to match "reviews"/"reviewed"/"review"."""
+    """Porter stem of a lower-cased word, so "reviews"/"reviewed"/"review" match."""
     w = word.lower().replace("’", "'")
     if w.endswith("'s"):
         w = w[:-2]
-    w = w.strip("'-")
-    for suffix in ("ational", "ization", "fulness", "ousness", "iveness", "ements", "ement",
-                   "ments", "ment", "ities", "ity", "ings", "ing", "edly", "ly", "ies", "ied",
-                   "ed", "es", "er", "s", "e", "y"):
+    w = w.strip("'-").replace("-", "")
+    porter = _porter()
+    if porter is not None:
+        return str(porter.stem(w))
+    for suffix in ("ings", "ing", "ies", "ed", "es", "s"):
         if len(w) - len(suffix) >= 3 and w.endswith(suffix):
-            w = w[: -len(suffix)]
-            break
+            return w[: -len(suffix)]
     return w
+
+
+_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 
 
 def _norm_number(raw: str) -> str:
@@ -265,7 +304,7 @@ def _norm_number(raw: str) -> str:
         value = float(digits)
     except ValueError:
         return digits
-    return f"{value:g}"
+    return format(value, ".12g")
 
 
 def _norm_time(raw: str) -> list[str]:
@@ -311,11 +350,14 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             keys = tuple(_norm_time(raw))
         elif kind == "num":
             keys = (_norm_number(raw),)
+            scale = re.match(r"\s+(thousand|million|billion|trillion)\b", text[m.end():], re.I)
+            if scale and keys[0].replace(".", "", 1).isdigit():
+                keys = (*keys, format(float(keys[0]) * _SCALES[scale.group(1).lower()], ".12g"))
         else:
             low = raw.lower().replace("’", "'")
             keys = (stem(low),)
             if low in _NUMBER_WORDS:
-                keys = (stem(low), f"{_NUMBER_WORDS[low]:g}")
+                keys = (stem(low), format(_NUMBER_WORDS[low], ".12g"))
         out.append(Token(raw, m.start() + offset, m.end() + offset, kind, keys, raw[0].isupper()))
     return out
 
@@ -325,6 +367,22 @@ def _is_content(tok: Token) -> bool:
         return True
     low = tok.text.lower().replace("’", "'")
     return len(low) > 2 and low not in STOPWORDS and low not in NEGATIONS
+
+
+_REFERENCE_WORDS = frozenset({"passage", "passages", "document", "source", "sources", "section",
+                              "step", "point", "paragraph", "article", "review", "reference"})
+
+
+def _is_reference(toks: list[Token], n: int, text: str, offset: int) -> bool:
+    """A number that points at a passage or citation ("passage 2", "[3]"), not a fact."""
+    tok = toks[n]
+    if tok.kind != "num":
+        return False
+    if n > 0 and toks[n - 1].text.lower() in _REFERENCE_WORDS:
+        return True
+    before = text[max(0, tok.start - offset - 1): tok.start - offset]
+    after = text[tok.end - offset: tok.end - offset + 1]
+    return before == "[" and after == "]"
 
 
 def _negated_flags(tokens: list[Token], text: str, offset: int = 0) -> list[bool]:
@@ -361,9 +419,12 @@ def record_to_text(record: Any, title: str = "") -> str:
 
 
 def _humanize(key: str) -> str:
+    """ "RestaurantsGoodForGroups" -> "Good for groups"; short pairs stay one word ("WiFi")."""
     key = re.sub(r"^Restaurants(?=[A-Z])", "", key)
-    key = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ")
-    return key.strip().capitalize()
+    parts = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", key).replace("_", " ").split()
+    if len(parts) == 2 and all(len(p) <= 4 for p in parts):
+        parts = ["".join(parts)]  # WiFi, TakeOut
+    return " ".join(parts).strip().capitalize()
 
 
 def _scalar(value: Any) -> str:
@@ -374,7 +435,7 @@ def _scalar(value: Any) -> str:
     if value is None:
         return "unknown"
     if isinstance(value, float) and value.is_integer():
-        return f"{value:g}"
+        return format(value, ".12g")
     text = str(value)
     hours = re.fullmatch(r"(\d{1,2}):(\d{1,2})-(\d{1,2}):(\d{1,2})", text)
     if hours:
@@ -440,7 +501,7 @@ def _window_units(sources: list[str]) -> tuple[list[_Unit], list[_Unit]]:
         spans = split_sentences(src)
         for s, e in spans:
             sentences.append(_Unit(idx, s, e, src[s:e]))
-        for (s, _), (_, e) in zip(spans, spans[1:], strict=False):
+        for (s, _), (_, e) in itertools.pairwise(spans):
             windows.append(_Unit(idx, s, e, src[s:e]))
     return sentences, windows
 
@@ -503,9 +564,16 @@ class Judge:
 
     # -- claims ---------------------------------------------------------------------------
     def claim_features(
-        self, prep: _Prepared, answer: str, spans: list[tuple[int, int]]
+        self, prep: _Prepared, answer: str, spans: list[tuple[int, int]],
+        question: str | None = None,
     ) -> tuple[list[dict[str, float]], list[dict[str, Any]]]:
-        """Feature dicts for each claim span, plus details used to explain the verdict."""
+        """Feature dicts for each claim span, plus details used to explain the verdict.
+
+        Words of the question count as known: restating the question is not a hallucination.
+        """
+        known = prep.keys
+        if question:
+            known = known | {k for t in tokenize(question) for k in t.keys}
         claims = [answer[s:e] for s, e in spans]
         vecs = self.embedder.embed(claims) if claims else np.zeros((0, 1))
         sims = (np.asarray(vecs) @ prep.vectors.T) if len(prep.units) else None
@@ -515,13 +583,14 @@ class Judge:
             text = answer[s:e]
             toks = tokenize(text, offset=s)
             flags = _negated_flags(toks, text, offset=s)
-            content = [t for t in toks if _is_content(t)]
-            missing = [t for t in content if not any(k in prep.keys for k in t.keys)]
+            content = [t for n, t in enumerate(toks) if _is_content(t)
+                       and not _is_reference(toks, n, text, s)]
+            missing = [t for t in content if not any(k in known for k in t.keys)]
             numbers = [t for t in missing if t.kind in ("num", "time")
                        or (t.kind == "word" and len(t.keys) > 1)]
-            first = toks[0].start if toks else s
+            first_word = next((t.start for t in toks if t.kind == "word"), -1)
             names = [t for t in missing if t.kind == "word" and t.capital
-                     and (t.start != first or t.text.lower() not in STOPWORDS)]
+                     and t.start != first_word]
             neg_only = [
                 t for t, neg in zip(toks, flags, strict=True)
                 if _is_content(t) and not neg and t.kind == "word"
@@ -566,6 +635,17 @@ class Judge:
         return weights.get("bias", 0.0) + sum(w * feats.get(k, 0.0) for k, w in weights.items()
                                               if k != "bias")
 
+    def llm_candidates(self, fast_probs: Sequence[float]) -> list[int]:
+        """Claims worth an LLM read: inside the uncertain band, most suspicious first.
+
+        Why a cap: each read costs a forward pass over the claim, and the answer's verdict
+        hinges on its most suspicious claims.
+        """
+        lo, hi = self.config.llm_band
+        inside = [n for n, p in enumerate(fast_probs) if lo <= p <= hi]
+        inside.sort(key=lambda n: -fast_probs[n])
+        return inside[: self.config.llm_max_claims]
+
     def check(
         self,
         sources: Sequence[str] | str,
@@ -582,26 +662,31 @@ class Judge:
             raise ValueError("use_llm=True but this Judge was built without an LLM")
         prep = self.prepare(sources)
         spans = claim_spans(answer)
-        feats, details = self.claim_features(prep, answer, spans)
+        feats, details = self.claim_features(prep, answer, spans, question)
         verdicts: list[ClaimVerdict] = []
+        probs = [_sigmoid(self._logit(cfg.weights_fast, f)) for f in feats]
         asked = False
-        for (s, e), f, d in zip(spans, feats, details, strict=True):
-            p_bad = _sigmoid(self._logit(cfg.weights_fast, f))
-            lo, hi = cfg.llm_band
-            if use_llm and cfg.weights_llm and lo <= p_bad <= hi:
+        if use_llm and cfg.weights_llm:
+            for n in self.llm_candidates(probs):
+                s, e = spans[n]
                 p_yes = float(self.llm.p_yes(prep.text[: cfg.max_source_chars], answer[s:e],
                                              question))
                 asked = True
-                p_yes = min(max(p_yes, 1e-4), 1 - 1e-4)
-                f["llm_logit"] = math.log(p_yes / (1 - p_yes))
-                f["fast_logit"] = self._logit(cfg.weights_fast, f)
-                p_bad = _sigmoid(self._logit(cfg.weights_llm, f))
-            verdicts.append(self._verdict(prep, answer, s, e, f, d, 1.0 - p_bad))
-        score = min((v.score for v in verdicts), default=1.0)
-        return Verdicts(answer, verdicts, score, cfg.threshold_for(task), used_llm=asked)
+                feats[n]["fast_logit"] = self._logit(cfg.weights_fast, feats[n])
+                feats[n]["llm_logit"] = llm_logit(p_yes)
+                probs[n] = _sigmoid(self._logit(cfg.weights_llm, feats[n]))
+        score = 1.0 - max(probs, default=0.0)  # an answer is as faithful as its weakest claim
+        threshold = cfg.threshold_for(task)
+        flagged = 1.0 - score >= threshold
+        # A flagged answer always names a culprit: its weakest claim if none passed the cut.
+        forced = max(range(len(probs)), key=probs.__getitem__) if flagged and probs and max(
+            probs) < cfg.claim_threshold else -1
+        for n, ((s, e), f, d) in enumerate(zip(spans, feats, details, strict=True)):
+            verdicts.append(self._verdict(prep, answer, s, e, f, d, 1.0 - probs[n], n == forced))
+        return Verdicts(answer, verdicts, round(score, 6), threshold, used_llm=asked)
 
     def _verdict(self, prep: _Prepared, answer: str, s: int, e: int, f: dict[str, float],
-                 d: dict[str, Any], score: float) -> ClaimVerdict:
+                 d: dict[str, Any], score: float, force: bool = False) -> ClaimVerdict:
         cfg = self.config
         evidence = None
         if d["best_unit"] >= 0:
@@ -609,7 +694,8 @@ class Judge:
             evidence = SourceSpan(u.source, u.start, u.end, u.text)
         reasons = []
         if d["numbers"]:
-            reasons.append("numbers/times not in sources: " + ", ".join(t.text for t in d["numbers"]))
+            numbers = ", ".join(t.text for t in d["numbers"])
+            reasons.append(f"numbers/times not in sources: {numbers}")
         if d["names"]:
             reasons.append("names not in sources: " + ", ".join(t.text for t in d["names"]))
         if d["neg_only"]:
@@ -618,7 +704,7 @@ class Judge:
             reasons.append("negation differs from the closest source sentence")
         if "llm_logit" in f:
             reasons.append(f"LLM P(yes)={_sigmoid(f['llm_logit']):.2f}")
-        if score >= 1 - cfg.claim_threshold:
+        if score > 1 - cfg.claim_threshold and not force:
             verdict: Verdict = "supported"
             unsupported: list[AnswerSpan] = []
         else:
@@ -631,6 +717,12 @@ class Judge:
                             reasons, {k: round(v, 4) for k, v in f.items()})
 
 
+def llm_logit(p_yes: float) -> float:
+    """log-odds of the LLM's Yes, clipped so one overconfident read cannot dominate."""
+    p = min(max(float(p_yes), 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
 def _sigmoid(x: float) -> float:
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -638,10 +730,24 @@ def _sigmoid(x: float) -> float:
     return z / (1.0 + z)
 
 
+_LIST_MARKER = re.compile(r"\s*(?:[-*•]|\d{1,2}[.)]|\(\d{1,2}\))\s+")
+
+
+def _is_framing(text: str) -> bool:
+    """A bare list number ("4.") or a lead-in ("Here is a summary in 80 words:"): no claim."""
+    stripped = text.strip()
+    return bool(re.fullmatch(r"[\W\d]*", stripped)) or stripped.endswith(":")
+
+
 def claim_spans(answer: str, max_chars: int = 300) -> list[tuple[int, int]]:
-    """Sentences of the answer; overly long ones are cut at semicolons."""
+    """Sentences of the answer; list markers and lead-ins are skipped, long ones cut at ";"."""
     out: list[tuple[int, int]] = []
     for s, e in split_sentences(answer):
+        if _is_framing(answer[s:e]):
+            continue
+        marker = _LIST_MARKER.match(answer, s)
+        if marker and marker.end() < e:
+            s = marker.end()
         if e - s <= max_chars:
             out.append((s, e))
             continue
@@ -662,7 +768,7 @@ def _answer_spans(answer: str, s: int, e: int, d: dict[str, Any], mode: str) -> 
         return [AnswerSpan(s, e, answer[s:e])]
     bounds = [s] + [s + m.start() for m in _CLAUSE_SPLIT.finditer(answer[s:e])] + [e]
     pieces: list[tuple[int, int]] = []
-    for lo, hi in zip(bounds, bounds[1:], strict=False):
+    for lo, hi in itertools.pairwise(bounds):
         if any(lo <= t.start < hi for t in marked):
             if pieces and pieces[-1][1] == lo:
                 pieces[-1] = (pieces[-1][0], hi)
@@ -787,6 +893,8 @@ def build_judge(settings: Settings | None = None, *, use_llm: bool = False,
     settings = settings or Settings()
     embedder = _default_embedder(str(settings.model_dir))
     llm = load_llm(settings, llm_model) if use_llm else None
+    if config is None:
+        config = JudgeConfig.with_llm() if use_llm else JudgeConfig()
     return Judge(embedder, llm, config)
 
 
@@ -813,3 +921,47 @@ def check(
         llm = load_llm(settings)
     judge = Judge(embedder, llm if use_llm else None, config)
     return judge.check(sources, answer, question=question, use_llm=use_llm)
+
+
+# ---------------------------------------------------------------------------------------------
+# LlamaIndex integration
+
+
+class FaithfulnessEvaluator(BaseEvaluator):
+    """The judge as a LlamaIndex evaluator: passing when no claim is flagged.
+
+    ``score`` is the support of the weakest claim; ``feedback`` lists the flagged claims.
+    """
+
+    def __init__(self, judge: Judge, task: str | None = None) -> None:
+        self.judge = judge
+        self.task = task
+
+    def _get_prompts(self) -> dict[str, Any]:
+        return {}  # the judge builds its LLM prompt itself; nothing to swap here
+
+    def _update_prompts(self, prompts_dict: dict[str, Any]) -> None:
+        return None
+
+    async def aevaluate(
+        self,
+        query: str | None = None,
+        response: str | None = None,
+        contexts: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> EvaluationResult:
+        if response is None or not contexts:
+            raise ValueError("FaithfulnessEvaluator needs a response and at least one context")
+        verdicts = self.judge.check(
+            list(contexts), response, question=query, task=kwargs.get("task", self.task)
+        )
+        flagged = [c for c in verdicts.claims if c.verdict != "supported"]
+        feedback = "; ".join(f"{c.verdict}: {c.claim!r}" for c in flagged)
+        return EvaluationResult(
+            query=query,
+            response=response,
+            contexts=list(contexts),
+            passing=verdicts.faithful,
+            score=verdicts.score,
+            feedback=feedback or "every claim is supported by the contexts",
+        )

@@ -180,6 +180,18 @@ def write_report(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapp
         "predicted unsupported spans against labelled spans, summed over responses).",
         "",
     ]
+    if summary.get("limit"):
+        lines.append(f"Smoke run: at most {summary['limit']} responses per task, so these "
+                     "figures are noisy.")
+        lines.append("")
+    if summary.get("use_llm"):
+        lines.append(f"The LLM read {summary.get('n_llm_responses', 0)} of {n} responses "
+                     "(only the most suspicious claims of each answer are sent to it).")
+        lines.append("")
+    for note in summary.get("notes") or []:
+        lines.append(f"- {note}")
+    if summary.get("notes"):
+        lines.append("")
     lines += [f"![{p}]({p})" for p in plots]
     path = out_dir / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -174,42 +174,63 @@ def _judge_checker(judge: Judge, use_llm: bool) -> Callable[[Item], CheckResult]
     return run_one
 
 
-def _verifier_checker() -> Callable[[Item], CheckResult]:
-    """The answer-time verifier from the query engine, graded by the same rules."""
+def _verifier_checker(settings: Any | None = None) -> Callable[[Item], CheckResult]:
+    """The answer-time verifier from the query engine (``rag.verify``), graded the same way.
+
+    Only its public entry points are used: the judge's own code never grades with it.
+    """
     try:
-        from rag.verify import check_support  # type: ignore[import-not-found]
-    except ImportError as exc:
+        from rag import verify
+
+        check_support = verify.check_support
+        split_passage = verify.split_passage
+        split_answer = verify.split_answer
+    except (ImportError, AttributeError) as exc:
         raise RuntimeError(
-            "checker='verifier' needs rag.verify.check_support, which is not available "
-            f"({exc}). Use checker='judge' until the query engine's verifier exists."
+            "checker='verifier' needs rag.verify.check_support (with split_passage and "
+            f"split_answer), which is not available ({exc}). Use checker='judge' until the "
+            "query engine's verifier exists."
         ) from exc
+    from eval.faithfulness import _default_embedder
+    from rag.settings import Settings
+
+    embedder = _default_embedder(str((settings or Settings()).model_dir))
+    cache: dict[str, Any] = {}
 
     def run_one(item: Item) -> CheckResult:
-        result = check_support(item.sources, item.response)
-        return _adapt_verifier(result, item.response)
+        if len(cache) > 20000:
+            cache.clear()
+        sources = [sent for n, src in enumerate(item.sources, 1)
+                   for sent in split_passage(n, src, 0)]
+        claims = [text for text, _ in split_answer(item.response)]
+        supports = check_support(claims, sources, embedder, cache,
+                                 contexts=[item.question or ""] * len(claims))
+        return verifier_result(item.response, claims, supports)
 
     return run_one
 
 
-def _adapt_verifier(result: Any, response: str) -> CheckResult:
-    """Read a verifier result: a bool, a support score, or an object with ``score``/spans."""
-    if isinstance(result, bool):
-        return (0.0 if result else 1.0), not result, [], {}
-    if isinstance(result, (int, float)):
-        score = 1.0 - float(result)
-        return score, score >= 0.5, [], {}
-    get = result.get if isinstance(result, dict) else lambda k, d=None: getattr(result, k, d)
-    support = get("score", None)
-    supported = get("supported", get("faithful", None))
-    score = 1.0 - float(support) if support is not None else (0.0 if supported else 1.0)
-    flagged = (not supported) if supported is not None else score >= 0.5
-    spans = []
-    for span in get("unsupported_spans", None) or []:
-        start = span.get("start") if isinstance(span, dict) else getattr(span, "start", None)
-        end = span.get("end") if isinstance(span, dict) else getattr(span, "end", None)
-        if start is not None and end is not None:
-            spans.append((int(start), int(end)))
-    return score, bool(flagged), spans if flagged else [], {}
+def verifier_result(response: str, claims: Sequence[str], supports: Sequence[Any]) -> CheckResult:
+    """Map the verifier's per-sentence ``Support`` objects to a response-level result.
+
+    Hallucination score: the largest ``1 - score`` among checked sentences (the verifier's
+    score is evidence strength when supported and at most 0.5 when not). Spans: the
+    unsupported sentences, found in the response text.
+    """
+    score, flagged, spans, cursor = 0.0, False, [], 0
+    for claim, sup in zip(claims, supports, strict=True):
+        start = response.find(claim[:40], cursor)
+        end = start + len(claim) if start >= 0 else -1
+        if start >= 0:
+            cursor = end
+        if getattr(sup, "neutral", False):
+            continue
+        score = max(score, 1.0 - float(sup.score))
+        if not sup.supported:
+            flagged = True
+            if start >= 0:
+                spans.append((start, min(end, len(response))))
+    return score, flagged, spans, {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,10 +290,10 @@ def _overlap_thresholds(tune_items: Sequence[Item]) -> dict[str, float]:
 # Entry points
 
 
-def load_config(path: Path | None) -> JudgeConfig:
+def load_config(path: Path | None, use_llm: bool = False) -> JudgeConfig:
     """The judge's fitted configuration: from ``path`` when given, else the built-in one."""
     if path is None:
-        return JudgeConfig()
+        return JudgeConfig.with_llm() if use_llm else JudgeConfig()
     return JudgeConfig.from_json(Path(path).read_text(encoding="utf-8"))
 
 
@@ -289,10 +310,12 @@ def run(
     config_path: Path | None = None,
     judge: Judge | None = None,
     settings: Any | None = None,
+    notes: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Score ``checker`` on one split of RAGTruth; writes results, summary and report.
 
-    ``limit`` caps the number of responses per task (for smoke runs). Returns the summary.
+    ``limit`` caps the number of responses per task (for smoke runs); ``notes`` are printed
+    in the report. Returns the summary (rates are fractions in [0, 1]).
     """
     from eval import report
 
@@ -309,12 +332,12 @@ def run(
             from eval.faithfulness import build_judge
 
             judge = build_judge(settings, use_llm=use_llm, llm_model=llm_model,
-                                config=load_config(config_path))
+                                config=load_config(config_path, use_llm))
         use_llm = use_llm and judge.llm is not None
         model_name = llm_model if use_llm else None
         check_one = _judge_checker(judge, use_llm)
     elif checker == "verifier":
-        check_one = _verifier_checker()
+        check_one = _verifier_checker(settings)
         use_llm = False
     else:
         raise ValueError(f"unknown checker {checker!r}: use 'judge' or 'verifier'")
@@ -361,23 +384,124 @@ def run(
         "seconds_total": elapsed,
         "seconds_per_response_p50": metrics.percentile(seconds, 50),
         "seconds_per_response_p95": metrics.percentile(seconds, 95),
+        "n_llm_responses": sum(1 for r in rows if r.get("used_llm")),
         "baseline_word_overlap.thresholds": overlap_cuts,
         "judge_thresholds": (judge.config.task_thresholds if judge else None),
         "limit": limit,
+        "notes": list(notes or []),
     })
     report.write_all(out_dir, rows, summary, PUBLISHED, suite="ragtruth")
     return summary
 
 
-def _fit_logistic(x: list[list[float]], y: list[bool], names: Sequence[str],
-                  c: float = 1.0) -> dict[str, float]:
+def _fit_logistic(x: Sequence[Sequence[float]], y: Sequence[bool], names: Sequence[str],
+                  c: float = 1.0, balanced: bool = True) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-    model.fit(x, y)
+    model = LogisticRegression(C=c, max_iter=5000,
+                               class_weight="balanced" if balanced else None)
+    model.fit([list(row) for row in x], list(y))
     weights = {"bias": float(model.intercept_[0])}
     weights.update({n: float(w) for n, w in zip(names, model.coef_[0], strict=True)})
     return weights
+
+
+@dataclass
+class ClaimRecord:
+    """One claim of one tuning item: its features, gold label and (optional) LLM read."""
+
+    item: int
+    start: int
+    end: int
+    features: dict[str, float]
+    bad: bool
+    p_yes: float | None = None
+
+
+def collect_claims(judge: Judge, items: Sequence[Item], use_llm: bool = False,
+                   progress: bool = True) -> list[ClaimRecord]:
+    """Claim features for ``items``; a claim is bad when it overlaps an annotated span."""
+    from eval.faithfulness import claim_spans
+
+    records: list[ClaimRecord] = []
+    t0 = time.perf_counter()
+    order = sorted(range(len(items)), key=lambda n: (items[n].task, items[n].source_id))
+    for done, n in enumerate(order, 1):
+        item = items[n]
+        prep = judge.prepare(item.sources)
+        spans = claim_spans(item.response)
+        feats, _ = judge.claim_features(prep, item.response, spans, item.question)
+        ask: set[int] = set()
+        if use_llm and judge.llm is not None:  # the claims the judge itself would ask about
+            fast = [Judge._logit(judge.config.weights_fast, f) for f in feats]
+            ask = set(judge.llm_candidates([1 / (1 + pow(2.718281828459045, -x)) for x in fast]))
+        for c, ((s, e), f) in enumerate(zip(spans, feats, strict=True)):
+            bad = any(min(e, ge) > max(s, gs) for gs, ge in item.gold_spans)
+            p_yes = None
+            if c in ask:
+                p_yes = float(judge.llm.p_yes(prep.text[: judge.config.max_source_chars],
+                                              item.response[s:e], item.question))
+            records.append(ClaimRecord(n, s, e, f, bad, p_yes))
+        if progress and done % 50 == 0:
+            print(f"[tune] {done}/{len(items)} {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    return records
+
+
+def fit_config(items: Sequence[Item], records: Sequence[ClaimRecord],
+               llm_band: tuple[float, float] = (0.0, 1.0),
+               fast_weights: dict[str, float] | None = None) -> JudgeConfig:
+    """Fit claim weights, the optional LLM stacker, answer weights and thresholds.
+
+    Everything is fitted on ``items`` (the tuning split). Weights are shared by all tasks;
+    only the answer-level decision threshold is per task, so the weights cannot follow one
+    task's quirks.
+    """
+    from eval.faithfulness import FEATURES_FAST, llm_logit
+
+    config = JudgeConfig(llm_band=llm_band)
+    config.weights_fast = dict(fast_weights) if fast_weights else _fit_logistic(
+        [[r.features[k] for k in FEATURES_FAST] for r in records], [r.bad for r in records],
+        FEATURES_FAST)
+    fast = [Judge._logit(config.weights_fast, r.features) for r in records]
+    probs = [1 / (1 + pow(2.718281828459045, -x)) for x in fast]
+    with_llm = [i for i, r in enumerate(records) if r.p_yes is not None
+                and llm_band[0] <= probs[i] <= llm_band[1]]
+    if with_llm:
+        config.weights_llm = _fit_logistic(
+            [[fast[i], llm_logit(records[i].p_yes or 0.5)] for i in with_llm],
+            [records[i].bad for i in with_llm], ("fast_logit", "llm_logit"))
+        for i in with_llm:
+            x = Judge._logit(config.weights_llm, {"fast_logit": fast[i],
+                                                  "llm_logit": llm_logit(records[i].p_yes or .5)})
+            probs[i] = 1 / (1 + pow(2.718281828459045, -x))
+    by_item: dict[int, list[int]] = {}
+    for i, r in enumerate(records):
+        by_item.setdefault(r.item, []).append(i)
+
+    gold = [it.hallucinated for it in items]
+    scores = [max((probs[i] for i in by_item.get(n, [])), default=0.0) for n in range(len(items))]
+    for task in TASKS:
+        idx = [n for n, it in enumerate(items) if it.task == task]
+        if idx:
+            config.task_thresholds[task], _ = metrics.best_threshold(
+                [gold[n] for n in idx], [scores[n] for n in idx])
+    config.threshold, _ = metrics.best_threshold(gold, scores)
+    # The claim cut that marks spans: best character-level F1 on flagged tuning answers.
+    best = (-1.0, config.claim_threshold)
+    for cut in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        counts = []
+        for n, it in enumerate(items):
+            idx = by_item.get(n, [])
+            pred: list[tuple[int, int]] = []
+            if idx and scores[n] >= config.threshold_for(it.task):
+                chosen = [i for i in idx if probs[i] >= cut] or [max(idx, key=probs.__getitem__)]
+                pred = [(records[i].start, records[i].end) for i in chosen]
+            counts.append(metrics.span_counts(pred, it.gold_spans))
+        f1 = metrics.span_f1(counts).f1
+        if f1 > best[0] + 1e-9:
+            best = (f1, cut)
+    config.claim_threshold = best[1]
+    return config
 
 
 def tune(
@@ -387,70 +511,31 @@ def tune(
     use_llm: bool = False,
     llm_model: str = "qwen2.5-coder-1.5b-instruct",
     limit: int | None = None,
+    llm_limit: int | None = 30,
     judge: Judge | None = None,
     settings: Any | None = None,
-    span_modes: Sequence[str] = ("sentence", "clause"),
     progress: bool = True,
 ) -> JudgeConfig:
-    """Fit the judge's weights and per-task thresholds on the "tune" split only.
+    """Fit the judge on the "tune" split only and write its config JSON to ``out_path``.
 
-    Claims are labelled unsupported when they overlap an annotated span; a logistic model maps
-    claim features to P(unsupported); the answer score is the worst claim; thresholds are the
-    per-task F1-optimal cuts on tuning responses. ``limit`` caps sources' responses per task.
+    Load it with ``run(..., config_path=out_path)`` or paste it into ``JudgeConfig``'s
+    defaults. ``limit`` caps responses per task; ``llm_limit`` caps those the LLM stage reads
+    (its reads are slow on CPU).
     """
-    from eval.faithfulness import FEATURES_FAST, build_judge, claim_spans
-
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     items = select(load_items(data_dir), "tune", limit)
     if judge is None:
+        from eval.faithfulness import build_judge
+
         judge = build_judge(settings, use_llm=use_llm, llm_model=llm_model)
-    items.sort(key=lambda it: (it.task, it.source_id))
-    per_claim: list[tuple[int, dict[str, float], bool, float | None]] = []
-    t0 = time.perf_counter()
-    for n, item in enumerate(items):
-        prep = judge.prepare(item.sources)
-        spans = claim_spans(item.response)
-        feats, _ = judge.claim_features(prep, item.response, spans)
-        for (s, e), f in zip(spans, feats, strict=True):
-            bad = any(min(e, ge) > max(s, gs) for gs, ge in item.gold_spans)
-            p_yes = None
-            if use_llm and judge.llm is not None:
-                p_yes = judge.llm.p_yes(prep.text[: judge.config.max_source_chars],
-                                        item.response[s:e], item.question)
-            per_claim.append((n, f, bad, p_yes))
-        if progress and n % 50 == 0:
-            print(f"[tune] {n}/{len(items)} {time.perf_counter() - t0:.0f}s", file=sys.stderr)
-    x = [[f[k] for k in FEATURES_FAST] for _, f, _, _ in per_claim]
-    y = [bad for _, _, bad, _ in per_claim]
-    config = JudgeConfig()
-    config.weights_fast = _fit_logistic(x, y, FEATURES_FAST)
-    judge.config = config
+    records = collect_claims(judge, items, use_llm=False, progress=progress)
+    config = fit_config(items, records)
     if use_llm and judge.llm is not None:
-        import math
-
-        stacked = []
-        for _, f, _, p in per_claim:
-            p = min(max(float(p or 0.5), 1e-4), 1 - 1e-4)
-            stacked.append([Judge._logit(config.weights_fast, f), math.log(p / (1 - p))])
-        config.weights_llm = _fit_logistic(stacked, y, ("fast_logit", "llm_logit"))
-    # Response scores under the fitted weights, then per-task thresholds.
-    worst: dict[int, float] = {}
-    for n, f, _, p in per_claim:
-        logit = Judge._logit(config.weights_fast, f)
-        if config.weights_llm and p is not None:
-            import math
-
-            p = min(max(float(p), 1e-4), 1 - 1e-4)
-            logit = Judge._logit(config.weights_llm,
-                                 {"fast_logit": logit, "llm_logit": math.log(p / (1 - p))})
-        worst[n] = max(worst.get(n, 0.0), 1 / (1 + pow(2.718281828, -logit)))
-    for task in TASKS:
-        idx = [n for n, it in enumerate(items) if it.task == task]
-        if idx:
-            config.task_thresholds[task], _ = metrics.best_threshold(
-                [items[n].hallucinated for n in idx], [worst.get(n, 0.0) for n in idx])
-    scores = [worst.get(n, 0.0) for n in range(len(items))]
-    config.threshold, _ = metrics.best_threshold([it.hallucinated for it in items], scores)
+        # Second stage: the LLM reads only the claims the fitted fast judge would send it.
+        judge.config = config
+        sub = select(items, "tune", llm_limit)
+        records = collect_claims(judge, sub, use_llm=True, progress=progress)
+        config = fit_config(sub, records, fast_weights=config.weights_fast)
     out_path = Path(out_path)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(config.to_json(), encoding="utf-8")
@@ -468,11 +553,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--config", type=Path, default=None, help="judge config JSON")
     parser.add_argument("--tune", action="store_true", help="fit the judge on the tune split")
+    parser.add_argument("--llm-limit", type=int, default=30,
+                        help="with --tune: responses per task read by the LLM stage")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.tune:
         config = tune(args.data_dir, args.out_dir / "judge_config.json", use_llm=not args.no_llm,
-                      llm_model=args.llm_model, limit=args.limit, progress=not args.quiet)
+                      llm_model=args.llm_model, limit=args.limit, llm_limit=args.llm_limit,
+                      progress=not args.quiet)
         print(config.to_json())
         return 0
     summary = run(args.data_dir, args.out_dir, args.limit, args.checker, not args.quiet,

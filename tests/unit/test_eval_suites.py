@@ -76,6 +76,7 @@ def test_token_f1_is_squad_style_and_ignores_markers():
     assert common.token_f1("Four drones", "Four.") == pytest.approx(2 / 3)
     assert common.token_f1("nothing shared", "Saturday") == 0.0
     assert common.normalize_answer("An “Immediate” measure!") == "immediate measure"
+    assert common.token_recall("It carried out four-drone strikes [1].", "Four.") == 1.0
 
 
 @pytest.mark.parametrize(
@@ -199,6 +200,7 @@ def _row(answerable, refused, f1=None, rank=None, judge=None, category="fact", l
         "refused": refused,
         "refusal_correct": refused == (not answerable),
         "answer_f1": f1,
+        "answer_recall": None if f1 is None else min(1.0, 2 * f1),
         "latency_s": latency,
         "judge": judge,
     }
@@ -222,6 +224,7 @@ def test_sample_summary_from_rows():
     assert s["missed_refusal_rate"] == pytest.approx(1 / 2)
     assert s["answer_f1"] == pytest.approx(0.5)
     assert s["answer_f1_answered"] == pytest.approx(0.75)
+    assert s["answer_recall"] == pytest.approx((1.0 + 0.0 + 1.0) / 3)
     assert s["hit@1"] == pytest.approx(1 / 3) and s["hit@3"] == pytest.approx(2 / 3)
     assert s["mrr"] == pytest.approx((1 + 1 / 3 + 0) / 3)
     assert s["faithfulness"] == 0.5 and s["citation_precision"] == 1.0
@@ -236,13 +239,19 @@ def test_score_answer_refusal_and_f1():
     assert sample.score_answer(item, "Almost 2,000 [1].", False) == {
         "refusal_correct": True,
         "answer_f1": 1.0,
+        "answer_recall": 1.0,
     }
-    assert sample.score_answer(item, "refusal", True)["answer_f1"] == 0.0
+    long = sample.score_answer(item, "Moscow deployed almost 2,000 peacekeepers [1].", False)
+    assert long["answer_recall"] == 1.0 and long["answer_f1"] == pytest.approx(4 / 7)
+    refused = sample.score_answer(item, "refusal", True)
+    assert refused["answer_f1"] == 0.0 and not refused["refusal_correct"]
     absent = sample.SampleItem("b", "q", "", [], "absent", False)
     assert sample.score_answer(absent, "refusal", True) == {
         "refusal_correct": True,
         "answer_f1": None,
+        "answer_recall": None,
     }
+    assert not sample.score_answer(absent, "It is Paris [1].", False)["refusal_correct"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,6 +395,7 @@ def test_cli_sample_writes_three_files(tmp_path, fake_models):
         "citation_recall",
         "refusal_accuracy",
         "answer_f1",
+        "answer_recall",
         "hit@1",
         "hit@5",
         "mrr",

@@ -83,14 +83,19 @@ def test_invented_name_is_flagged(judge: fa.Judge) -> None:
     assert any("Mendez" in r for r in claim.reasons)
 
 
-def test_negated_fact_is_conflicting(judge: fa.Judge) -> None:
+def test_negated_fact_scores_low_and_is_called_conflicting() -> None:
     record = fa.record_to_text({"name": "Cafe Blue", "WiFi": False, "OutdoorSeating": True})
-    verdicts = judge.check([record], "Cafe Blue offers WiFi.")
-    claim = verdicts.claims[0]
-    assert claim.verdict == "conflicting"
-    assert any("wifi" in r.lower() for r in claim.reasons)
-    ok = judge.check([record], "Cafe Blue has outdoor seating.")
-    assert ok.claims[0].verdict == "supported"
+    calibrated = fa.Judge(HashEmbedder())
+    bad = calibrated.check([record], "Cafe Blue offers WiFi.").claims[0]
+    good = calibrated.check([record], "Cafe Blue has outdoor seating.").claims[0]
+    assert bad.score < good.score
+    assert any("wifi" in r.lower() for r in bad.reasons)
+    assert good.verdict == "supported"
+    # once a claim is flagged, a fact the sources negate makes it a conflict, not a gap
+    strict = fa.Judge(HashEmbedder(), config=fa.JudgeConfig(claim_threshold=0.4, threshold=0.4))
+    flagged = strict.check([record], "Cafe Blue offers WiFi.")
+    assert not flagged.faithful
+    assert flagged.claims[0].verdict == "conflicting"
 
 
 def test_times_match_across_formats(judge: fa.Judge) -> None:
@@ -251,9 +256,16 @@ def test_split_is_deterministic_and_balanced() -> None:
     assert 150 < splits.count("test") < 250
 
 
-def test_verifier_results_are_adapted() -> None:
-    assert ragtruth._adapt_verifier(True, "x")[:2] == (0.0, False)
-    score, flagged, spans, _ = ragtruth._adapt_verifier(
-        {"score": 0.2, "supported": False, "unsupported_spans": [{"start": 1, "end": 4}]}, "x"
-    )
-    assert flagged and score == pytest.approx(0.8) and spans == [(1, 4)]
+def test_verifier_results_are_mapped_to_spans() -> None:
+    from types import SimpleNamespace as NS
+
+    response = "Paris is in France. It has 90 million people. Yes."
+    claims = ["Paris is in France.", "It has 90 million people.", "Yes."]
+    supports = [NS(supported=True, score=0.9, neutral=False),
+                NS(supported=False, score=0.3, neutral=False),
+                NS(supported=True, score=1.0, neutral=True)]
+    score, flagged, spans, _ = ragtruth.verifier_result(response, claims, supports)
+    assert flagged and score == pytest.approx(0.7)
+    assert [response[s:e] for s, e in spans] == ["It has 90 million people."]
+    ok = ragtruth.verifier_result(response, claims[:1], supports[:1])
+    assert ok[:3] == (pytest.approx(0.1), False, [])

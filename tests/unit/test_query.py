@@ -321,4 +321,3 @@ def test_fragment_answer_is_checked_against_the_question(sample_rag):
         "How many peacekeepers did Moscow deploy?"
     )
     assert wrong.refused
-

@@ -1,0 +1,328 @@
+"""``newsrag eval SUITE`` / ``python -m eval SUITE``: run a suite, write its files, print a table.
+
+Every suite writes ``results.jsonl``, ``summary.json`` and ``report.md`` (with PNG plots) to
+``--out`` (default ``eval-out/SUITE``) and ingests into a temporary store, never the user's.
+``--fail-under metric=value,...`` turns a run into a CI gate (exit code 1 when below).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(
+    help="Evaluate the system on a benchmark suite and write a report.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+console = Console(stderr=True)
+out = Console()
+
+# Options shared by the suites ------------------------------------------------------------
+Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items.")]
+Model = Annotated[
+    str | None, typer.Option("--model", help="LLM registry name (see `newsrag models list`).")
+]
+RetrievalOnly = Annotated[
+    bool, typer.Option("--retrieval-only", help="Skip generation (where the suite allows).")
+]
+OutDir = Annotated[
+    Path | None, typer.Option("--out", help="Output folder (default: eval-out/SUITE).")
+]
+FailUnder = Annotated[
+    str | None,
+    typer.Option(
+        "--fail-under",
+        "--threshold",
+        help="CI gate, e.g. faithfulness=0.8,refusal_accuracy=0.8: exit 1 when a metric is "
+        "below its minimum (or missing).",
+    ),
+]
+JudgeConfig = Annotated[
+    Path | None,
+    typer.Option("--judge-config", help="Fitted judge config JSON (from the ragtruth tuning)."),
+]
+
+
+def parse_thresholds(text: str | None) -> dict[str, float]:
+    """``"a=0.8,b=0.5"`` -> ``{"a": 0.8, "b": 0.5}``; raises typer.BadParameter when malformed."""
+    if not text:
+        return {}
+    thresholds: dict[str, float] = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        key, sep, value = part.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError
+            thresholds[key.strip()] = float(value)
+        except ValueError:
+            raise typer.BadParameter(
+                f"'{part}': use METRIC=MIN, e.g. faithfulness=0.8", param_hint="--fail-under"
+            ) from None
+    return thresholds
+
+
+def failures(summary: Mapping[str, Any], thresholds: Mapping[str, float]) -> list[str]:
+    """Human-readable reasons for every threshold the summary misses."""
+    problems = []
+    for key, minimum in thresholds.items():
+        value = summary.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
+            problems.append(f"{key}: not computed (needs >= {minimum})")
+        elif value < minimum:
+            problems.append(f"{key} = {value:.4f} < {minimum}")
+    return problems
+
+
+def summary_table(suite: str, summary: Mapping[str, Any]) -> Table:
+    table = Table("metric", "value", title=f"newsrag eval {suite}")
+    for key, value in summary.items():
+        if isinstance(value, bool) or (value is not None and not isinstance(value, (int, float))):
+            continue
+        if value is None:
+            shown = "–"
+        elif isinstance(value, int):
+            shown = str(value)
+        else:
+            shown = f"{value:.4f}" if abs(value) < 1000 else f"{value:,.0f}"
+        table.add_row(key, shown)
+    return table
+
+
+@contextmanager
+def progress_bar(enabled: bool = True) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a ``(done, total, label)`` callback.
+
+    Without a terminal (CI logs) it prints a plain line every ~5% instead.
+    """
+    if not enabled:
+        started = time.perf_counter()
+
+        def line(done: int, total: int, label: str = "") -> None:
+            if done and total and (done % max(1, total // 20) == 0 or done == total):
+                took = time.perf_counter() - started
+                print(f"[{label or 'eval'}] {done}/{total} ({took:.0f}s)", file=sys.stderr)
+
+        yield line
+        return
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task("loading", total=None)
+
+    def step(done: int, total: int, label: str = "") -> None:
+        bar.update(task, completed=done, total=total, description=label or "eval")
+
+    with bar:
+        yield step
+
+
+def _env() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def _config(
+    suite: str,
+    out_dir: Path | None,
+    limit: int | None,
+    model: str | None,
+    retrieval_only: bool,
+    judge_config: Path | None,
+    progress: Any,
+) -> Any:
+    from eval.suites.common import RunConfig
+
+    return RunConfig(
+        out_dir=out_dir or Path("eval-out") / suite,
+        limit=limit,
+        model=model,
+        retrieval_only=retrieval_only,
+        progress=progress,
+        judge_config=judge_config,
+    )
+
+
+def _finish(suite: str, summary: Mapping[str, Any], out_dir: Path, fail_under: str | None) -> None:
+    out.print(summary_table(suite, summary))
+    out.print(f"wrote {out_dir}/results.jsonl, summary.json, report.md")
+    problems = failures(summary, parse_thresholds(fail_under))
+    if problems:
+        for p in problems:
+            console.print(f"[bold red]below threshold:[/] {p}", highlight=False)
+        raise typer.Exit(1)
+
+
+def _run(suite: str, fn: Any, cfg_args: dict[str, Any], fail_under: str | None, **kw: Any) -> None:
+    _env()
+    parse_thresholds(fail_under)  # reject a malformed gate before the long run
+    from rag.errors import NewsragError
+
+    with progress_bar(sys.stderr.isatty()) as step:
+        cfg = _config(suite, progress=step, **cfg_args)
+        try:
+            result = fn(cfg, **kw)
+        except NewsragError as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+        except (FileNotFoundError, ValueError) as exc:
+            console.print(f"[bold red]error:[/] {exc}", highlight=False)
+            raise typer.Exit(2) from None
+    _finish(suite, result.summary, result.out_dir, fail_under)
+
+
+@app.command()
+def sample(
+    limit: Limit = None,
+    model: Model = None,
+    retrieval_only: RetrievalOnly = False,
+    out_dir: OutDir = None,
+    fail_under: FailUnder = None,
+    judge_config: JudgeConfig = None,
+    set_path: Annotated[
+        Path | None, typer.Option("--set", help="Gold set JSONL (default: eval/sets/sample.jsonl).")
+    ] = None,
+    articles: Annotated[
+        Path | None, typer.Option("--articles", help="Articles to ingest (default: data/sample).")
+    ] = None,
+) -> None:
+    """Hand-written questions over the bundled article: faithfulness, citations, refusals."""
+    from eval.suites import sample as suite
+
+    args = dict(
+        out_dir=out_dir,
+        limit=limit,
+        model=model,
+        retrieval_only=retrieval_only,
+        judge_config=judge_config,
+    )
+    _run("sample", suite.run, args, fail_under, set_path=set_path, articles=articles)
+
+
+@app.command()
+def multihop(
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="Corpus JSONL (default: ../shared/datasets/multihop-rag/corpus.jsonl)."),
+    ] = None,
+    queries: Annotated[
+        Path | None,
+        typer.Option(
+            help="Queries JSONL (default: ../shared/datasets/multihop-rag/queries.jsonl)."
+        ),
+    ] = None,
+    limit: Limit = None,
+    model: Model = None,
+    retrieval_only: RetrievalOnly = False,
+    out_dir: OutDir = None,
+    fail_under: FailUnder = None,
+    judge_config: JudgeConfig = None,
+) -> None:
+    """MultiHop-RAG: official Hits@k / MRR / MAP retrieval, and answer accuracy."""
+    from eval.suites import multihop as suite
+
+    args = dict(
+        out_dir=out_dir,
+        limit=limit,
+        model=model,
+        retrieval_only=retrieval_only,
+        judge_config=judge_config,
+    )
+    _run("multihop", suite.run, args, fail_under, corpus=corpus, queries=queries)
+
+
+@app.command()
+def rgb(
+    file: Annotated[
+        Path | None,
+        typer.Argument(help="RGB en_fact JSONL (default: ../shared/datasets/rgb/en_fact.jsonl)."),
+    ] = None,
+    limit: Limit = None,
+    model: Model = None,
+    retrieval_only: RetrievalOnly = False,
+    out_dir: OutDir = None,
+    fail_under: FailUnder = None,
+    judge_config: JudgeConfig = None,
+) -> None:
+    """RGB: accuracy, negative rejection, counterfactual robustness (one collection per item)."""
+    from eval.suites import rgb as suite
+
+    args = dict(
+        out_dir=out_dir,
+        limit=limit,
+        model=model,
+        retrieval_only=retrieval_only,
+        judge_config=judge_config,
+    )
+    _run("rgb", suite.run, args, fail_under, path=file)
+
+
+@app.command()
+def ragtruth(
+    data_dir: Annotated[
+        Path | None, typer.Argument(help="RAGTruth folder (default: ../shared/datasets/ragtruth).")
+    ] = None,
+    checker: Annotated[
+        str, typer.Option(help="Which checker to grade: verifier (rag.verify) or judge.")
+    ] = "judge",
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Responses per task.")] = None,
+    model: Annotated[
+        str | None, typer.Option("--model", help="The judge's LLM (registry name).")
+    ] = None,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Not applicable: ignored.", hidden=True)
+    ] = False,
+    no_llm: Annotated[bool, typer.Option("--no-llm", help="Judge without its LLM step.")] = False,
+    split: Annotated[str, typer.Option(help="test, tune or all.")] = "test",
+    out_dir: OutDir = None,
+    fail_under: FailUnder = None,
+    judge_config: JudgeConfig = None,
+) -> None:
+    """RAGTruth: does a checker find the labelled hallucinations? (eval.suites.ragtruth)"""
+    _env()
+    thresholds = parse_thresholds(fail_under)
+    if checker not in ("verifier", "judge"):
+        raise typer.BadParameter("use verifier or judge", param_hint="--checker")
+    from eval.suites import ragtruth as suite
+
+    out_dir = out_dir or Path("eval-out") / "ragtruth"
+    kwargs: dict[str, Any] = {"split": split, "use_llm": not no_llm, "config_path": judge_config}
+    if model:
+        kwargs["llm_model"] = model
+    try:
+        summary = suite.run(data_dir, out_dir, limit, checker, True, **kwargs)
+    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+        console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    out.print(summary_table("ragtruth", summary))
+    out.print(f"wrote {out_dir}/results.jsonl, summary.json, report.md")
+    problems = failures(summary, thresholds)
+    if problems:
+        for p in problems:
+            console.print(f"[bold red]below threshold:[/] {p}", highlight=False)
+        raise typer.Exit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of ``python -m eval``."""
+    app(args=list(argv) if argv is not None else None, prog_name="python -m eval")

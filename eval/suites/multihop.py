@@ -1,0 +1,314 @@
+"""MultiHop-RAG suite: retrieval by the benchmark's official rules, and answer accuracy.
+
+Why: multi-hop news questions need evidence from several articles; the official metrics let us
+compare ratios with the published figures. Retrieval calls the retriever directly with
+``top_k=10`` (the official cut-off); answers come from ``rag.ask`` at the engine's own top_k.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, ClassVar
+
+from llama_index.core.evaluation.retrieval.metrics_base import (
+    BaseRetrievalMetric,
+    RetrievalMetricResult,
+)
+
+from eval.suites import common
+from eval.suites.common import RunConfig, SuiteResult
+
+SUITE = "multihop"
+RETRIEVAL_K = 10
+TYPES = ("inference", "comparison", "temporal", "null")
+
+
+def default_corpus() -> Path:
+    return common.shared_datasets() / "multihop-rag" / "corpus.jsonl"
+
+
+def default_queries() -> Path:
+    return common.shared_datasets() / "multihop-rag" / "queries.jsonl"
+
+
+def load_queries(path: Path) -> list[dict[str, Any]]:
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def qtype(query: dict[str, Any]) -> str:
+    """``inference_query`` -> ``inference``."""
+    return str(query.get("question_type", "unknown")).removesuffix("_query")
+
+
+# ---------------------------------------------------------------------------------------------
+# Official retrieval scoring
+
+
+def _squash(text: str) -> str:
+    return text.replace(" ", "").replace("\n", "")
+
+
+def official_retrieval(retrieved: list[str], gold: list[str]) -> dict[str, Any]:
+    """Hits@4, Hits@10, reciprocal rank, average precision as the upstream script computes them.
+
+    A retrieved chunk hits when a gold fact (spaces and newlines removed) is a substring of it
+    (same removal). MAP follows the upstream code: at each hitting rank, add (newly found gold
+    facts / rank); divide by min(len(gold), 10). ``found`` counts distinct gold facts seen.
+    """
+    gold_s = [_squash(g) for g in gold]
+    found: list[str] = []
+    first: int | None = None
+    hit4 = hit10 = False
+    ap_sum = 0.0
+    for rank, chunk in enumerate(retrieved[:RETRIEVAL_K], 1):
+        chunk_s = _squash(chunk)
+        if not any(g in chunk_s for g in gold_s):
+            continue
+        hit10 = True
+        hit4 = hit4 or rank <= 4
+        first = first or rank
+        new = [g for g in gold_s if g in chunk_s and g not in found]
+        found += new
+        ap_sum += len(new) / rank
+    return {
+        "hits@4": float(hit4),
+        "hits@10": float(hit10),
+        "rr": 1.0 / first if first else 0.0,
+        "ap": ap_sum / min(len(gold_s), 10) if gold_s else 0.0,
+        "found": len(set(found)),
+        "n_gold": len(set(gold_s)),
+        "first_rank": first,
+    }
+
+
+class MultiHopRetrievalMetric(BaseRetrievalMetric):
+    """The official MultiHop-RAG retrieval rules as a LlamaIndex retrieval metric.
+
+    ``score`` is Hits@10; the other official numbers travel in ``metadata``.
+    """
+
+    metric_name: ClassVar[str] = "multihop_official"
+
+    def compute(
+        self,
+        query: str | None = None,
+        expected_ids: list[str] | None = None,
+        retrieved_ids: list[str] | None = None,
+        expected_texts: list[str] | None = None,
+        retrieved_texts: list[str] | None = None,
+        **kwargs: Any,
+    ) -> RetrievalMetricResult:
+        scores = official_retrieval(list(retrieved_texts or []), list(expected_texts or []))
+        return RetrievalMetricResult(score=scores["hits@10"], metadata=scores)
+
+
+# ---------------------------------------------------------------------------------------------
+# Answer scoring
+
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def polarity(text: str) -> str | None:
+    """ "yes"/"no" from the first standalone yes or no in the answer, else None."""
+    m = re.search(r"\b(yes|no)\b", common.strip_markers(text).lower())
+    return m.group(1) if m else None
+
+
+def is_yes_no(gold: str) -> bool:
+    return gold.strip().strip(".").lower() in ("yes", "no")
+
+
+def qa_official(answer: str, gold: str, refused: bool, question_type: str) -> bool:
+    """Upstream rule: correct when the answer shares a word with the gold answer
+    (case-insensitive); a null query is correct when the system says it cannot answer."""
+    if question_type == "null":
+        return refused
+    return bool(_words(common.strip_markers(answer)) & _words(gold))
+
+
+def qa_strict(answer: str, gold: str, refused: bool, question_type: str) -> bool:
+    """Yes/no questions by the answer's polarity; others by containment of the gold answer."""
+    if question_type == "null":
+        return refused
+    if refused:
+        return False
+    if is_yes_no(gold):
+        return polarity(answer) == gold.strip().strip(".").lower()
+    return common.normalize_answer(gold) in common.normalize_answer(common.strip_markers(answer))
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Overall and per-type retrieval (non-null queries) and QA numbers from result rows."""
+    summary: dict[str, Any] = {"n_queries": len(rows)}
+
+    def retrieval(rs: list[dict[str, Any]], prefix: str) -> None:
+        scored = [r["retrieval"] for r in rs if r.get("retrieval")]
+        if not scored:
+            return
+        summary[f"{prefix}n_retrieval_queries"] = len(scored)
+        for key, name in (("hits@4", "hits@4"), ("hits@10", "hits@10"), ("rr", "mrr@10")):
+            summary[f"{prefix}{name}"] = common.mean([s[key] for s in scored])
+        summary[f"{prefix}map@10"] = common.mean([s["ap"] for s in scored])
+        summary[f"{prefix}recall@10"] = common.rate(
+            sum(s["found"] for s in scored), sum(s["n_gold"] for s in scored)
+        )
+
+    def qa(rs: list[dict[str, Any]], prefix: str) -> None:
+        gen = [r for r in rs if r.get("refused") is not None]
+        if not gen:
+            return
+        summary[f"{prefix}qa_accuracy"] = common.mean([float(r["qa_accuracy"]) for r in gen])
+        summary[f"{prefix}qa_strict"] = common.mean([float(r["qa_strict"]) for r in gen])
+        summary[f"{prefix}refusal_rate"] = common.mean([float(r["refused"]) for r in gen])
+
+    retrieval(rows, "")
+    qa(rows, "")
+    gen = [r for r in rows if r.get("refused") is not None]
+    if gen:
+        judged = common.judged_metrics(r.get("judge") for r in gen)
+        summary["faithfulness"] = judged["faithfulness"]
+        summary["citation_precision"] = judged["citation_precision"]
+        summary["citation_recall"] = judged["citation_recall"]
+        summary.update(common.latency_stats([r["latency_s"] for r in gen]))
+    for t in TYPES:
+        sub = [r for r in rows if r["type"] == t]
+        if sub:
+            summary[f"{t}.n"] = len(sub)
+            if t != "null":
+                summary[f"{t}.hits@10"] = common.mean(
+                    [r["retrieval"]["hits@10"] for r in sub if r.get("retrieval")]
+                )
+            qa(sub, f"{t}.")
+    return summary
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None) -> SuiteResult:
+    """Ingest the corpus into a temporary store, then retrieve (and answer) every query."""
+    from rag.errors import NewsragError
+
+    started = time.perf_counter()
+    corpus = Path(corpus) if corpus else default_corpus()
+    qs = load_queries(Path(queries) if queries else default_queries())
+    if cfg.limit:
+        qs = qs[: cfg.limit]
+    rows: list[dict[str, Any]] = []
+    answers = []
+    with tempfile.TemporaryDirectory(prefix="newsrag-eval-multihop-") as tmp:
+        store_dir = Path(tmp) / "store"
+        # The corpus runs Sept 26 - Dec 26 2023: "last week" means a week of that period.
+        models = common.build_models(cfg, store_dir, reference_date="2023-12-31")
+        rag = common.fresh_rag(models, store_dir)
+        ingested, ingest_s = common.timed_call(lambda: common.ingest(rag, [corpus]))
+        evaluator = common.PrecomputedRetrievalEvaluator(metrics=[MultiHopRetrievalMetric()])
+        judge = common.build_judge(cfg, models)
+        cfg.tick(0, len(qs), SUITE)
+        for n, q in enumerate(qs, 1):
+            t = qtype(q)
+            gold_facts = [e["fact"] for e in q.get("evidence_list") or []]
+            row: dict[str, Any] = {
+                "id": q.get("id"),
+                "type": t,
+                "question": q["query"],
+                "gold_answer": q.get("answer", ""),
+                "n_gold_facts": len(gold_facts),
+            }
+            answer = None
+            try:
+                hits, search_s = common.timed_call(
+                    lambda text=q["query"]: rag.retriever.search(text, top_k=RETRIEVAL_K)
+                )
+                row["search_s"] = search_s
+                if t != "null" and gold_facts:
+                    ids, texts = common.retrieved_ids_texts(hits)
+                    res = evaluator.evaluate(
+                        q["query"],
+                        expected_ids=[],
+                        expected_texts=gold_facts,
+                        retrieved_ids=ids,
+                        retrieved_texts=texts,
+                    )
+                    row["retrieval"] = res.metric_dict["multihop_official"].metadata
+                row["retrieved"] = common.retrieved_record(hits, RETRIEVAL_K)
+                if not cfg.retrieval_only:
+                    answer, seconds = common.timed_call(lambda text=q["query"]: rag.ask(text))
+                    refused = common.is_refusal(answer)
+                    row.update(common.answer_record(answer))
+                    row["refused"] = refused
+                    row["latency_s"] = seconds
+                    row["qa_accuracy"] = qa_official(answer.text, row["gold_answer"], refused, t)
+                    row["qa_strict"] = qa_strict(answer.text, row["gold_answer"], refused, t)
+            except NewsragError as exc:
+                row["error"] = str(exc)
+            answers.append(answer)
+            rows.append(row)
+            cfg.tick(n, len(qs), SUITE)
+        for row, judgement in zip(rows, common.judge_answers(judge, answers), strict=True):
+            row["judge"] = judgement.to_dict() if judgement else None
+        model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
+        n_chunks = rag.store.chunk_count()
+        n_articles = rag.store.article_count()
+        rag.store.close()
+    summary = summarize(rows)
+    summary["ingest_s"] = ingest_s
+    summary["search_p50_s"] = common.latency_stats(
+        [r["search_s"] for r in rows if "search_s" in r]
+    )["latency_p50_s"]
+    summary["seconds_total"] = time.perf_counter() - started
+    summary = common.clean_summary(summary)
+    categories: dict[str, dict[str, float | None]] = {}
+    for t in TYPES:
+        m = {
+            k.split(".", 1)[1]: v
+            for k, v in summary.items()
+            if k.startswith(f"{t}.")
+            and k.split(".", 1)[1] in ("hits@10", "qa_accuracy", "qa_strict")
+        }
+        if m:
+            categories[t] = m
+    notes = [
+        f"model: `{model_name}`; embedder: `{getattr(models.embedder, 'name', '?')}`",
+        f"corpus: `{corpus}` ({n_articles} articles, {n_chunks} chunks, ingested in "
+        f"{ingested.seconds:.1f} s); queries: {len(rows)} (first in file order)",
+        f"retrieval: `rag.retriever.search(query, top_k={RETRIEVAL_K})`, official rules "
+        "(null queries skipped); answers: `rag.ask` at the engine's top_k",
+        "qa_accuracy is the official any-shared-word rule (lenient); qa_strict judges yes/no "
+        "answers by polarity and others by containment of the gold answer.",
+        f"time: {summary['seconds_total']:.0f} s",
+    ]
+    examples = [
+        f"- **{r['id']}** ({r['type']}) gold {r['gold_answer']!r} → {r.get('answer', '')[:200]!r}"
+        for r in rows
+        if r.get("refused") is not None and not r["qa_strict"]
+    ][:12]
+    by_rank: dict[str, list[float]] = defaultdict(list)
+    for r in rows:
+        if r.get("retrieval"):
+            by_rank["reciprocal rank (first gold fact)"].append(r["retrieval"]["rr"])
+            by_rank["share of gold facts in top 10"].append(
+                r["retrieval"]["found"] / max(1, r["retrieval"]["n_gold"])
+            )
+    return common.write_outputs(
+        SUITE,
+        cfg.out_dir,
+        rows,
+        summary,
+        categories=categories,
+        distributions=dict(by_rank),
+        latencies=[r["latency_s"] for r in rows if "latency_s" in r],
+        notes=notes,
+        examples=examples,
+    )

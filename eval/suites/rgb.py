@@ -1,0 +1,244 @@
+"""RGB en_fact suite: answering, negative rejection and counterfactual robustness.
+
+Why: RGB gives, per question, snippets that contain the answer, snippets that do not, and
+snippets where the answer was swapped for a fake one. Each condition gets its own fresh
+collection holding only its snippets, so the system can only answer from what it was given.
+The real embedder and LLM are loaded once and shared by every collection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from eval.suites import common
+from eval.suites.common import RunConfig, SuiteResult
+
+SUITE = "rgb"
+CONDITIONS = ("answer", "reject", "counterfactual")
+_CONFLICT = re.compile(
+    r"\b(?:conflict\w*|contradict\w*|inconsistent|inconsistenc\w*|incorrect|factual errors?|"
+    r"errors? in the (?:sources|documents|articles)|wrong|misinformation|disagree\w*|"
+    r"discrepanc\w*)\b",
+    re.IGNORECASE,
+)
+
+
+def default_file() -> Path:
+    return common.shared_datasets() / "rgb" / "en_fact.jsonl"
+
+
+def load_items(path: Path) -> list[dict[str, Any]]:
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def check_answer(prediction: str, ground_truth: Any) -> bool:
+    """RGB's rule: every required part matched; a part is a string, or a list of aliases of
+    which any may match. Lower-cased substring matching, as upstream."""
+    pred = prediction.lower()
+    parts = ground_truth if isinstance(ground_truth, list) else [ground_truth]
+    if not parts:
+        return False
+    for part in parts:
+        if isinstance(part, list):
+            if not any(str(alias).lower() in pred for alias in part):
+                return False
+        elif str(part).lower() not in pred:
+            return False
+    return True
+
+
+def flags_conflict(text: str) -> bool:
+    """Does the answer point out that its sources conflict or look wrong?"""
+    return bool(_CONFLICT.search(text))
+
+
+def snippets_for(item: dict[str, Any], condition: str) -> list[tuple[str, str]]:
+    """(kind, text) of the snippets a condition ingests."""
+    if condition == "answer":
+        pairs = [("pos", s) for s in item.get("positive") or []]
+        return pairs + [("neg", s) for s in item.get("negative") or []]
+    if condition == "reject":
+        return [("neg", s) for s in item.get("negative") or []]
+    if condition == "counterfactual":
+        return [("fake", s) for s in item.get("positive_wrong") or []]
+    raise ValueError(f"unknown condition {condition!r}")
+
+
+def write_snippets(path: Path, item: dict[str, Any], condition: str) -> Path:
+    """The snippets as small JSONL articles, ingested by the normal pipeline."""
+    with path.open("w", encoding="utf-8") as fh:
+        for n, (kind, text) in enumerate(snippets_for(item, condition), 1):
+            record = {
+                "title": f"Search result {n}",
+                "body": text,
+                "source": "web search",
+                "url": f"rgb://{item['id']}/{kind}/{n}",
+            }
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def score_counterfactual(
+    answer_text: str, refused: bool, item: dict[str, Any], judge: dict[str, Any] | None
+) -> dict[str, Any]:
+    """Follows its sources (fake answer) or flags the conflict, and cites only what it says."""
+    follows = not refused and check_answer(answer_text, item.get("fakeanswer", ""))
+    flags = not refused and flags_conflict(answer_text)
+    n_cit = int((judge or {}).get("n_citations", 0))
+    n_ok = int((judge or {}).get("n_citations_supported", 0))
+    cites_ok = n_ok == n_cit
+    return {
+        "follows_sources": follows,
+        "flags_conflict": flags,
+        "true_answer": not refused and check_answer(answer_text, item.get("answer", "")),
+        "citations_supported": cites_ok,
+        "ok": (follows or flags) and cites_ok,
+    }
+
+
+def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per-condition rates from result rows (one row per item and condition)."""
+    by = {c: [r for r in rows if r["condition"] == c and "refused" in r] for c in CONDITIONS}
+    ans, rej, cf = by["answer"], by["reject"], by["counterfactual"]
+    summary: dict[str, Any] = {
+        "n_items": len({r["id"] for r in rows}),
+        "accuracy": common.mean([float(r["correct"]) for r in ans]),
+        "answer_refusal_rate": common.mean([float(r["refused"]) for r in ans]),
+        "rejection_rate": common.mean([float(r["refused"]) for r in rej]),
+        "counterfactual_cited_rate": common.mean([float(r["counterfactual"]["ok"]) for r in cf]),
+        "counterfactual_follows_rate": common.mean(
+            [float(r["counterfactual"]["follows_sources"]) for r in cf]
+        ),
+        "counterfactual_flags_rate": common.mean(
+            [float(r["counterfactual"]["flags_conflict"]) for r in cf]
+        ),
+        "counterfactual_true_answer_rate": common.mean(
+            [float(r["counterfactual"]["true_answer"]) for r in cf]
+        ),
+        "counterfactual_refusal_rate": common.mean([float(r["refused"]) for r in cf]),
+    }
+    judged = common.judged_metrics(r.get("judge") for r in cf)
+    summary["counterfactual_citation_precision"] = judged["citation_precision"]
+    all_judged = common.judged_metrics(r.get("judge") for r in rows if "refused" in r)
+    summary["faithfulness"] = all_judged["faithfulness"]
+    summary["citation_precision"] = all_judged["citation_precision"]
+    summary.update(common.latency_stats([r["latency_s"] for r in rows if "latency_s" in r]))
+    return summary
+
+
+def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
+    """Three fresh collections per item (answer, reject, counterfactual); one model load."""
+    from rag.errors import NewsragError
+
+    if cfg.retrieval_only:
+        raise ValueError("the rgb suite grades answers only; run it without --retrieval-only")
+    started = time.perf_counter()
+    path = Path(path) if path else default_file()
+    items = load_items(path)
+    if cfg.limit:
+        items = items[: cfg.limit]
+    total = len(items) * len(CONDITIONS)
+    rows: list[dict[str, Any]] = []
+    answers = []
+    with tempfile.TemporaryDirectory(prefix="newsrag-eval-rgb-") as tmp:
+        root = Path(tmp)
+        models = common.build_models(cfg, root / "store")
+        judge = common.build_judge(cfg, models)
+        cfg.tick(0, total, SUITE)
+        done = 0
+        for item in items:
+            for condition in CONDITIONS:
+                row: dict[str, Any] = {
+                    "id": item["id"],
+                    "condition": condition,
+                    "question": item["query"],
+                    "gold_answer": item.get("answer"),
+                    "fake_answer": item.get("fakeanswer"),
+                }
+                answer = None
+                # One data dir per collection: the docstore and BM25 index must not mix items.
+                data_dir = root / f"{item['id']}-{condition}"
+                rag = common.fresh_rag(models, data_dir, collection=f"rgb-{item['id']}-{condition}")
+                try:
+                    snippets = write_snippets(
+                        root / f"{item['id']}-{condition}.jsonl", item, condition
+                    )
+                    common.ingest(rag, [snippets])
+                    answer, seconds = common.timed_call(lambda r=rag, q=item["query"]: r.ask(q))
+                    refused = common.is_refusal(answer)
+                    row.update(common.answer_record(answer))
+                    row["refused"] = refused
+                    row["latency_s"] = seconds
+                    row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
+                    row["retrieved"] = common.retrieved_record(answer.retrieved)
+                except NewsragError as exc:
+                    row["error"] = str(exc)
+                finally:
+                    rag.store.close()
+                answers.append(answer)
+                rows.append(row)
+                done += 1
+                cfg.tick(done, total, f"{SUITE} {condition}")
+        for row, judgement in zip(rows, common.judge_answers(judge, answers), strict=True):
+            row["judge"] = judgement.to_dict() if judgement else None
+        for row, item in zip(rows, [it for it in items for _ in CONDITIONS], strict=True):
+            if row["condition"] == "counterfactual" and "refused" in row:
+                row["counterfactual"] = score_counterfactual(
+                    row["answer"], row["refused"], item, row["judge"]
+                )
+        model_name = models.llm.metadata.model_name if models.llm else "?"
+    summary = common.clean_summary(
+        {**summarize(rows), "seconds_total": time.perf_counter() - started}
+    )
+    categories = {
+        "answer": {"accuracy": summary["accuracy"]},
+        "reject": {"rejection_rate": summary["rejection_rate"]},
+        "counterfactual": {
+            "counterfactual_cited_rate": summary["counterfactual_cited_rate"],
+            "counterfactual_follows_rate": summary["counterfactual_follows_rate"],
+        },
+    }
+    notes = [
+        f"model: `{model_name}`; embedder: `{getattr(models.embedder, 'name', '?')}`; "
+        "judge: eval.faithfulness",
+        f"items: {summary['n_items']} from `{path}` (first in file order), 3 collections each",
+        "accuracy: gold answer (any alias, lower-cased) contained in the answer with positive + "
+        "negative snippets; rejection_rate: refusals with negative snippets only; "
+        "counterfactual_cited_rate: with the fake-answer snippets, the answer gives the fake "
+        "answer or flags the conflict, and every citation is judged to support its sentence.",
+        f"time: {summary['seconds_total']:.0f} s",
+    ]
+    examples = []
+    for r in rows:
+        if "refused" not in r:
+            continue
+        text = r.get("answer", "")[:200]
+        if r["condition"] == "answer" and not r["correct"]:
+            examples.append(f"- **{r['id']}** answer wrong (gold {r['gold_answer']!r}): {text!r}")
+        elif r["condition"] == "reject" and not r["refused"]:
+            examples.append(f"- **{r['id']}** answered without the answer in sources: {text!r}")
+        elif r["condition"] == "counterfactual" and not r["counterfactual"]["ok"]:
+            examples.append(
+                f"- **{r['id']}** counterfactual failed (fake {r['fake_answer']!r}): {text!r}"
+            )
+    return common.write_outputs(
+        SUITE,
+        cfg.out_dir,
+        rows,
+        summary,
+        categories=categories,
+        distributions={
+            "judge support score per sentence": [
+                s["score"] for r in rows if r.get("judge") for s in r["judge"]["sentences"]
+            ]
+        },
+        latencies=[r["latency_s"] for r in rows if "latency_s" in r],
+        notes=notes,
+        examples=examples[:15],
+    )
