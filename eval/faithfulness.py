@@ -102,8 +102,12 @@ class Verdicts:
 
     @property
     def unsupported_spans(self) -> list[AnswerSpan]:
-        return [span for claim in self.claims if claim.verdict != "supported"
-                for span in claim.unsupported]
+        return [
+            span
+            for claim in self.claims
+            if claim.verdict != "supported"
+            for span in claim.unsupported
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -131,9 +135,16 @@ FEATURES_LLM: tuple[str, ...] = ("fast_logit", "llm_logit")
 
 # Fitted by ``eval.suites.ragtruth.fit_config`` on the RAGTruth "tune" split (fast judge).
 _FAST_WEIGHTS = {
-    "bias": 1.471, "coverage": -0.919, "missing_content": 0.172, "missing_numbers": 2.122,
-    "missing_names": 0.501, "negated_only": 0.95, "local_coverage": -1.083, "emb_max": -0.25,
-    "neg_mismatch": -0.196, "length": -0.464,
+    "bias": 1.471,
+    "coverage": -0.919,
+    "missing_content": 0.172,
+    "missing_numbers": 2.122,
+    "missing_names": 0.501,
+    "negated_only": 0.95,
+    "local_coverage": -1.083,
+    "emb_max": -0.25,
+    "neg_mismatch": -0.196,
+    "length": -0.464,
 }
 # The LLM stacker: log-odds from the fast judge and from the LLM's Yes/No.
 # Fitted on the LLM's reads of 243 claims from 72 tuning responses (few: reads are slow).
@@ -191,9 +202,46 @@ class JudgeConfig:
 # Text utilities
 
 _ABBREV = {
-    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp", "no",
-    "mt", "ft", "ave", "blvd", "rd", "gen", "gov", "sen", "rep", "prof", "u.s", "e.g", "i.e",
-    "a.m", "p.m", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "st",
+    "jr",
+    "sr",
+    "vs",
+    "etc",
+    "inc",
+    "ltd",
+    "co",
+    "corp",
+    "no",
+    "mt",
+    "ft",
+    "ave",
+    "blvd",
+    "rd",
+    "gen",
+    "gov",
+    "sen",
+    "rep",
+    "prof",
+    "u.s",
+    "e.g",
+    "i.e",
+    "a.m",
+    "p.m",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
     "dec",
 }
 
@@ -224,12 +272,45 @@ NEGATIONS = _wordset(
     lack lacks lacking"""
 )
 _NUMBER_WORDS = {
-    "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15,
-    "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30,
-    "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "hundred": 100, "thousand": 1000, "dozen": 12, "first": 1, "second": 2, "third": 3,
-    "fourth": 4, "fifth": 5, "half": 0.5, "once": 1, "twice": 2, "double": 2, "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
+    "dozen": 12,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+    "fifth": 5,
+    "half": 0.5,
+    "once": 1,
+    "twice": 2,
+    "double": 2,
+    "single": 1,
 }
 _TOKEN = re.compile(
     r"(?P<time>\b\d{1,2}(?::\d{1,2})?\s*(?:[ap]\.?\s?m\b\.?)|\b\d{1,2}:\d{1,2}\b|\bnoon\b|\bmidnight\b)"
@@ -246,13 +327,13 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
     start = 0
     for match in _SENT_END.finditer(text):
         end = match.end()
-        piece = text[start:match.start()]
+        piece = text[start : match.start()]
         last_word = re.findall(r"([A-Za-z.]+)$", piece.rstrip(".!?\"')]"))
         if "\n" not in match.group() and last_word:
             word = last_word[0].lower().strip(".")
             if word in _ABBREV or (len(word) == 1 and word.isalpha()):
                 continue
-            nxt = text[end:end + 1]
+            nxt = text[end : end + 1]
             if nxt and nxt.islower():
                 continue
         _append_span(text, start, end, spans)
@@ -350,7 +431,7 @@ def tokenize(text: str, offset: int = 0) -> list[Token]:
             keys = tuple(_norm_time(raw))
         elif kind == "num":
             keys = (_norm_number(raw),)
-            scale = re.match(r"\s+(thousand|million|billion|trillion)\b", text[m.end():], re.I)
+            scale = re.match(r"\s+(thousand|million|billion|trillion)\b", text[m.end() :], re.I)
             if scale and keys[0].replace(".", "", 1).isdigit():
                 keys = (*keys, format(float(keys[0]) * _SCALES[scale.group(1).lower()], ".12g"))
         else:
@@ -369,8 +450,22 @@ def _is_content(tok: Token) -> bool:
     return len(low) > 2 and low not in STOPWORDS and low not in NEGATIONS
 
 
-_REFERENCE_WORDS = frozenset({"passage", "passages", "document", "source", "sources", "section",
-                              "step", "point", "paragraph", "article", "review", "reference"})
+_REFERENCE_WORDS = frozenset(
+    {
+        "passage",
+        "passages",
+        "document",
+        "source",
+        "sources",
+        "section",
+        "step",
+        "point",
+        "paragraph",
+        "article",
+        "review",
+        "reference",
+    }
+)
 
 
 def _is_reference(toks: list[Token], n: int, text: str, offset: int) -> bool:
@@ -380,8 +475,8 @@ def _is_reference(toks: list[Token], n: int, text: str, offset: int) -> bool:
         return False
     if n > 0 and toks[n - 1].text.lower() in _REFERENCE_WORDS:
         return True
-    before = text[max(0, tok.start - offset - 1): tok.start - offset]
-    after = text[tok.end - offset: tok.end - offset + 1]
+    before = text[max(0, tok.start - offset - 1) : tok.start - offset]
+    after = text[tok.end - offset : tok.end - offset + 1]
     return before == "[" and after == "]"
 
 
@@ -555,8 +650,16 @@ class Judge:
             unit_negated.append(False)
         vectors = self.embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
         text = "\n\n".join(srcs)
-        prepared = _Prepared(srcs, units, unit_keys, np.asarray(vectors, dtype=np.float32),
-                             keys, positive, unit_negated, text)
+        prepared = _Prepared(
+            srcs,
+            units,
+            unit_keys,
+            np.asarray(vectors, dtype=np.float32),
+            keys,
+            positive,
+            unit_negated,
+            text,
+        )
         self._cache[digest] = prepared
         if len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
@@ -564,7 +667,10 @@ class Judge:
 
     # -- claims ---------------------------------------------------------------------------
     def claim_features(
-        self, prep: _Prepared, answer: str, spans: list[tuple[int, int]],
+        self,
+        prep: _Prepared,
+        answer: str,
+        spans: list[tuple[int, int]],
         question: str | None = None,
     ) -> tuple[list[dict[str, float]], list[dict[str, Any]]]:
         """Feature dicts for each claim span, plus details used to explain the verdict.
@@ -583,17 +689,25 @@ class Judge:
             text = answer[s:e]
             toks = tokenize(text, offset=s)
             flags = _negated_flags(toks, text, offset=s)
-            content = [t for n, t in enumerate(toks) if _is_content(t)
-                       and not _is_reference(toks, n, text, s)]
+            content = [
+                t
+                for n, t in enumerate(toks)
+                if _is_content(t) and not _is_reference(toks, n, text, s)
+            ]
             missing = [t for t in content if not any(k in known for k in t.keys)]
-            numbers = [t for t in missing if t.kind in ("num", "time")
-                       or (t.kind == "word" and len(t.keys) > 1)]
+            numbers = [
+                t
+                for t in missing
+                if t.kind in ("num", "time") or (t.kind == "word" and len(t.keys) > 1)
+            ]
             first_word = next((t.start for t in toks if t.kind == "word"), -1)
-            names = [t for t in missing if t.kind == "word" and t.capital
-                     and t.start != first_word]
+            names = [t for t in missing if t.kind == "word" and t.capital and t.start != first_word]
             neg_only = [
-                t for t, neg in zip(toks, flags, strict=True)
-                if _is_content(t) and not neg and t.kind == "word"
+                t
+                for t, neg in zip(toks, flags, strict=True)
+                if _is_content(t)
+                and not neg
+                and t.kind == "word"
                 and any(k in prep.keys for k in t.keys)
                 and not any(k in prep.positive_keys for k in t.keys)
             ]
@@ -607,33 +721,44 @@ class Judge:
                 emb_max = float(row[best_unit])
                 top = np.argsort(-row)[:5]
                 local_cov = max(
-                    len({k for t in content for k in t.keys} & prep.unit_keys[int(j)])
-                    / n_content for j in top
+                    len({k for t in content for k in t.keys} & prep.unit_keys[int(j)]) / n_content
+                    for j in top
                 )
                 local_cov = min(1.0, local_cov)
-            claim_neg = any(t.text.lower() in NEGATIONS or t.text.lower().endswith("n't")
-                            for t in toks)
+            claim_neg = any(
+                t.text.lower() in NEGATIONS or t.text.lower().endswith("n't") for t in toks
+            )
             unit_neg = prep.unit_negated[best_unit] if best_unit >= 0 else False
-            feats.append({
-                "coverage": coverage,
-                "missing_content": float(min(len({t.keys[0] for t in missing}), 5)),
-                "missing_numbers": float(min(len(numbers), 3)),
-                "missing_names": float(min(len(names), 3)),
-                "negated_only": float(min(len(neg_only), 3)),
-                "local_coverage": local_cov,
-                "emb_max": emb_max,
-                "neg_mismatch": float(claim_neg != unit_neg),
-                "length": math.log1p(len(content_keys)),
-            })
-            details.append({"missing": missing, "numbers": numbers, "names": names,
-                            "neg_only": neg_only, "best_unit": best_unit})
+            feats.append(
+                {
+                    "coverage": coverage,
+                    "missing_content": float(min(len({t.keys[0] for t in missing}), 5)),
+                    "missing_numbers": float(min(len(numbers), 3)),
+                    "missing_names": float(min(len(names), 3)),
+                    "negated_only": float(min(len(neg_only), 3)),
+                    "local_coverage": local_cov,
+                    "emb_max": emb_max,
+                    "neg_mismatch": float(claim_neg != unit_neg),
+                    "length": math.log1p(len(content_keys)),
+                }
+            )
+            details.append(
+                {
+                    "missing": missing,
+                    "numbers": numbers,
+                    "names": names,
+                    "neg_only": neg_only,
+                    "best_unit": best_unit,
+                }
+            )
         return feats, details
 
     # -- scoring --------------------------------------------------------------------------
     @staticmethod
     def _logit(weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
-        return weights.get("bias", 0.0) + sum(w * feats.get(k, 0.0) for k, w in weights.items()
-                                              if k != "bias")
+        return weights.get("bias", 0.0) + sum(
+            w * feats.get(k, 0.0) for k, w in weights.items() if k != "bias"
+        )
 
     def llm_candidates(self, fast_probs: Sequence[float]) -> list[int]:
         """Claims worth an LLM read: inside the uncertain band, most suspicious first.
@@ -669,8 +794,9 @@ class Judge:
         if use_llm and cfg.weights_llm:
             for n in self.llm_candidates(probs):
                 s, e = spans[n]
-                p_yes = float(self.llm.p_yes(prep.text[: cfg.max_source_chars], answer[s:e],
-                                             question))
+                p_yes = float(
+                    self.llm.p_yes(prep.text[: cfg.max_source_chars], answer[s:e], question)
+                )
                 asked = True
                 feats[n]["fast_logit"] = self._logit(cfg.weights_fast, feats[n])
                 feats[n]["llm_logit"] = llm_logit(p_yes)
@@ -679,14 +805,26 @@ class Judge:
         threshold = cfg.threshold_for(task)
         flagged = 1.0 - score >= threshold
         # A flagged answer always names a culprit: its weakest claim if none passed the cut.
-        forced = max(range(len(probs)), key=probs.__getitem__) if flagged and probs and max(
-            probs) < cfg.claim_threshold else -1
+        forced = (
+            max(range(len(probs)), key=probs.__getitem__)
+            if flagged and probs and max(probs) < cfg.claim_threshold
+            else -1
+        )
         for n, ((s, e), f, d) in enumerate(zip(spans, feats, details, strict=True)):
             verdicts.append(self._verdict(prep, answer, s, e, f, d, 1.0 - probs[n], n == forced))
         return Verdicts(answer, verdicts, round(score, 6), threshold, used_llm=asked)
 
-    def _verdict(self, prep: _Prepared, answer: str, s: int, e: int, f: dict[str, float],
-                 d: dict[str, Any], score: float, force: bool = False) -> ClaimVerdict:
+    def _verdict(
+        self,
+        prep: _Prepared,
+        answer: str,
+        s: int,
+        e: int,
+        f: dict[str, float],
+        d: dict[str, Any],
+        score: float,
+        force: bool = False,
+    ) -> ClaimVerdict:
         cfg = self.config
         evidence = None
         if d["best_unit"] >= 0:
@@ -708,13 +846,27 @@ class Judge:
             verdict: Verdict = "supported"
             unsupported: list[AnswerSpan] = []
         else:
-            conflict = bool(d["neg_only"]) or (
-                f.get("emb_max", 0) > 0.6 and (bool(d["numbers"]) or f.get("neg_mismatch", 0) > 0)
-            ) or ("llm_logit" in f and f["llm_logit"] < -2 and f.get("coverage", 0) > 0.8)
+            conflict = (
+                bool(d["neg_only"])
+                or (
+                    f.get("emb_max", 0) > 0.6
+                    and (bool(d["numbers"]) or f.get("neg_mismatch", 0) > 0)
+                )
+                or ("llm_logit" in f and f["llm_logit"] < -2 and f.get("coverage", 0) > 0.8)
+            )
             verdict = "conflicting" if conflict else "unsupported"
             unsupported = _answer_spans(answer, s, e, d, cfg.span_mode)
-        return ClaimVerdict(answer[s:e], s, e, verdict, round(score, 4), evidence, unsupported,
-                            reasons, {k: round(v, 4) for k, v in f.items()})
+        return ClaimVerdict(
+            answer[s:e],
+            s,
+            e,
+            verdict,
+            round(score, 4),
+            evidence,
+            unsupported,
+            reasons,
+            {k: round(v, 4) for k, v in f.items()},
+        )
 
 
 def llm_logit(p_yes: float) -> float:
@@ -820,11 +972,15 @@ class LlamaYesNo:
     def prompt(self, source: str, claim: str, question: str | None = None) -> str:
         q = f"QUESTION the answer responds to: {question}\n\n" if question else ""
         user_head = f"SOURCE:\n{source}\n\n{q}"
-        user_tail = (f"CLAIM: {claim}\n\nIs every detail of the CLAIM supported by the SOURCE? "
-                     "Answer Yes or No.")
+        user_tail = (
+            f"CLAIM: {claim}\n\nIs every detail of the CLAIM supported by the SOURCE? "
+            "Answer Yes or No."
+        )
         if self.chatml:
-            return (f"<|im_start|>system\n{self.SYSTEM}<|im_end|>\n<|im_start|>user\n"
-                    f"{user_head}{user_tail}<|im_end|>\n<|im_start|>assistant\n")
+            return (
+                f"<|im_start|>system\n{self.SYSTEM}<|im_end|>\n<|im_start|>user\n"
+                f"{user_head}{user_tail}<|im_end|>\n<|im_start|>assistant\n"
+            )
         return f"{self.SYSTEM}\n\n{user_head}{user_tail}\nAnswer:"
 
     def p_yes(self, source: str, claim: str, question: str | None = None) -> float:
@@ -840,7 +996,7 @@ class LlamaYesNo:
         tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
         limit = llm.n_ctx() - 1
         if len(tokens) > limit:  # keep the claim: drop the end of the source instead
-            tokens = tokens[: limit // 2] + tokens[-(limit - limit // 2):]
+            tokens = tokens[: limit // 2] + tokens[-(limit - limit // 2) :]
         cached = llm._input_ids[: llm.n_tokens].tolist() if llm.n_tokens else []
         prefix = 0
         for a, b in zip(cached, tokens, strict=False):
@@ -869,8 +1025,12 @@ def _default_embedder(model_dir: str) -> Embedder:
     return build_embedder(Settings(model_dir=model_dir))
 
 
-def load_llm(settings: Settings | None = None, model: str = "qwen2.5-coder-1.5b-instruct",
-             n_ctx: int = 4096, n_threads: int | None = None) -> LlamaYesNo:
+def load_llm(
+    settings: Settings | None = None,
+    model: str = "qwen2.5-coder-1.5b-instruct",
+    n_ctx: int = 4096,
+    n_threads: int | None = None,
+) -> LlamaYesNo:
     """A :class:`LlamaYesNo` over a registry GGUF model that is already pulled."""
     from llama_cpp import Llama
 
@@ -879,14 +1039,25 @@ def load_llm(settings: Settings | None = None, model: str = "qwen2.5-coder-1.5b-
 
     settings = settings or Settings()
     path = resolve(model, settings)
-    llm = Llama(model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or settings.llm_threads,
-                n_batch=512, logits_all=False, verbose=False, seed=0)
+    llm = Llama(
+        model_path=str(path),
+        n_ctx=n_ctx,
+        n_threads=n_threads or settings.llm_threads,
+        n_batch=512,
+        logits_all=False,
+        verbose=False,
+        seed=0,
+    )
     return LlamaYesNo(llm)
 
 
-def build_judge(settings: Settings | None = None, *, use_llm: bool = False,
-                llm_model: str = "qwen2.5-coder-1.5b-instruct",
-                config: JudgeConfig | None = None) -> Judge:
+def build_judge(
+    settings: Settings | None = None,
+    *,
+    use_llm: bool = False,
+    llm_model: str = "qwen2.5-coder-1.5b-instruct",
+    config: JudgeConfig | None = None,
+) -> Judge:
     """The judge with the project's embedder (and LLM when ``use_llm``), from ``settings``."""
     from rag.settings import Settings
 

@@ -95,10 +95,17 @@ def span_counts(pred: Iterable[Span], gold: Iterable[Span]) -> SpanCounts:
 def span_f1(counts: Iterable[SpanCounts]) -> PRF:
     """Character-level precision/recall/F1 summed over responses (micro average)."""
     total = sum(counts, SpanCounts())
-    precision, recall, f1 = f1_from_counts(total.overlap, total.predicted - total.overlap,
-                                           total.gold - total.overlap)
-    return PRF(precision, recall, f1, total.overlap, total.predicted - total.overlap,
-               total.gold - total.overlap)
+    precision, recall, f1 = f1_from_counts(
+        total.overlap, total.predicted - total.overlap, total.gold - total.overlap
+    )
+    return PRF(
+        precision,
+        recall,
+        f1,
+        total.overlap,
+        total.predicted - total.overlap,
+        total.gold - total.overlap,
+    )
 
 
 def auroc(y_true: Sequence[bool], scores: Sequence[float]) -> float | None:

@@ -30,8 +30,9 @@ def write_results(out_dir: Path, rows: Sequence[Mapping[str, Any]]) -> Path:
 
 def write_summary(out_dir: Path, summary: Mapping[str, Any]) -> Path:
     path = out_dir / "summary.json"
-    path.write_text(json.dumps(summary, indent=2, sort_keys=True, default=_json_default),
-                    encoding="utf-8")
+    path.write_text(
+        json.dumps(summary, indent=2, sort_keys=True, default=_json_default), encoding="utf-8"
+    )
     return path
 
 
@@ -47,8 +48,10 @@ def _fmt(value: Any) -> str:
 
 def markdown_table(summary: Mapping[str, Any], published: Mapping[str, Mapping[str, Any]]) -> str:
     """Rows: this checker, the two baselines on the same items, then the published figures."""
-    header = ("| checker | QA F1 | Summary F1 | Data2txt F1 | overall F1 | span F1 | AUROC |\n"
-              "|---|---:|---:|---:|---:|---:|---:|")
+    header = (
+        "| checker | QA F1 | Summary F1 | Data2txt F1 | overall F1 | span F1 | AUROC |\n"
+        "|---|---:|---:|---:|---:|---:|---:|"
+    )
     name = "judge" if summary.get("checker") == "judge" else str(summary.get("checker"))
     if summary.get("checker") == "judge":
         name += f" (LLM: {summary['llm_model']})" if summary.get("use_llm") else " (no LLM)"
@@ -59,8 +62,10 @@ def markdown_table(summary: Mapping[str, Any], published: Mapping[str, Mapping[s
         f" | {_pct(summary.get('response_f1'))} | {_pct(summary.get('span_f1'))} | "
         f"{_pct(summary.get('auroc'))} |"
     )
-    for base, label in (("baseline_all_hallucinated", "baseline: flag everything"),
-                        ("baseline_word_overlap", "baseline: word overlap")):
+    for base, label in (
+        ("baseline_all_hallucinated", "baseline: flag everything"),
+        ("baseline_word_overlap", "baseline: word overlap"),
+    ):
         lines.append(
             f"| {label} | {_pct(summary.get(f'{base}.qa.response_f1'))} | "
             f"{_pct(summary.get(f'{base}.summary.response_f1'))} | "
@@ -77,8 +82,12 @@ def markdown_table(summary: Mapping[str, Any], published: Mapping[str, Mapping[s
     return "\n".join(lines)
 
 
-def _plots(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any],
-           published: Mapping[str, Mapping[str, Any]]) -> list[str]:
+def _plots(
+    out_dir: Path,
+    rows: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    published: Mapping[str, Mapping[str, Any]],
+) -> list[str]:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -88,8 +97,9 @@ def _plots(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapping[st
     # 1. Response F1 per task beside baselines and published figures.
     series = {
         "this checker": [summary.get(f"{t}.response_f1") for t in TASKS],
-        "flag everything": [summary.get(f"baseline_all_hallucinated.{t}.response_f1")
-                            for t in TASKS],
+        "flag everything": [
+            summary.get(f"baseline_all_hallucinated.{t}.response_f1") for t in TASKS
+        ],
         "word overlap": [summary.get(f"baseline_word_overlap.{t}.response_f1") for t in TASKS],
     }
     for label, fig in published.items():
@@ -114,10 +124,19 @@ def _plots(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapping[st
         fig, axes = plt.subplots(1, len(TASKS), figsize=(10, 3), sharey=True)
         for ax, task in zip(axes, TASKS, strict=True):
             for gold, colour in ((False, "tab:green"), (True, "tab:red")):
-                vals = [float(r["score"]) for r in scored if r["task"] == task
-                        and bool(r["gold"]) == gold]
-                ax.hist(vals, bins=20, range=(0, 1), alpha=0.6, color=colour,
-                        label="hallucinated" if gold else "faithful")
+                vals = [
+                    float(r["score"])
+                    for r in scored
+                    if r["task"] == task and bool(r["gold"]) == gold
+                ]
+                ax.hist(
+                    vals,
+                    bins=20,
+                    range=(0, 1),
+                    alpha=0.6,
+                    color=colour,
+                    label="hallucinated" if gold else "faithful",
+                )
             ax.set_title(task)
             ax.set_xlabel("hallucination score")
         axes[0].legend(fontsize=7)
@@ -128,8 +147,13 @@ def _plots(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapping[st
     return names
 
 
-def write_report(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any],
-                 published: Mapping[str, Mapping[str, Any]], suite: str = "ragtruth") -> Path:
+def write_report(
+    out_dir: Path,
+    rows: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    published: Mapping[str, Mapping[str, Any]],
+    suite: str = "ragtruth",
+) -> Path:
     """A markdown report a person can read without the JSON."""
     plots = _plots(out_dir, rows, summary, published)
     split = summary.get("split", "test")
@@ -137,8 +161,8 @@ def write_report(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapp
         "These figures are on the **held-out `test` split**: weights and thresholds were fitted "
         "only on the `tune` split (a fixed sha256 hash of `task:source_id`), so no graded item "
         "was seen while tuning."
-        if split == "test" else
-        f"These figures are on the `{split}` split, which includes tuning items: they are "
+        if split == "test"
+        else f"These figures are on the `{split}` split, which includes tuning items: they are "
         "optimistic. Report the `test` split."
     )
     secs = summary.get("seconds_total") or 0.0
@@ -181,12 +205,15 @@ def write_report(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapp
         "",
     ]
     if summary.get("limit"):
-        lines.append(f"Smoke run: at most {summary['limit']} responses per task, so these "
-                     "figures are noisy.")
+        lines.append(
+            f"Smoke run: at most {summary['limit']} responses per task, so these figures are noisy."
+        )
         lines.append("")
     if summary.get("use_llm"):
-        lines.append(f"The LLM read {summary.get('n_llm_responses', 0)} of {n} responses "
-                     "(only the most suspicious claims of each answer are sent to it).")
+        lines.append(
+            f"The LLM read {summary.get('n_llm_responses', 0)} of {n} responses "
+            "(only the most suspicious claims of each answer are sent to it)."
+        )
         lines.append("")
     for note in summary.get("notes") or []:
         lines.append(f"- {note}")
@@ -198,8 +225,13 @@ def write_report(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapp
     return path
 
 
-def write_all(out_dir: Path, rows: Sequence[Mapping[str, Any]], summary: Mapping[str, Any],
-              published: Mapping[str, Mapping[str, Any]], suite: str = "ragtruth") -> Path:
+def write_all(
+    out_dir: Path,
+    rows: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    published: Mapping[str, Mapping[str, Any]],
+    suite: str = "ragtruth",
+) -> Path:
     """All three files and the plots; returns the report path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     write_results(out_dir, rows)

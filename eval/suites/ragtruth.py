@@ -37,12 +37,27 @@ TASK_NAMES = {"qa": "QA", "summary": "Summary", "data2txt": "Data2txt"}
 
 # Published response-level F1 (full RAGTruth test set), in percent, from the dataset README.
 PUBLISHED: dict[str, dict[str, float | None]] = {
-    "fine-tuned Llama-2-13B": {"qa": 68.2, "summary": 59.1, "data2txt": 88.1, "overall": 78.7,
-                               "span": 52.7},
-    "prompting GPT-4-turbo": {"qa": 45.6, "summary": 47.6, "data2txt": 78.3, "overall": 63.4,
-                              "span": 28.3},
-    "RAGAS faithfulness": {"qa": 35.7, "summary": 40.8, "data2txt": 61.9, "overall": 52.0,
-                           "span": None},
+    "fine-tuned Llama-2-13B": {
+        "qa": 68.2,
+        "summary": 59.1,
+        "data2txt": 88.1,
+        "overall": 78.7,
+        "span": 52.7,
+    },
+    "prompting GPT-4-turbo": {
+        "qa": 45.6,
+        "summary": 47.6,
+        "data2txt": 78.3,
+        "overall": 63.4,
+        "span": 28.3,
+    },
+    "RAGAS faithfulness": {
+        "qa": 35.7,
+        "summary": 40.8,
+        "data2txt": 61.9,
+        "overall": 52.0,
+        "span": None,
+    },
 }
 
 
@@ -75,7 +90,7 @@ class Item:
 
 
 def split_of(task: str, source_id: str | int) -> str:
-    """"tune" or "test", stable across runs and machines (sha256, not Python's hash)."""
+    """ "tune" or "test", stable across runs and machines (sha256, not Python's hash)."""
     digest = hashlib.sha256(f"{task}:{source_id}".encode()).digest()
     return "tune" if digest[0] % 2 == 0 else "test"
 
@@ -110,17 +125,19 @@ def load_items(data_dir: Path, tasks: Iterable[str] = TASKS) -> list[Item]:
                 sources, question = source_texts(task, row["source"])
                 for n, resp in enumerate(row["responses"]):
                     labels = resp.get("labels") or []
-                    items.append(Item(
-                        task=task,
-                        source_id=str(row["source_id"]),
-                        index=n,
-                        sources=sources,
-                        question=question,
-                        response=resp["response"],
-                        model=resp.get("model", ""),
-                        gold_spans=[(int(lab["start"]), int(lab["end"])) for lab in labels],
-                        label_types=[str(lab.get("label_type", "")) for lab in labels],
-                    ))
+                    items.append(
+                        Item(
+                            task=task,
+                            source_id=str(row["source_id"]),
+                            index=n,
+                            sources=sources,
+                            question=question,
+                            response=resp["response"],
+                            model=resp.get("model", ""),
+                            gold_spans=[(int(lab["start"]), int(lab["end"])) for lab in labels],
+                            label_types=[str(lab.get("label_type", "")) for lab in labels],
+                        )
+                    )
     return items
 
 
@@ -142,8 +159,11 @@ def select(items: Sequence[Item], split: str, limit: int | None) -> list[Item]:
 def word_overlap_score(item: Item) -> float:
     """Share of the response's content words that never occur in the source (0 = all found)."""
     source_words = {t.keys[0] for src in item.sources for t in tokenize(src)}
-    words = [t.keys[0] for t in tokenize(item.response)
-             if t.kind != "word" or t.text.lower() not in STOPWORDS]
+    words = [
+        t.keys[0]
+        for t in tokenize(item.response)
+        if t.kind != "word" or t.text.lower() not in STOPWORDS
+    ]
     if not words:
         return 0.0
     return sum(1 for w in words if w not in source_words) / len(words)
@@ -157,14 +177,20 @@ CheckResult = tuple[float, bool, list[tuple[int, int]], dict[str, Any]]
 
 def _judge_checker(judge: Judge, use_llm: bool) -> Callable[[Item], CheckResult]:
     def run_one(item: Item) -> CheckResult:
-        verdicts = judge.check(item.sources, item.response, question=item.question,
-                               use_llm=use_llm, task=item.task)
+        verdicts = judge.check(
+            item.sources, item.response, question=item.question, use_llm=use_llm, task=item.task
+        )
         flagged = not verdicts.faithful
         spans = [(s.start, s.end) for s in verdicts.unsupported_spans] if flagged else []
         extra = {
             "claims": [
-                {"start": c.start, "end": c.end, "verdict": c.verdict, "score": c.score,
-                 "features": c.features}
+                {
+                    "start": c.start,
+                    "end": c.end,
+                    "verdict": c.verdict,
+                    "score": c.score,
+                    "features": c.features,
+                }
                 for c in verdicts.claims
             ],
             "used_llm": verdicts.used_llm,
@@ -200,11 +226,13 @@ def _verifier_checker(settings: Any | None = None) -> Callable[[Item], CheckResu
     def run_one(item: Item) -> CheckResult:
         if len(cache) > 20000:
             cache.clear()
-        sources = [sent for n, src in enumerate(item.sources, 1)
-                   for sent in split_passage(n, src, 0)]
+        sources = [
+            sent for n, src in enumerate(item.sources, 1) for sent in split_passage(n, src, 0)
+        ]
         claims = [text for text, _ in split_answer(item.response)]
-        supports = check_support(claims, sources, embedder, cache,
-                                 contexts=[item.question or ""] * len(claims))
+        supports = check_support(
+            claims, sources, embedder, cache, contexts=[item.question or ""] * len(claims)
+        )
         return verifier_result(item.response, claims, supports)
 
     return run_one
@@ -250,8 +278,9 @@ def score_rows(rows: Sequence[dict[str, Any]], key: str = "") -> dict[str, float
     for task in TASKS:
         sub = [r for r in rows if r["task"] == task]
         if sub:
-            tprf = metrics.precision_recall_f1([bool(r["gold"]) for r in sub],
-                                               [bool(r[pred_key]) for r in sub])
+            tprf = metrics.precision_recall_f1(
+                [bool(r["gold"]) for r in sub], [bool(r[pred_key]) for r in sub]
+            )
             out[f"{prefix}{task}.response_f1"] = tprf.f1
             out[f"{prefix}{task}.response_precision"] = tprf.precision
             out[f"{prefix}{task}.response_recall"] = tprf.recall
@@ -259,10 +288,16 @@ def score_rows(rows: Sequence[dict[str, Any]], key: str = "") -> dict[str, float
         counts = [metrics.span_counts(r["pred_spans"], r["gold_spans"]) for r in rows]
         span = metrics.span_f1(counts)
         out["span_precision"], out["span_recall"], out["span_f1"] = (
-            span.precision, span.recall, span.f1)
+            span.precision,
+            span.recall,
+            span.f1,
+        )
         for task in TASKS:
-            sub = [metrics.span_counts(r["pred_spans"], r["gold_spans"])
-                   for r in rows if r["task"] == task]
+            sub = [
+                metrics.span_counts(r["pred_spans"], r["gold_spans"])
+                for r in rows
+                if r["task"] == task
+            ]
             if sub:
                 out[f"{task}.span_f1"] = metrics.span_f1(sub).f1
     if rows and all(r.get(score_key) is not None for r in rows):
@@ -271,7 +306,8 @@ def score_rows(rows: Sequence[dict[str, Any]], key: str = "") -> dict[str, float
             sub = [r for r in rows if r["task"] == task]
             if sub:
                 out[f"{prefix}{task}.auroc"] = metrics.auroc(
-                    [bool(r["gold"]) for r in sub], [float(r[score_key]) for r in sub])
+                    [bool(r["gold"]) for r in sub], [float(r[score_key]) for r in sub]
+                )
     return out
 
 
@@ -281,8 +317,9 @@ def _overlap_thresholds(tune_items: Sequence[Item]) -> dict[str, float]:
     for task in TASKS:
         sub = [it for it in tune_items if it.task == task]
         if sub:
-            cuts[task], _ = metrics.best_threshold([it.hallucinated for it in sub],
-                                                   [word_overlap_score(it) for it in sub])
+            cuts[task], _ = metrics.best_threshold(
+                [it.hallucinated for it in sub], [word_overlap_score(it) for it in sub]
+            )
     return cuts
 
 
@@ -331,9 +368,13 @@ def run(
         if judge is None:
             from eval.faithfulness import build_judge
 
-            judge = build_judge(settings, use_llm=use_llm, llm_model=llm_model,
-                                config=load_config(config_path, use_llm))
-        use_llm = use_llm and judge.llm is not None
+            judge = build_judge(
+                settings,
+                use_llm=use_llm,
+                llm_model=llm_model,
+                config=load_config(config_path, use_llm),
+            )
+        use_llm = use_llm and judge.llm is not None and bool(judge.config.weights_llm)
         model_name = llm_model if use_llm else None
         check_one = _judge_checker(judge, use_llm)
     elif checker == "verifier":
@@ -353,19 +394,32 @@ def run(
         seconds = time.perf_counter() - t0
         overlap = word_overlap_score(item)
         rows[i] = {
-            "task": item.task, "source_id": item.source_id, "index": item.index,
-            "split": item.split, "model": item.model, "gold": item.hallucinated,
-            "gold_spans": item.gold_spans, "label_types": item.label_types,
-            "score": score, "pred": pred, "pred_spans": spans, "seconds": seconds,
-            "baseline_all_hallucinated.pred": True, "baseline_all_hallucinated.score": None,
+            "task": item.task,
+            "source_id": item.source_id,
+            "index": item.index,
+            "split": item.split,
+            "model": item.model,
+            "gold": item.hallucinated,
+            "gold_spans": item.gold_spans,
+            "label_types": item.label_types,
+            "score": score,
+            "pred": pred,
+            "pred_spans": spans,
+            "seconds": seconds,
+            "baseline_all_hallucinated.pred": True,
+            "baseline_all_hallucinated.score": None,
             "baseline_word_overlap.score": overlap,
             "baseline_word_overlap.pred": overlap >= overlap_cuts.get(item.task, 0.5),
-            "response": item.response, **extra,
+            "response": item.response,
+            **extra,
         }
         if progress and (done % 20 == 0 or done == len(items)):
             rate = (time.perf_counter() - started) / done
-            print(f"[ragtruth] {done}/{len(items)} responses, {rate:.2f}s each", file=sys.stderr,
-                  flush=True)
+            print(
+                f"[ragtruth] {done}/{len(items)} responses, {rate:.2f}s each",
+                file=sys.stderr,
+                flush=True,
+            )
     elapsed = time.perf_counter() - started
 
     summary: dict[str, Any] = {}
@@ -373,33 +427,50 @@ def run(
     for base in ("baseline_all_hallucinated", "baseline_word_overlap"):
         summary.update(score_rows(rows, base))
     seconds = [r["seconds"] for r in rows]
-    summary.update({
-        "checker": checker,
-        "split": split,
-        "use_llm": use_llm,
-        "llm_model": model_name,
-        "n_responses": len(rows),
-        "n_hallucinated": sum(1 for r in rows if r["gold"]),
-        **{f"{t}.n_responses": sum(1 for r in rows if r["task"] == t) for t in TASKS},
-        "seconds_total": elapsed,
-        "seconds_per_response_p50": metrics.percentile(seconds, 50),
-        "seconds_per_response_p95": metrics.percentile(seconds, 95),
-        "n_llm_responses": sum(1 for r in rows if r.get("used_llm")),
-        "baseline_word_overlap.thresholds": overlap_cuts,
-        "judge_thresholds": (judge.config.task_thresholds if judge else None),
-        "limit": limit,
-        "notes": list(notes or []),
-    })
+    summary.update(
+        {
+            "checker": checker,
+            "split": split,
+            "use_llm": use_llm,
+            "llm_model": model_name,
+            "n_responses": len(rows),
+            "n_hallucinated": sum(1 for r in rows if r["gold"]),
+            **{f"{t}.n_responses": sum(1 for r in rows if r["task"] == t) for t in TASKS},
+            "seconds_total": elapsed,
+            "seconds_per_response_p50": metrics.percentile(seconds, 50),
+            "seconds_per_response_p95": metrics.percentile(seconds, 95),
+            "n_llm_responses": sum(1 for r in rows if r.get("used_llm")),
+            "baseline_word_overlap.thresholds": overlap_cuts,
+            "judge_thresholds": (judge.config.task_thresholds if judge else None),
+            "limit": limit,
+            "notes": [*_default_notes(checker, config_path), *(notes or [])],
+        }
+    )
     report.write_all(out_dir, rows, summary, PUBLISHED, suite="ragtruth")
     return summary
 
 
-def _fit_logistic(x: Sequence[Sequence[float]], y: Sequence[bool], names: Sequence[str],
-                  c: float = 1.0, balanced: bool = True) -> dict[str, float]:
+def _default_notes(checker: str, config_path: Path | None) -> list[str]:
+    if checker != "judge":
+        return ["Checker: the answer-time verifier (rag.verify), graded by the same rules."]
+    source = f"`{config_path}`" if config_path else "the built-in configuration"
+    return [
+        f"Judge weights and thresholds: {source}, fitted on the `tune` split only "
+        "(refit with `python -m eval.suites.ragtruth --tune [--no-llm]`).",
+        "Response decision thresholds are per task; claim weights are shared by all tasks.",
+    ]
+
+
+def _fit_logistic(
+    x: Sequence[Sequence[float]],
+    y: Sequence[bool],
+    names: Sequence[str],
+    c: float = 1.0,
+    balanced: bool = True,
+) -> dict[str, float]:
     from sklearn.linear_model import LogisticRegression
 
-    model = LogisticRegression(C=c, max_iter=5000,
-                               class_weight="balanced" if balanced else None)
+    model = LogisticRegression(C=c, max_iter=5000, class_weight="balanced" if balanced else None)
     model.fit([list(row) for row in x], list(y))
     weights = {"bias": float(model.intercept_[0])}
     weights.update({n: float(w) for n, w in zip(names, model.coef_[0], strict=True)})
@@ -418,8 +489,9 @@ class ClaimRecord:
     p_yes: float | None = None
 
 
-def collect_claims(judge: Judge, items: Sequence[Item], use_llm: bool = False,
-                   progress: bool = True) -> list[ClaimRecord]:
+def collect_claims(
+    judge: Judge, items: Sequence[Item], use_llm: bool = False, progress: bool = True
+) -> list[ClaimRecord]:
     """Claim features for ``items``; a claim is bad when it overlaps an annotated span."""
     from eval.faithfulness import claim_spans
 
@@ -439,17 +511,25 @@ def collect_claims(judge: Judge, items: Sequence[Item], use_llm: bool = False,
             bad = any(min(e, ge) > max(s, gs) for gs, ge in item.gold_spans)
             p_yes = None
             if c in ask:
-                p_yes = float(judge.llm.p_yes(prep.text[: judge.config.max_source_chars],
-                                              item.response[s:e], item.question))
+                p_yes = float(
+                    judge.llm.p_yes(
+                        prep.text[: judge.config.max_source_chars],
+                        item.response[s:e],
+                        item.question,
+                    )
+                )
             records.append(ClaimRecord(n, s, e, f, bad, p_yes))
         if progress and done % 50 == 0:
             print(f"[tune] {done}/{len(items)} {time.perf_counter() - t0:.0f}s", file=sys.stderr)
     return records
 
 
-def fit_config(items: Sequence[Item], records: Sequence[ClaimRecord],
-               llm_band: tuple[float, float] = (0.0, 1.0),
-               fast_weights: dict[str, float] | None = None) -> JudgeConfig:
+def fit_config(
+    items: Sequence[Item],
+    records: Sequence[ClaimRecord],
+    llm_band: tuple[float, float] = (0.0, 1.0),
+    fast_weights: dict[str, float] | None = None,
+) -> JudgeConfig:
     """Fit claim weights, the optional LLM stacker, answer weights and thresholds.
 
     Everything is fitted on ``items`` (the tuning split). Weights are shared by all tasks;
@@ -459,20 +539,33 @@ def fit_config(items: Sequence[Item], records: Sequence[ClaimRecord],
     from eval.faithfulness import FEATURES_FAST, llm_logit
 
     config = JudgeConfig(llm_band=llm_band)
-    config.weights_fast = dict(fast_weights) if fast_weights else _fit_logistic(
-        [[r.features[k] for k in FEATURES_FAST] for r in records], [r.bad for r in records],
-        FEATURES_FAST)
+    config.weights_fast = (
+        dict(fast_weights)
+        if fast_weights
+        else _fit_logistic(
+            [[r.features[k] for k in FEATURES_FAST] for r in records],
+            [r.bad for r in records],
+            FEATURES_FAST,
+        )
+    )
     fast = [Judge._logit(config.weights_fast, r.features) for r in records]
     probs = [1 / (1 + pow(2.718281828459045, -x)) for x in fast]
-    with_llm = [i for i, r in enumerate(records) if r.p_yes is not None
-                and llm_band[0] <= probs[i] <= llm_band[1]]
+    with_llm = [
+        i
+        for i, r in enumerate(records)
+        if r.p_yes is not None and llm_band[0] <= probs[i] <= llm_band[1]
+    ]
     if with_llm:
         config.weights_llm = _fit_logistic(
             [[fast[i], llm_logit(records[i].p_yes or 0.5)] for i in with_llm],
-            [records[i].bad for i in with_llm], ("fast_logit", "llm_logit"))
+            [records[i].bad for i in with_llm],
+            ("fast_logit", "llm_logit"),
+        )
         for i in with_llm:
-            x = Judge._logit(config.weights_llm, {"fast_logit": fast[i],
-                                                  "llm_logit": llm_logit(records[i].p_yes or .5)})
+            x = Judge._logit(
+                config.weights_llm,
+                {"fast_logit": fast[i], "llm_logit": llm_logit(records[i].p_yes or 0.5)},
+            )
             probs[i] = 1 / (1 + pow(2.718281828459045, -x))
     by_item: dict[int, list[int]] = {}
     for i, r in enumerate(records):
@@ -484,7 +577,8 @@ def fit_config(items: Sequence[Item], records: Sequence[ClaimRecord],
         idx = [n for n, it in enumerate(items) if it.task == task]
         if idx:
             config.task_thresholds[task], _ = metrics.best_threshold(
-                [gold[n] for n in idx], [scores[n] for n in idx])
+                [gold[n] for n in idx], [scores[n] for n in idx]
+            )
     config.threshold, _ = metrics.best_threshold(gold, scores)
     # The claim cut that marks spans: best character-level F1 on flagged tuning answers.
     best = (-1.0, config.claim_threshold)
@@ -553,22 +647,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b-instruct")
     parser.add_argument("--config", type=Path, default=None, help="judge config JSON")
     parser.add_argument("--tune", action="store_true", help="fit the judge on the tune split")
-    parser.add_argument("--llm-limit", type=int, default=30,
-                        help="with --tune: responses per task read by the LLM stage")
+    parser.add_argument(
+        "--llm-limit",
+        type=int,
+        default=30,
+        help="with --tune: responses per task read by the LLM stage",
+    )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
     if args.tune:
-        config = tune(args.data_dir, args.out_dir / "judge_config.json", use_llm=not args.no_llm,
-                      llm_model=args.llm_model, limit=args.limit, llm_limit=args.llm_limit,
-                      progress=not args.quiet)
+        config = tune(
+            args.data_dir,
+            args.out_dir / "judge_config.json",
+            use_llm=not args.no_llm,
+            llm_model=args.llm_model,
+            limit=args.limit,
+            llm_limit=args.llm_limit,
+            progress=not args.quiet,
+        )
         print(config.to_json())
         return 0
-    summary = run(args.data_dir, args.out_dir, args.limit, args.checker, not args.quiet,
-                  split=args.split, use_llm=not args.no_llm, llm_model=args.llm_model,
-                  config_path=args.config)
-    keys = ["response_f1", "qa.response_f1", "summary.response_f1", "data2txt.response_f1",
-            "span_f1", "auroc", "baseline_all_hallucinated.response_f1",
-            "baseline_word_overlap.response_f1", "seconds_total"]
+    summary = run(
+        args.data_dir,
+        args.out_dir,
+        args.limit,
+        args.checker,
+        not args.quiet,
+        split=args.split,
+        use_llm=not args.no_llm,
+        llm_model=args.llm_model,
+        config_path=args.config,
+    )
+    keys = [
+        "response_f1",
+        "qa.response_f1",
+        "summary.response_f1",
+        "data2txt.response_f1",
+        "span_f1",
+        "auroc",
+        "baseline_all_hallucinated.response_f1",
+        "baseline_word_overlap.response_f1",
+        "seconds_total",
+    ]
     print(json.dumps({k: summary.get(k) for k in keys}, indent=2))
     return 0
 

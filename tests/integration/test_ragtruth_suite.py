@@ -56,8 +56,9 @@ def test_verifier_checker_runs_or_explains_what_is_missing(tmp_path: Path) -> No
             ragtruth.run(DATA, tmp_path, limit=1, checker="verifier", progress=False)
         return
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    summary = ragtruth.run(DATA, tmp_path, limit=2, checker="verifier", progress=False,
-                           settings=_settings())
+    summary = ragtruth.run(
+        DATA, tmp_path, limit=2, checker="verifier", progress=False, settings=_settings()
+    )
     assert summary["checker"] == "verifier" and summary["n_responses"] == 6
     assert 0.0 <= summary["response_f1"] <= 1.0
     assert "baseline_word_overlap.response_f1" in summary

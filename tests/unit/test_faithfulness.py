@@ -261,9 +261,11 @@ def test_verifier_results_are_mapped_to_spans() -> None:
 
     response = "Paris is in France. It has 90 million people. Yes."
     claims = ["Paris is in France.", "It has 90 million people.", "Yes."]
-    supports = [NS(supported=True, score=0.9, neutral=False),
-                NS(supported=False, score=0.3, neutral=False),
-                NS(supported=True, score=1.0, neutral=True)]
+    supports = [
+        NS(supported=True, score=0.9, neutral=False),
+        NS(supported=False, score=0.3, neutral=False),
+        NS(supported=True, score=1.0, neutral=True),
+    ]
     score, flagged, spans, _ = ragtruth.verifier_result(response, claims, supports)
     assert flagged and score == pytest.approx(0.7)
     assert [response[s:e] for s, e in spans] == ["It has 90 million people."]
