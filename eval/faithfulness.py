@@ -648,7 +648,11 @@ class Judge:
             toks = tokenize(unit.text)
             unit_keys.append({k for t in toks for k in t.keys})
             unit_negated.append(False)
-        vectors = self.embedder.embed([u.text for u in units]) if units else np.zeros((0, 1))
+        vectors = (
+            self.embedder.embed([u.text for u in units])
+            if units
+            else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        )
         text = "\n\n".join(srcs)
         prepared = _Prepared(
             srcs,
@@ -681,7 +685,11 @@ class Judge:
         if question:
             known = known | {k for t in tokenize(question) for k in t.keys}
         claims = [answer[s:e] for s, e in spans]
-        vecs = self.embedder.embed(claims) if claims else np.zeros((0, 1))
+        vecs = (
+            self.embedder.embed(claims)
+            if claims
+            else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        )
         sims = (np.asarray(vecs) @ prep.vectors.T) if len(prep.units) else None
         feats: list[dict[str, float]] = []
         details: list[dict[str, Any]] = []

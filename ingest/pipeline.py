@@ -157,7 +157,11 @@ class Ingestor:
         if not pending:
             return
         pairs = [(a, c) for a, chunks, _ in pending for c in chunks]
-        vectors = embed_chunks(self.embedder, pairs) if pairs else np.zeros((0, 1))
+        vectors = (
+            embed_chunks(self.embedder, pairs)
+            if pairs
+            else np.zeros((0, self.embedder.dim), dtype=np.float32)
+        )
         if progress:
             progress("embedded", len(pairs), len(pairs))
         offset, batch = 0, []

@@ -79,7 +79,7 @@ def test_fast_judge_run_writes_summary_and_report(tmp_path: Path) -> None:
     settings = _settings()
     models.pull("all-minilm-l6-v2", settings)
     summary = ragtruth.run(
-        DATA, tmp_path, limit=4, progress=False, use_llm=False, settings=settings
+        DATA, tmp_path, limit=2, progress=False, use_llm=False, settings=settings
     )
     for key in (
         "response_precision",
@@ -96,11 +96,11 @@ def test_fast_judge_run_writes_summary_and_report(tmp_path: Path) -> None:
         "baseline_word_overlap.data2txt.response_f1",
     ):
         assert key in summary, key
-    assert summary["n_responses"] == 12 and summary["split"] == "test"
+    assert summary["n_responses"] == 6 and summary["split"] == "test"
     for key in ("response_f1", "span_f1", "baseline_all_hallucinated.response_f1"):
         assert 0.0 <= summary[key] <= 1.0
     rows = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
-    assert len(rows) == 12 and all(r["split"] == "test" for r in rows)
+    assert len(rows) == 6 and all(r["split"] == "test" for r in rows)
     assert all(0.0 <= r["score"] <= 1.0 for r in rows)
     on_disk = json.loads((tmp_path / "summary.json").read_text())
     assert on_disk["response_f1"] == pytest.approx(summary["response_f1"])
@@ -110,26 +110,25 @@ def test_fast_judge_run_writes_summary_and_report(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@needs_data
-def test_judge_with_real_llm_step(tmp_path: Path) -> None:
+def test_judge_with_real_llm_step() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from llama_cpp import Llama
+
     from eval.faithfulness import Judge, JudgeConfig, LlamaYesNo, _default_embedder
     from rag import models
 
     settings = _settings()
     models.pull("all-minilm-l6-v2", settings)
-    path, _ = models.pull("qwen2.5-coder-0.5b-instruct", settings)
-    from llama_cpp import Llama
-
+    path, _ = models.pull("qwen2.5-coder-1.5b-instruct", settings)
     llm = LlamaYesNo(
-        Llama(model_path=str(path), n_ctx=2048, n_threads=2, logits_all=False, verbose=False)
+        Llama(model_path=str(path), n_ctx=1024, n_threads=2, logits_all=False, verbose=False)
     )
     source = "The bridge opened on Monday. It cost 12 million dollars and carries no cars."
     p_true = llm.p_yes(source, "The bridge cost 12 million dollars.")
     p_false = llm.p_yes(source, "The bridge cost 90 million dollars and carries trucks.")
     assert 0.0 < p_false < p_true < 1.0
-    config = JudgeConfig()
-    judge = Judge(_default_embedder(str(settings.model_dir)), llm, config)
+    judge = Judge(_default_embedder(str(settings.model_dir)), llm, JudgeConfig.with_llm())
     verdicts = judge.check([source], "The bridge opened on Monday. It cost 90 million dollars.")
-    assert verdicts.used_llm == bool(config.weights_llm)
+    assert verdicts.used_llm
     assert not verdicts.faithful
+    assert any("llm_logit" in c.features for c in verdicts.claims)

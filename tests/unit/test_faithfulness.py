@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import re
 
@@ -230,13 +231,16 @@ def test_llamaindex_evaluator() -> None:
     good = evaluator.evaluate(
         query="Who opened it?", response="Anna Keller opened the bridge.", contexts=[SOURCE]
     )
-    bad = asyncio.run(
-        evaluator.aevaluate(
-            query="What did it cost?",
-            response="The bridge cost 45 million dollars.",
-            contexts=[SOURCE],
-        )
-    )
+    # A fresh thread has no running event loop, whatever ran before in this one.
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        bad = pool.submit(
+            asyncio.run,
+            evaluator.aevaluate(
+                query="What did it cost?",
+                response="The bridge cost 45 million dollars.",
+                contexts=[SOURCE],
+            ),
+        ).result()
     assert good.passing and not bad.passing
     assert bad.score is not None and good.score is not None and bad.score < good.score
     assert "45 million" in (bad.feedback or "")
