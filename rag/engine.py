@@ -103,6 +103,17 @@ class Passage:
     sentences: list[SourceSentence]
 
 
+def final_answer(events: Iterator[dict[str, Any]]) -> Answer:
+    """Drain a stream of events and return the verified Answer it ends with."""
+    answer = None
+    for event in events:
+        if event["type"] == "answer":
+            answer = event["answer"]
+    if answer is None:
+        raise NewsragError("The answer stream ended without an answer.", "Try the question again.")
+    return answer
+
+
 def strip_refusal_marker(raw: str) -> str:
     """The answer without refusal markers and lines that only list source numbers or titles.
 
@@ -307,12 +318,7 @@ class NewsRAG:
         reference_date: date | None = None,
     ) -> Answer:
         """Answer one question from the articles, with verified citations."""
-        answer = None
-        for event in self.stream(question, filters, top_k, reference_date):
-            if event["type"] == "answer":
-                answer = event["answer"]
-        assert answer is not None
-        return answer
+        return final_answer(self.stream(question, filters, top_k, reference_date))
 
     def stream(
         self,
@@ -539,9 +545,4 @@ class NewsRAG:
         filters: Filters | None = None,
         top_k: int | None = None,
     ) -> Answer:
-        answer = None
-        for event in self.chat_stream(session_id, message, filters, top_k):
-            if event["type"] == "answer":
-                answer = event["answer"]
-        assert answer is not None
-        return answer
+        return final_answer(self.chat_stream(session_id, message, filters, top_k))
