@@ -24,13 +24,15 @@ import json
 import math
 import re
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from llama_index.core.evaluation import BaseEvaluator, EvaluationResult
+
+from rag.llm import last_logits, single_token_ids
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -962,20 +964,11 @@ class LlamaYesNo:
 
     def __init__(self, llm: Any) -> None:
         self.llm = llm
-        vocab = llm.n_vocab()
-        self.yes_ids = self._ids(("Yes", " Yes", "yes", " yes", "YES"), vocab)
-        self.no_ids = self._ids(("No", " No", "no", " no", "NO"), vocab)
+        self.yes_ids = single_token_ids(llm, ("Yes", " Yes", "yes", " yes", "YES"))
+        self.no_ids = single_token_ids(llm, ("No", " No", "no", " no", "NO"))
         if not self.yes_ids or not self.no_ids:
             raise ValueError("the LLM's vocabulary has no single-token Yes/No")
         self.chatml = len(llm.tokenize(b"<|im_start|>", add_bos=False, special=True)) == 1
-
-    def _ids(self, words: Iterable[str], vocab: int) -> list[int]:
-        ids = set()
-        for w in words:
-            toks = self.llm.tokenize(w.encode(), add_bos=False, special=False)
-            if len(toks) == 1 and toks[0] < vocab:
-                ids.add(toks[0])
-        return sorted(ids)
 
     def prompt(self, source: str, claim: str, question: str | None = None) -> str:
         q = f"QUESTION the answer responds to: {question}\n\n" if question else ""
@@ -1000,25 +993,8 @@ class LlamaYesNo:
         return yes / (yes + no) if yes + no > 0 else 0.5
 
     def _last_logits(self, prompt: str) -> np.ndarray:
-        llm = self.llm
-        tokens = llm.tokenize(prompt.encode(), add_bos=True, special=True)
-        limit = llm.n_ctx() - 1
-        if len(tokens) > limit:  # keep the claim: drop the end of the source instead
-            tokens = tokens[: limit // 2] + tokens[-(limit - limit // 2) :]
-        cached = llm._input_ids[: llm.n_tokens].tolist() if llm.n_tokens else []
-        prefix = 0
-        for a, b in zip(cached, tokens, strict=False):
-            if a != b:
-                break
-            prefix += 1
-        prefix = min(prefix, len(tokens) - 1)  # always evaluate at least the last token
-        llm.n_tokens = prefix
-        llm.eval(tokens[prefix:])
-        if llm._logits_all:
-            return np.asarray(llm.scores[llm.n_tokens - 1], dtype=np.float64)
-        # Without logits_all, llama.cpp still holds the last position's logits.
-        ptr = llm._ctx.get_logits_ith(-1)
-        return np.ctypeslib.as_array(ptr, shape=(llm.n_vocab(),)).astype(np.float64)
+        tokens = self.llm.tokenize(prompt.encode(), add_bos=True, special=True)
+        return last_logits(self.llm, tokens)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,8 +26,10 @@ from rag.store import Store
 from rag.tokens import count_tokens
 from rag.verify import (
     SourceSentence,
+    asked_for,
     check_support,
     choose_citations,
+    gives,
     is_instruction,
     split_answer,
 )
@@ -76,6 +78,7 @@ class Answer:
     raw_text: str = ""  # what the model wrote, before verification
     standalone_question: str = ""  # after condensing a follow-up
     notes: list[str] = field(default_factory=list)
+    refusal_probability: float | None = None  # the model's P(refusal marker first)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +95,7 @@ class Answer:
             "raw_answer": self.raw_text,
             "standalone_question": self.standalone_question,
             "notes": self.notes,
+            "refusal_probability": self.refusal_probability,
         }
 
 
@@ -363,7 +367,15 @@ class NewsRAG:
         raw = ""
         try:
             with self._generate_lock:
-                for part in self.llm.stream_chat(messages):
+                p_refuse, extra = self._probe_refusal(messages)
+                base["refusal_probability"] = p_refuse
+                if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:
+                    raw = prompts.load("refusal_marker")
+                    timings["first_token_s"] = time.perf_counter() - t0
+                    parts = iter(())
+                else:
+                    parts = self.llm.stream_chat(messages, **extra)
+                for part in parts:
                     if not raw:
                         timings["first_token_s"] = time.perf_counter() - t0
                     delta = part.delta or ""
@@ -384,6 +396,24 @@ class NewsRAG:
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}
+
+    def _probe_refusal(self, messages: list[ChatMessage]) -> tuple[float | None, dict[str, Any]]:
+        """How sure the model is that the sources lack the answer, and the generation options
+        that follow from it.
+
+        Small models write the refusal marker for answerable questions whenever it is merely
+        their likeliest first token (often at 30-40%). A local llama.cpp model exposes its
+        first-token distribution: the refusal stands only at ``refusal_threshold`` or above;
+        below it the marker's first token is banned and the verifier judges the answer.
+        Other backends return (None, {}): their own refusal is taken as written."""
+        probe = getattr(self.llm, "start_probability", None)
+        if not callable(probe):
+            return None, {}
+        marker = prompts.load("refusal_marker")
+        p = probe(messages, marker)
+        if p is None:
+            return None, {}
+        return round(p, 4), {"logit_bias": {str(self.llm.first_token(marker)): -100.0}}
 
     def _refusal(
         self,
@@ -445,6 +475,11 @@ class NewsRAG:
             marks = "".join(f"[{n}]" for n in numbers)
             pieces.append(self._with_markers(text, marks))
         if not any(s.supported and s.citations for s in sentences):
+            return self._refusal(base, timings, raw, prompt_tokens, sentences)
+        kind = asked_for(question)
+        if kind and not any(s.supported and s.citations and gives(s.text, kind) for s in sentences):
+            # Supported, but not an answer: "It came in at [1]." to "How many ...?"
+            base["notes"].append(f"The supported sentences do not give the {kind} asked for.")
             return self._refusal(base, timings, raw, prompt_tokens, sentences)
         return Answer(
             text=" ".join(pieces),

@@ -7,10 +7,11 @@ Only this module knows which LLM is in use. Every backend is used through the Ll
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -31,6 +32,38 @@ from rag.settings import Settings
 BACKENDS = ("llama_cpp", "ollama", "openai_like")
 
 
+def last_logits(llama: Any, tokens: list[int]) -> np.ndarray:
+    """Logits for the token after ``tokens``, reusing llama.cpp's KV cache for the prefix it
+    already holds; the tokens stay cached, so a generation from the same prompt is cheap."""
+    limit = llama.n_ctx() - 1
+    if len(tokens) > limit:  # keep the end (the question or claim): drop from the middle
+        tokens = tokens[: limit // 2] + tokens[-(limit - limit // 2) :]
+    cached = llama._input_ids[: llama.n_tokens].tolist() if llama.n_tokens else []
+    prefix = 0
+    for a, b in zip(cached, tokens, strict=False):
+        if a != b:
+            break
+        prefix += 1
+    prefix = min(prefix, len(tokens) - 1)  # always evaluate at least the last token
+    llama.n_tokens = prefix
+    llama.eval(tokens[prefix:])
+    if llama._logits_all:
+        return np.asarray(llama.scores[llama.n_tokens - 1], dtype=np.float64)
+    # Without logits_all, llama.cpp still holds the last position's logits.
+    ptr = llama._ctx.get_logits_ith(-1)
+    return np.ctypeslib.as_array(ptr, shape=(llama.n_vocab(),)).astype(np.float64)
+
+
+def single_token_ids(llama: Any, words: Iterable[str]) -> list[int]:
+    """Ids of the words that are one token in this vocabulary (e.g. "Yes", " yes")."""
+    ids = set()
+    for w in words:
+        toks = llama.tokenize(w.encode(), add_bos=False, special=False)
+        if len(toks) == 1 and toks[0] < llama.n_vocab():
+            ids.add(toks[0])
+    return sorted(ids)
+
+
 class LlamaCppChat(CustomLLM):
     """llama-cpp-python with the GGUF's own chat template; temperature 0 and a fixed seed.
 
@@ -48,6 +81,7 @@ class LlamaCppChat(CustomLLM):
     last_prompt_tokens: int = 0
     _llama: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
+    _formatter: Any = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
@@ -62,6 +96,21 @@ class LlamaCppChat(CustomLLM):
             seed=self.seed,
             verbose=False,
         )
+        template = self._llama.metadata.get("tokenizer.chat_template")
+        if template:
+            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+            def token_text(token_id: int) -> str:
+                return self._llama._model.token_get_text(token_id) if token_id != -1 else ""
+
+            # The same formatter llama-cpp-python builds from the GGUF for chat completions,
+            # so a probed prompt is token-for-token the prompt the generation will see.
+            self._formatter = Jinja2ChatFormatter(
+                template=template,
+                eos_token=token_text(self._llama.token_eos()),
+                bos_token=token_text(self._llama.token_bos()),
+                stop_token_ids=[self._llama.token_eos()],
+            )
 
     @property
     def llama(self) -> Any:
@@ -84,14 +133,40 @@ class LlamaCppChat(CustomLLM):
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
 
+    def start_probability(self, messages: Sequence[ChatMessage], text: str) -> float | None:
+        """P(the reply starts with the first token of ``text``), read from the logits after
+        the prompt; None when the model has no chat template to format the prompt with.
+
+        The prompt stays in llama.cpp's cache, so generating the reply next costs no second
+        read of the prompt."""
+        if self._formatter is None:
+            return None
+        result = self._formatter(messages=self._messages(messages))
+        with self._lock:
+            tokens = self._llama.tokenize(
+                result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
+            )
+            first = self.first_token(text)
+            logits = last_logits(self._llama, tokens)
+        top = float(np.max(logits))
+        probs = np.exp(logits - top)
+        return float(probs[first] / probs.sum())
+
+    def first_token(self, text: str) -> int:
+        """The id of the first token of ``text`` at the start of a reply."""
+        return self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=False)[0]
+
     def _params(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        return {
+        params = {
             "temperature": self.temperature,
             "seed": self.seed,
             "max_tokens": kwargs.get("max_tokens", self.max_tokens),
             "stop": kwargs.get("stop"),
             "repeat_penalty": 1.05,
         }
+        if kwargs.get("logit_bias"):
+            params["logit_bias"] = kwargs["logit_bias"]
+        return params
 
     @staticmethod
     def _messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:

@@ -58,6 +58,13 @@ class Settings(BaseSettings):
     openai_api_key: str = "not-needed"
     top_k: int = Field(5, ge=1, le=50)
     min_relevance: float = 0.3
+    refusal_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A local model's refusal stands only when it gives the refusal marker at"
+        " least this probability; below it, the model answers and the verifier decides.",
+    )
     reference_date: date | None = None
     chat_memory_tokens: int = 1500
 

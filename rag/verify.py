@@ -46,6 +46,37 @@ _NOT_NAMES = STOPWORDS | {
     "during",
 }
 
+# A marker used as a noun ("According to [1], ...", "Source [2] says that ..."): the phrase
+# is dropped and its number kept, so the text does not read "According to, ...".
+_MARKER_AS_NOUN = re.compile(
+    r"^(?:(?:according to|as (?:reported|stated|mentioned) (?:in|by)|per|in)\s+"
+    r"(?:(?:source|article|passage)s?\s+)?\[[\d,;\s-]+\],?\s*"
+    r"|(?:source|article|passage)s?\s+\[[\d,;\s-]+\]\s+"
+    r"(?:says|said|states|stated|reports|reported|mentions|notes)\s+(?:that\s+)?)",
+    re.IGNORECASE,
+)
+# What a question asks for, and how an answer shows it has it.
+_NUMBER_WORDS = (
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|twenty|thirty|"
+    r"forty|fifty|hundreds?|thousands?|millions?|billions?|several|single|no"
+)
+_ASKS = (
+    ("number", re.compile(r"^(how (many|much)|what (number|percentage|share))\b", re.I)),
+    ("time", re.compile(r"^(when|since when|how long|what (year|date|day|month|time))\b", re.I)),
+    ("name", re.compile(r"^(who|whom|whose)\b", re.I)),
+)
+_HAS = {
+    "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
+    "time": re.compile(
+        r"\d|\b(january|february|march|april|may|june|july|august|september|october|"
+        r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
+        r"yesterday|today|tonight|week|month|year|decade|century|days?|hours?|morning|"
+        r"afternoon|evening|night|since|until|after|before|ago|recently|spring|summer|"
+        r"autumn|fall|winter)\b",
+        re.I,
+    ),
+}
+
 SUPPORT_THRESHOLD = 0.55
 MIN_COVERAGE = 0.6
 MIN_SIMILARITY = 0.35
@@ -102,6 +133,10 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     answer = re.sub(r"\s*\n\s*", "\n\n", answer.strip())  # a line break ends a sentence
     for s, e in sentence_spans(answer):
         raw = answer[s:e]
+        prefix = _MARKER_AS_NOUN.match(raw)
+        if prefix and prefix.end() < len(raw):
+            rest = raw[prefix.end() :]
+            raw = prefix.group(0) + rest[:1].upper() + rest[1:]
         cited: list[int] = []
         for group in MARKER.findall(raw):
             for part in re.split(r"\s*[,;]\s*", group):
@@ -110,11 +145,29 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
                     cited += list(range(lo, min(hi, lo + 10) + 1))
                 else:
                     cited.append(int(part))
-        text = MARKER.sub("", raw).strip()
+        text = raw[prefix.end() :] if prefix and prefix.end() < len(raw) else raw
+        text = MARKER.sub("", text).strip()
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         if text and not re.fullmatch(r"[\W_]+", text):
             out.append((text, sorted(set(cited))))
     return out
+
+
+def asked_for(question: str) -> str | None:
+    """What kind of thing the question asks for: "number", "time", "name", or None."""
+    q = re.sub(r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", "", question)
+    q = re.sub(r"^(according to [^,]+,|in [^,]{1,40},)\s*", "", q.strip(), flags=re.I)
+    for kind, pattern in _ASKS:
+        if pattern.search(q):
+            return kind
+    return None
+
+
+def gives(text: str, kind: str) -> bool:
+    """Whether an answer sentence contains the kind of thing asked for."""
+    if kind == "name":
+        return bool(_names(text))
+    return bool(_HAS[kind].search(text))
 
 
 def _numbers(text: str) -> set[str]:

@@ -20,7 +20,7 @@ from llama_index.core.base.llms.types import (
 )
 from llama_index.core.llms import CustomLLM
 from llama_index.core.llms.callbacks import llm_chat_callback, llm_completion_callback
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr
 
 from rag.retrieve import tokenize
 
@@ -124,3 +124,21 @@ class FakeLLM(CustomLLM):
             yield CompletionResponse(text=text, delta=text)
 
         return gen()
+
+
+class ProbingFakeLLM(FakeLLM):
+    """A FakeLLM that, like the local llama.cpp model, reports P(reply starts with text)."""
+
+    refusal_p: float = 0.0
+    last_kwargs: dict[str, Any] = Field(default_factory=dict)
+
+    def start_probability(self, messages: Sequence[ChatMessage], text: str) -> float:
+        return self.refusal_p
+
+    def first_token(self, text: str) -> int:
+        return 7
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        self.last_kwargs = kwargs
+        return super().stream_chat(messages)

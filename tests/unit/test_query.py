@@ -14,7 +14,7 @@ from rag.errors import StoreEmptyError
 from rag.retrieve import Filters
 from rag.verify import SourceSentence, check_support, is_instruction, split_answer
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
-from tests.fakes import FakeEmbedder, FakeLLM
+from tests.fakes import FakeEmbedder, FakeLLM, ProbingFakeLLM
 
 REF = date(2023, 11, 25)  # a Saturday
 
@@ -321,3 +321,39 @@ def test_fragment_answer_is_checked_against_the_question(sample_rag):
         "How many peacekeepers did Moscow deploy?"
     )
     assert wrong.refused
+
+
+def test_confident_model_refusal_skips_generation(sample_rag):
+    llm = ProbingFakeLLM(refusal_p=0.9)
+    answer = sample_rag(llm).ask("How many peacekeepers did Moscow deploy?")
+    assert answer.refused and answer.refusal_probability == 0.9
+    assert llm.calls == 0 and answer.raw_text == "NOT IN SOURCES"
+
+
+def test_unsure_model_refusal_is_overruled_and_verified(sample_rag):
+    llm = ProbingFakeLLM(refusal_p=0.35)
+    answer = sample_rag(llm).ask("How many peacekeepers did Moscow deploy?")
+    assert llm.last_kwargs == {"logit_bias": {"7": -100.0}}
+    assert not answer.refused and "2,000" in answer.text
+    # A forced answer still has to pass the verifier.
+    off = ProbingFakeLLM(lambda p: "The capital of France is Paris [1].", refusal_p=0.35)
+    assert sample_rag(off).ask("What did Moscow say about the capital of France?").refused
+
+
+def test_supported_sentence_that_does_not_answer_is_a_refusal(sample_rag):
+    # Copied from the sources, but no number for a "how many" question.
+    def reply(prompt: str) -> str:
+        return (
+            "Russia's Defense Ministry said Azerbaijani armed forces carried out drone strikes [1]."
+        )
+
+    answer = sample_rag(FakeLLM(reply)).ask("How many drone strikes did Azerbaijan carry out?")
+    assert answer.refused and "number" in " ".join(answer.notes)
+
+
+def test_marker_used_as_a_noun_leaves_no_gap(sample_rag):
+    def reply(prompt: str) -> str:
+        return "According to [1], Moscow deployed almost 2,000 peacekeepers to the region."
+
+    answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
+    assert answer.text.startswith("Moscow deployed almost 2,000") and answer.citations
