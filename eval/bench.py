@@ -276,7 +276,7 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
     from rag.models import resolve
 
     ours_total, ours_ttft, ours_tokens, ours_ok, overhead = [], [], [], 0, []
-    floor_total, base_total, base_tokens, base_ok = [], [], [], 0
+    floor_total, base_total, base_tokens, base_ok, answered = [], [], [], 0, 0
     embed = HuggingFaceEmbedding(
         model_name=str(resolve(settings.embed_model, settings)), device="cpu"
     )
@@ -293,21 +293,25 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
             ours_ttft.append(answer.timings["first_token_s"])
         ours_tokens.append(answer.prompt_tokens)
         ours_ok += (not answer.refused) and _strict_correct(answer.text, gold)
-        if not answer.refused:
-            # The floor: llama.cpp alone on exactly the prompt we sent, same output length.
+        if answer.prompt_tokens:
+            # The floor: llama.cpp alone on exactly the prompt we sent, writing as many tokens
+            # as our answer did (one when the refusal was read off the first-token logits).
             hits, _, _ = rag.retrieve(q)
             messages = rag._messages(q, rag._passages(q, rag._relevant(q, hits), {}))
+            probed_refusal = (answer.refusal_probability or 0.0) >= settings.refusal_threshold
+            written = 1 if probed_refusal else llm.count_tokens(answer.raw_text or " ")
             llm.llama.reset()
             t = time.perf_counter()
             llm.llama.create_chat_completion(
                 [{"role": m.role.value, "content": m.content} for m in messages],
                 temperature=0.0,
                 seed=settings.llm_seed,
-                max_tokens=settings.llm_max_tokens,
+                max_tokens=max(1, written),
                 repeat_penalty=1.05,
             )
             floor_total.append(time.perf_counter() - t)
             overhead.append(answer.timings["total_s"] - floor_total[-1])
+            answered += not answer.refused
         llm.llama.reset()
         t = time.perf_counter()
         response = baseline.query(q)
@@ -321,6 +325,7 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         "ours.first_token_s_mean": mean(ours_ttft),
         "ours.prompt_tokens_mean": mean(ours_tokens),
         "ours.qa_strict": ours_ok / len(picked),
+        "ours.answered": answered,
         "floor.total_s_mean": mean(floor_total),
         "ours_overhead_over_floor": (mean(overhead) / mean(floor_total))
         if floor_total

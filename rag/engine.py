@@ -38,6 +38,13 @@ from rag.verify import (
 # of the retrieved chunks, kept in article order. Small models read ~100 tokens/s here.
 CONTEXT_BUDGET = 420
 MAX_SENTENCES_PER_PASSAGE = 4
+# Questions whose answer adds something to the question (not yes/no ones, whose answer is
+# the question's own claim and must be checked in full).
+_WH_QUESTION = re.compile(
+    r"^\W*(?:(?:and|but|so|also|then)\s+)?(?:(?:according to|in) [^,]{1,60},\s*)?"
+    r"(?:who|whom|whose|what|which|when|where|why|how)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -451,7 +458,10 @@ class NewsRAG:
         question = base["standalone_question"] or base["question"]
         # A fragment ("2,000", "January 2021") is checked as the answer to the question.
         contexts = [question if is_fragment(t) else "" for t, _ in parts]
-        verdicts = check_support([t for t, _ in parts], sources, self.embedder, cache, contexts)
+        premise = question if _WH_QUESTION.match(question) else ""
+        verdicts = check_support(
+            [t for t, _ in parts], sources, self.embedder, cache, contexts, premise
+        )
         by_number = {p.number: p for p in passages}
         citations: list[Citation] = []
         keyed: dict[tuple[str, int, int], int] = {}
@@ -477,7 +487,9 @@ class NewsRAG:
         if not any(s.supported and s.citations for s in sentences):
             return self._refusal(base, timings, raw, prompt_tokens, sentences)
         kind = asked_for(question)
-        if kind and not any(s.supported and s.citations and gives(s.text, kind) for s in sentences):
+        if kind and not any(
+            s.supported and s.citations and gives(s.text, kind, question) for s in sentences
+        ):
             # Supported, but not an answer: "It came in at [1]." to "How many ...?"
             base["notes"].append(f"The supported sentences do not give the {kind} asked for.")
             return self._refusal(base, timings, raw, prompt_tokens, sentences)

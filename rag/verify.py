@@ -66,9 +66,9 @@ _ASKS = (
     ("name", re.compile(r"^(who|whom|whose)\b", re.I)),
 )
 _HAS = {
-    "number": re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.I),
+    "number": re.compile(rf"\d+(?:[.,]\d+)*|\b({_NUMBER_WORDS})\b", re.I),
     "time": re.compile(
-        r"\d|\b(january|february|march|april|may|june|july|august|september|october|"
+        r"\d+(?:[.,]\d+)*|\b(january|february|march|april|may|june|july|august|september|october|"
         r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
         r"yesterday|today|tonight|week|month|year|decade|century|days?|hours?|morning|"
         r"afternoon|evening|night|since|until|after|before|ago|recently|spring|summer|"
@@ -130,7 +130,9 @@ def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
 def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     """Answer sentences without markers, each with the passage numbers the model cited."""
     out = []
-    answer = re.sub(r"\s*\n\s*", "\n\n", answer.strip())  # a line break ends a sentence
+    # A marker in front of capitalised text starts a new sentence: "[1] X [2] Y" lists.
+    answer = re.sub(r"(?<=[^\s.!?])\s*(?=\[\d+\]\s+[A-Z])", "\n", answer.strip())
+    answer = re.sub(r"\s*\n\s*", "\n\n", answer)  # a line break ends a sentence
     for s, e in sentence_spans(answer):
         raw = answer[s:e]
         prefix = _MARKER_AS_NOUN.match(raw)
@@ -163,11 +165,14 @@ def asked_for(question: str) -> str | None:
     return None
 
 
-def gives(text: str, kind: str) -> bool:
-    """Whether an answer sentence contains the kind of thing asked for."""
+def gives(text: str, kind: str, question: str = "") -> bool:
+    """Whether an answer sentence contains the kind of thing asked for, beyond what the
+    question itself says ("the January 2021 pact" does not answer "how much")."""
     if kind == "name":
-        return bool(_names(text))
-    return bool(_HAS[kind].search(text))
+        return bool(_names(text) - _names(question))
+    pattern = _HAS[kind]
+    asked = {m.group(0).lower() for m in pattern.finditer(question)}
+    return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
 
 
 def _numbers(text: str) -> set[str]:
@@ -195,11 +200,16 @@ def check_support(
     embedder: Embedder,
     cache: dict[str, np.ndarray] | None = None,
     contexts: Sequence[str] | None = None,
+    premise: str = "",
 ) -> list[Support]:
     """Score each claim against every source sentence; see the module docstring.
 
     ``contexts[i]`` (e.g. the question, for a fragment answer like "2,000") is read together
-    with claim i for coverage and similarity; numbers and names still come from the claim."""
+    with claim i for coverage and similarity; numbers and names still come from the claim.
+    ``premise`` is a wh-question the claims answer: small models restate it in full ("X is the
+    person who ..., as reported by Y"). Words, numbers and names taken from it need only be in
+    the same passage; the words the claim adds must be covered by the sentence itself, and a
+    claim that adds nothing is no answer."""
     usable = [s for s in sources if not s.instruction_like]
     if not claims:
         return []
@@ -225,6 +235,9 @@ def check_support(
     passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
     passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
     passage_lower = {n: t.lower() for n, t in passage_text.items()}
+    passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
+    premise_words = set(tokenize(premise))
+    premise_nums, premise_lower = _numbers(premise), premise.lower()
     own_tokens, window_tokens = [], []
     for i, s in enumerate(usable):
         ids = by_passage[s.number]
@@ -240,13 +253,28 @@ def check_support(
             results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
             continue
         nums, names, neg = _numbers(claim), _names(claim), _has_negation(claim)
+        given = words & premise_words
+        added = words - premise_words
+        if not added:
+            results.append(Support(claim, False, 0.0, reason="restates the question"))
+            continue
+        nums -= premise_nums
+        names = {n for n in names if n not in premise_lower}
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
         for si, src in enumerate(usable):
             # Words found only in neighbouring sentences count for less: a claim that stitches
             # together pieces of different sentences is weaker evidence than one sentence.
-            own = len(words & own_tokens[si]) / len(words)
-            coverage = max(own, len(words & window_tokens[si]) / len(words) - 0.15)
+            own = len(added & own_tokens[si]) / len(added)
+            near = max(own, len(added & window_tokens[si]) / len(added) - 0.15)
+            if given:  # the question's words count when the passage has them
+                if near < 0.5:
+                    reasons["too little overlap with any source sentence"] = 1
+                    continue
+                in_passage = len(given & passage_tokens[src.number]) / len(given)
+                coverage = 0.7 * near + 0.3 * in_passage
+            else:
+                coverage = near
             sim = float(sims[ci, si])
             missing_nums = nums - passage_numbers[src.number]
             missing_names = {n for n in names if n not in passage_lower[src.number]}

@@ -341,14 +341,27 @@ def test_unsure_model_refusal_is_overruled_and_verified(sample_rag):
 
 
 def test_supported_sentence_that_does_not_answer_is_a_refusal(sample_rag):
-    # Copied from the sources, but no number for a "how many" question.
+    # True to the sources, but no number for a "how many" question.
     def reply(prompt: str) -> str:
-        return (
-            "Russia's Defense Ministry said Azerbaijani armed forces carried out drone strikes [1]."
-        )
+        return "Russia said it had called on Azerbaijan to pull out its troops [1]."
 
-    answer = sample_rag(FakeLLM(reply)).ask("How many drone strikes did Azerbaijan carry out?")
+    answer = sample_rag(FakeLLM(reply)).ask("How many drone strikes did Russia say happened?")
     assert answer.refused and "number" in " ".join(answer.notes)
+    assert answer.sentences[0].supported
+
+
+def test_restated_question_is_checked_on_what_it_adds(sample_rag):
+    question = "Who deployed almost 2,000 peacekeepers to the region after the cease-fire?"
+    long = (
+        "Moscow is the one who deployed almost 2,000 peacekeepers to the region after the"
+        " cease-fire."
+    )
+    answer = sample_rag(FakeLLM(lambda p: long)).ask(question)
+    assert not answer.refused and answer.citations[0].sentence.startswith("Moscow deployed")
+    echo = "Someone deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    assert sample_rag(FakeLLM(lambda p: echo)).ask(question).refused
+    wrong = "Ankara is the one who deployed almost 2,000 peacekeepers to the region."
+    assert sample_rag(FakeLLM(lambda p: wrong)).ask(question).refused
 
 
 def test_marker_used_as_a_noun_leaves_no_gap(sample_rag):
