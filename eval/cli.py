@@ -13,8 +13,9 @@ import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -142,25 +143,33 @@ def _env() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
-def _config(
-    suite: str,
-    out_dir: Path | None,
-    limit: int | None,
-    model: str | None,
-    retrieval_only: bool,
-    judge_config: Path | None,
-    progress: Any,
-) -> Any:
-    from eval.suites.common import RunConfig
+@dataclass(frozen=True)
+class _Shared:
+    """The options every QA suite takes, gathered so each command hands them on in one line."""
 
-    return RunConfig(
-        out_dir=out_dir or Path("eval-out") / suite,
-        limit=limit,
-        model=model,
-        retrieval_only=retrieval_only,
-        progress=progress,
-        judge_config=judge_config,
-    )
+    limit: int | None
+    model: str | None
+    retrieval_only: bool
+    out_dir: Path | None
+    fail_under: str | None
+    judge_config: Path | None
+
+    def config(self, suite: str, progress: Any) -> Any:
+        from eval.suites.common import RunConfig
+
+        return RunConfig(
+            out_dir=self.out_dir or Path("eval-out") / suite,
+            limit=self.limit,
+            model=self.model,
+            retrieval_only=self.retrieval_only,
+            progress=progress,
+            judge_config=self.judge_config,
+        )
+
+
+def _fail(exc: Exception) -> NoReturn:
+    console.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(2) from None
 
 
 def _finish(suite: str, summary: Mapping[str, Any], out_dir: Path, fail_under: str | None) -> None:
@@ -173,22 +182,18 @@ def _finish(suite: str, summary: Mapping[str, Any], out_dir: Path, fail_under: s
         raise typer.Exit(1)
 
 
-def _run(suite: str, fn: Any, cfg_args: dict[str, Any], fail_under: str | None, **kw: Any) -> None:
+def _run(suite: str, fn: Any, shared: _Shared, **kw: Any) -> None:
     _env()
-    parse_thresholds(fail_under)  # reject a malformed gate before the long run
+    parse_thresholds(shared.fail_under)  # reject a malformed gate before the long run
     from rag.errors import NewsragError
 
     with progress_bar(sys.stderr.isatty()) as step:
-        cfg = _config(suite, progress=step, **cfg_args)
+        cfg = shared.config(suite, step)
         try:
             result = fn(cfg, **kw)
-        except NewsragError as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-        except (FileNotFoundError, ValueError) as exc:
-            console.print(f"[bold red]error:[/] {exc}", highlight=False)
-            raise typer.Exit(2) from None
-    _finish(suite, result.summary, result.out_dir, fail_under)
+        except (NewsragError, FileNotFoundError, ValueError) as exc:
+            _fail(exc)
+    _finish(suite, result.summary, result.out_dir, shared.fail_under)
 
 
 @app.command()
@@ -209,14 +214,8 @@ def sample(
     """Hand-written questions over the bundled article: faithfulness, citations, refusals."""
     from eval.suites import sample as suite
 
-    args = dict(
-        out_dir=out_dir,
-        limit=limit,
-        model=model,
-        retrieval_only=retrieval_only,
-        judge_config=judge_config,
-    )
-    _run("sample", suite.run, args, fail_under, set_path=set_path, articles=articles)
+    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config)
+    _run("sample", suite.run, shared, set_path=set_path, articles=articles)
 
 
 @app.command()
@@ -241,14 +240,8 @@ def multihop(
     """MultiHop-RAG: official Hits@k / MRR / MAP retrieval, and answer accuracy."""
     from eval.suites import multihop as suite
 
-    args = dict(
-        out_dir=out_dir,
-        limit=limit,
-        model=model,
-        retrieval_only=retrieval_only,
-        judge_config=judge_config,
-    )
-    _run("multihop", suite.run, args, fail_under, corpus=corpus, queries=queries)
+    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config)
+    _run("multihop", suite.run, shared, corpus=corpus, queries=queries)
 
 
 @app.command()
@@ -267,14 +260,8 @@ def rgb(
     """RGB: accuracy, negative rejection, counterfactual robustness (one collection per item)."""
     from eval.suites import rgb as suite
 
-    args = dict(
-        out_dir=out_dir,
-        limit=limit,
-        model=model,
-        retrieval_only=retrieval_only,
-        judge_config=judge_config,
-    )
-    _run("rgb", suite.run, args, fail_under, path=file)
+    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config)
+    _run("rgb", suite.run, shared, path=file)
 
 
 @app.command()
@@ -300,7 +287,7 @@ def ragtruth(
 ) -> None:
     """RAGTruth: does a checker find the labelled hallucinations? (eval.suites.ragtruth)"""
     _env()
-    thresholds = parse_thresholds(fail_under)
+    parse_thresholds(fail_under)  # reject a malformed gate before the long run
     if checker not in ("verifier", "judge"):
         raise typer.BadParameter("use verifier or judge", param_hint="--checker")
     from eval.suites import ragtruth as suite
@@ -312,15 +299,8 @@ def ragtruth(
     try:
         summary = suite.run(data_dir, out_dir, limit, checker, True, **kwargs)
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
-        console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(2) from None
-    out.print(summary_table("ragtruth", summary))
-    out.print(f"wrote {out_dir}/results.jsonl, summary.json, report.md")
-    problems = failures(summary, thresholds)
-    if problems:
-        for p in problems:
-            console.print(f"[bold red]below threshold:[/] {p}", highlight=False)
-        raise typer.Exit(1)
+        _fail(exc)
+    _finish("ragtruth", summary, out_dir, fail_under)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -147,15 +147,13 @@ def _plots(
     return names
 
 
-def write_report(
-    out_dir: Path,
-    rows: Sequence[Mapping[str, Any]],
+def report_markdown(
     summary: Mapping[str, Any],
     published: Mapping[str, Mapping[str, Any]],
+    plots: Sequence[str],
     suite: str = "ragtruth",
-) -> Path:
+) -> str:
     """A markdown report a person can read without the JSON."""
-    plots = _plots(out_dir, rows, summary, published)
     split = summary.get("split", "test")
     held_out = (
         "These figures are on the **held-out `test` split**: weights and thresholds were fitted "
@@ -220,9 +218,7 @@ def write_report(
     if summary.get("notes"):
         lines.append("")
     lines += [f"![{p}]({p})" for p in plots]
-    path = out_dir / "report.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return "\n".join(lines) + "\n"
 
 
 def write_all(
@@ -236,4 +232,7 @@ def write_all(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_results(out_dir, rows)
     write_summary(out_dir, summary)
-    return write_report(out_dir, rows, summary, published, suite)
+    plots = _plots(out_dir, rows, summary, published)
+    path = out_dir / "report.md"
+    path.write_text(report_markdown(summary, published, plots, suite), encoding="utf-8")
+    return path

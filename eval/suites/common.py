@@ -7,12 +7,14 @@ write the same three files. Scoring helpers here are pure functions so unit test
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import string
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -46,6 +48,12 @@ def repo_root() -> Path:
 def shared_datasets() -> Path:
     """``../shared/datasets`` beside the repository, where the benchmark copies live."""
     return repo_root().parent / "shared" / "datasets"
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    """Every record of a JSONL file (blank lines skipped), as the benchmarks ship them."""
+    with Path(path).open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,6 +156,17 @@ def timed_call(fn: Callable[[], Any]) -> tuple[Any, float]:
     return value, time.perf_counter() - t0
 
 
+@contextmanager
+def recording_errors(row: dict[str, Any]) -> Iterator[None]:
+    """An engine error on one item is written to its row, and the run goes on."""
+    from rag.errors import NewsragError
+
+    try:
+        yield
+    except NewsragError as exc:
+        row["error"] = str(exc)
+
+
 # ---------------------------------------------------------------------------------------------
 # Text scoring
 
@@ -224,6 +243,11 @@ def mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
+def row_latencies(rows: Iterable[Mapping[str, Any]]) -> list[float]:
+    """The seconds of every row that was timed (rows that failed early have none)."""
+    return [r["latency_s"] for r in rows if "latency_s" in r]
+
+
 def latency_stats(latencies: Sequence[float]) -> dict[str, float | None]:
     if not latencies:
         return {"latency_p50_s": None, "latency_p95_s": None, "latency_mean_s": None}
@@ -287,40 +311,42 @@ def first_hit_rank(
     return None
 
 
-class PassageHitRate(BaseRetrievalMetric):
+class _PassageRankMetric(BaseRetrievalMetric):
+    """Base of the passage metrics: each scores the rank of the first chunk that hits a gold
+    passage, so the rank is found here once and subclasses only turn it into a score."""
+
+    def compute(
+        self,
+        query: str | None = None,
+        expected_ids: list[str] | None = None,
+        retrieved_ids: list[str] | None = None,
+        expected_texts: list[str] | None = None,
+        retrieved_texts: list[str] | None = None,
+        **kwargs: Any,
+    ) -> RetrievalMetricResult:
+        rank = first_hit_rank(expected_ids, retrieved_ids, expected_texts, retrieved_texts)
+        return self.from_rank(rank)
+
+    def from_rank(self, rank: int | None) -> RetrievalMetricResult:
+        raise NotImplementedError
+
+
+class PassageHitRate(_PassageRankMetric):
     """Hit@k where a hit is passage containment or span overlap (not id equality)."""
 
     metric_name: ClassVar[str] = "passage_hit"
     k: int = 5
 
-    def compute(
-        self,
-        query: str | None = None,
-        expected_ids: list[str] | None = None,
-        retrieved_ids: list[str] | None = None,
-        expected_texts: list[str] | None = None,
-        retrieved_texts: list[str] | None = None,
-        **kwargs: Any,
-    ) -> RetrievalMetricResult:
-        rank = first_hit_rank(expected_ids, retrieved_ids, expected_texts, retrieved_texts)
+    def from_rank(self, rank: int | None) -> RetrievalMetricResult:
         return RetrievalMetricResult(score=float(rank is not None and rank <= self.k))
 
 
-class PassageMRR(BaseRetrievalMetric):
+class PassageMRR(_PassageRankMetric):
     """Reciprocal rank of the first chunk holding (or overlapping) a gold passage."""
 
     metric_name: ClassVar[str] = "passage_mrr"
 
-    def compute(
-        self,
-        query: str | None = None,
-        expected_ids: list[str] | None = None,
-        retrieved_ids: list[str] | None = None,
-        expected_texts: list[str] | None = None,
-        retrieved_texts: list[str] | None = None,
-        **kwargs: Any,
-    ) -> RetrievalMetricResult:
-        rank = first_hit_rank(expected_ids, retrieved_ids, expected_texts, retrieved_texts)
+    def from_rank(self, rank: int | None) -> RetrievalMetricResult:
         return RetrievalMetricResult(score=1.0 / rank if rank else 0.0, metadata={"rank": rank})
 
 
@@ -510,6 +536,19 @@ def judge_answers(
     return out
 
 
+def attach_judgements(
+    judge: Judge, rows: Sequence[dict[str, Any]], answers: Sequence[Answer | None]
+) -> None:
+    """Grade the run's answers in one batch; each row gets its answer's counts (or None)."""
+    for row, judgement in zip(rows, judge_answers(judge, answers), strict=True):
+        row["judge"] = judgement.to_dict() if judgement else None
+
+
+def sentence_scores(rows: Iterable[Mapping[str, Any]]) -> list[float]:
+    """The judge's support score of every graded answer sentence, for the distribution plot."""
+    return [s["score"] for r in rows if r.get("judge") for s in r["judge"]["sentences"]]
+
+
 def judged_metrics(counts: Iterable[Mapping[str, Any] | None]) -> dict[str, float | None]:
     """faithfulness, citation precision/recall and verifier agreement, micro-averaged over
     the per-answer counts of :meth:`AnswerJudgement.to_dict` (None = refused, not graded)."""
@@ -557,6 +596,14 @@ def answer_record(answer: Answer | None) -> dict[str, Any]:
         "notes": answer.notes,
         "model": answer.model,
     }
+
+
+def record_answer(row: dict[str, Any], answer: Answer) -> bool:
+    """Put the answer and whether the user saw a refusal on ``row``; returns the refusal."""
+    refused = is_refusal(answer)
+    row.update(answer_record(answer))
+    row["refused"] = refused
+    return refused
 
 
 def retrieved_record(hits: Sequence[Retrieved], limit: int = 10) -> list[dict[str, Any]]:
@@ -686,18 +733,20 @@ def write_outputs(
     *,
     categories: Mapping[str, Mapping[str, float | None]] | None = None,
     distributions: Mapping[str, Sequence[float]] | None = None,
-    latencies: Sequence[float] = (),
     notes: Sequence[str] = (),
     examples: Sequence[str] = (),
 ) -> SuiteResult:
-    """results.jsonl, summary.json and report.md (summary table, category table, plots)."""
+    """results.jsonl, summary.json and report.md (summary table, category table, plots).
+
+    The latency plot shows the rows' ``latency_s``, the one timing every suite records.
+    """
     from eval import report
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     report.write_results(out_dir, rows)
     report.write_summary(out_dir, summary)
-    plots = _plots(out_dir, distributions or {}, categories or {}, latencies, suite)
+    plots = _plots(out_dir, distributions or {}, categories or {}, row_latencies(rows), suite)
     lines = [f"# newsrag eval: {suite}", ""]
     lines += [f"- {n}" for n in notes]
     lines += ["", "## Summary", "", summary_markdown(summary), ""]

@@ -7,7 +7,6 @@ compare ratios with the published figures. Retrieval calls the retriever directl
 
 from __future__ import annotations
 
-import json
 import re
 import tempfile
 import time
@@ -34,11 +33,6 @@ def default_corpus() -> Path:
 
 def default_queries() -> Path:
     return common.shared_datasets() / "multihop-rag" / "queries.jsonl"
-
-
-def load_queries(path: Path) -> list[dict[str, Any]]:
-    with Path(path).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def qtype(query: dict[str, Any]) -> str:
@@ -192,17 +186,30 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
+def per_type(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Hits@10 and both QA accuracies per question type, for the report's table and chart."""
+    categories: dict[str, dict[str, float | None]] = {}
+    for t in TYPES:
+        m = {
+            k.split(".", 1)[1]: v
+            for k, v in summary.items()
+            if k.startswith(f"{t}.")
+            and k.split(".", 1)[1] in ("hits@10", "qa_accuracy", "qa_strict")
+        }
+        if m:
+            categories[t] = m
+    return categories
+
+
 # ---------------------------------------------------------------------------------------------
 # Running
 
 
 def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None) -> SuiteResult:
     """Ingest the corpus into a temporary store, then retrieve (and answer) every query."""
-    from rag.errors import NewsragError
-
     started = time.perf_counter()
     corpus = Path(corpus) if corpus else default_corpus()
-    qs = load_queries(Path(queries) if queries else default_queries())
+    qs = common.read_jsonl(Path(queries) if queries else default_queries())
     if cfg.limit:
         qs = qs[: cfg.limit]
     rows: list[dict[str, Any]] = []
@@ -227,7 +234,7 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
                 "n_gold_facts": len(gold_facts),
             }
             answer = None
-            try:
+            with common.recording_errors(row):
                 hits, search_s = common.timed_call(
                     lambda text=q["query"]: rag.retriever.search(text, top_k=RETRIEVAL_K)
                 )
@@ -245,19 +252,14 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
                 row["retrieved"] = common.retrieved_record(hits, RETRIEVAL_K)
                 if not cfg.retrieval_only:
                     answer, seconds = common.timed_call(lambda text=q["query"]: rag.ask(text))
-                    refused = common.is_refusal(answer)
-                    row.update(common.answer_record(answer))
-                    row["refused"] = refused
+                    refused = common.record_answer(row, answer)
                     row["latency_s"] = seconds
                     row["qa_accuracy"] = qa_official(answer.text, row["gold_answer"], refused, t)
                     row["qa_strict"] = qa_strict(answer.text, row["gold_answer"], refused, t)
-            except NewsragError as exc:
-                row["error"] = str(exc)
             answers.append(answer)
             rows.append(row)
             cfg.tick(n, len(qs), SUITE)
-        for row, judgement in zip(rows, common.judge_answers(judge, answers), strict=True):
-            row["judge"] = judgement.to_dict() if judgement else None
+        common.attach_judgements(judge, rows, answers)
         model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
         n_chunks = rag.store.chunk_count()
         n_articles = rag.store.article_count()
@@ -269,16 +271,6 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
     )["latency_p50_s"]
     summary["seconds_total"] = time.perf_counter() - started
     summary = common.clean_summary(summary)
-    categories: dict[str, dict[str, float | None]] = {}
-    for t in TYPES:
-        m = {
-            k.split(".", 1)[1]: v
-            for k, v in summary.items()
-            if k.startswith(f"{t}.")
-            and k.split(".", 1)[1] in ("hits@10", "qa_accuracy", "qa_strict")
-        }
-        if m:
-            categories[t] = m
     notes = [
         f"model: `{model_name}`; embedder: `{getattr(models.embedder, 'name', '?')}`",
         f"corpus: `{corpus}` ({n_articles} articles, {n_chunks} chunks, ingested in "
@@ -306,9 +298,8 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
         cfg.out_dir,
         rows,
         summary,
-        categories=categories,
+        categories=per_type(summary),
         distributions=dict(by_rank),
-        latencies=[r["latency_s"] for r in rows if "latency_s" in r],
         notes=notes,
         examples=examples,
     )

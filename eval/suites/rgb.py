@@ -12,6 +12,7 @@ import json
 import re
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,6 @@ _CONFLICT = re.compile(
 
 def default_file() -> Path:
     return common.shared_datasets() / "rgb" / "en_fact.jsonl"
-
-
-def load_items(path: Path) -> list[dict[str, Any]]:
-    with Path(path).open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def check_answer(prediction: str, ground_truth: Any) -> bool:
@@ -128,19 +124,17 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     all_judged = common.judged_metrics(r.get("judge") for r in rows if "refused" in r)
     summary["faithfulness"] = all_judged["faithfulness"]
     summary["citation_precision"] = all_judged["citation_precision"]
-    summary.update(common.latency_stats([r["latency_s"] for r in rows if "latency_s" in r]))
+    summary.update(common.latency_stats(common.row_latencies(rows)))
     return summary
 
 
 def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
     """Three fresh collections per item (answer, reject, counterfactual); one model load."""
-    from rag.errors import NewsragError
-
     if cfg.retrieval_only:
         raise ValueError("the rgb suite grades answers only; run it without --retrieval-only")
     started = time.perf_counter()
     path = Path(path) if path else default_file()
-    items = load_items(path)
+    items = common.read_jsonl(path)
     if cfg.limit:
         items = items[: cfg.limit]
     total = len(items) * len(CONDITIONS)
@@ -165,28 +159,21 @@ def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
                 # One data dir per collection: the docstore and BM25 index must not mix items.
                 data_dir = root / f"{item['id']}-{condition}"
                 rag = common.fresh_rag(models, data_dir, collection=f"rgb-{item['id']}-{condition}")
-                try:
+                with closing(rag.store), common.recording_errors(row):
                     snippets = write_snippets(
                         root / f"{item['id']}-{condition}.jsonl", item, condition
                     )
                     common.ingest(rag, [snippets])
                     answer, seconds = common.timed_call(lambda r=rag, q=item["query"]: r.ask(q))
-                    refused = common.is_refusal(answer)
-                    row.update(common.answer_record(answer))
-                    row["refused"] = refused
+                    refused = common.record_answer(row, answer)
                     row["latency_s"] = seconds
                     row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
                     row["retrieved"] = common.retrieved_record(answer.retrieved)
-                except NewsragError as exc:
-                    row["error"] = str(exc)
-                finally:
-                    rag.store.close()
                 answers.append(answer)
                 rows.append(row)
                 done += 1
                 cfg.tick(done, total, f"{SUITE} {condition}")
-        for row, judgement in zip(rows, common.judge_answers(judge, answers), strict=True):
-            row["judge"] = judgement.to_dict() if judgement else None
+        common.attach_judgements(judge, rows, answers)
         for row, item in zip(rows, [it for it in items for _ in CONDITIONS], strict=True):
             if row["condition"] == "counterfactual" and "refused" in row:
                 row["counterfactual"] = score_counterfactual(
@@ -233,12 +220,7 @@ def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
         rows,
         summary,
         categories=categories,
-        distributions={
-            "judge support score per sentence": [
-                s["score"] for r in rows if r.get("judge") for s in r["judge"]["sentences"]
-            ]
-        },
-        latencies=[r["latency_s"] for r in rows if "latency_s" in r],
+        distributions={"judge support score per sentence": common.sentence_scores(rows)},
         notes=notes,
         examples=examples[:15],
     )

@@ -8,7 +8,6 @@ questions the article cannot answer. Answers are graded by the independent judge
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 from collections import defaultdict
@@ -46,14 +45,8 @@ class SampleItem:
 
 
 def load_set(path: Path | None = None) -> list[SampleItem]:
-    path = Path(path) if path else default_set_path()
-    items = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                row = json.loads(line)
-                items.append(SampleItem(**{**row, "history": row.get("history") or []}))
-    return items
+    rows = common.read_jsonl(path or default_set_path())
+    return [SampleItem(**{**row, "history": row.get("history") or []}) for row in rows]
 
 
 def validate_set(items: list[SampleItem], article_text: str) -> list[str]:
@@ -144,7 +137,7 @@ def summarize(rows: list[dict[str, Any]], top_k: int) -> dict[str, Any]:
             sum(1 for x in ranks if x is not None and x <= k), len(ranks)
         )
     summary["mrr"] = common.mean([1.0 / x if x else 0.0 for x in ranks])
-    summary.update(common.latency_stats([r["latency_s"] for r in rows if "latency_s" in r]))
+    summary.update(common.latency_stats(common.row_latencies(rows)))
     return summary
 
 
@@ -207,8 +200,6 @@ def _examples(rows: list[dict[str, Any]], per_kind: int = 6) -> list[str]:
 
 def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = None) -> SuiteResult:
     """Ingest the sample article into a temporary store, ask every question, grade, write."""
-    from rag.errors import NewsragError
-
     started = time.perf_counter()
     items = load_set(set_path)
     if cfg.limit:
@@ -240,7 +231,7 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
                 "gold_passages": item.gold_passages,
             }
             answer = None
-            try:
+            with common.recording_errors(row):
                 if cfg.retrieval_only:
                     # No LLM to condense a follow-up: search with the earlier turns prepended.
                     query = " ".join([*item.history, item.question])
@@ -252,9 +243,7 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
                         lambda s=sid, q=item.question: rag.chat(s, q)
                     )
                     hits = answer.retrieved
-                    refused = common.is_refusal(answer)
-                    row.update(common.answer_record(answer))
-                    row["refused"] = refused
+                    refused = common.record_answer(row, answer)
                     row.update(score_answer(item, answer.text, refused))
                 row["latency_s"] = seconds
                 if item.answerable:
@@ -269,21 +258,16 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
                     row["hit_rank"] = res.metric_dict["passage_mrr"].metadata.get("rank")
                     row[f"hit@{top_k}"] = res.metric_dict["passage_hit"].score
                 row["retrieved"] = common.retrieved_record(hits)
-            except NewsragError as exc:
-                row["error"] = str(exc)
             answers.append(answer)
             rows.append(row)
             cfg.tick(n, len(items), SUITE)
-        for row, judgement in zip(rows, common.judge_answers(judge, answers), strict=True):
-            row["judge"] = judgement.to_dict() if judgement else None
+        common.attach_judgements(judge, rows, answers)
         model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
         n_chunks = len(rag.store.all_chunks())
         rag.store.close()
     summary = summarize(rows, top_k)
     summary["seconds_total"] = time.perf_counter() - started
     summary = common.clean_summary(summary)
-    categories = per_category(rows)
-    sentence_scores = [s["score"] for r in rows if r.get("judge") for s in r["judge"]["sentences"]]
     embedder_name = getattr(models.embedder, "name", models.settings.embed_model)
     notes = [
         f"model: `{model_name}`; embedder: `{embedder_name}`; "
@@ -299,17 +283,16 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
         cfg.out_dir,
         rows,
         summary,
-        categories=categories,
+        categories=per_category(rows),
         distributions={
             "answer F1 (answerable)": [
                 r["answer_f1"] for r in rows if r.get("answer_f1") is not None
             ],
-            "judge support score per sentence": sentence_scores,
+            "judge support score per sentence": common.sentence_scores(rows),
             "reciprocal rank of gold passage": [
                 1.0 / r["hit_rank"] if r.get("hit_rank") else 0.0 for r in rows if "hit_rank" in r
             ],
         },
-        latencies=[r["latency_s"] for r in rows if "latency_s" in r],
         notes=notes,
         examples=_examples(rows),
     )
