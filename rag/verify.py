@@ -294,6 +294,9 @@ def check_support(
             if given and near < 0.5:  # what the claim adds must be in this sentence
                 reasons["too little overlap with any source sentence"] = 1
                 continue
+            if short and not given <= window_tokens[si]:
+                reasons["the question's terms are not with the answer in the source"] = 1
+                continue
             if given and not short:  # the question's words count when the passage has them
                 in_passage = len(given & passage_tokens[src.number]) / len(given)
                 coverage = 0.7 * near + 0.3 * in_passage

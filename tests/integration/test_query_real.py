@@ -47,6 +47,24 @@ def test_default_model_answers_peacekeepers_with_the_right_citation(sample_store
     assert off.refused and off.citations == []
 
 
+def test_refusal_probe_reads_the_prompt_the_model_answers(sample_store, default_llm):
+    """The first-token probabilities come from the same prompt the generation sees: the
+    greedy reply's first token is at least as likely as the refusal marker's."""
+    settings, store, embedder = sample_store
+    rag = NewsRAG(settings, store, embedder, default_llm)
+    for question in ("How many peacekeepers did Moscow deploy?", "Who is Azerbaijan's president?"):
+        hits, _, _ = rag.retrieve(question)
+        messages = rag._messages(question, rag._passages(question, hits, {}))
+        p_refuse = default_llm.start_probability(messages, "NOT IN SOURCES")
+        reply = default_llm.chat(messages, max_tokens=4).message.content or ""
+        assert 0.0 <= p_refuse <= 1.0 and reply.strip()
+        p_reply = default_llm.start_probability(messages, reply)
+        assert p_reply >= p_refuse - 1e-6, (question, reply, p_reply, p_refuse)
+        assert (p_refuse > 0.5) <= reply.startswith("NOT")
+    answer = rag.ask("How many peacekeepers did Moscow deploy?")
+    assert answer.refusal_probability is not None and answer.refusal_probability < 0.5
+
+
 def test_default_model_keeps_conflicting_claims_apart(sample_store, default_llm):
     settings, store, embedder = sample_store
     answer = NewsRAG(settings, store, embedder, default_llm).ask(
