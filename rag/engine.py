@@ -140,6 +140,14 @@ def strip_refusal_marker(raw: str) -> str:
     return "\n".join(kept).strip()
 
 
+# "(Outlet, 2023-11-06)" as the prompt's source headers write it.
+_SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
+
+
+def _plain(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
 def is_fragment(text: str) -> bool:
     """A short answer with no verb-like structure: "2,000 [1]", "January 2021"."""
     words = re.findall(r"[A-Za-z0-9][\w,.'-]*", text)
@@ -450,8 +458,10 @@ class NewsRAG:
         prompt_tokens: int,
         timings: dict[str, float],
     ) -> Answer:
-        cleaned = strip_refusal_marker(raw)
-        parts = split_answer(cleaned)
+        cleaned = _SOURCE_DATE.sub("\n", strip_refusal_marker(raw))
+        titles = {_plain(p.retrieved.chunk.meta.get("title") or "") for p in passages} - {""}
+        # Source headers copied into the answer are not claims: drop them.
+        parts = [(t, c) for t, c in split_answer(cleaned) if _plain(t) not in titles]
         if not parts:
             return self._refusal(base, timings, raw, prompt_tokens)
         sources = [s for p in passages for s in p.sentences]
@@ -468,6 +478,8 @@ class NewsRAG:
         sentences: list[AnswerSentence] = []
         pieces: list[str] = []
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
+            if verdict.reason == "restates the question":
+                continue  # an echo of the question is no claim: leave it out
             verdict.cited = cited
             numbers = []
             for ev in choose_citations(verdict):

@@ -589,9 +589,10 @@ def answer_record(answer: Answer | None) -> dict[str, Any]:
             for c in answer.citations
         ],
         "engine_sentences": [
-            {"text": s.text, "supported": s.supported, "citations": s.citations}
+            {"text": s.text, "supported": s.supported, "citations": s.citations, "why": s.reason}
             for s in answer.sentences
         ],
+        "refusal_probability": answer.refusal_probability,
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},
         "notes": answer.notes,
         "model": answer.model,

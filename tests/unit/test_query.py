@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import date
 
@@ -385,3 +386,16 @@ def test_money_question_needs_an_amount(sample_rag):
         "How much money did the 3+3 regional cooperation format commit?"
     )
     assert answer.refused and "money" in " ".join(answer.notes)
+
+
+def test_copied_source_headers_are_left_out(sample_rag):
+    def reply(prompt: str) -> str:
+        title = re.search(r"\[1\] (.*) \(", prompt).group(1)
+        return (
+            f"{title} (Anadolu, 2023-11-06) Moscow deployed almost 2,000 peacekeepers to the"
+            " region [1]."
+        )
+
+    answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
+    assert not answer.refused and "2023-11-06" not in answer.text
+    assert [s.supported for s in answer.sentences] == [True]
