@@ -306,14 +306,13 @@ class NewsRAG:
         blocks = []
         for p in passages:
             m = p.retrieved.chunk.meta
-            published = (m.get("published") or "")[:10]
+            about = ", ".join(x for x in (m.get("source"), (m.get("published") or "")[:10]) if x)
             blocks.append(
                 prompts.render(
                     "source",
                     number=str(p.number),
                     title=m.get("title") or "Untitled",
-                    outlet=m.get("source") or "",
-                    date=(f", {published}" if m.get("source") else published) if published else "",
+                    about=f" ({about})" if about else "",  # no empty "()" to copy
                     text=p.text,
                 )
             )
@@ -468,7 +467,10 @@ class NewsRAG:
         question = base["standalone_question"] or base["question"]
         # A fragment ("2,000", "January 2021") is checked as the answer to the question.
         contexts = [question if is_fragment(t) else "" for t, _ in parts]
-        premise = question if _WH_QUESTION.match(question) else ""
+        # The premise is what the user asked, not the condensed question: condensing can
+        # slip the answer into the question, and then the answer would look like an echo.
+        asked = base["question"]
+        premise = asked if _WH_QUESTION.match(asked) else ""
         verdicts = check_support(
             [t for t, _ in parts], sources, self.embedder, cache, contexts, premise
         )

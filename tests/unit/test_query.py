@@ -390,7 +390,7 @@ def test_money_question_needs_an_amount(sample_rag):
 
 def test_copied_source_headers_are_left_out(sample_rag):
     def reply(prompt: str) -> str:
-        title = re.search(r"\[1\] (.*) \(", prompt).group(1)
+        title = re.search(r"\[1\] ([^\n(]*)", prompt).group(1).strip()
         return (
             f"{title} (Anadolu, 2023-11-06) Moscow deployed almost 2,000 peacekeepers to the"
             " region [1]."

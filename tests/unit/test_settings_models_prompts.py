@@ -144,7 +144,7 @@ def test_registry_matches_developer_guide():
     ("name", "expected"),
     [
         ("question", {"sources", "question"}),
-        ("source", {"number", "title", "outlet", "date", "text"}),
+        ("source", {"number", "title", "about", "text"}),
         ("condense", {"history", "question"}),
         ("system", set()),
         ("refusal", set()),
