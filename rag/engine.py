@@ -427,7 +427,11 @@ class NewsRAG:
         p = probe(messages, marker)
         if p is None:
             return None, {}
-        return round(p, 4), {"logit_bias": {str(self.llm.first_token(marker)): -100.0}}
+        # Banned: the marker's first token, and "[" opening a line (a list of source
+        # headers, "[1] Title [2] Title", is what small models write when pushed to answer;
+        # " [" closing a sentence is another token and stays allowed).
+        banned = {self.llm.first_token(marker), self.llm.first_token("[1]")}
+        return round(p, 4), {"logit_bias": {str(t): -100.0 for t in sorted(banned)}}
 
     def _refusal(
         self,
