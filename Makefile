@@ -46,7 +46,7 @@ format: install
 
 # The eval gate runs our sample set with the 0.5B model (the 1.5B would take ~3x longer);
 # thresholds sit below the values measured with it (see README, "Evaluation").
-EVAL_GATE ?= faithfulness=0.85,citation_precision=0.85,refusal_accuracy=0.5
+EVAL_GATE ?= faithfulness=0.9,citation_precision=0.9,refusal_accuracy=0.8
 
 test: install test-models browser lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
