@@ -475,8 +475,14 @@ class NewsRAG:
         # slip the answer into the question, and then the answer would look like an echo.
         asked = base["question"]
         premise = asked if _WH_QUESTION.match(asked) else ""
+        headers = {
+            p.number: " ".join(
+                x for x in (p.retrieved.chunk.meta.get(k) for k in ("title", "source")) if x
+            )
+            for p in passages
+        }
         verdicts = check_support(
-            [t for t, _ in parts], sources, self.embedder, cache, contexts, premise
+            [t for t, _ in parts], sources, self.embedder, cache, contexts, premise, headers
         )
         by_number = {p.number: p for p in passages}
         citations: list[Citation] = []

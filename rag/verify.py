@@ -9,7 +9,7 @@ the passages that really support each sentence; sentences nobody supports are fl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -131,6 +131,7 @@ class Support:
     evidence: list[Evidence] = field(default_factory=list)  # best first
     reason: str = ""
     neutral: bool = False  # too short to carry a claim ("Yes.")
+    joint: bool = False  # supported only by its evidence sentences together
 
 
 def is_instruction(text: str) -> bool:
@@ -225,6 +226,7 @@ def check_support(
     cache: dict[str, np.ndarray] | None = None,
     contexts: Sequence[str] | None = None,
     premise: str = "",
+    headers: Mapping[int, str] | None = None,
 ) -> list[Support]:
     """Score each claim against every source sentence; see the module docstring.
 
@@ -233,7 +235,11 @@ def check_support(
     ``premise`` is a wh-question the claims answer: small models restate it in full ("X is the
     person who ..., as reported by Y"). Words, numbers and names taken from it need only be in
     the same passage; the words the claim adds must be covered by the sentence itself, and a
-    claim that adds nothing is no answer."""
+    claim that adds nothing is no answer. ``headers`` (passage number -> title and outlet) count
+    for names: "The Verge reports ..." is checked against the passage The Verge published.
+
+    A claim no single sentence supports may be supported by two sentences of different
+    passages together ("A says X while B says Y"), at a stricter coverage."""
     usable = [s for s in sources if not s.instruction_like]
     if not claims:
         return []
@@ -258,7 +264,8 @@ def check_support(
         by_passage.setdefault(s.number, []).append(i)
     passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
     passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
-    passage_lower = {n: t.lower() for n, t in passage_text.items()}
+    headers = headers or {}
+    passage_lower = {n: f"{headers.get(n, '')} {t}".lower() for n, t in passage_text.items()}
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
     premise_words = set(tokenize(premise))
     premise_nums, premise_lower = _numbers(premise), premise.lower()
@@ -324,8 +331,14 @@ def check_support(
         # One evidence sentence per passage, best passages first.
         seen: set[int] = set()
         evidence = [e for e in best if not (e.number in seen or seen.add(e.number))]
+        joint = False
+        if not evidence and not given:
+            evidence = _joint_evidence(
+                words, nums, names, neg, usable, own_tokens, sims[ci], passage_text, passage_lower
+            )
+            joint = bool(evidence)
         if evidence:
-            results.append(Support(claim, True, evidence[0].score, evidence=evidence))
+            results.append(Support(claim, True, evidence[0].score, evidence=evidence, joint=joint))
         else:
             reason = next(iter(reasons), "no supporting sentence")
             top = float(sims[ci].max()) if sims.size else 0.0
@@ -333,10 +346,62 @@ def check_support(
     return results
 
 
+JOINT_PENALTY = 0.1
+JOINT_CANDIDATES = 6
+
+
+def _joint_evidence(
+    words: set[str],
+    nums: set[str],
+    names: set[str],
+    neg: bool,
+    usable: Sequence[SourceSentence],
+    own_tokens: Sequence[set[str]],
+    sims: np.ndarray,
+    passage_text: Mapping[int, str],
+    passage_lower: Mapping[int, str],
+) -> list[Evidence]:
+    """Two sentences from different passages that together support the claim, each adding
+    words the other lacks; [] when no pair does. Stitching costs JOINT_PENALTY coverage."""
+    ranked = sorted(range(len(usable)), key=lambda i: -len(words & own_tokens[i]))
+    top = [i for i in ranked[:JOINT_CANDIDATES] if words & own_tokens[i]]
+    best: tuple[float, int, int] | None = None
+    for x, a in enumerate(top):
+        for b in top[x + 1 :]:
+            na, nb = usable[a].number, usable[b].number
+            if na == nb:
+                continue
+            ta, tb = words & own_tokens[a], words & own_tokens[b]
+            if not (ta - tb) or not (tb - ta):
+                continue
+            coverage = len(ta | tb) / len(words) - JOINT_PENALTY
+            sim = max(float(sims[a]), float(sims[b]))
+            numbers = _numbers(passage_text[na] + " " + passage_text[nb])
+            text = passage_lower[na] + " " + passage_lower[nb]
+            if nums - numbers or any(n not in text for n in names):
+                continue
+            if neg and not (_has_negation(usable[a].text) or _has_negation(usable[b].text)):
+                continue
+            score = 0.6 * coverage + 0.4 * max(sim, 0.0)
+            if coverage < MIN_COVERAGE or sim < MIN_SIMILARITY or score < SUPPORT_THRESHOLD:
+                continue
+            if best is None or score > best[0]:
+                best = (score, a, b)
+    if best is None:
+        return []
+    score, a, b = best
+    return [
+        Evidence(usable[i].number, usable[i].start, usable[i].end, usable[i].text, round(score, 4))
+        for i in (a, b)
+    ]
+
+
 def choose_citations(support: Support, max_citations: int = 2) -> list[Evidence]:
     """The model's own citations when they are among the supporting passages, else the best."""
     if not support.supported or support.neutral:
         return []
+    if support.joint:
+        return support.evidence  # the claim needs every one of them
     cited = [e for e in support.evidence if e.number in support.cited]
     others = [e for e in support.evidence if e.number not in support.cited]
     return (cited + others)[:max_citations] if cited else others[:1]

@@ -13,7 +13,13 @@ from rag.dates import parse_temporal
 from rag.engine import NewsRAG
 from rag.errors import StoreEmptyError
 from rag.retrieve import Filters
-from rag.verify import SourceSentence, check_support, is_instruction, split_answer
+from rag.verify import (
+    SourceSentence,
+    check_support,
+    choose_citations,
+    is_instruction,
+    split_answer,
+)
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
 from tests.fakes import FakeEmbedder, FakeLLM, ProbingFakeLLM
 
@@ -80,6 +86,36 @@ def test_verifier_accepts_paraphrase_and_rejects_wrong_numbers_and_names():
     assert not v[1].supported and "5000" in v[1].reason
     assert not v[2].supported and "paris" in v[2].reason
     assert v[3].supported and v[3].evidence[0].number == 2
+
+
+def test_two_sources_together_support_a_comparison():
+    emb = FakeEmbedder()
+    src = _sources(
+        "Google paid Apple billions to remain the default search engine on the iPhone.",
+        "Microsoft said its Bing search engine lost the default deal with Apple.",
+    )
+    claims = [
+        "Google paid Apple billions to remain the default search engine, while Microsoft said"
+        " Bing lost the default deal with Apple.",
+        "Google paid Apple billions to remain the default search engine, while Microsoft said"
+        " Bing lost 5 default deals with Samsung.",
+    ]
+    joint, wrong = check_support(claims, src, emb)
+    assert joint.supported and joint.joint
+    assert [e.number for e in choose_citations(joint)] == [1, 2]
+    assert not wrong.supported
+
+
+def test_outlet_names_are_checked_against_the_source_headers():
+    emb = FakeEmbedder()
+    src = _sources("Google paid Apple billions to remain the default search engine.")
+    claim = [
+        "The Verge reports that Google paid Apple billions to remain the default search engine."
+    ]
+    assert not check_support(claim, src, emb)[0].supported
+    assert check_support(claim, src, emb, headers={1: "Google antitrust trial The Verge"})[
+        0
+    ].supported
 
 
 def test_split_answer_reads_markers():
