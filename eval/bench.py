@@ -181,24 +181,8 @@ def _build_large_store(settings, embedder, corpus: Path, target_chunks: int) -> 
         for doc_id, row in articles.items():
             from rag.documents import Article
 
-            art = Article(
-                **{
-                    k: row[k]
-                    for k in (
-                        "doc_id",
-                        "text",
-                        "path",
-                        "title",
-                        "source",
-                        "author",
-                        "published",
-                        "published_ts",
-                        "url",
-                        "sha256",
-                        "ingested_at",
-                    )
-                }
-            )
+            fields = (f.name for f in dataclasses.fields(Article))
+            art = Article(**{k: row[k] for k in fields if k in row})
             art = dataclasses.replace(art, doc_id=f"{doc_id}c{copy}", url=f"{art.url}#{copy}")
             chunks = [
                 Chunk(art.doc_id, c.index, c.start, c.end, c.text)

@@ -65,7 +65,15 @@ _ASKS = (
         "money",
         re.compile(r"^how much (money|funding|aid|cash)|^how much did .{1,60}(cost|pay)", re.I),
     ),
-    ("number", re.compile(r"^(how (many|much)|what (number|percentage|share))\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"^(how (many|much)|what (number|percentage|share)"
+            r"|what (is|was|were|are) [\w.'’ -]{0,40}\b(revenue|sales|profit|loss|price|cost|"
+            r"population|budget|salary|income|valuation|worth|score|rate|amount|total))\b",
+            re.I,
+        ),
+    ),
     ("time", re.compile(r"^(when|since when|how long|what (year|date|day|month|time))\b", re.I)),
     (
         "name",
@@ -93,6 +101,8 @@ _HAS = {
         re.I,
     ),
 }
+
+_POLARITY = re.compile(r"^\s*(yes|no)[,.:;!]\s*", re.IGNORECASE)  # "No peacekeepers" stays
 
 SUPPORT_THRESHOLD = 0.55
 SHORT_CLAIM_WORDS = 8
@@ -168,6 +178,8 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
                     cited.append(int(part))
         text = raw[prefix.end() :] if prefix and prefix.end() < len(raw) else raw
         text = MARKER.sub("", text).strip()
+        if text.startswith("[") and not text[1:2].isdigit():  # "[Tampa Bay, Florida]"
+            text = text[1:].removesuffix("]").strip()
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         if text and not re.fullmatch(r"[\W_]+", text):
             out.append((text, sorted(set(cited))))
@@ -246,7 +258,10 @@ def check_support(
     if not usable:
         return [Support(c, False, 0.0, reason="no source text") for c in claims]
     contexts = list(contexts) if contexts else [""] * len(claims)
-    scored = [f"{ctx} {c}".strip() for c, ctx in zip(claims, contexts, strict=True)]
+    # "Yes, A said X": the polarity answers the question; the claim to check is "A said X".
+    scored = [
+        f"{ctx} {_POLARITY.sub('', c)}".strip() for c, ctx in zip(claims, contexts, strict=True)
+    ]
     texts = scored + [s.text for s in usable]
     cache = cache if cache is not None else {}
     todo = [t for t in dict.fromkeys(texts) if t not in cache]
@@ -319,7 +334,7 @@ def check_support(
             if missing_names:
                 reasons["name not in sources: " + ", ".join(sorted(missing_names))] = 1
                 continue
-            if neg != _has_negation(src.text) and sim < 0.8 and coverage < 0.9:
+            if neg != _has_negation(src.text) and sim < 0.85:  # "No X" vs "X" share all words
                 reasons["negation differs from the source"] = 1
                 continue
             weak_similarity = sim < MIN_SIMILARITY and coverage < 0.9

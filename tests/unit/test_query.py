@@ -15,6 +15,7 @@ from rag.errors import StoreEmptyError
 from rag.retrieve import Filters
 from rag.verify import (
     SourceSentence,
+    asked_for,
     check_support,
     choose_citations,
     is_instruction,
@@ -435,3 +436,23 @@ def test_copied_source_headers_are_left_out(sample_rag):
     answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
     assert not answer.refused and "2023-11-06" not in answer.text
     assert [s.supported for s in answer.sentences] == [True]
+
+
+def test_yes_no_polarity_is_not_part_of_the_checked_claim():
+    emb = FakeEmbedder()
+    src = _sources("Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.")
+    yes, no_count = check_support(
+        [
+            "Yes, Moscow deployed almost 2,000 peacekeepers to the region.",
+            "No peacekeepers were deployed to the region.",
+        ],
+        src,
+        emb,
+    )
+    assert yes.supported and not no_count.supported
+
+
+def test_quantity_questions_need_a_number_and_brackets_are_unwrapped():
+    assert asked_for("What was Tesla's revenue in Q1 2021?") == "number"
+    assert asked_for("What did Russia say about the strikes?") is None
+    assert split_answer("[Tampa Bay, Florida] [1]") == [("Tampa Bay, Florida", [1])]
