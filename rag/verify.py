@@ -49,7 +49,8 @@ _NOT_NAMES = STOPWORDS | {
 # A marker used as a noun ("According to [1], ...", "Source [2] says that ..."): the phrase
 # is dropped and its number kept, so the text does not read "According to, ...".
 _MARKER_AS_NOUN = re.compile(
-    r"^(?:(?:according to|as (?:reported|stated|mentioned) (?:in|by)|per|in)\s+"
+    r"^(?:according to the (?:sources?|articles?|passages?|information provided),\s*"
+    r"|(?:according to|as (?:reported|stated|mentioned) (?:in|by)|per|in)\s+"
     r"(?:(?:source|article|passage)s?\s+)?\[[\d,;\s-]+\],?\s*"
     r"|(?:source|article|passage)s?\s+\[[\d,;\s-]+\]\s+"
     r"(?:says|said|states|stated|reports|reported|mentions|notes)\s+(?:that\s+)?)",
@@ -306,8 +307,8 @@ def check_support(
             continue
         nums -= premise_nums
         names = {n for n in names if n not in premise_lower}
-        # A short claim is mostly its relation ("Azerbaijan's president is X"): the question's
-        # words in it must be in the supporting sentence too, not just in the passage.
+        # A short claim is mostly its relation ("Azerbaijan's president is X"): two thirds of
+        # the question's words in it must be in the supporting sentence too.
         short = len(words) <= SHORT_CLAIM_WORDS
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
@@ -316,7 +317,7 @@ def check_support(
             if given and near < 0.5:  # what the claim adds must be in this sentence
                 reasons["too little overlap with any source sentence"] = 1
                 continue
-            if short and not given <= window_tokens[si]:
+            if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
                 reasons["the question's terms are not with the answer in the source"] = 1
                 continue
             if given and not short:  # the question's words count when the passage has them
