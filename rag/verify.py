@@ -24,6 +24,7 @@ _NEGATION = re.compile(
 )
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"(19|20)\d\d")
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above)"
     r"|\b(you are now|system prompt|new instructions?|as an ai)\b"
@@ -305,6 +306,9 @@ def check_support(
         if not added:
             results.append(Support(claim, False, 0.0, reason="restates the question"))
             continue
+        # A year the claim repeats from the question must not stand where the source has
+        # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
+        premise_years = {n for n in nums & premise_nums if _YEAR.fullmatch(n)}
         nums -= premise_nums
         names = {n for n in names if n not in premise_lower}
         # A short claim is mostly its relation ("Azerbaijan's president is X"): two thirds of
@@ -325,6 +329,10 @@ def check_support(
                 coverage = 0.7 * near + 0.3 * in_passage
             else:
                 coverage = _near(words, own_tokens[si], window_tokens[si])
+            window_years = {t for t in window_tokens[si] if _YEAR.fullmatch(t)}
+            if premise_years - window_years and window_years - premise_years:
+                reasons["the source gives another year"] = 1
+                continue
             sim = float(sims[ci, si])
             missing_nums = nums - passage_numbers[src.number]
             missing_names = {n for n in names if n not in passage_lower[src.number]}

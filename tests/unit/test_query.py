@@ -456,3 +456,16 @@ def test_quantity_questions_need_a_number_and_brackets_are_unwrapped():
     assert asked_for("What was Tesla's revenue in Q1 2021?") == "number"
     assert asked_for("What did Russia say about the strikes?") is None
     assert split_answer("[Tampa Bay, Florida] [1]") == [("Tampa Bay, Florida", [1])]
+
+
+def test_year_from_the_question_must_match_the_source():
+    emb = FakeEmbedder()
+    src = _sources(
+        "Tesla's Q1 2023 deliveries stood at 422,875 vehicles with revenue of $23.3 billion."
+    )
+    question = "What was Tesla's revenue in Q1 2021?"
+    swapped = "Tesla's Q1 2021 deliveries stood at 422,875 vehicles with revenue of $23.3 billion."
+    right = "Tesla's Q1 2023 deliveries stood at 422,875 vehicles with revenue of $23.3 billion."
+    bad, good = check_support([swapped, right], src, emb, premise=question)
+    assert not bad.supported and "year" in bad.reason
+    assert good.supported
