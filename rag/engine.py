@@ -140,6 +140,14 @@ def strip_refusal_marker(raw: str) -> str:
     return "\n".join(kept).strip()
 
 
+# Questions answered by yes or no: only these get the "Start with Yes or No." instruction
+# (given to every question, the 1.5B model began wh-answers with "Yes,").
+_YES_NO_QUESTION = re.compile(
+    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
+    re.IGNORECASE,
+)
+# A sentence left hanging once its marker is gone: "This is stated in [1]."
+_DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see)\W*$", re.IGNORECASE)
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
 
@@ -316,7 +324,10 @@ class NewsRAG:
                     text=p.text,
                 )
             )
-        user = prompts.render("question", sources="\n\n".join(blocks), question=question)
+        yes_no = prompts.load("yes_no") if _YES_NO_QUESTION.match(question) else ""
+        user = prompts.render(
+            "question", sources="\n\n".join(blocks), question=question, yes_no=yes_no
+        )
         return [
             ChatMessage(role=MessageRole.SYSTEM, content=prompts.load("system")),
             ChatMessage(role=MessageRole.USER, content=user),
@@ -490,8 +501,8 @@ class NewsRAG:
         sentences: list[AnswerSentence] = []
         pieces: list[str] = []
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
-            if verdict.reason == "restates the question":
-                continue  # an echo of the question is no claim: leave it out
+            if verdict.reason == "restates the question" or _DANGLING.search(text):
+                continue  # an echo of the question or a dangling pointer is no claim
             verdict.cited = cited
             numbers = []
             for ev in choose_citations(verdict):

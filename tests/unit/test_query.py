@@ -469,3 +469,18 @@ def test_year_from_the_question_must_match_the_source():
     bad, good = check_support([swapped, right], src, emb, premise=question)
     assert not bad.supported and "year" in bad.reason
     assert good.supported
+
+
+def test_only_yes_no_questions_are_told_to_start_with_yes_or_no(sample_rag):
+    prompts_seen = []
+
+    def reply(prompt: str) -> str:
+        prompts_seen.append(prompt)
+        return "Moscow deployed almost 2,000 peacekeepers to the region [1]. This is stated in [1]."
+
+    rag = sample_rag(FakeLLM(reply))
+    answer = rag.ask("How many peacekeepers did Moscow deploy?")
+    rag.ask("Did Moscow deploy peacekeepers to the region?")
+    assert "Start with Yes or No" not in prompts_seen[0]
+    assert "Start with Yes or No" in prompts_seen[1]
+    assert "stated in" not in answer.text and len(answer.sentences) == 1

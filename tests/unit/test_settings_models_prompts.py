@@ -143,12 +143,13 @@ def test_registry_matches_developer_guide():
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("question", {"sources", "question"}),
+        ("question", {"sources", "question", "yes_no"}),
         ("source", {"number", "title", "about", "text"}),
         ("condense", {"history", "question"}),
         ("system", set()),
         ("refusal", set()),
         ("refusal_marker", set()),
+        ("yes_no", set()),
     ],
 )
 def test_prompt_placeholders_match_the_code(name: str, expected: set[str]):
