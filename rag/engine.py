@@ -501,7 +501,11 @@ class NewsRAG:
         sentences: list[AnswerSentence] = []
         pieces: list[str] = []
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
-            if verdict.reason == "restates the question" or _DANGLING.search(text):
+            if (
+                verdict.reason == "restates the question"
+                or _DANGLING.search(text)
+                or not tokenize(text)
+            ):
                 continue  # an echo of the question or a dangling pointer is no claim
             verdict.cited = cited
             numbers = []

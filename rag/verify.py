@@ -57,6 +57,13 @@ _MARKER_AS_NOUN = re.compile(
     r"(?:says|said|states|stated|reports|reported|mentions|notes)\s+(?:that\s+)?)",
     re.IGNORECASE,
 )
+# A pointer to a source left behind when its marker is removed: "..., as stated in [1]."
+_POINTER = re.compile(
+    r",?\s*\b(?:as\s+)?(?:(?:is|are|was|were|can be|could be)\s+)?(?:stated|mentioned|"
+    r"reported|quoted|seen|shown|noted|described|found|explained|cited)(?:\s+\w+)?"
+    r"\s+(?:in|by|at)\W*$",
+    re.IGNORECASE,
+)
 # What a question asks for, and how an answer shows it has it.
 _NUMBER_WORDS = (
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozens?|twenty|thirty|"
@@ -180,6 +187,9 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
                     cited.append(int(part))
         text = raw[prefix.end() :] if prefix and prefix.end() < len(raw) else raw
         text = MARKER.sub("", text).strip()
+        pointed = _POINTER.sub("", text).strip(" ,")  # "X, as stated in [1]." -> "X."
+        if pointed != text:
+            text = pointed + ("." if pointed and pointed[-1] not in ".!?" else "")
         if text.startswith("[") and not text[1:2].isdigit():  # "[Tampa Bay, Florida]"
             text = text[1:].removesuffix("]").strip()
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)

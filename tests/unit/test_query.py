@@ -484,3 +484,10 @@ def test_only_yes_no_questions_are_told_to_start_with_yes_or_no(sample_rag):
     assert "Start with Yes or No" not in prompts_seen[0]
     assert "Start with Yes or No" in prompts_seen[1]
     assert "stated in" not in answer.text and len(answer.sentences) == 1
+
+
+def test_pointer_phrases_left_by_markers_are_removed():
+    assert split_answer("They signed a pact in January 2021, as stated in [2].") == [
+        ("They signed a pact in January 2021.", [2])
+    ]
+    assert split_answer("Jeyhun Bayramov is quoted in [1].") == [("Jeyhun Bayramov.", [1])]
