@@ -173,10 +173,11 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     answer = re.sub(r"\s*\n\s*", "\n\n", answer)  # a line break ends a sentence
     for s, e in sentence_spans(answer):
         raw = answer[s:e]
+        text = raw
         prefix = _MARKER_AS_NOUN.match(raw)
-        if prefix and prefix.end() < len(raw):
+        if prefix and prefix.end() < len(raw):  # "According to [1], x" -> "X", keeping [1]
             rest = raw[prefix.end() :]
-            raw = prefix.group(0) + rest[:1].upper() + rest[1:]
+            text = rest[:1].upper() + rest[1:]
         cited: list[int] = []
         for group in MARKER.findall(raw):
             for part in re.split(r"\s*[,;]\s*", group):
@@ -185,7 +186,6 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
                     cited += list(range(lo, min(hi, lo + 10) + 1))
                 else:
                     cited.append(int(part))
-        text = raw[prefix.end() :] if prefix and prefix.end() < len(raw) else raw
         text = MARKER.sub("", text).strip()
         pointed = _POINTER.sub("", text).strip(" ,")  # "X, as stated in [1]." -> "X."
         if pointed != text:
