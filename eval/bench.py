@@ -268,6 +268,7 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         ChromaVectorStore(chroma_collection=rag.store.collection), embed_model=embed
     )
     baseline = CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=settings.top_k)
+    by_type: dict[str, list[tuple[bool, bool]]] = {}  # question type -> (ours, baseline) ok
     for row in picked:
         q, gold = row["query"], row["answer"]
         llm.llama.reset()
@@ -276,7 +277,8 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         if "first_token_s" in answer.timings:
             ours_ttft.append(answer.timings["first_token_s"])
         ours_tokens.append(answer.prompt_tokens)
-        ours_ok += (not answer.refused) and _strict_correct(answer.text, gold)
+        ours_right = (not answer.refused) and _strict_correct(answer.text, gold)
+        ours_ok += ours_right
         if answer.prompt_tokens:
             # The floor: llama.cpp alone on exactly the prompt we sent, writing as many tokens
             # as our answer did (one when the refusal was read off the first-token logits).
@@ -301,8 +303,15 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         response = baseline.query(q)
         base_total.append(time.perf_counter() - t)
         base_tokens.append(llm.last_prompt_tokens)
-        base_ok += _strict_correct(str(response), gold)
+        base_right = _strict_correct(str(response), gold)
+        base_ok += base_right
+        by_type.setdefault(row["question_type"], []).append((ours_right, base_right))
     mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
+    per_type = {}
+    for kind, oks in sorted(by_type.items()):
+        per_type[f"ours.qa_strict.{kind}"] = mean([float(o) for o, _ in oks])
+        per_type[f"baseline.qa_strict.{kind}"] = mean([float(b) for _, b in oks])
+        per_type[f"questions.{kind}"] = len(oks)
     return {
         "answers.questions": len(picked),
         "ours.total_s_mean": mean(ours_total),
@@ -317,4 +326,5 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         "baseline.total_s_mean": mean(base_total),
         "baseline.prompt_tokens_mean": mean(base_tokens),
         "baseline.qa_strict": base_ok / len(picked),
+        **per_type,
     }

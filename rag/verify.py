@@ -113,6 +113,17 @@ _HAS = {
 
 _POLARITY = re.compile(r"^\s*(yes|no)[,.:;!]\s*", re.IGNORECASE)  # "No peacekeepers" stays
 
+# Words about the reporting, not the facts ("as reported by TechCrunch", "the article
+# suggests"): the outlet is checked as a name against the passage header instead. Also the
+# nouns a wh-question uses for its answer's type ("the individual who ... is X").
+FRAMING = frozenset(
+    tokenize(
+        "article articles report reports reported reporting suggest suggests suggested indicate"
+        " indicates indicated imply implies implied mention mentions mentioned according"
+        " cover covered covers individual person entity"
+    )
+)
+
 SUPPORT_THRESHOLD = 0.55
 SHORT_CLAIM_WORDS = 8
 MIN_COVERAGE = 0.6
@@ -251,6 +262,7 @@ def check_support(
     contexts: Sequence[str] | None = None,
     premise: str = "",
     headers: Mapping[int, str] | None = None,
+    split: bool = True,
 ) -> list[Support]:
     """Score each claim against every source sentence; see the module docstring.
 
@@ -262,8 +274,9 @@ def check_support(
     claim that adds nothing is no answer. ``headers`` (passage number -> title and outlet) count
     for names: "The Verge reports ..." is checked against the passage The Verge published.
 
-    A claim no single sentence supports may be supported by two sentences of different
-    passages together ("A says X while B says Y"), at a stricter coverage."""
+    A claim no single sentence supports may be supported clause by clause ("A says X, while
+    B says Y": each clause by its own sentence), or by two sentences of different passages
+    together, at a stricter coverage."""
     usable = [s for s in sources if not s.instruction_like]
     if not claims:
         return []
@@ -294,19 +307,20 @@ def check_support(
     headers = headers or {}
     passage_lower = {n: f"{headers.get(n, '')} {t}".lower() for n, t in passage_text.items()}
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
-    premise_words = set(tokenize(premise))
+    premise_words = set(tokenize(premise)) - FRAMING
     premise_nums, premise_lower = _numbers(premise), premise.lower()
     own_tokens, window_tokens = [], []
     for i, s in enumerate(usable):
         ids = by_passage[s.number]
         k = ids.index(i)
-        around = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
+        # The header (title, outlet) is read with every sentence of its passage.
+        around = [headers.get(s.number, "")] + [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
         own_tokens.append(set(tokenize(s.text)))
         window_tokens.append(set(tokenize(" ".join(around))))
 
     results = []
     for ci, claim in enumerate(claims):
-        words = set(tokenize(scored[ci]))
+        words = set(tokenize(scored[ci])) - FRAMING
         if len(words) < 2 or not tokenize(claim):
             results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
             continue
@@ -366,6 +380,9 @@ def check_support(
         seen: set[int] = set()
         evidence = [e for e in best if not (e.number in seen or seen.add(e.number))]
         joint = False
+        if not evidence and not given and split:
+            evidence = _clause_evidence(scored[ci], usable, embedder, cache, headers)
+            joint = bool(evidence)
         if not evidence and not given:
             evidence = _joint_evidence(
                 words, nums, names, neg, usable, own_tokens, sims[ci], passage_text, passage_lower
@@ -378,6 +395,37 @@ def check_support(
             top = float(sims[ci].max()) if sims.size else 0.0
             results.append(Support(claim, False, round(min(top, 0.5), 4), reason=reason))
     return results
+
+
+# Where a claim joins statements that each need their own support.
+_CLAUSE_BREAK = re.compile(r",?\s+(?:while|whereas)\s+|;\s+|,\s+(?:and|but|with)\s+", re.I)
+
+
+def _clause_evidence(
+    claim: str,
+    usable: Sequence[SourceSentence],
+    embedder: Embedder,
+    cache: dict[str, np.ndarray],
+    headers: Mapping[int, str],
+) -> list[Evidence]:
+    """One evidence sentence per clause when every clause of the claim is supported on its
+    own (each checked as a claim, names and numbers included); [] otherwise."""
+    clauses: list[str] = []
+    for piece in _CLAUSE_BREAK.split(_POLARITY.sub("", claim)):
+        if clauses and len(set(tokenize(piece)) - FRAMING) < 2:
+            clauses[-1] += f", {piece}"  # too short to stand alone: keep it with the last one
+        elif piece.strip():
+            clauses.append(piece.strip())
+    if len(clauses) < 2:
+        return []
+    verdicts = check_support(clauses, usable, embedder, cache, headers=headers, split=False)
+    if not all(v.supported for v in verdicts):
+        return []
+    evidence: list[Evidence] = []
+    for v in verdicts:
+        if v.evidence and v.evidence[0] not in evidence:
+            evidence.append(v.evidence[0])
+    return evidence
 
 
 JOINT_PENALTY = 0.1

@@ -107,6 +107,46 @@ def test_two_sources_together_support_a_comparison():
     assert not wrong.supported
 
 
+def test_a_claim_joining_two_reports_is_checked_clause_by_clause():
+    emb = FakeEmbedder()
+    src = _sources(
+        "Some businesses selling on Amazon might still set prices that are not competitive.",
+        "eBay will match the price and add a coupon for the difference plus ten percent.",
+        "Holiday shoppers spent more online this year than last year.",
+    )
+    headers = {1: "Amazon sellers and prices Cnbc", 2: "Price matching deals The Verge"}
+    head = "Yes. The article from Cnbc suggests that businesses selling on Amazon set prices"
+    claims = [
+        f"{head} that are not competitive, while the article from The Verge reports that eBay"
+        " will match the price with a coupon for the difference.",
+        f"{head} that are not competitive, while the article from The Verge reports that"
+        " Walmart will match the price with a coupon for the difference.",
+        f"{head} that are not competitive, while the article from TechCrunch reports that eBay"
+        " will match the price with a coupon for the difference.",
+    ]
+    right, wrong_name, wrong_outlet = check_support(claims, src, emb, headers=headers)
+    assert right.supported and right.joint
+    assert [e.number for e in choose_citations(right)] == [1, 2]
+    assert not wrong_name.supported
+    assert not wrong_outlet.supported
+
+
+def test_reporting_words_and_answer_type_nouns_need_no_support():
+    emb = FakeEmbedder()
+    src = _sources(
+        "The criminal trial of Sam Bankman-Fried, former CEO of FTX, starts on Tuesday.",
+        "Prosecutors say he committed fraud.",
+    )
+    question = "Who is the individual whose trial is approaching, as reported by TechCrunch?"
+    claim = [
+        "The individual whose trial is approaching, as reported by TechCrunch,"
+        " is Sam Bankman-Fried."
+    ]
+    assert not check_support(claim, src, emb, premise=question)[0].supported
+    v = check_support(claim, src, emb, premise=question, headers={1: "SBF trial TechCrunch"})[0]
+    assert v.supported and v.evidence[0].number == 1
+
+
 def test_outlet_names_are_checked_against_the_source_headers():
     emb = FakeEmbedder()
     src = _sources("Google paid Apple billions to remain the default search engine.")
