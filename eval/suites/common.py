@@ -463,6 +463,12 @@ class AnswerJudgement:
         }
 
 
+_YES = re.compile(r"\s*yes\W*", re.IGNORECASE)
+_YES_NO = re.compile(
+    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b", re.IGNORECASE
+)
+
+
 def judge_answers(
     judge: Judge, answers: Sequence[Answer | None], workers: int = 1
 ) -> list[AnswerJudgement | None]:
@@ -490,11 +496,16 @@ def judge_answers(
             for n in sent.citations:
                 if n in by_number:
                     jobs.append(("citation", n, [by_number[n].passage]))
+            claim, query = sent.text, ans.question
+            if _YES.fullmatch(claim) and _YES_NO.match(ans.question):
+                # A bare "Yes." asserts the question itself: grade that, with no word of it
+                # taken as known.
+                claim, query = ans.question.strip().rstrip("?"), ""
             for kind, number, ctx in jobs:
                 if not ctx or not sent.text.strip():
                     continue  # nothing to grade against: counts as unsupported below
-                queries.append(ans.question)
-                responses.append(sent.text)
+                queries.append(query)
+                responses.append(claim)
                 contexts.append(ctx)
                 keys.append((ai, si, kind, number))
     results: list[EvaluationResult] = []

@@ -130,7 +130,7 @@ def test_precomputed_retrieval_evaluator_reports_rank_and_hit():
 # Judge verdicts on an answer
 
 
-def _answer(sentences, citations, refused=False):
+def _answer(sentences, citations, refused=False, question="q"):
     from rag.engine import Answer, AnswerSentence, Citation
     from rag.retrieve import Retrieved
     from rag.store import StoredChunk
@@ -142,7 +142,7 @@ def _answer(sentences, citations, refused=False):
     sents = [AnswerSentence(text, True, nums, 1.0) for text, nums in sentences]
     chunk = StoredChunk("d:0", "d", 0, 0, len(ARTICLE), ARTICLE, {})
     return Answer(
-        question="q",
+        question=question,
         text=" ".join(t for t, _ in sentences),
         refused=refused,
         citations=cits,
@@ -181,6 +181,18 @@ def test_judge_grades_sentences_against_their_own_citations():
     assert m["citation_recall"] == pytest.approx(2 / 3)
     # the engine had called all three supported: the judge agrees on one
     assert m["verifier_judge_agreement"] == pytest.approx(1 / 3)
+
+
+def test_judge_reads_a_bare_yes_as_the_question_it_answers():
+    from eval.faithfulness import Judge
+
+    deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    true_q = "Did Moscow deploy almost 2,000 peacekeepers to the region?"
+    false_q = "Did Paris deploy 5,000 soldiers to the border?"
+    right, wrong = (_answer([("Yes.", [1])], {1: deploy}, question=q) for q in (true_q, false_q))
+    judged = common.judge_answers(Judge(FakeEmbedder()), [right, wrong])
+    assert judged[0].to_dict()["n_supported"] == 1
+    assert judged[1].to_dict()["n_supported"] == 0
 
 
 def test_judged_metrics_are_undefined_without_sentences():
