@@ -142,7 +142,7 @@ def strip_refusal_marker(raw: str) -> str:
 
 # Questions answered by yes or no: only these get the "Start with Yes or No." instruction
 # (given to every question, the 1.5B model began wh-answers with "Yes,").
-_YES_NO_QUESTION = re.compile(
+YES_NO_QUESTION = re.compile(
     r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
     re.IGNORECASE,
 )
@@ -324,7 +324,7 @@ class NewsRAG:
                     text=p.text,
                 )
             )
-        yes_no = prompts.load("yes_no") if _YES_NO_QUESTION.match(question) else ""
+        yes_no = prompts.load("yes_no") if YES_NO_QUESTION.match(question) else ""
         user = prompts.render(
             "question", sources="\n\n".join(blocks), question=question, yes_no=yes_no
         )

@@ -464,9 +464,6 @@ class AnswerJudgement:
 
 
 _YES = re.compile(r"\s*yes\W*", re.IGNORECASE)
-_YES_NO = re.compile(
-    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would)\b", re.IGNORECASE
-)
 
 
 def judge_answers(
@@ -479,6 +476,8 @@ def judge_answers(
     in the context at all; used for citation recall). Runs the judge's LlamaIndex evaluator
     (``eval.faithfulness.FaithfulnessEvaluator``) through ``BatchEvalRunner``.
     """
+    from rag.engine import YES_NO_QUESTION
+
     queries: list[str] = []
     responses: list[str] = []
     contexts: list[list[str]] = []
@@ -497,7 +496,7 @@ def judge_answers(
                 if n in by_number:
                     jobs.append(("citation", n, [by_number[n].passage]))
             claim, query = sent.text, ans.question
-            if _YES.fullmatch(claim) and _YES_NO.match(ans.question):
+            if _YES.fullmatch(claim) and YES_NO_QUESTION.match(ans.question):
                 # A bare "Yes." asserts the question itself: grade that, with no word of it
                 # taken as known.
                 claim, query = ans.question.strip().rstrip("?"), ""
