@@ -243,24 +243,19 @@ def bench_query(
     return result
 
 
-def _strict_correct(answer: str, gold: str) -> bool:
-    a, g = answer.lower(), gold.lower().strip(". ")
-    if g in ("yes", "no"):
-        words = set(a.replace(",", " ").replace(".", " ").split())
-        return (g in words) and (({"yes", "no"} - {g}) & words == set())
-    return g in a
-
-
 def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
     from llama_index.core import VectorStoreIndex
     from llama_index.core.query_engine import CitationQueryEngine
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
+    from eval.suites.common import looks_like_refusal
+    from eval.suites.multihop import qa_strict
     from rag.models import resolve
 
     ours_total, ours_ttft, ours_tokens, ours_ok, overhead = [], [], [], 0, []
     floor_total, base_total, base_tokens, base_ok, answered = [], [], [], 0, 0
+    ours_wrong = base_wrong = 0  # answers given that are not right (a refusal is not one)
     embed = HuggingFaceEmbedding(
         model_name=str(resolve(settings.embed_model, settings)), device="cpu"
     )
@@ -277,8 +272,10 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         if "first_token_s" in answer.timings:
             ours_ttft.append(answer.timings["first_token_s"])
         ours_tokens.append(answer.prompt_tokens)
-        ours_right = (not answer.refused) and _strict_correct(answer.text, gold)
+        kind = row["question_type"]
+        ours_right = qa_strict(answer.text, gold, answer.refused, kind)
         ours_ok += ours_right
+        ours_wrong += (not answer.refused) and not ours_right
         if answer.prompt_tokens:
             # The floor: llama.cpp alone on exactly the prompt we sent, writing as many tokens
             # as our answer did (one when the refusal was read off the first-token logits).
@@ -303,9 +300,11 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         response = baseline.query(q)
         base_total.append(time.perf_counter() - t)
         base_tokens.append(llm.last_prompt_tokens)
-        base_right = _strict_correct(str(response), gold)
+        base_refused = looks_like_refusal(str(response))
+        base_right = qa_strict(str(response), gold, base_refused, kind)
         base_ok += base_right
-        by_type.setdefault(row["question_type"], []).append((ours_right, base_right))
+        base_wrong += (not base_refused) and not base_right
+        by_type.setdefault(kind, []).append((ours_right, base_right))
     mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")  # noqa: E731
     per_type = {}
     for kind, oks in sorted(by_type.items()):
@@ -319,6 +318,7 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         "ours.prompt_tokens_mean": mean(ours_tokens),
         "ours.qa_strict": ours_ok / len(picked),
         "ours.answered": answered,
+        "ours.wrong_answers": ours_wrong,
         "floor.total_s_mean": mean(floor_total),
         "ours_overhead_over_floor": (mean(overhead) / mean(floor_total))
         if floor_total
@@ -326,5 +326,6 @@ def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
         "baseline.total_s_mean": mean(base_total),
         "baseline.prompt_tokens_mean": mean(base_tokens),
         "baseline.qa_strict": base_ok / len(picked),
+        "baseline.wrong_answers": base_wrong,
         **per_type,
     }
