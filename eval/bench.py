@@ -199,7 +199,7 @@ def _build_large_store(settings, embedder, corpus: Path, target_chunks: int) -> 
 
 def bench_query(
     model: str | None = None,
-    questions: int = 6,
+    questions: int = 12,
     corpus: Path = DEFAULT_CORPUS,
     target_chunks: int = 10_000,
     retrieval_queries: int = 200,

@@ -322,7 +322,7 @@ def bench_ingest_cmd(
 @bench_app.command("query")
 def bench_query_cmd(
     model: Annotated[str | None, typer.Option(help="LLM registry name.")] = None,
-    questions: Annotated[int, typer.Option(help="Questions to answer.")] = 6,
+    questions: Annotated[int, typer.Option(help="Questions to answer.")] = 12,
     chunks: Annotated[int, typer.Option(help="Store size for retrieval latency.")] = 10_000,
 ) -> None:
     """Retrieval latency at scale; answer time, prompt tokens vs. floor and baseline."""

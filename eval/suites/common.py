@@ -463,6 +463,13 @@ class AnswerJudgement:
         }
 
 
+def _card(citation: Any) -> str:
+    """A cited passage as the reader's source card shows it: title and outlet, then the text
+    ("The Verge reports X" is checked against the outlet too)."""
+    head = " - ".join(x for x in (citation.title, citation.outlet) if x)
+    return f"{head}\n{citation.passage}" if head else citation.passage
+
+
 _YES = re.compile(r"\s*yes\W*", re.IGNORECASE)
 
 
@@ -488,13 +495,13 @@ def judge_answers(
         by_number = {c.number: c for c in ans.citations}
         retrieved = [r.chunk.text for r in ans.retrieved]
         for si, sent in enumerate(ans.sentences):
-            cited = [by_number[n].passage for n in sent.citations if n in by_number]
+            cited = [_card(by_number[n]) for n in sent.citations if n in by_number]
             jobs: list[tuple[str, int, list[str]]] = [("context", 0, retrieved)]
             if cited:
                 jobs.append(("cited", 0, list(dict.fromkeys(cited))))
             for n in sent.citations:
                 if n in by_number:
-                    jobs.append(("citation", n, [by_number[n].passage]))
+                    jobs.append(("citation", n, [_card(by_number[n])]))
             claim, query = sent.text, ans.question
             if _YES.fullmatch(claim) and YES_NO_QUESTION.match(ans.question):
                 # A bare "Yes." asserts the question itself: grade that, with no word of it
