@@ -195,6 +195,25 @@ def test_judge_reads_a_bare_yes_as_the_question_it_answers():
     assert judged[1].to_dict()["n_supported"] == 0
 
 
+def test_judge_reads_the_outlet_on_the_source_card():
+    import dataclasses
+
+    from eval.faithfulness import Judge
+
+    deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    claim = "Anadolu Agency reports that Moscow deployed almost 2,000 peacekeepers."
+    answer = _answer([(claim, [1])], {1: deploy})
+    by_outlet = {}
+    for outlet in ("Anadolu Agency", "Reuters"):
+        card = dataclasses.replace(answer.citations[0], title="Peacekeepers", outlet=outlet)
+        judged = common.judge_answers(
+            Judge(FakeEmbedder()), [dataclasses.replace(answer, citations=[card])]
+        )
+        by_outlet[outlet] = judged[0].to_dict()["sentences"][0]
+    assert by_outlet["Anadolu Agency"]["supported"]
+    assert by_outlet["Anadolu Agency"]["score"] > by_outlet["Reuters"]["score"]
+
+
 def test_judged_metrics_are_undefined_without_sentences():
     m = common.judged_metrics([None, None])
     assert m["faithfulness"] is None and m["n_answer_sentences"] == 0
