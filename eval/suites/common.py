@@ -478,9 +478,10 @@ def judge_answers(
 ) -> list[AnswerJudgement | None]:
     """Grade every sentence of every non-refused answer with the judge, in one batch.
 
-    Three checks per sentence: against each cited passage alone (citation precision), against
-    all cited passages together (faithfulness), and against every retrieved chunk (is the claim
-    in the context at all; used for citation recall). Runs the judge's LlamaIndex evaluator
+    Checks per sentence: against each cited passage alone and, with several citations, against
+    the others without it (citation precision, ALCE's rule), against all cited passages
+    together (faithfulness), and against every retrieved chunk (is the claim in the context at
+    all; used for citation recall). Runs the judge's LlamaIndex evaluator
     (``eval.faithfulness.FaithfulnessEvaluator``) through ``BatchEvalRunner``.
     """
     from rag.engine import YES_NO_QUESTION
@@ -499,9 +500,12 @@ def judge_answers(
             jobs: list[tuple[str, int, list[str]]] = [("context", 0, retrieved)]
             if cited:
                 jobs.append(("cited", 0, list(dict.fromkeys(cited))))
-            for n in sent.citations:
-                if n in by_number:
-                    jobs.append(("citation", n, [_card(by_number[n])]))
+            numbers = [n for n in dict.fromkeys(sent.citations) if n in by_number]
+            for n in numbers:
+                jobs.append(("citation", n, [_card(by_number[n])]))
+                if len(numbers) > 2:  # with two, "without n" is the other one alone
+                    others = [_card(by_number[m]) for m in numbers if m != n]
+                    jobs.append(("without", n, others))
             claim, query = sent.text, ans.question
             if _YES.fullmatch(claim) and YES_NO_QUESTION.match(ans.question):
                 # A bare "Yes." asserts the question itself: grade that, with no word of it
@@ -532,11 +536,8 @@ def judge_answers(
         for si, sent in enumerate(ans.sentences):
             ctx = found.get((ai, si, "context", 0))
             cited = found.get((ai, si, "cited", 0))
-            per = {
-                n: bool(found[(ai, si, "citation", n)].passing)
-                for n in sent.citations
-                if (ai, si, "citation", n) in found
-            }
+            together = bool(cited and cited.passing)
+            per = _citation_precision(found, ai, si, sent.citations, together)
             sentences.append(
                 SentenceJudgement(
                     text=sent.text,
@@ -551,6 +552,32 @@ def judge_answers(
             )
         out.append(AnswerJudgement(sentences))
     return out
+
+
+def _citation_precision(
+    found: Mapping[tuple[int, int, str, int], EvaluationResult],
+    ai: int,
+    si: int,
+    citations: Sequence[int],
+    supported_together: bool,
+) -> dict[int, bool]:
+    """ALCE's rule: a citation is precise when it supports the sentence alone, or when the
+    sentence is supported by all its citations and no longer without this one (each half of
+    "A says X, while B says Y" needs its own source)."""
+    alone = {
+        n: bool(found[(ai, si, "citation", n)].passing)
+        for n in citations
+        if (ai, si, "citation", n) in found
+    }
+    per = {}
+    for n, ok in alone.items():
+        if len(alone) == 2:
+            rest = next(v for m, v in alone.items() if m != n)
+        else:
+            without = found.get((ai, si, "without", n))
+            rest = bool(without and without.passing)
+        per[n] = ok or (supported_together and not rest)
+    return per
 
 
 def attach_judgements(

@@ -214,6 +214,29 @@ def test_judge_reads_the_outlet_on_the_source_card():
     assert by_outlet["Anadolu Agency"]["score"] > by_outlet["Reuters"]["score"]
 
 
+def test_citation_precision_follows_alce_for_several_citations():
+    from eval.faithfulness import Judge
+
+    deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    clashes = "Clashes erupted on Sept. 27, 2020, with the Armenian army attacking civilians."
+    answer = _answer(
+        [
+            # each source carries one half: both citations are needed
+            (
+                "Moscow deployed almost 2,000 peacekeepers,"
+                " while clashes erupted on Sept. 27, 2020.",
+                [1, 2],
+            ),
+            # the first source says it all: the second citation is surplus
+            ("Moscow deployed almost 2,000 peacekeepers to the region.", [1, 2]),
+        ],
+        {1: deploy, 2: clashes},
+    )
+    both, surplus = common.judge_answers(Judge(FakeEmbedder()), [answer])[0].sentences
+    assert both.supported and both.citation_supported == {1: True, 2: True}
+    assert surplus.supported and surplus.citation_supported == {1: True, 2: False}
+
+
 def test_judged_metrics_are_undefined_without_sentences():
     m = common.judged_metrics([None, None])
     assert m["faithfulness"] is None and m["n_answer_sentences"] == 0
