@@ -36,9 +36,11 @@ def _phase(name: str, corpus: Path, data_dir: Path) -> dict[str, Any]:
         from ingest.pipeline import Ingestor
         from rag.embeddings import build_embedder
         from rag.store import Store
+        from rag.tokens import count_tokens
 
         embedder = build_embedder(settings)
         embedder.embed(["warm up"])
+        count_tokens("warm up")  # loads the tokenizer (and llama-index) like the models
         store = Store(settings)
         _ = store.collection
         t = time.perf_counter()
