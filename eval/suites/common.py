@@ -503,7 +503,7 @@ def judge_answers(
             numbers = [n for n in dict.fromkeys(sent.citations) if n in by_number]
             for n in numbers:
                 jobs.append(("citation", n, [_card(by_number[n])]))
-                if len(numbers) > 2:  # with two, "without n" is the other one alone
+                if len(numbers) > 1:
                     others = [_card(by_number[m]) for m in numbers if m != n]
                     jobs.append(("without", n, others))
             claim, query = sent.text, ans.question
@@ -571,12 +571,8 @@ def _citation_precision(
     }
     per = {}
     for n, ok in alone.items():
-        if len(alone) == 2:
-            rest = next(v for m, v in alone.items() if m != n)
-        else:
-            without = found.get((ai, si, "without", n))
-            rest = bool(without and without.passing)
-        per[n] = ok or (supported_together and not rest)
+        without = found.get((ai, si, "without", n))
+        per[n] = ok or (supported_together and not (without and without.passing))
     return per
 
 
