@@ -26,11 +26,14 @@ from rag.store import Store
 from rag.tokens import count_tokens
 from rag.verify import (
     SourceSentence,
+    Support,
     asked_for,
     check_support,
+    check_yes,
     choose_citations,
     gives,
     is_instruction,
+    restates,
     split_answer,
 )
 
@@ -146,6 +149,7 @@ YES_NO_QUESTION = re.compile(
     r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
     re.IGNORECASE,
 )
+_YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
 # A sentence left hanging once its marker is gone: "This is stated in [1]."
 _DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see)\W*$", re.IGNORECASE)
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
@@ -495,6 +499,8 @@ class NewsRAG:
         verdicts = check_support(
             [t for t, _ in parts], sources, self.embedder, cache, contexts, premise, headers
         )
+        if YES_NO_QUESTION.match(asked):
+            self._check_yes(asked, [t for t, _ in parts], verdicts, passages, sources, cache)
         by_number = {p.number: p for p in passages}
         citations: list[Citation] = []
         keyed: dict[tuple[str, int, int], int] = {}
@@ -542,6 +548,37 @@ class NewsRAG:
             raw_text=raw,
             **base,
         )
+
+    def _check_yes(
+        self,
+        question: str,
+        texts: list[str],
+        verdicts: list[Support],
+        passages: list[Passage],
+        sources: list[SourceSentence],
+        cache: dict[str, np.ndarray],
+    ) -> None:
+        """An answer that opens with "Yes" claims the question itself: its bare "Yes" and any
+        sentence that only repeats the question are judged by ``check_yes`` (in place)."""
+        if not texts or not _YES.match(texts[0]):
+            return
+        support: Support | None = None
+        for i, text in enumerate(texts):
+            bare = not (set(tokenize(text)) - {"yes"})
+            if not bare and (verdicts[i].supported or not restates(text, question)):
+                continue
+            if support is None:
+                meta = {p.number: p.retrieved.chunk.meta for p in passages}
+                support = check_yes(
+                    question,
+                    sources,
+                    self.embedder,
+                    outlets={n: m.get("source") or "" for n, m in meta.items()},
+                    known_outlets=self.store.outlets(),
+                    cache=cache,
+                    titles={n: m.get("title") or "" for n, m in meta.items()},
+                )
+            verdicts[i] = replace(support, text=verdicts[i].text, cited=verdicts[i].cited)
 
     @staticmethod
     def _with_markers(text: str, marks: str) -> str:

@@ -246,6 +246,13 @@ class Store:
         ).fetchone()
         return dict(row) if row else None
 
+    def outlets(self) -> list[str]:
+        """The distinct outlets of the complete articles, longest name first."""
+        rows = self._db.execute(
+            "SELECT DISTINCT source FROM articles WHERE status='complete' AND source != ''"
+        ).fetchall()
+        return sorted((r["source"] for r in rows if r["source"]), key=lambda o: (-len(o), o))
+
     def article_count(self) -> int:
         q = "SELECT COUNT(*) AS n FROM articles WHERE status='complete'"
         return int(self._db.execute(q).fetchone()["n"])

@@ -428,6 +428,109 @@ def _clause_evidence(
     return evidence
 
 
+# A "Yes" to a yes/no question claims the question itself -----------------------------
+_AUXILIARY = re.compile(
+    r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)"
+    r"\s+",
+    re.IGNORECASE,
+)
+_QUESTION_BREAK = re.compile(
+    r",?\s+(?:while|whereas)\s+|,\s+as opposed to\s+|;\s+|,\s+(?:and|but|with)\s+", re.I
+)
+# Negation, plus the verbs that negate what follows ("fails to identify X", "lacks X").
+_CONTRARY = re.compile(
+    r"\b(not|no|never|none|neither|nor|denied|denies|refuted|without|fail|fails|failed|"
+    r"failing|lack|lacks|lacked|unable)\b|n't\b",
+    re.IGNORECASE,
+)
+YES_THRESHOLD = 0.55
+
+
+def restates(text: str, question: str) -> bool:
+    """Whether an answer sentence only repeats the question ("Yes, A says X" to "Does A say
+    X?"): at least four fifths of its content words are the question's."""
+    words = set(tokenize(_POLARITY.sub("", text))) - FRAMING
+    return len(words & (set(tokenize(question)) - FRAMING)) >= 0.8 * len(words)
+
+
+def check_yes(
+    question: str,
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    outlets: Mapping[int, str],
+    known_outlets: Sequence[str],
+    cache: dict[str, np.ndarray] | None = None,
+    titles: Mapping[int, str] | None = None,
+) -> Support:
+    """Support for answering "Yes" to a yes/no question: the question's own claim, clause by
+    clause ("Does A suggest X, while B indicates Y?").
+
+    Questions like these paraphrase their sources, so a clause is scored by how much of it a
+    sentence covers (with its neighbours and its article's title) and by embedding
+    similarity; a sentence negated where the clause is not (or the reverse) cannot support
+    it. A clause that names an outlet (one of
+    ``known_outlets``) is checked only against that outlet's passages (``outlets``: passage
+    number -> outlet). Every clause must reach YES_THRESHOLD; its best sentence is cited."""
+    usable = [s for s in sources if not s.instruction_like]
+    claim = _AUXILIARY.sub("", question.strip()).rstrip("?").strip()
+    clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
+    if not clauses or not usable:
+        return Support("Yes.", False, 0.0, reason="no claim in the question to check")
+    titles = titles or {}
+    by_passage: dict[int, list[SourceSentence]] = {}
+    for s in usable:
+        by_passage.setdefault(s.number, []).append(s)
+    cache = cache if cache is not None else {}
+    evidence: list[Evidence] = []
+    lowest = 1.0
+    for clause in clauses:
+        named = [o for o in known_outlets if _mentions(clause, o)]
+        text = clause
+        for outlet in named:
+            for name in (outlet, outlet.split("|")[0].strip()):
+                text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+        words = set(tokenize(text)) - FRAMING
+        todo = [t for t in dict.fromkeys([text, *(s.text for s in usable)]) if t not in cache]
+        if todo:
+            for t, v in zip(todo, embedder.embed(todo), strict=True):
+                cache[t] = v
+        negated = bool(_CONTRARY.search(text))
+        best: tuple[float, SourceSentence | None] = (0.0, None)
+        for number, sentences in by_passage.items():
+            if named and outlets.get(number) not in named:
+                continue
+            for k, s in enumerate(sentences):
+                near = sentences[max(0, k - 1) : k + 2]
+                around = " ".join([titles.get(number, ""), *(x.text for x in near)])
+                cover = _near(words, set(tokenize(s.text)), set(tokenize(around)))
+                if negated != bool(_CONTRARY.search(s.text)):
+                    continue  # "fails to identify X" is not supported by "X", nor the reverse
+                score = 0.5 * cover + 0.5 * float(cache[text] @ cache[s.text])
+                if score > best[0]:
+                    best = (score, s)
+        score, found = best
+        lowest = min(lowest, score)
+        if found is None or score < YES_THRESHOLD:
+            why = "no passage from " + " or ".join(named) if found is None and named else ""
+            return Support(
+                "Yes.", False, round(score, 4), reason=why or f"the sources do not say: {clause}"
+            )
+        ev = Evidence(found.number, found.start, found.end, found.text, round(score, 4))
+        if ev not in evidence:
+            evidence.append(ev)
+    return Support("Yes.", True, round(lowest, 4), evidence=evidence, joint=True)
+
+
+def _mentions(text: str, outlet: str) -> bool:
+    """Whether ``text`` names ``outlet`` ("Cnbc | World Business News Leader" also as "Cnbc")."""
+    low = text.lower()
+    return any(
+        re.search(rf"(?<!\w){re.escape(name.strip().lower())}(?!\w)", low)
+        for name in {outlet, outlet.split("|")[0]}
+        if len(name.strip()) > 2
+    )
+
+
 JOINT_PENALTY = 0.1
 JOINT_CANDIDATES = 6
 

@@ -17,8 +17,10 @@ from rag.verify import (
     SourceSentence,
     asked_for,
     check_support,
+    check_yes,
     choose_citations,
     is_instruction,
+    restates,
     split_answer,
 )
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
@@ -157,6 +159,77 @@ def test_outlet_names_are_checked_against_the_source_headers():
     assert check_support(claim, src, emb, headers={1: "Google antitrust trial The Verge"})[
         0
     ].supported
+
+
+def test_yes_claims_the_question_clause_by_clause_from_the_outlets_it_names():
+    emb = FakeEmbedder()
+    src = _sources(
+        "Some businesses selling on Amazon might still set prices that are not competitive.",
+        "eBay will give you a coupon for the price difference plus ten percent of it.",
+        "Walmart shoppers spent more online this year than last year.",
+    )
+    outlets = {1: "Cnbc | World Business News Leader", 2: "The Verge", 3: "TechCrunch"}
+    known = ["Cnbc | World Business News Leader", "The Verge", "TechCrunch", "Wired"]
+    ask = "Does the article from Cnbc suggest that businesses selling on Amazon set prices that"
+    right = check_yes(
+        f"{ask} are not competitive, while the article from The Verge indicates that eBay gives"
+        " a coupon for the price difference?",
+        src,
+        emb,
+        outlets,
+        known,
+    )
+    assert right.supported and right.joint
+    assert [e.number for e in choose_citations(right)] == [1, 2]
+    # The eBay clause from an outlet whose passages do not say it: no "Yes".
+    assert not check_yes(
+        f"{ask} are not competitive, while the article from TechCrunch indicates that eBay"
+        " gives a coupon for the price difference?",
+        src,
+        emb,
+        outlets,
+        known,
+    ).supported
+    # An outlet that was not retrieved at all.
+    wired = check_yes(
+        f"{ask} are not competitive, while Wired indicates that eBay gives a coupon?",
+        src,
+        emb,
+        outlets,
+        known,
+    )
+    assert not wired.supported and "Wired" in wired.reason
+    # The question negates what the source says.
+    assert not check_yes(
+        "Does the article from The Verge say that eBay fails to give a coupon for the price"
+        " difference plus ten percent of it?",
+        src,
+        emb,
+        outlets,
+        known,
+    ).supported
+
+
+def test_a_sentence_that_only_repeats_the_question_is_recognised():
+    question = "Did the Verge report that eBay gives a coupon for the price difference?"
+    assert restates(
+        "Yes, The Verge reported that eBay gives a coupon for the difference.", question
+    )
+    assert not restates(
+        "eBay gives a coupon worth ten percent of the price, said Jane Doe.", question
+    )
+
+
+def test_a_yes_answer_is_cited_to_the_sentences_the_question_claims(sample_rag):
+    rag = sample_rag(FakeLLM(lambda p: "Yes. Moscow deployed peacekeepers to the region [1]."))
+    answer = rag.ask("Did Moscow deploy peacekeepers to the region after the cease-fire?")
+    assert not answer.refused and answer.text.startswith("Yes [1]")
+    assert "2,000 peacekeepers" in answer.citations[0].sentence
+    assert all(s.supported for s in answer.sentences)
+    wrong = sample_rag(FakeLLM(lambda p: "Yes.")).ask(
+        "Did Moscow fail to deploy peacekeepers to the region after the cease-fire?"
+    )
+    assert wrong.refused
 
 
 def test_split_answer_reads_markers():
