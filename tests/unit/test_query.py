@@ -232,6 +232,28 @@ def test_a_yes_answer_is_cited_to_the_sentences_the_question_claims(sample_rag):
     assert wrong.refused
 
 
+def test_a_yes_must_come_from_the_outlet_the_question_names(settings, store, tmp_path):
+    emb = FakeEmbedder()
+    f = tmp_path / "two.jsonl"
+    rows = [
+        ("Quarkco chief", "Weekly", "Ada Quill became the chief executive of Quarkco in October."),
+        ("Valley weather", "Daily", "Rain is expected across the northern valleys next week."),
+    ]
+    f.write_text(
+        "\n".join(
+            json.dumps({"title": t, "source": o, "url": f"https://n/{o}", "body": b})
+            for t, o, b in rows
+        )
+    )
+    ingest_paths(settings, store, emb, f)
+    assert store.outlets() == ["Weekly", "Daily"]
+    rag = NewsRAG(settings, store, emb, FakeLLM(lambda p: "Yes."))
+    right = rag.ask("Did the Weekly report that Ada Quill became chief executive of Quarkco?")
+    assert not right.refused and [c.outlet for c in right.citations] == ["Weekly"]
+    wrong = rag.ask("Did the Daily report that Ada Quill became chief executive of Quarkco?")
+    assert wrong.refused
+
+
 def test_split_answer_reads_markers():
     parts = split_answer("Moscow sent troops [2]. Azerbaijan denied it [1, 3]. Done[4-5].")
     assert parts[0] == ("Moscow sent troops.", [2])
