@@ -115,12 +115,13 @@ _POLARITY = re.compile(r"^\s*(yes|no)[,.:;!]\s*", re.IGNORECASE)  # "No peacekee
 
 # Words about the reporting, not the facts ("as reported by TechCrunch", "the article
 # suggests"): the outlet is checked as a name against the passage header instead. Also the
-# nouns a wh-question uses for its answer's type ("the individual who ... is X").
+# nouns a wh-question uses for its answer's type ("the individual who ... is X"), which
+# answers also use to refer back ("removed from the company's leadership").
 FRAMING = frozenset(
     tokenize(
         "article articles report reports reported reporting suggest suggests suggested indicate"
         " indicates indicated imply implies implied mention mentions mentioned according"
-        " cover covered covers individual person entity"
+        " cover covered covers individual person entity company firm organization"
     )
 )
 

@@ -149,6 +149,28 @@ def test_reporting_words_and_answer_type_nouns_need_no_support():
     assert v.supported and v.evidence[0].number == 1
 
 
+def test_a_generic_company_noun_needs_no_support_of_its_own():
+    emb = FakeEmbedder()
+    src = _sources("Sam is a generous and caring figure in the industry.")
+    headers = {1: "Sam Altman ousted as OpenAI's CEO TechCrunch"}
+    question = (
+        "Who, according to TechCrunch, is the generous and caring industry figure recently"
+        " removed from OpenAI's leadership?"
+    )
+    claim = (
+        "According to TechCrunch, {}, who was ousted as OpenAI's CEO, is the generous and caring"
+        " industry figure recently removed from the company's leadership."
+    )
+    right, wrong = check_support(
+        [claim.format("Sam Altman"), claim.format("Sam Bankman")],
+        src,
+        emb,
+        premise=question,
+        headers=headers,
+    )
+    assert right.supported and not wrong.supported
+
+
 def test_outlet_names_are_checked_against_the_source_headers():
     emb = FakeEmbedder()
     src = _sources("Google paid Apple billions to remain the default search engine.")
