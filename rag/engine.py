@@ -25,6 +25,7 @@ from rag.settings import Settings
 from rag.store import Store
 from rag.tokens import count_tokens
 from rag.verify import (
+    YES_NO_QUESTION,
     SourceSentence,
     Support,
     asked_for,
@@ -143,12 +144,8 @@ def strip_refusal_marker(raw: str) -> str:
     return "\n".join(kept).strip()
 
 
-# Questions answered by yes or no: only these get the "Start with Yes or No." instruction
+# Only yes/no questions (``YES_NO_QUESTION``) get the "Start with Yes or No." instruction
 # (given to every question, the 1.5B model began wh-answers with "Yes,").
-YES_NO_QUESTION = re.compile(
-    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
-    re.IGNORECASE,
-)
 _YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
 # A sentence left hanging once its marker is gone: "This is stated in [1]."
 _DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see)\W*$", re.IGNORECASE)

@@ -19,9 +19,8 @@ from rag.embeddings import Embedder
 from rag.retrieve import STOPWORDS, tokenize
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;-]\s*\d+)*)\]")
-_NEGATION = re.compile(
-    r"\b(not|no|never|none|neither|nor|denied|denies|refuted|without)\b|n't\b", re.IGNORECASE
-)
+_NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
+_NEGATION = re.compile(rf"\b({_NEGATION_WORDS})\b|n't\b", re.IGNORECASE)
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _YEAR = re.compile(r"(19|20)\d\d")
@@ -430,9 +429,9 @@ def _clause_evidence(
 
 
 # A "Yes" to a yes/no question claims the question itself -----------------------------
-_AUXILIARY = re.compile(
-    r"^\W*(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)"
-    r"\s+",
+# Questions answered by yes or no.
+YES_NO_QUESTION = re.compile(
+    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
     re.IGNORECASE,
 )
 _QUESTION_BREAK = re.compile(
@@ -440,8 +439,7 @@ _QUESTION_BREAK = re.compile(
 )
 # Negation, plus the verbs that negate what follows ("fails to identify X", "lacks X").
 _CONTRARY = re.compile(
-    r"\b(not|no|never|none|neither|nor|denied|denies|refuted|without|fail|fails|failed|"
-    r"failing|lack|lacks|lacked|unable)\b|n't\b",
+    rf"\b({_NEGATION_WORDS}|fail|fails|failed|failing|lack|lacks|lacked|unable)\b|n't\b",
     re.IGNORECASE,
 )
 YES_THRESHOLD = 0.55
@@ -469,11 +467,11 @@ def check_yes(
     Questions like these paraphrase their sources, so a clause is scored by how much of it a
     sentence covers (with its neighbours and its article's title) and by embedding
     similarity; a sentence negated where the clause is not (or the reverse) cannot support
-    it. A clause that names an outlet (one of
-    ``known_outlets``) is checked only against that outlet's passages (``outlets``: passage
-    number -> outlet). Every clause must reach YES_THRESHOLD; its best sentence is cited."""
+    it. A clause that names an outlet (one of ``known_outlets``) is checked only against
+    that outlet's passages (``outlets``: passage number -> outlet). Every clause must reach
+    YES_THRESHOLD; its best sentence is cited."""
     usable = [s for s in sources if not s.instruction_like]
-    claim = _AUXILIARY.sub("", question.strip()).rstrip("?").strip()
+    claim = YES_NO_QUESTION.sub("", question.strip(), count=1).rstrip("?").strip()
     clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
     if not clauses or not usable:
         return Support("Yes.", False, 0.0, reason="no claim in the question to check")
@@ -501,11 +499,11 @@ def check_yes(
             if named and outlets.get(number) not in named:
                 continue
             for k, s in enumerate(sentences):
+                if negated != bool(_CONTRARY.search(s.text)):
+                    continue  # "fails to identify X" is not supported by "X", nor the reverse
                 near = sentences[max(0, k - 1) : k + 2]
                 around = " ".join([titles.get(number, ""), *(x.text for x in near)])
                 cover = _near(words, set(tokenize(s.text)), set(tokenize(around)))
-                if negated != bool(_CONTRARY.search(s.text)):
-                    continue  # "fails to identify X" is not supported by "X", nor the reverse
                 score = 0.5 * cover + 0.5 * float(cache[text] @ cache[s.text])
                 if score > best[0]:
                     best = (score, s)

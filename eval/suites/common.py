@@ -484,7 +484,7 @@ def judge_answers(
     all; used for citation recall). Runs the judge's LlamaIndex evaluator
     (``eval.faithfulness.FaithfulnessEvaluator``) through ``BatchEvalRunner``.
     """
-    from rag.engine import YES_NO_QUESTION
+    from rag.verify import YES_NO_QUESTION
 
     queries: list[str] = []
     responses: list[str] = []
