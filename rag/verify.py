@@ -434,9 +434,8 @@ YES_NO_QUESTION = re.compile(
     r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
     re.IGNORECASE,
 )
-_QUESTION_BREAK = re.compile(
-    r",?\s+(?:while|whereas)\s+|,\s+as opposed to\s+|;\s+|,\s+(?:and|but|with)\s+", re.I
-)
+# The clause breaks of an answer, and the "as opposed to" that questions also use.
+_QUESTION_BREAK = re.compile(rf"{_CLAUSE_BREAK.pattern}|,\s+as opposed to\s+", re.I)
 # Negation, plus the verbs that negate what follows ("fails to identify X", "lacks X").
 _CONTRARY = re.compile(
     rf"\b({_NEGATION_WORDS}|fail|fails|failed|failing|lack|lacks|lacked|unable)\b|n't\b",
@@ -476,9 +475,18 @@ def check_yes(
     if not clauses or not usable:
         return Support("Yes.", False, 0.0, reason="no claim in the question to check")
     titles = titles or {}
-    by_passage: dict[int, list[SourceSentence]] = {}
-    for s in usable:
-        by_passage.setdefault(s.number, []).append(s)
+    # Per sentence, once: its words, its words with its neighbours and title, its polarity.
+    by_passage: dict[int, list[int]] = {}
+    for i, s in enumerate(usable):
+        by_passage.setdefault(s.number, []).append(i)
+    own, around, contrary = [], [], []
+    for i, s in enumerate(usable):
+        ids = by_passage[s.number]
+        k = ids.index(i)
+        near = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
+        own.append(set(tokenize(s.text)))
+        around.append(set(tokenize(" ".join([titles.get(s.number, ""), *near]))))
+        contrary.append(bool(_CONTRARY.search(s.text)))
     cache = cache if cache is not None else {}
     evidence: list[Evidence] = []
     lowest = 1.0
@@ -486,7 +494,7 @@ def check_yes(
         named = [o for o in known_outlets if _mentions(clause, o)]
         text = clause
         for outlet in named:
-            for name in (outlet, outlet.split("|")[0].strip()):
+            for name in _outlet_names(outlet):
                 text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
         words = set(tokenize(text)) - FRAMING
         todo = [t for t in dict.fromkeys([text, *(s.text for s in usable)]) if t not in cache]
@@ -495,18 +503,15 @@ def check_yes(
                 cache[t] = v
         negated = bool(_CONTRARY.search(text))
         best: tuple[float, SourceSentence | None] = (0.0, None)
-        for number, sentences in by_passage.items():
-            if named and outlets.get(number) not in named:
+        for i, s in enumerate(usable):
+            if named and outlets.get(s.number) not in named:
                 continue
-            for k, s in enumerate(sentences):
-                if negated != bool(_CONTRARY.search(s.text)):
-                    continue  # "fails to identify X" is not supported by "X", nor the reverse
-                near = sentences[max(0, k - 1) : k + 2]
-                around = " ".join([titles.get(number, ""), *(x.text for x in near)])
-                cover = _near(words, set(tokenize(s.text)), set(tokenize(around)))
-                score = 0.5 * cover + 0.5 * float(cache[text] @ cache[s.text])
-                if score > best[0]:
-                    best = (score, s)
+            if negated != contrary[i]:
+                continue  # "fails to identify X" is not supported by "X", nor the reverse
+            cover = _near(words, own[i], around[i])
+            score = 0.5 * cover + 0.5 * float(cache[text] @ cache[s.text])
+            if score > best[0]:
+                best = (score, s)
         score, found = best
         lowest = min(lowest, score)
         if found is None or score < YES_THRESHOLD:
@@ -520,13 +525,19 @@ def check_yes(
     return Support("Yes.", True, round(lowest, 4), evidence=evidence, joint=True)
 
 
+def _outlet_names(outlet: str) -> tuple[str, ...]:
+    """An outlet's names: in full, then before a "|" ("Cnbc | World Business News Leader");
+    the full name first, so that removing them from a text leaves none of it behind."""
+    return tuple(dict.fromkeys((outlet.strip(), outlet.split("|")[0].strip())))
+
+
 def _mentions(text: str, outlet: str) -> bool:
-    """Whether ``text`` names ``outlet`` ("Cnbc | World Business News Leader" also as "Cnbc")."""
+    """Whether ``text`` names ``outlet`` by one of its names."""
     low = text.lower()
     return any(
-        re.search(rf"(?<!\w){re.escape(name.strip().lower())}(?!\w)", low)
-        for name in {outlet, outlet.split("|")[0]}
-        if len(name.strip()) > 2
+        re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", low)
+        for name in _outlet_names(outlet)
+        if len(name) > 2
     )
 
 
