@@ -246,25 +246,14 @@ def bench_query(
 
 
 def _answers(rag, llm, picked: list[dict], settings) -> dict[str, Any]:
-    from llama_index.core import VectorStoreIndex
-    from llama_index.core.query_engine import CitationQueryEngine
-    from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-    from llama_index.vector_stores.chroma import ChromaVectorStore
-
+    from eval.baseline import citation_engine
     from eval.suites.common import looks_like_refusal
     from eval.suites.multihop import qa_strict
-    from rag.models import resolve
 
     ours_total, ours_ttft, ours_tokens, ours_ok, overhead = [], [], [], 0, []
     floor_total, base_total, base_tokens, base_ok, answered = [], [], [], 0, 0
     ours_wrong = base_wrong = 0  # answers given that are not right (a refusal is not one)
-    embed = HuggingFaceEmbedding(
-        model_name=str(resolve(settings.embed_model, settings)), device="cpu"
-    )
-    index = VectorStoreIndex.from_vector_store(
-        ChromaVectorStore(chroma_collection=rag.store.collection), embed_model=embed
-    )
-    baseline = CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=settings.top_k)
+    baseline = citation_engine(rag, llm)
     by_type: dict[str, list[tuple[bool, bool]]] = {}  # question type -> (ours, baseline) ok
     for row in picked:
         q, gold = row["query"], row["answer"]

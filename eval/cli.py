@@ -2,7 +2,7 @@
 
 Every suite writes ``results.jsonl``, ``summary.json`` and ``report.md`` (with PNG plots) to
 ``--out`` (default ``eval-out/SUITE``) and ingests into a temporary store, never the user's.
-``--fail-under metric=value,...`` turns a run into a CI gate (exit code 1 when below).
+``--fail-under metric=min,metric<=max,...`` turns a run into a CI gate (exit code 1 when missed).
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ FailUnder = Annotated[
     typer.Option(
         "--fail-under",
         "--threshold",
-        help="CI gate, e.g. faithfulness=0.8,refusal_accuracy=0.8: exit 1 when a metric is "
-        "below its minimum (or missing).",
+        help="CI gate, e.g. correct=0.8,wrong<=0.05,faithfulness=0.9: exit 1 when a metric "
+        "is below its minimum, above its maximum (METRIC<=MAX), or missing.",
     ),
 ]
 JudgeConfig = Annotated[
@@ -57,34 +57,49 @@ JudgeConfig = Annotated[
 
 
 def parse_thresholds(text: str | None) -> dict[str, float]:
-    """``"a=0.8,b=0.5"`` -> ``{"a": 0.8, "b": 0.5}``; raises typer.BadParameter when malformed."""
-    if not text:
-        return {}
-    thresholds: dict[str, float] = {}
-    for part in text.split(","):
+    """The minimums of a gate: ``"a=0.8,b=0.5"`` -> ``{"a": 0.8, "b": 0.5}``."""
+    return parse_gate(text)[0]
+
+
+def parse_gate(text: str | None) -> tuple[dict[str, float], dict[str, float]]:
+    """``"correct=0.8,wrong<=0.05"`` -> (minimums, maximums): ``METRIC=MIN`` is a floor,
+    ``METRIC<=MAX`` a ceiling (for rates that must stay low, such as wrong answers).
+    Raises typer.BadParameter when malformed."""
+    minimums: dict[str, float] = {}
+    maximums: dict[str, float] = {}
+    for part in (text or "").split(","):
         if not part.strip():
             continue
-        key, sep, value = part.partition("=")
+        ceiling = "<=" in part
+        key, sep, value = part.partition("<=" if ceiling else "=")
         try:
             if not sep or not key.strip():
                 raise ValueError
-            thresholds[key.strip()] = float(value)
+            (maximums if ceiling else minimums)[key.strip()] = float(value)
         except ValueError:
             raise typer.BadParameter(
-                f"'{part}': use METRIC=MIN, e.g. faithfulness=0.8", param_hint="--fail-under"
+                f"'{part}': use METRIC=MIN or METRIC<=MAX, e.g. faithfulness=0.8,wrong<=0.05",
+                param_hint="--fail-under",
             ) from None
-    return thresholds
+    return minimums, maximums
 
 
-def failures(summary: Mapping[str, Any], thresholds: Mapping[str, float]) -> list[str]:
+def failures(
+    summary: Mapping[str, Any],
+    thresholds: Mapping[str, float],
+    maximums: Mapping[str, float] | None = None,
+) -> list[str]:
     """Human-readable reasons for every threshold the summary misses."""
     problems = []
-    for key, minimum in thresholds.items():
+    bounds = [(k, v, True) for k, v in thresholds.items()]
+    bounds += [(k, v, False) for k, v in (maximums or {}).items()]
+    for key, bound, floor in bounds:
         value = summary.get(key)
+        need = f">= {bound}" if floor else f"<= {bound}"
         if not isinstance(value, (int, float)) or isinstance(value, bool) or math.isnan(value):
-            problems.append(f"{key}: not computed (needs >= {minimum})")
-        elif value < minimum:
-            problems.append(f"{key} = {value:.4f} < {minimum}")
+            problems.append(f"{key}: not computed (needs {need})")
+        elif (value < bound) if floor else (value > bound):
+            problems.append(f"{key} = {value:.4f}, needs {need}")
     return problems
 
 
@@ -153,6 +168,7 @@ class _Shared:
     out_dir: Path | None
     fail_under: str | None
     judge_config: Path | None
+    baseline: bool = False
 
     def config(self, suite: str, progress: Any) -> Any:
         from eval.suites.common import RunConfig
@@ -164,6 +180,7 @@ class _Shared:
             retrieval_only=self.retrieval_only,
             progress=progress,
             judge_config=self.judge_config,
+            baseline=self.baseline,
         )
 
 
@@ -175,10 +192,10 @@ def _fail(exc: Exception) -> NoReturn:
 def _finish(suite: str, summary: Mapping[str, Any], out_dir: Path, fail_under: str | None) -> None:
     out.print(summary_table(suite, summary))
     out.print(f"wrote {out_dir}/results.jsonl, summary.json, report.md")
-    problems = failures(summary, parse_thresholds(fail_under))
+    problems = failures(summary, *parse_gate(fail_under))
     if problems:
         for p in problems:
-            console.print(f"[bold red]below threshold:[/] {p}", highlight=False)
+            console.print(f"[bold red]gate failed:[/] {p}", highlight=False)
         raise typer.Exit(1)
 
 
@@ -210,11 +227,20 @@ def sample(
     articles: Annotated[
         Path | None, typer.Option("--articles", help="Articles to ingest (default: data/sample).")
     ] = None,
+    baseline: Annotated[
+        bool,
+        typer.Option(
+            "--baseline",
+            help="Also answer with LlamaIndex's CitationQueryEngine (same model, same store) "
+            "and report its correct / wrong / refused beside ours.",
+        ),
+    ] = False,
 ) -> None:
-    """Hand-written questions over the bundled article: faithfulness, citations, refusals."""
+    """Hand-written questions over the bundled articles: correct / wrong / refused against
+    gold key facts first, then faithfulness, citations, refusals."""
     from eval.suites import sample as suite
 
-    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config)
+    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config, baseline)
     _run("sample", suite.run, shared, set_path=set_path, articles=articles)
 
 

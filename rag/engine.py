@@ -34,6 +34,7 @@ from rag.verify import (
     choose_citations,
     gives,
     is_instruction,
+    off_focus,
     restates,
     split_answer,
 )
@@ -112,10 +113,27 @@ class Answer:
 
 @dataclass
 class Passage:
+    """The sentences of one retrieved chunk the model sees, under its article's header.
+
+    Each sentence is shown with its own label ([1], [2], ... across all passages), so the
+    model cites, and picks, the sentence itself."""
+
     number: int
     retrieved: Retrieved
     text: str
     sentences: list[SourceSentence]
+    labels: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Pick:
+    """The evidence sentence the model picks as the answer (a constrained one-token choice
+    among the labels), with its share of the choice and the share of "none"."""
+
+    sentence: SourceSentence
+    passage: Passage
+    share: float
+    none_share: float
 
 
 def final_answer(events: Iterator[dict[str, Any]]) -> Answer:
@@ -299,8 +317,14 @@ class NewsRAG:
             budget -= n
             if budget <= 0:
                 break
-        passages = []
-        for hi in sorted(chosen):
+        # Best-answering passage first: small models lean on what they read first.
+        best = {}
+        for rank, (_, hi, _, _) in enumerate(scored):
+            if hi in chosen:
+                best.setdefault(hi, rank)
+        passages: list[Passage] = []
+        label = 0
+        for hi in sorted(chosen, key=lambda h: best[h]):
             r = hits[hi]
             spans = sorted(chosen[hi])
             number = len(passages) + 1
@@ -308,26 +332,36 @@ class NewsRAG:
                 SourceSentence(number, r.chunk.start + s, r.chunk.start + e, r.chunk.text[s:e])
                 for s, e in spans
             ]
-            passages.append(Passage(number, r, " ".join(x.text for x in sentences), sentences))
+            labels = list(range(label + 1, label + 1 + len(sentences)))
+            label += len(sentences)
+            text = " ".join(x.text for x in sentences)
+            passages.append(Passage(number, r, text, sentences, labels))
         return passages
 
-    def _messages(self, question: str, passages: list[Passage]) -> list[ChatMessage]:
+    def _messages(
+        self, question: str, passages: list[Passage], instruction: str = ""
+    ) -> list[ChatMessage]:
+        """System prompt, then the labelled sentences under their article headers, the
+        question and the instruction: the answer's by default. Everything before the
+        instruction is shared by the pick and the answer, so llama.cpp reads it once."""
         blocks = []
         for p in passages:
             m = p.retrieved.chunk.meta
             about = ", ".join(x for x in (m.get("source"), (m.get("published") or "")[:10]) if x)
+            lines = "\n".join(f"[{n}] {s.text}" for n, s in zip(p.labels, p.sentences, strict=True))
             blocks.append(
                 prompts.render(
                     "source",
-                    number=str(p.number),
                     title=m.get("title") or "Untitled",
                     about=f" ({about})" if about else "",  # no empty "()" to copy
-                    text=p.text,
+                    text=lines,
                 )
             )
-        yes_no = prompts.load("yes_no") if YES_NO_QUESTION.match(question) else ""
+        if not instruction:
+            yes_no = prompts.load("yes_no") if YES_NO_QUESTION.match(question) else ""
+            instruction = prompts.render("answer", yes_no=yes_no)
         user = prompts.render(
-            "question", sources="\n\n".join(blocks), question=question, yes_no=yes_no
+            "question", sources="\n\n".join(blocks), question=question, instruction=instruction
         )
         return [
             ChatMessage(role=MessageRole.SYSTEM, content=prompts.load("system")),
@@ -391,8 +425,10 @@ class NewsRAG:
 
         t2 = time.perf_counter()
         raw = ""
+        pick = None
         try:
             with self._generate_lock:
+                pick = self._pick(query, passages)
                 p_refuse, extra = self._probe_refusal(messages)
                 base["refusal_probability"] = p_refuse
                 if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:
@@ -418,10 +454,37 @@ class NewsRAG:
         timings["generate_s"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
-        answer = self._verify(base, passages, raw, cache, prompt_tokens, timings)
+        answer = self._verify(base, passages, raw, cache, prompt_tokens, timings, pick)
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}
+
+    def _pick(self, question: str, passages: list[Passage]) -> Pick | None:
+        """The sentence the model picks as the answer, by a constrained one-token choice
+        among the first nine labels (and 0, "none of them"), read from the logits after
+        the pick prompt; None when the backend exposes no logits.
+
+        Why: a small model writing freely often copies a passage's lead sentence; asked only
+        to choose, it points at the answering sentence more often, and where the two
+        disagree the written answer is the suspect one (see ``_verify``). The prompt shares
+        everything up to the question with the answer prompt, so llama.cpp reads only the
+        instruction again."""
+        probe = getattr(self.llm, "start_probabilities", None)
+        labelled = [(n, s, p) for p in passages for n, s in zip(p.labels, p.sentences, strict=True)]
+        labelled = [x for x in labelled if x[0] <= 9]
+        if not callable(probe) or not labelled:
+            return None
+        probs = probe(
+            self._messages(question, passages, prompts.load("pick")),
+            ["0", *(str(n) for n, _, _ in labelled)],
+        )
+        if probs is None:
+            return None
+        total = sum(probs) or 1.0
+        share = [p / total for p in probs]
+        best = max(range(1, len(share)), key=lambda i: share[i])
+        _, sentence, passage = labelled[best - 1]
+        return Pick(sentence, passage, round(share[best], 4), round(share[0], 4))
 
     def _probe_refusal(self, messages: list[ChatMessage]) -> tuple[float | None, dict[str, Any]]:
         """How sure the model is that the sources lack the answer, and the generation options
@@ -472,15 +535,28 @@ class NewsRAG:
         cache: dict[str, np.ndarray],
         prompt_tokens: int,
         timings: dict[str, float],
+        pick: Pick | None = None,
     ) -> Answer:
+        question = base["standalone_question"] or base["question"]
         cleaned = _SOURCE_DATE.sub("\n", strip_refusal_marker(raw))
         titles = {_plain(p.retrieved.chunk.meta.get("title") or "") for p in passages} - {""}
-        # Source headers copied into the answer are not claims: drop them.
-        parts = [(t, c) for t, c in split_answer(cleaned) if _plain(t) not in titles]
+        # Source headers copied into the answer are not claims: drop them. The model cites
+        # sentence labels; the checks below think in passages.
+        passage_of = {n: p.number for p in passages for n in p.labels}
+        parts = [
+            (t, sorted({passage_of[c] for c in cited if c in passage_of}))
+            for t, cited in split_answer(cleaned)
+            if _plain(t) not in titles
+        ]
+
+        def refuse(sentences: list[AnswerSentence] | None = None) -> Answer:
+            # The written answer failed; the model's own pick may still answer.
+            quoted = self._quote_pick(base, timings, raw, prompt_tokens, pick, question, cleaned)
+            return quoted or self._refusal(base, timings, raw, prompt_tokens, sentences)
+
         if not parts:
-            return self._refusal(base, timings, raw, prompt_tokens)
+            return refuse()
         sources = [s for p in passages for s in p.sentences]
-        question = base["standalone_question"] or base["question"]
         # A fragment ("2,000", "January 2021") is checked as the answer to the question.
         contexts = [question if is_fragment(t) else "" for t, _ in parts]
         # The premise is what the user asked, not the condensed question: condensing can
@@ -527,19 +603,82 @@ class NewsRAG:
             marks = "".join(f"[{n}]" for n in numbers)
             pieces.append(self._with_markers(text, marks))
         if not any(s.supported and s.citations for s in sentences):
-            return self._refusal(base, timings, raw, prompt_tokens, sentences)
+            return refuse(sentences)
         kind = asked_for(question)
         if kind and not any(
             s.supported and s.citations and gives(s.text, kind, question) for s in sentences
         ):
             # Supported, but not an answer: "It came in at [1]." to "How many ...?"
             base["notes"].append(f"The supported sentences do not give the {kind} asked for.")
-            return self._refusal(base, timings, raw, prompt_tokens, sentences)
+            return refuse(sentences)
+        # Supported, but about something else: "Azerbaijani forces prevented a sabotage
+        # attempt" to "What weather did the Armenian forces take advantage of?"
+        asked_focus = [
+            off_focus(
+                question,
+                s.text,
+                [citations[n - 1].sentence for n in s.citations],
+                fragment=is_fragment(s.text),
+            )
+            for s in sentences
+            if s.supported and s.citations
+        ]
+        if asked_focus and all(asked_focus):
+            base["notes"].append(f"Not an answer: {asked_focus[0]}.")
+            return refuse(sentences)
         return Answer(
             text=" ".join(pieces),
             refused=False,
             citations=citations,
             sentences=sentences,
+            timings=timings,
+            prompt_tokens=prompt_tokens,
+            raw_text=raw,
+            **base,
+        )
+
+    def _quote_pick(
+        self,
+        base: dict[str, Any],
+        timings: dict[str, float],
+        raw: str,
+        prompt_tokens: int,
+        pick: Pick | None,
+        question: str,
+        written: str,
+    ) -> Answer | None:
+        """The sentence the model picked, quoted and cited, when its written answer did not
+        pass and the pick is a confident answer of the kind asked for; else None.
+
+        Not when the model itself declined to write (the refusal probe), nor for a yes/no
+        question (a sentence is not a yes or a no)."""
+        if (
+            pick is None
+            or not written
+            or YES_NO_QUESTION.match(base["question"])
+            or pick.share < self.settings.pick_threshold
+            or pick.none_share >= pick.share
+            or is_instruction(pick.sentence.text)
+        ):
+            return None
+        text = pick.sentence.text
+        kind = asked_for(question)
+        if kind and not gives(text, kind, question):
+            return None
+        if off_focus(question, text, [text]):
+            return None
+        s = pick.sentence
+        citation = self._citation(1, pick.passage, s.start, s.end, s.text, pick.share)
+        quoted = f"“{text}” [1]"
+        base["notes"].append(
+            "The written answer did not pass verification; quoted the source sentence the"
+            f" model picked as the answer (P = {pick.share:.2f})."
+        )
+        return Answer(
+            text=quoted,
+            refused=False,
+            citations=[citation],
+            sentences=[AnswerSentence(f"“{text}”", True, [1], pick.share, "picked and quoted")],
             timings=timings,
             prompt_tokens=prompt_tokens,
             raw_text=raw,

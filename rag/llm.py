@@ -139,6 +139,15 @@ class LlamaCppChat(CustomLLM):
 
         The prompt stays in llama.cpp's cache, so generating the reply next costs no second
         read of the prompt."""
+        found = self.start_probabilities(messages, [text])
+        return None if found is None else found[0]
+
+    def start_probabilities(
+        self, messages: Sequence[ChatMessage], texts: Sequence[str]
+    ) -> list[float] | None:
+        """P(the reply starts with the first token of each of ``texts``), from one read of
+        the prompt (a constrained choice among options that start with distinct tokens,
+        such as the digits of numbered sentences); None without a chat template."""
         if self._formatter is None:
             return None
         result = self._formatter(messages=self._messages(messages))
@@ -146,11 +155,11 @@ class LlamaCppChat(CustomLLM):
             tokens = self._llama.tokenize(
                 result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
             )
-            first = self.first_token(text)
+            firsts = [self.first_token(t) for t in texts]
             logits = last_logits(self._llama, tokens)
-        top = float(np.max(logits))
-        probs = np.exp(logits - top)
-        return float(probs[first] / probs.sum())
+        probs = np.exp(logits - float(np.max(logits)))
+        total = float(probs.sum())
+        return [float(probs[f] / total) for f in firsts]
 
     def first_token(self, text: str) -> int:
         """The id of the first token of ``text`` at the start of a reply."""

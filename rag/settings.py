@@ -65,6 +65,13 @@ class Settings(BaseSettings):
         description="A local model's refusal stands only when it gives the refusal marker at"
         " least this probability; below it, the model answers and the verifier decides.",
     )
+    pick_threshold: float = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="When the written answer fails verification, the sentence the model picks"
+        " as the answer is quoted instead if its share of the pick is at least this.",
+    )
     reference_date: date | None = None
     chat_memory_tokens: int = 1500
 

@@ -17,6 +17,7 @@ import numpy as np
 from ingest.chunk import sentence_spans
 from rag.embeddings import Embedder
 from rag.retrieve import STOPWORDS, tokenize
+from rag.text import as_statement, counted, focus, lemmas, number_conflict, role_conflict
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;-]\s*\d+)*)\]")
 _NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
@@ -229,6 +230,26 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
 
 
+def off_focus(question: str, text: str, evidence: Sequence[str], fragment: bool = False) -> str:
+    """Why a supported answer sentence is about something other than what the question asks,
+    or "". A "what N" / "how many N" question asks about N: the answer (with its evidence)
+    must speak of N, and a number it gives must count N ("2,000 peacekeepers" does not
+    answer "How many drone strikes ...?"). Questions for a name ("which country") are left
+    to ``gives``: their answer names an instance, not the type."""
+    noun = focus(question)
+    if not noun or asked_for(question) == "name":
+        return ""
+    statement = as_statement(question, text) if fragment else text
+    numbers = counted(statement)
+    if asked_for(question) == "number" and numbers:
+        if not any(noun in nouns for nouns in numbers.values()):
+            return f"its numbers count something else than the {noun} asked about"
+        return ""
+    if noun in lemmas(statement) or any(noun in lemmas(e) for e in evidence):
+        return ""
+    return f"it does not speak of the {noun} asked about"
+
+
 def _numbers(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
@@ -340,6 +361,14 @@ def check_support(
         short = len(words) <= SHORT_CLAIM_WORDS
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
+        # A number the sources give for another noun ("300 peacekeepers" where 300 counts
+        # settlements) is a wrong claim, whichever sentence covers the rest of it.
+        # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
+        statement = as_statement(contexts[ci], claim) if contexts[ci] else claim
+        moved = number_conflict(statement, [s.text for s in usable])
+        if moved:
+            results.append(Support(claim, False, 0.0, reason=moved))
+            continue
         for si, src in enumerate(usable):
             near = _near(added, own_tokens[si], window_tokens[si])
             if given and near < 0.5:  # what the claim adds must be in this sentence
@@ -374,6 +403,10 @@ def check_support(
             if coverage < MIN_COVERAGE or weak_similarity or score < SUPPORT_THRESHOLD:
                 reasons["too little overlap with any source sentence"] = 1
                 continue
+            swapped = role_conflict(statement, [src.text])
+            if swapped:  # the same words with the sides swapped: the opposite claim
+                reasons[swapped] = 1
+                continue
             best.append(Evidence(src.number, src.start, src.end, src.text, round(score, 4)))
         best.sort(key=lambda e: -e.score)
         # One evidence sentence per passage, best passages first.
@@ -385,13 +418,24 @@ def check_support(
             joint = bool(evidence)
         if not evidence and not given:
             evidence = _joint_evidence(
-                words, nums, names, neg, usable, own_tokens, sims[ci], passage_text, passage_lower
+                statement,
+                words,
+                nums,
+                names,
+                neg,
+                usable,
+                own_tokens,
+                sims[ci],
+                passage_text,
+                passage_lower,
             )
             joint = bool(evidence)
         if evidence:
             results.append(Support(claim, True, evidence[0].score, evidence=evidence, joint=joint))
         else:
-            reason = next(iter(reasons), "no supporting sentence")
+            # A sentence with the same words and other sides says why best.
+            swaps = [r for r in reasons if r.startswith("in the sources")]
+            reason = next(iter(swaps or reasons), "no supporting sentence")
             top = float(sims[ci].max()) if sims.size else 0.0
             results.append(Support(claim, False, round(min(top, 0.5), 4), reason=reason))
     return results
@@ -546,6 +590,7 @@ JOINT_CANDIDATES = 6
 
 
 def _joint_evidence(
+    claim: str,
     words: set[str],
     nums: set[str],
     names: set[str],
@@ -576,6 +621,8 @@ def _joint_evidence(
             if nums - numbers or any(n not in text for n in names):
                 continue
             if neg and not (_has_negation(usable[a].text) or _has_negation(usable[b].text)):
+                continue
+            if claim and role_conflict(claim, [usable[a].text, usable[b].text]):
                 continue
             score = 0.6 * coverage + 0.4 * max(sim, 0.0)
             if coverage < MIN_COVERAGE or sim < MIN_SIMILARITY or score < SUPPORT_THRESHOLD:

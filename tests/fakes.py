@@ -44,9 +44,9 @@ class FakeEmbedder:
 
 
 def _sources(prompt: str) -> list[tuple[int, str]]:
-    """(number, text) of each source block in our question prompt."""
-    blocks = re.findall(r"\[(\d+)\] [^\n]*\n(.*?)(?=\n\n\[\d+\] |\n\nQuestion:)", prompt, re.S)
-    return [(int(n), text) for n, text in blocks]
+    """(label, sentence) of each numbered source sentence in our question prompt."""
+    sources = prompt.split("Question:", 1)[0]
+    return [(int(n), text) for n, text in re.findall(r"^\[(\d+)\] (.*)$", sources, re.M)]
 
 
 def extractive_answer(prompt: str) -> str:
@@ -142,3 +142,17 @@ class ProbingFakeLLM(FakeLLM):
     def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
         self.last_kwargs = kwargs
         return super().stream_chat(messages)
+
+
+class PickingFakeLLM(ProbingFakeLLM):
+    """A ProbingFakeLLM whose constrained pick (``start_probabilities``) puts ``pick_p`` on
+    the label of the source sentence containing ``pick_text`` and spreads the rest."""
+
+    pick_text: str = ""
+    pick_p: float = 0.9
+
+    def start_probabilities(self, messages: Sequence[ChatMessage], texts: Sequence[str]):
+        prompt = messages[-1].content or ""
+        label = next((str(n) for n, s in _sources(prompt) if self.pick_text in s), "0")
+        rest = (1.0 - self.pick_p) / max(1, len(texts) - 1)
+        return [self.pick_p if t == label else rest for t in texts]

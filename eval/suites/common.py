@@ -68,6 +68,7 @@ class RunConfig:
     limit: int | None = None
     model: str | None = None  # LLM registry name; None = the settings' default
     retrieval_only: bool = False
+    baseline: bool = False  # also answer with LlamaIndex's CitationQueryEngine (eval.baseline)
     progress: ProgressFn | None = None
     settings: Settings | None = None  # base settings (model dir, LLM options)
     embedder: Embedder | None = None  # injected (tests); else built from settings

@@ -19,8 +19,10 @@ from llama_index.core.evaluation.retrieval.metrics_base import (
     RetrievalMetricResult,
 )
 
+from eval import correctness
 from eval.suites import common
 from eval.suites.common import RunConfig, SuiteResult
+from rag.engine import strip_refusal_marker
 
 SUITE = "multihop"
 RETRIEVAL_K = 10
@@ -143,7 +145,14 @@ def qa_strict(answer: str, gold: str, refused: bool, question_type: str) -> bool
 
 def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Overall and per-type retrieval (non-null queries) and QA numbers from result rows."""
-    summary: dict[str, Any] = {"n_queries": len(rows)}
+    summary: dict[str, Any] = {}
+    graded = [r for r in rows if r.get("outcome")]
+    if graded:  # correctness first: correct / wrong / refused, then refusals of null queries
+        summary.update(correctness.outcome_rates(graded))
+        agreement = correctness.verifier_agreement(graded)
+        agreement.pop("disagreements")
+        summary.update(agreement)
+    summary["n_queries"] = len(rows)
 
     def retrieval(rs: list[dict[str, Any]], prefix: str) -> None:
         scored = [r["retrieval"] for r in rs if r.get("retrieval")]
@@ -161,6 +170,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         gen = [r for r in rs if r.get("refused") is not None]
         if not gen:
             return
+        if prefix and any(r.get("answerable") for r in gen):
+            for key in ("correct", "wrong"):
+                summary[f"{prefix}{key}"] = correctness.outcome_rates(gen)[key]
         summary[f"{prefix}qa_accuracy"] = common.mean([float(r["qa_accuracy"]) for r in gen])
         summary[f"{prefix}qa_strict"] = common.mean([float(r["qa_strict"]) for r in gen])
         summary[f"{prefix}refusal_rate"] = common.mean([float(r["refused"]) for r in gen])
@@ -194,7 +206,7 @@ def per_type(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:
             k.split(".", 1)[1]: v
             for k, v in summary.items()
             if k.startswith(f"{t}.")
-            and k.split(".", 1)[1] in ("hits@10", "qa_accuracy", "qa_strict")
+            and k.split(".", 1)[1] in ("hits@10", "qa_accuracy", "qa_strict", "correct", "wrong")
         }
         if m:
             categories[t] = m
@@ -256,6 +268,12 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
                     row["latency_s"] = seconds
                     row["qa_accuracy"] = qa_official(answer.text, row["gold_answer"], refused, t)
                     row["qa_strict"] = qa_strict(answer.text, row["gold_answer"], refused, t)
+                    row["answerable"] = t != "null"
+                    row["outcome"] = correctness.outcome(row["qa_strict"], refused, t != "null")
+                    raw = strip_refusal_marker(answer.raw_text)
+                    row["raw_outcome"] = correctness.outcome(
+                        qa_strict(raw, row["gold_answer"], not raw, t), not raw, t != "null"
+                    )
             answers.append(answer)
             rows.append(row)
             cfg.tick(n, len(qs), SUITE)

@@ -16,6 +16,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any
 
+from eval import correctness
 from eval.suites import common
 from eval.suites.common import RunConfig, SuiteResult
 
@@ -103,6 +104,9 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     by = {c: [r for r in rows if r["condition"] == c and "refused" in r] for c in CONDITIONS}
     ans, rej, cf = by["answer"], by["reject"], by["counterfactual"]
     summary: dict[str, Any] = {
+        # correctness first: the answer condition's correct / wrong / refused, and the
+        # reject condition's refusals (refusal_accuracy, the same as rejection_rate)
+        **correctness.outcome_rates(r for r in rows if r.get("outcome")),
         "n_items": len({r["id"] for r in rows}),
         "accuracy": common.mean([float(r["correct"]) for r in ans]),
         "answer_refusal_rate": common.mean([float(r["refused"]) for r in ans]),
@@ -168,6 +172,11 @@ def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
                     refused = common.record_answer(row, answer)
                     row["latency_s"] = seconds
                     row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
+                    if condition != "counterfactual":  # answer: answerable; reject: not
+                        row["answerable"] = condition == "answer"
+                        row["outcome"] = correctness.outcome(
+                            row["correct"], refused, row["answerable"]
+                        )
                     row["retrieved"] = common.retrieved_record(answer.retrieved)
                 answers.append(answer)
                 rows.append(row)

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval import correctness
 from eval.suites import common
 from eval.suites.common import RunConfig, SuiteResult
+from rag.engine import strip_refusal_marker
 
 SUITE = "sample"
 
@@ -42,6 +44,10 @@ class SampleItem:
     follow_up_of: str | None = None
     history: list[str] = field(default_factory=list)
     note: str = ""
+    doc: str = ""  # the article file that holds the answer (or the entity, if absent)
+    key_facts: list[list[str]] = field(default_factory=list)  # each: acceptable phrasings
+    must_not: list[str] = field(default_factory=list)  # phrasings of a wrong answer
+    position: str = ""  # lead | middle | end: where the answer sits in its article
 
 
 def load_set(path: Path | None = None) -> list[SampleItem]:
@@ -49,8 +55,20 @@ def load_set(path: Path | None = None) -> list[SampleItem]:
     return [SampleItem(**{**row, "history": row.get("history") or []}) for row in rows]
 
 
-def validate_set(items: list[SampleItem], article_text: str) -> list[str]:
-    """Problems with the gold set (empty list when it is sound)."""
+def load_articles(folder: Path | None = None) -> dict[str, str]:
+    """File name -> text of every article file of the sample folder."""
+    folder = Path(folder) if folder else default_articles()
+    return {
+        p.name: p.read_text(encoding="utf-8")
+        for p in sorted(folder.glob("*"))
+        if p.suffix in {".txt", ".md"}
+    }
+
+
+def validate_set(items: list[SampleItem], articles: str | dict[str, str]) -> list[str]:
+    """Problems with the gold set (empty list when it is sound). ``articles`` maps file
+    names to texts (or is one article's text)."""
+    docs = {"": articles} if isinstance(articles, str) else articles
     problems = []
     seen: dict[str, SampleItem] = {}
     for it in items:
@@ -58,10 +76,19 @@ def validate_set(items: list[SampleItem], article_text: str) -> list[str]:
             problems.append(f"{it.id}: duplicate id")
         if it.answerable and not (it.gold_passages and it.answer):
             problems.append(f"{it.id}: answerable but no gold answer or passage")
-        if not it.answerable and (it.gold_passages or it.answer):
-            problems.append(f"{it.id}: unanswerable but has a gold answer or passage")
+        if not it.answerable and (it.gold_passages or it.answer or it.key_facts):
+            problems.append(f"{it.id}: unanswerable but has a gold answer, passage or key fact")
+        if (
+            it.answerable
+            and correctness.grade(it.answer, False, True, it.key_facts, it.must_not).outcome
+            != correctness.CORRECT
+        ):
+            problems.append(f"{it.id}: the gold answer does not pass its own key facts")
+        if it.doc and it.doc not in docs and "" not in docs:
+            problems.append(f"{it.id}: no article file {it.doc}")
+        texts = [docs[it.doc]] if it.doc in docs else list(docs.values())
         for p in it.gold_passages:
-            if p not in article_text:
+            if not any(p in t for t in texts):
                 problems.append(f"{it.id}: passage is not verbatim in the article: {p[:60]!r}")
         if it.follow_up_of:
             parent = seen.get(it.follow_up_of)
@@ -91,11 +118,24 @@ def gold_span_ids(passages: list[str], docs: dict[str, str]) -> list[str]:
 # Scoring (pure: rows in, numbers out)
 
 
-def score_answer(item: SampleItem, answer_text: str, refused: bool) -> dict[str, Any]:
-    """Refusal correctness, token F1 and gold-token recall for one item."""
+def score_answer(
+    item: SampleItem, answer_text: str, refused: bool, raw_text: str | None = None
+) -> dict[str, Any]:
+    """Correctness against the item's key facts (``outcome``: correct / wrong / refused, or
+    refused / answered when unanswerable), refusal correctness, token F1 and gold-token
+    recall. ``raw_text``, the model's answer before verification, is graded too
+    (``raw_outcome``), to see what the verifier let through or stopped."""
+    grade = correctness.grade(answer_text, refused, item.answerable, item.key_facts, item.must_not)
+    scored: dict[str, Any] = {"outcome": grade.outcome, "grade": grade.to_dict()}
+    if raw_text is not None:
+        raw = strip_refusal_marker(raw_text)
+        scored["raw_outcome"] = correctness.grade(
+            raw, not raw, item.answerable, item.key_facts, item.must_not
+        ).outcome
     if not item.answerable:
-        return {"refusal_correct": refused, "answer_f1": None, "answer_recall": None}
+        return {**scored, "refusal_correct": refused, "answer_f1": None, "answer_recall": None}
     return {
+        **scored,
         "refusal_correct": not refused,
         "answer_f1": 0.0 if refused else common.token_f1(answer_text, item.answer),
         "answer_recall": 0.0 if refused else common.token_recall(answer_text, item.answer),
@@ -109,19 +149,31 @@ def summarize(rows: list[dict[str, Any]], top_k: int) -> dict[str, Any]:
     generated = [r for r in rows if r.get("refused") is not None]
     ranked = [r for r in answerable if "hit_rank" in r]
     ranks = [r["hit_rank"] for r in ranked]
-    summary: dict[str, Any] = {
-        "n_items": len(rows),
-        "n_answerable": len(answerable),
-        "n_unanswerable": len(unanswerable),
-        "top_k": top_k,
-    }
+    summary: dict[str, Any] = {}
+    if generated:  # correctness first: what a reader cares about
+        summary.update(correctness.outcome_rates(generated))
+        base = [
+            {**r["baseline"], "answerable": r["answerable"]} for r in generated if r.get("baseline")
+        ]
+        if base:  # LlamaIndex's CitationQueryEngine on the same items, same judge
+            rates = correctness.outcome_rates(base)
+            for key in ("correct", "wrong", "refused", "refusal_accuracy"):
+                summary[f"baseline.{key}"] = rates[key]
+        agreement = correctness.verifier_agreement(generated)
+        agreement.pop("disagreements")
+        summary.update(agreement)
+    summary.update(
+        {
+            "n_items": len(rows),
+            "n_answerable": len(answerable),
+            "n_unanswerable": len(unanswerable),
+            "top_k": top_k,
+        }
+    )
     if generated:
         gen_ans = [r for r in generated if r["answerable"]]
         gen_un = [r for r in generated if not r["answerable"]]
         summary.update(common.judged_metrics(r.get("judge") for r in generated))
-        summary["refusal_accuracy"] = common.rate(
-            sum(r["refusal_correct"] for r in generated), len(generated)
-        )
         summary["false_refusal_rate"] = common.rate(
             sum(r["refused"] for r in gen_ans), len(gen_ans)
         )
@@ -151,6 +203,10 @@ def per_category(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | None
         m: dict[str, float | None] = {}
         gen = [r for r in rs if r.get("refused") is not None]
         if gen:
+            rates = correctness.outcome_rates(gen)
+            for key in ("correct", "wrong", "refused"):
+                if rates[key] is not None:
+                    m[key] = rates[key]
             m["refusal_accuracy"] = common.rate(sum(r["refusal_correct"] for r in gen), len(gen))
             f1 = [r["answer_f1"] for r in gen if r["answer_f1"] is not None]
             if f1:
@@ -174,6 +230,10 @@ def _examples(rows: list[dict[str, Any]], per_kind: int = 6) -> list[str]:
             continue
         answer = (r.get("answer") or "").replace("\n", " ")[:220]
         head = f"- **{r['id']}** {r['question']!r} → {answer!r}"
+        if r.get("outcome") == "wrong":
+            kinds["wrong answers (by the gold key facts)"].append(
+                f"{head} (gold: {r['gold_answer']!r})"
+            )
         if r["answerable"] and r["refused"]:
             kinds["false refusals"].append(head)
         elif not r["answerable"] and not r["refused"]:
@@ -218,6 +278,11 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
             metrics=[common.PassageHitRate(k=top_k), common.PassageMRR()]
         )
         judge = common.build_judge(cfg, models)
+        baseline = None
+        if cfg.baseline and not cfg.retrieval_only:
+            from eval.baseline import citation_engine
+
+            baseline = citation_engine(rag, models.llm)
         sessions: dict[str, str] = {}
         cfg.tick(0, len(items), SUITE)
         for n, item in enumerate(items, 1):
@@ -244,7 +309,12 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
                     )
                     hits = answer.retrieved
                     refused = common.record_answer(row, answer)
-                    row.update(score_answer(item, answer.text, refused))
+                    row.update(score_answer(item, answer.text, refused, answer.raw_text))
+                    if baseline is not None:
+                        # The baseline has no chat: it gets our standalone question.
+                        row["baseline"] = _baseline_row(
+                            baseline, models.llm, item, answer.standalone_question or item.question
+                        )
                 row["latency_s"] = seconds
                 if item.answerable:
                     ids, texts = common.retrieved_ids_texts(hits)
@@ -296,6 +366,18 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
         notes=notes,
         examples=_examples(rows),
     )
+
+
+def _baseline_row(engine: Any, llm: Any, item: SampleItem, question: str) -> dict[str, Any]:
+    """The CitationQueryEngine's answer to one item, graded like ours."""
+    from eval.baseline import reset
+
+    reset(llm)
+    response, seconds = common.timed_call(lambda: engine.query(question))
+    text = str(response)
+    refused = common.looks_like_refusal(text) or not text.strip()
+    grade = correctness.grade(text, refused, item.answerable, item.key_facts, item.must_not)
+    return {"answer": text, "refused": refused, "outcome": grade.outcome, "latency_s": seconds}
 
 
 def _session_for(rag: Any, item: SampleItem, sessions: dict[str, str]) -> str:

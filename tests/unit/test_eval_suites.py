@@ -20,28 +20,48 @@ ARTICLE = SAMPLE_ARTICLE.read_text(encoding="utf-8")
 # The gold set
 
 
-def test_gold_set_is_sound_and_covers_every_kind():
+def test_gold_set_is_sound_and_tests_who_did_what():
     items = sample.load_set()
-    assert len(items) >= 30
-    assert sample.validate_set(items, ARTICLE) == []
-    unanswerable = [it for it in items if not it.answerable]
-    assert len(unanswerable) >= 8
-    assert {"off_topic", "absent"} <= {it.category for it in unanswerable}
-    kinds = {it.category for it in items if it.answerable}
-    assert {"fact", "number", "date", "attribution", "conflict", "multi", "follow_up"} <= kinds
-    assert sum(1 for it in items if it.follow_up_of) >= 4
+    articles = sample.load_articles()
+    assert len(items) >= 80 and len(articles) >= 6
+    assert sample.validate_set(items, articles) == []
+    by_cat = {c: [it for it in items if it.category == c] for c in {i.category for i in items}}
+    # Two sides in one passage: who did what, who said what.
+    assert len(by_cat["actor"]) + len(by_cat["attribution"]) >= 20
+    assert len(by_cat["number"]) >= 10
+    assert sum(1 for it in items if it.follow_up_of) >= 10
+    assert len(by_cat["absent"]) >= 15  # near misses: the entity is there, the fact is not
+    assert sum(1 for it in items if it.position in ("middle", "end")) >= 40
+    assert {it.doc for it in items if it.answerable} == set(articles)
+    assert all(it.key_facts for it in items if it.answerable)
     assert any(len(it.gold_passages) > 1 for it in items)  # multi-passage answers
 
 
-def test_gold_passages_are_verbatim_in_the_article_and_the_ingested_text():
+def test_gold_passages_are_verbatim_in_the_ingested_text():
     from ingest.clean import clean
     from ingest.load import load_text
 
-    cleaned = clean(load_text(SAMPLE_ARTICLE, ARTICLE)).text
+    folder = SAMPLE_ARTICLE.parent
+    cleaned = {
+        name: clean(load_text(folder / name, text)).text
+        for name, text in sample.load_articles(folder).items()
+    }
     for it in sample.load_set():
         for passage in it.gold_passages:
-            assert passage in ARTICLE, (it.id, passage)
-            assert passage in cleaned, (it.id, passage)
+            assert passage in cleaned[it.doc], (it.id, passage)
+
+
+def test_key_facts_grade_the_seed_failures_wrong():
+    """The answers newsrag once gave, graded against the set's own key facts."""
+    by_q = {it.question: it for it in sample.load_set()}
+
+    def outcome(fragment: str, answer: str) -> str:
+        item = next(it for q, it in by_q.items() if fragment in q)
+        return sample.score_answer(item, answer, False)["outcome"]
+
+    assert outcome("Who brokered", "Azerbaijan brokered the agreement [1].") == "wrong"
+    assert outcome("drone strikes", "Russia deployed almost 2,000 peacekeepers [3].") == "wrong"
+    assert outcome("drone strikes", "Azerbaijan carried out four drone strikes [1].") == "correct"
 
 
 def test_casualty_question_is_answerable_and_defense_minister_is_not():
@@ -59,7 +79,7 @@ def test_validate_set_catches_broken_items():
         sample.SampleItem("x2", "q?", "", [], "absent", False, follow_up_of="nope"),
         sample.SampleItem("x1", "q?", "", ["Clashes erupted"], "absent", False),
     ]
-    problems = sample.validate_set(items + broken, ARTICLE)
+    problems = sample.validate_set(items + broken, sample.load_articles())
     assert any("not verbatim" in p for p in problems)
     assert any("follow_up_of nope" in p for p in problems)
     assert any("duplicate id" in p for p in problems)
@@ -247,7 +267,11 @@ def test_judged_metrics_are_undefined_without_sentences():
 
 
 def _row(answerable, refused, f1=None, rank=None, judge=None, category="fact", latency=1.0):
+    outcome = ("refused" if refused else "answered") if not answerable else None
+    if answerable:
+        outcome = "refused" if refused else ("correct" if (f1 or 0) >= 0.5 else "wrong")
     row = {
+        "outcome": outcome,
         "id": "x",
         "category": category,
         "answerable": answerable,
@@ -273,7 +297,10 @@ def test_sample_summary_from_rows():
         _row(False, False, category="absent", latency=5.0),  # answered the unanswerable
     ]
     s = sample.summarize(rows, top_k=5)
-    assert s["refusal_accuracy"] == pytest.approx(3 / 5)
+    assert list(s)[:4] == ["correct", "wrong", "refused", "refusal_accuracy"]
+    assert s["correct"] == pytest.approx(2 / 3) and s["refused"] == pytest.approx(1 / 3)
+    assert s["wrong"] == 0.0
+    assert s["refusal_accuracy"] == pytest.approx(1 / 2)  # of the unanswerable
     assert s["false_refusal_rate"] == pytest.approx(1 / 3)
     assert s["missed_refusal_rate"] == pytest.approx(1 / 2)
     assert s["answer_f1"] == pytest.approx(0.5)
@@ -289,23 +316,29 @@ def test_sample_summary_from_rows():
 
 
 def test_score_answer_refusal_and_f1():
-    item = sample.SampleItem("a", "q", "Almost 2,000.", ["x"], "number", True)
-    assert sample.score_answer(item, "Almost 2,000 [1].", False) == {
-        "refusal_correct": True,
-        "answer_f1": 1.0,
-        "answer_recall": 1.0,
-    }
+    item = sample.SampleItem(
+        "a", "q", "Almost 2,000.", ["x"], "number", True, key_facts=[["2000"]], must_not=["300"]
+    )
+    scored = sample.score_answer(item, "Almost 2,000 [1].", False)
+    assert scored["outcome"] == "correct"
+    assert (scored["refusal_correct"], scored["answer_f1"], scored["answer_recall"]) == (
+        True,
+        1.0,
+        1.0,
+    )
+    wrong = sample.score_answer(item, "Around 300 and not 2,000 [1].", False, "raw 2,000")
+    assert wrong["outcome"] == "wrong" and wrong["raw_outcome"] == "correct"
+    assert wrong["grade"]["forbidden"] == ["300"]
     long = sample.score_answer(item, "Moscow deployed almost 2,000 peacekeepers [1].", False)
     assert long["answer_recall"] == 1.0 and long["answer_f1"] == pytest.approx(4 / 7)
     refused = sample.score_answer(item, "refusal", True)
     assert refused["answer_f1"] == 0.0 and not refused["refusal_correct"]
     absent = sample.SampleItem("b", "q", "", [], "absent", False)
-    assert sample.score_answer(absent, "refusal", True) == {
-        "refusal_correct": True,
-        "answer_f1": None,
-        "answer_recall": None,
-    }
-    assert not sample.score_answer(absent, "It is Paris [1].", False)["refusal_correct"]
+    refused_absent = sample.score_answer(absent, "refusal", True)
+    assert refused_absent["outcome"] == "refused" and refused_absent["refusal_correct"]
+    assert refused_absent["answer_f1"] is None
+    answered = sample.score_answer(absent, "It is Paris [1].", False)
+    assert answered["outcome"] == "answered" and not answered["refusal_correct"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -444,10 +477,12 @@ def test_cli_sample_writes_three_files(tmp_path, fake_models):
     assert result.exit_code == 0, result.output
     summary = _summary(out)
     keys = [
+        "correct",
+        "wrong",
+        "refused",
         "faithfulness",
         "citation_precision",
         "citation_recall",
-        "refusal_accuracy",
         "answer_f1",
         "answer_recall",
         "hit@1",
@@ -623,11 +658,14 @@ def test_cli_rgb_on_a_tiny_dataset(tmp_path, fake_models):
 
 
 def test_summary_table_and_failures_helpers():
-    from eval.cli import failures, parse_thresholds
+    from eval.cli import failures, parse_gate, parse_thresholds
 
     assert parse_thresholds("a=0.5, b=1") == {"a": 0.5, "b": 1.0}
+    assert parse_gate("a=0.5,wrong<=0.05") == ({"a": 0.5}, {"wrong": 0.05})
     assert failures({"a": 0.4, "b": None, "c": math.nan}, {"a": 0.5, "b": 0.1, "c": 0.1}) == [
-        "a = 0.4000 < 0.5",
+        "a = 0.4000, needs >= 0.5",
         "b: not computed (needs >= 0.1)",
         "c: not computed (needs >= 0.1)",
     ]
+    assert failures({"wrong": 0.1}, {}, {"wrong": 0.05}) == ["wrong = 0.1000, needs <= 0.05"]
+    assert failures({"wrong": 0.0}, {}, {"wrong": 0.05}) == []

@@ -24,7 +24,7 @@ from rag.verify import (
     split_answer,
 )
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
-from tests.fakes import FakeEmbedder, FakeLLM, ProbingFakeLLM
+from tests.fakes import FakeEmbedder, FakeLLM, PickingFakeLLM, ProbingFakeLLM
 
 REF = date(2023, 11, 25)  # a Saturday
 
@@ -89,6 +89,31 @@ def test_verifier_accepts_paraphrase_and_rejects_wrong_numbers_and_names():
     assert not v[1].supported and "5000" in v[1].reason
     assert not v[2].supported and "paris" in v[2].reason
     assert v[3].supported and v[3].evidence[0].number == 2
+
+
+def test_verifier_rejects_swapped_sides_and_moved_numbers():
+    emb = FakeEmbedder()
+    src = _sources(
+        "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020, which was seen"
+        " as a victory for Azerbaijan.",
+        'It added that the Armenian forces had to retreat when "immediate measures" were taken.',
+        "During the 44-day conflict, Azerbaijan liberated around 300 settlements and villages.",
+        "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.",
+    )
+    claims = [
+        "Azerbaijan brokered the agreement that ended the fighting on Nov. 10, 2020.",
+        "The Azerbaijani forces had to retreat when immediate measures were taken.",
+        "Moscow deployed almost 300 peacekeepers to the region after the cease-fire.",
+        "The Armenian forces had to retreat when immediate measures were taken.",
+    ]
+    v = check_support(claims, src, emb)
+    assert not v[0].supported and "broker" in v[0].reason
+    assert not v[1].supported and "azerbaijani" in v[1].reason
+    assert not v[2].supported and "300" in v[2].reason
+    assert v[3].supported
+    # A fragment is read into its question: "Azerbaijan" to "Who brokered ...?"
+    [frag] = check_support(["Azerbaijan."], src, emb, contexts=["Who brokered the agreement?"])
+    assert not frag.supported
 
 
 def test_two_sources_together_support_a_comparison():
@@ -535,6 +560,46 @@ def test_unsure_model_refusal_is_overruled_and_verified(sample_rag):
     assert sample_rag(off).ask("What did Moscow say about the capital of France?").refused
 
 
+def test_true_sentence_about_something_else_is_no_answer(sample_rag):
+    def reply(prompt: str) -> str:
+        return (
+            "Azerbaijani forces prevented a sabotage attempt by illegal Armenian armed elements"
+            " in the Nagorno-Karabakh region of the country [1]."
+        )
+
+    answer = sample_rag(FakeLLM(reply)).ask(
+        "What weather did the Armenian forces take advantage of to provoke the army?"
+    )
+    assert answer.refused and "weather" in " ".join(answer.notes)
+    drones = sample_rag(FakeLLM(lambda p: "Moscow deployed almost 2,000 peacekeepers [1].")).ask(
+        "How many drone strikes did Russia say Azerbaijan had carried out?"
+    )
+    assert drones.refused
+
+
+def test_failed_written_answer_falls_back_to_the_models_confident_pick(sample_rag):
+    def lead(prompt: str) -> str:  # the lead sentence, cited: true but not the answer
+        return "Azerbaijani forces prevented a sabotage attempt [1]."
+
+    question = "What weather did the Armenian forces take advantage of to provoke the army?"
+    picking = PickingFakeLLM(lead, refusal_p=0.1, pick_text="hazy weather")
+    answer = sample_rag(picking).ask(question)
+    assert not answer.refused and "hazy weather" in answer.text and answer.text.startswith("“")
+    [c] = answer.citations
+    assert "hazy weather" in c.sentence
+    article = sample_rag().store.article(c.doc_id)["text"]
+    assert article[c.span[0] : c.span[1]] == c.sentence
+    assert any("picked" in n for n in answer.notes)
+    # An unsure pick, or a pick of the wrong kind of thing, is no answer.
+    unsure = PickingFakeLLM(lead, refusal_p=0.1, pick_text="hazy weather", pick_p=0.3)
+    assert sample_rag(unsure).ask(question).refused
+    wrong_kind = PickingFakeLLM(lead, refusal_p=0.1, pick_text="2,000 peacekeepers")
+    assert sample_rag(wrong_kind).ask(question).refused
+    # When the model itself declines to write, its pick is not used.
+    declined = PickingFakeLLM(lead, refusal_p=0.9, pick_text="hazy weather")
+    assert sample_rag(declined).ask(question).refused
+
+
 def test_supported_sentence_that_does_not_answer_is_a_refusal(sample_rag):
     # True to the sources, but no number for a "how many" question.
     def reply(prompt: str) -> str:
@@ -584,7 +649,7 @@ def test_money_question_needs_an_amount(sample_rag):
 
 def test_copied_source_headers_are_left_out(sample_rag):
     def reply(prompt: str) -> str:
-        title = re.search(r"\[1\] ([^\n(]*)", prompt).group(1).strip()
+        title = re.search(r"Sources:\n([^\n(]*)", prompt).group(1).strip()
         return (
             f"{title} (Anadolu, 2023-11-06) Moscow deployed almost 2,000 peacekeepers to the"
             " region [1]."

@@ -143,8 +143,10 @@ def test_registry_matches_developer_guide():
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("question", {"sources", "question", "yes_no"}),
-        ("source", {"number", "title", "about", "text"}),
+        ("question", {"sources", "question", "instruction"}),
+        ("answer", {"yes_no"}),
+        ("pick", set()),
+        ("source", {"title", "about", "text"}),
         ("condense", {"history", "question"}),
         ("system", set()),
         ("refusal", set()),

