@@ -269,6 +269,8 @@ def ask(
             f"(from “{f['date_phrase']}”)[/]",
             highlight=False,
         )
+    if answer.filters.get("outlet_phrase"):
+        console.print(f"[dim]outlet filter: {answer.filters['outlet_phrase']}[/]", highlight=False)
     if answer.citations:
         out.print("\nSources:")
     for c in answer.citations:

@@ -20,7 +20,7 @@ from ingest.chunk import sentence_spans
 from rag.dates import parse_temporal
 from rag.embeddings import Embedder
 from rag.errors import LLMError, NewsragError, StoreEmptyError
-from rag.retrieve import Filters, HybridRetriever, Retrieved, tokenize
+from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
 from rag.tokens import count_tokens
@@ -243,23 +243,51 @@ class NewsRAG:
         top_k: int | None = None,
         reference_date: date | None = None,
     ) -> tuple[list[Retrieved], Filters, list[str]]:
-        """Hybrid search with filters; a date taken from the question is dropped if it
-        matches no article (the question may name the date of an event, not of publication)."""
+        """Hybrid search with filters. A date or outlet taken from the question is the
+        reader's filter, like one set by hand; it is dropped (with a note) when it matches no
+        article (the question may name the date of an event, not of publication). A question
+        naming several outlets retrieves from each of them."""
         if self.store.article_count() == 0:
             raise StoreEmptyError(
                 "No articles are ingested yet.", "Run `newsrag ingest PATH` first."
             )
         applied = self._filters_for(question, filters, reference_date)
+        if not applied.sources:
+            named = named_outlets(question, self.store.outlets())
+            if named:
+                applied.sources, applied.outlet_phrase = named, ", ".join(named)
         notes: list[str] = []
-        hits = self.retriever.search(question, top_k, applied)
+        hits = self._search(question, top_k, applied)
+        if not hits and applied.outlet_phrase:
+            notes.append(
+                f"No article from {applied.outlet_phrase} matches; searched every outlet instead."
+            )
+            applied = replace(applied, sources=[], outlet_phrase="")
+            hits = self._search(question, top_k, applied)
         if not hits and applied.date_phrase:
             notes.append(
                 f"No article was published in the range of “{applied.date_phrase}”;"
                 " searched all dates instead."
             )
             applied = replace(applied, after=None, before=None, date_phrase="")
-            hits = self.retriever.search(question, top_k, applied)
+            hits = self._search(question, top_k, applied)
         return hits, applied, notes
+
+    def _search(self, question: str, top_k: int | None, filters: Filters) -> list[Retrieved]:
+        """One search, or one per outlet when the question names several (each gets its
+        share of ``top_k``, best first in turn), so a comparison sees every side."""
+        outlets = filters.sources if filters.outlet_phrase else []
+        if len(outlets) < 2:
+            return self.retriever.search(question, top_k, filters)
+        k = top_k or self.retriever.top_k
+        share = max(2, -(-k // len(outlets)))
+        per = [
+            self.retriever.search(question, share, replace(filters, sources=[o])) for o in outlets
+        ]
+        merged: list[Retrieved] = []
+        for i in range(share):
+            merged += [hits[i] for hits in per if i < len(hits)]
+        return merged[: max(k, 2 * len(outlets))]
 
     def _relevant(self, question: str, hits: list[Retrieved]) -> list[Retrieved]:
         """Chunks that plausibly bear on the question (dense similarity or shared terms)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -170,6 +171,7 @@ class Filters:
     before: date | None = None
     doc_ids: list[str] = field(default_factory=list)
     date_phrase: str = ""  # the question's phrase a date range came from, if any
+    outlet_phrase: str = ""  # the outlet names the question used, when they set ``sources``
 
     def is_empty(self) -> bool:
         return not (self.sources or self.after or self.before or self.doc_ids)
@@ -212,6 +214,30 @@ class Filters:
         d["after"] = self.after.isoformat() if self.after else None
         d["before"] = self.before.isoformat() if self.before else None
         return d
+
+
+def outlet_names(outlet: str) -> tuple[str, ...]:
+    """An outlet's names: in full, then before a "|" ("Cnbc | World Business News Leader");
+    the full name first, so that removing them from a text leaves none of it behind."""
+    return tuple(dict.fromkeys((outlet.strip(), outlet.split("|")[0].strip())))
+
+
+def named_outlets(question: str, outlets: Sequence[str]) -> list[str]:
+    """The outlets of ``outlets`` a question names, as its writer spells them: the name in its
+    own case ("The Verge", "TechCrunch", "the Verge"), or in capitals ("CNBC" for "Cnbc").
+    Case matters, so "the age of" does not name The Age nor "a fortune" Fortune."""
+    found = []
+    for outlet in outlets:
+        spellings: set[str] = set()
+        for name in outlet_names(outlet):
+            if len(name) < 3:
+                continue
+            spellings |= {name, name.upper()}
+            if name.startswith("The ") and len(name) > 7:
+                spellings.add(name[4:])
+        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", question) for n in spellings):
+            found.append(outlet)
+    return found
 
 
 @dataclass

@@ -16,7 +16,7 @@ import numpy as np
 
 from ingest.chunk import sentence_spans
 from rag.embeddings import Embedder
-from rag.retrieve import STOPWORDS, tokenize
+from rag.retrieve import STOPWORDS, outlet_names, tokenize
 from rag.text import as_statement, counted, focus, lemmas, number_conflict, role_conflict
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;-]\s*\d+)*)\]")
@@ -538,7 +538,7 @@ def check_yes(
         named = [o for o in known_outlets if _mentions(clause, o)]
         text = clause
         for outlet in named:
-            for name in _outlet_names(outlet):
+            for name in outlet_names(outlet):
                 text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
         words = set(tokenize(text)) - FRAMING
         todo = [t for t in dict.fromkeys([text, *(s.text for s in usable)]) if t not in cache]
@@ -569,18 +569,12 @@ def check_yes(
     return Support("Yes.", True, round(lowest, 4), evidence=evidence, joint=True)
 
 
-def _outlet_names(outlet: str) -> tuple[str, ...]:
-    """An outlet's names: in full, then before a "|" ("Cnbc | World Business News Leader");
-    the full name first, so that removing them from a text leaves none of it behind."""
-    return tuple(dict.fromkeys((outlet.strip(), outlet.split("|")[0].strip())))
-
-
 def _mentions(text: str, outlet: str) -> bool:
     """Whether ``text`` names ``outlet`` by one of its names."""
     low = text.lower()
     return any(
         re.search(rf"(?<!\w){re.escape(name.lower())}(?!\w)", low)
-        for name in _outlet_names(outlet)
+        for name in outlet_names(outlet)
         if len(name) > 2
     )
 

@@ -97,6 +97,15 @@ def _notes(notes: Iterable[str]) -> str:
 
 def _answer_notes(answer: Answer) -> str:
     notes = list(answer.notes)
+    applied = answer.filters or {}
+    if applied.get("date_phrase"):
+        notes.insert(
+            0,
+            f"Date filter: {applied.get('after') or '…'} to {applied.get('before') or '…'}"
+            f" (from “{applied['date_phrase']}”)",
+        )
+    if applied.get("outlet_phrase"):
+        notes.insert(0, f"Outlet filter: {applied['outlet_phrase']} (named in the question)")
     if answer.standalone_question and answer.standalone_question != answer.question:
         notes.insert(0, f"Follow-up read as: “{answer.standalone_question}”")
     return _notes(notes)

@@ -713,3 +713,29 @@ def test_pointer_phrases_left_by_markers_are_removed():
         ("They signed a pact in January 2021.", [2])
     ]
     assert split_answer("Jeyhun Bayramov is quoted in [1].") == [("Jeyhun Bayramov.", [1])]
+
+
+def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_path):
+    from rag.retrieve import named_outlets
+
+    outlets = ["The Verge", "TechCrunch", "The Age", "Cnbc | World Business News Leader"]
+    assert named_outlets("Which deals did The Verge list?", outlets) == ["The Verge"]
+    assert named_outlets("Did the Verge and CNBC agree?", outlets) == ["The Verge", outlets[3]]
+    assert named_outlets("In the age of AI, what did techcrunch say?", outlets) == []
+
+    emb = FakeEmbedder()
+    for name, outlet in (("a", "Daily"), ("b", "Weekly")):
+        (tmp_path / f"{name}.txt").write_text(
+            f"Talks {name}\n\nThe talks on the bridge resumed on Monday, {outlet} reported."
+        )
+        (tmp_path / f"{name}.meta.json").write_text(json.dumps({"source": outlet}))
+    ingest_paths(settings, store, emb, tmp_path)
+    rag = NewsRAG(settings, store, emb, FakeLLM())
+    hits, applied, notes = rag.retrieve("What did Weekly report about the bridge talks?")
+    assert applied.sources == ["Weekly"] and applied.outlet_phrase == "Weekly" and not notes
+    assert {h.chunk.meta["source"] for h in hits} == {"Weekly"}
+    both, applied, _ = rag.retrieve("Did Daily and Weekly both report the bridge talks?", top_k=1)
+    assert {h.chunk.meta["source"] for h in both} == {"Daily", "Weekly"}
+    # A filter set by hand wins over the outlet the question names.
+    _, applied, _ = rag.retrieve("What did Weekly report?", filters=Filters(sources=["Daily"]))
+    assert applied.sources == ["Daily"] and not applied.outlet_phrase
