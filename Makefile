@@ -10,11 +10,27 @@ export HF_HUB_OFFLINE ?= 1
 export ANONYMIZED_TELEMETRY ?= False
 PYTEST_ARGS ?=
 
+# llama-cpp-python compiles here. Its default build (-march=native) uses Intel AMX where the
+# CPU has it, and AMX code crashes (SIGSEGV in llama_decode) in VMs that do not grant it; so
+# it is built for AVX2/AVX-512 (VNNI, BF16) without AMX, once: the wheel is kept in a cache
+# named by its version and flags, and later venvs install it from there.
+LLAMA_VERSION ?= 0.3.36
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+	-DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_VBMI=ON \
+	-DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+LLAMA_WHEELS := $(HOME)/.cache/newsrag/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(shell \
+	echo '$(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-10)
+
 .PHONY: install chat test lint format models test-models browser eval-sample bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	ls $(LLAMA_WHEELS)/*.whl >/dev/null 2>&1 || CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" \
+		$(BIN)/python -m pip wheel -q --disable-pip-version-check --no-deps --no-cache-dir \
+		--no-binary llama-cpp-python 'llama-cpp-python==$(LLAMA_VERSION)' -w $(LLAMA_WHEELS)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --find-links $(LLAMA_WHEELS) \
+		'llama-cpp-python[server]==$(LLAMA_VERSION)'
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
