@@ -276,8 +276,17 @@ _WH = re.compile(r"^\W*(?:(?:and|but|so|also|then)\s+)?(what|which|how many|how 
 
 
 def focus(question: str) -> str:
-    """The lemma of the noun a "what/which N" or "how many N" question asks about ("What
-    weather ...?" -> "weather", "How many drone strikes ...?" -> "strike"), or ""."""
+    """The lemma of what a question asks about: the noun of a "what/which N" or "how many N"
+    question ("What weather ...?" -> "weather", "How many drone strikes ...?" -> "strike"),
+    the verb of a "why" question ("Why did the forces have to retreat?" -> "retreat": a
+    reason is a reason for that); else ""."""
+    q = re.sub(r"^\W*(?:(?:and|but|so|also|then)\s+)", "", question.strip(), flags=re.I)
+    if re.match(r"why\b", q, re.I):
+        verb = parse(q)[0].head  # the verb "why" asks about
+        if verb.pos_ not in ("VERB", "AUX"):
+            return ""
+        xcomp = [c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
+        return (xcomp[0] if xcomp else verb).lemma_.lower()
     match = _WH.match(question)
     if not match:
         return ""
@@ -292,10 +301,8 @@ def focus(question: str) -> str:
 
 
 def lemmas(text: str) -> frozenset[str]:
-    """Lower-case lemmas of the content words of ``text``."""
-    return frozenset(
-        t.lemma_.lower() for t in parse(text) if t.is_alpha and not t.is_stop and len(t) > 1
-    )
+    """Lower-case lemmas of the words of ``text`` ("had" -> "have", "strikes" -> "strike")."""
+    return frozenset(t.lemma_.lower() for t in parse(text) if t.is_alpha)
 
 
 _SUBJECT_WH = re.compile(

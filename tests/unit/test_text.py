@@ -78,3 +78,11 @@ def test_names_match_across_inflection_only():
     assert text.same_name("russia", "russian") and text.same_name("turkey", "turkish")
     assert not text.same_name("armenian", "azerbaijani")
     assert not text.same_name("iran", "iraq")
+
+
+def test_why_questions_ask_about_their_verb():
+    assert text.focus("Why did the Armenian forces have to retreat, said the ministry?") == (
+        "retreat"
+    )
+    assert text.focus("Why does Turkey have strong influence there?") == "have"
+    assert "have" in text.lemmas("Turkey also has strong influence.")
