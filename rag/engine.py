@@ -28,6 +28,7 @@ from rag.verify import (
     YES_NO_QUESTION,
     SourceSentence,
     Support,
+    VerifyConfig,
     asked_for,
     check_support,
     check_yes,
@@ -192,6 +193,7 @@ class NewsRAG:
         self.embedder = embedder
         self._llm = llm
         self.retriever = HybridRetriever(store, embedder, settings.top_k)
+        self.verify_config = VerifyConfig()  # the verifier's thresholds (rag.verify.config)
         self._generate_lock = threading.Lock()
         self._sessions: dict[str, ChatMemoryBuffer] = {}
         self._sessions_lock = threading.Lock()
@@ -598,7 +600,14 @@ class NewsRAG:
             for p in passages
         }
         verdicts = check_support(
-            [t for t, _ in parts], sources, self.embedder, cache, contexts, premise, headers
+            [t for t, _ in parts],
+            sources,
+            self.embedder,
+            cache,
+            contexts,
+            premise,
+            headers,
+            config=self.verify_config,
         )
         if YES_NO_QUESTION.match(asked):
             self._check_yes(asked, [t for t, _ in parts], verdicts, passages, sources, cache)
@@ -616,7 +625,7 @@ class NewsRAG:
                 continue  # an echo of the question or a dangling pointer is no claim
             verdict.cited = cited
             numbers = []
-            for ev in choose_citations(verdict):
+            for ev in choose_citations(verdict, self.verify_config.max_citations):
                 p = by_number[ev.number]
                 key = (p.retrieved.chunk.doc_id, ev.start, ev.end)
                 if key not in keyed:
@@ -741,6 +750,7 @@ class NewsRAG:
                     known_outlets=self.store.outlets(),
                     cache=cache,
                     titles={n: m.get("title") or "" for n, m in meta.items()},
+                    config=self.verify_config,
                 )
             verdicts[i] = replace(support, text=verdicts[i].text, cited=verdicts[i].cited)
 

@@ -1,0 +1,45 @@
+"""Answer-time verification: does each answer sentence say what its sources say, and does
+the answer answer the question?
+
+``support`` checks sentences against source sentences (words, numbers, names, negation,
+similarity, and participants and counted nouns from the parse in ``rag.text``); ``yes`` checks
+a "Yes" as the question's own claim; ``asks`` decides whether a supported answer gives what
+was asked; ``answer`` splits an answer into sentences and cited numbers. Every threshold is
+a field of ``VerifyConfig``."""
+
+from __future__ import annotations
+
+from rag.verify.answer import MARKER, split_answer
+from rag.verify.asks import asked_for, gives, off_focus
+from rag.verify.common import (
+    FRAMING,
+    Evidence,
+    SourceSentence,
+    Support,
+    is_instruction,
+    split_passage,
+)
+from rag.verify.config import DEFAULT, VerifyConfig
+from rag.verify.support import check_support, choose_citations
+from rag.verify.yes import YES_NO_QUESTION, check_yes, restates
+
+__all__ = [
+    "DEFAULT",
+    "FRAMING",
+    "MARKER",
+    "YES_NO_QUESTION",
+    "Evidence",
+    "SourceSentence",
+    "Support",
+    "VerifyConfig",
+    "asked_for",
+    "check_support",
+    "check_yes",
+    "choose_citations",
+    "gives",
+    "is_instruction",
+    "off_focus",
+    "restates",
+    "split_answer",
+    "split_passage",
+]

@@ -1,0 +1,63 @@
+"""An answer's sentences, and the passage numbers the model cited on each."""
+
+from __future__ import annotations
+
+import re
+
+from ingest.chunk import sentence_spans
+
+MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;-]\s*\d+)*)\]")
+
+
+# A marker used as a noun ("According to [1], ...", "Source [2] says that ..."): the phrase
+# is dropped and its number kept, so the text does not read "According to, ...".
+_MARKER_AS_NOUN = re.compile(
+    r"^(?:according to the (?:sources?|articles?|passages?|information provided),\s*"
+    r"|(?:according to|as (?:reported|stated|mentioned) (?:in|by)|per|in)\s+"
+    r"(?:(?:source|article|passage)s?\s+)?\[[\d,;\s-]+\],?\s*"
+    r"|(?:source|article|passage)s?\s+\[[\d,;\s-]+\]\s+"
+    r"(?:says|said|states|stated|reports|reported|mentions|notes)\s+(?:that\s+)?)",
+    re.IGNORECASE,
+)
+
+
+# A pointer to a source left behind when its marker is removed: "..., as stated in [1]."
+_POINTER = re.compile(
+    r",?\s*\b(?:as\s+)?(?:(?:is|are|was|were|can be|could be)\s+)?(?:stated|mentioned|"
+    r"reported|quoted|seen|shown|noted|described|found|explained|cited)(?:\s+\w+)?"
+    r"\s+(?:in|by|at)\W*$",
+    re.IGNORECASE,
+)
+
+
+def split_answer(answer: str) -> list[tuple[str, list[int]]]:
+    """Answer sentences without markers, each with the passage numbers the model cited."""
+    out = []
+    # A marker in front of capitalised text starts a new sentence: "[1] X [2] Y" lists.
+    answer = re.sub(r"(?<=[^\s.!?])\s*(?=\[\d+\]\s+[A-Z])", "\n", answer.strip())
+    answer = re.sub(r"\s*\n\s*", "\n\n", answer)  # a line break ends a sentence
+    for s, e in sentence_spans(answer):
+        raw = answer[s:e]
+        text = raw
+        prefix = _MARKER_AS_NOUN.match(raw)
+        if prefix and prefix.end() < len(raw):  # "According to [1], x" -> "X", keeping [1]
+            rest = raw[prefix.end() :]
+            text = rest[:1].upper() + rest[1:]
+        cited: list[int] = []
+        for group in MARKER.findall(raw):
+            for part in re.split(r"\s*[,;]\s*", group):
+                if "-" in part:
+                    lo, hi = (int(x) for x in part.split("-")[:2])
+                    cited += list(range(lo, min(hi, lo + 10) + 1))
+                else:
+                    cited.append(int(part))
+        text = MARKER.sub("", text).strip()
+        pointed = _POINTER.sub("", text).strip(" ,")  # "X, as stated in [1]." -> "X."
+        if pointed != text:
+            text = pointed + ("." if pointed and pointed[-1] not in ".!?" else "")
+        if text.startswith("[") and not text[1:2].isdigit():  # "[Tampa Bay, Florida]"
+            text = text[1:].removesuffix("]").strip()
+        text = re.sub(r"\s+([.,;:!?])", r"\1", text)
+        if text and not re.fullmatch(r"[\W_]+", text):
+            out.append((text, sorted(set(cited))))
+    return out

@@ -1,0 +1,136 @@
+"""What every check shares: source sentences, verdicts, and the lexical features of a claim
+(content words, numbers, capitalised names, negation)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ingest.chunk import sentence_spans
+from rag.retrieve import STOPWORDS, tokenize
+
+_NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
+
+
+_NEGATION = re.compile(rf"\b({_NEGATION_WORDS})\b|n't\b", re.IGNORECASE)
+
+
+_CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
+
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+_YEAR = re.compile(r"(19|20)\d\d")
+
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above)"
+    r"|\b(you are now|system prompt|new instructions?|as an ai)\b"
+    r"|\b(reply|respond|answer|say)\s+(only\s+)?(with|exactly)\b",
+    re.IGNORECASE,
+)
+
+
+# Words that start sentences or name nothing: not evidence of a named entity.
+_NOT_NAMES = STOPWORDS | {
+    "however",
+    "yes",
+    "meanwhile",
+    "additionally",
+    "moreover",
+    "while",
+    "despite",
+    "although",
+    "because",
+    "since",
+    "both",
+    "during",
+}
+
+
+_POLARITY = re.compile(r"^\s*(yes|no)[,.:;!]\s*", re.IGNORECASE)  # "No peacekeepers" stays
+
+
+# Words about the reporting, not the facts ("as reported by TechCrunch", "the article
+# suggests"): the outlet is checked as a name against the passage header instead. Also the
+# nouns a wh-question uses for its answer's type ("the individual who ... is X"), which
+# answers also use to refer back ("removed from the company's leadership").
+FRAMING = frozenset(
+    tokenize(
+        "article articles report reports reported reporting suggest suggests suggested indicate"
+        " indicates indicated imply implies implied mention mentions mentioned according"
+        " cover covered covers individual person entity company firm organization"
+    )
+)
+
+
+@dataclass
+class SourceSentence:
+    """A sentence of a numbered passage, with its span in the article text."""
+
+    number: int  # the passage number shown to the model
+    start: int  # offsets in the article's cleaned text
+    end: int
+    text: str
+    instruction_like: bool = False
+
+
+@dataclass
+class Evidence:
+    number: int
+    start: int
+    end: int
+    text: str
+    score: float
+
+
+@dataclass
+class Support:
+    """The verdict for one answer sentence."""
+
+    text: str  # the sentence without markers
+    supported: bool
+    score: float
+    cited: list[int] = field(default_factory=list)  # passage numbers the model put on it
+    evidence: list[Evidence] = field(default_factory=list)  # best first
+    reason: str = ""
+    neutral: bool = False  # too short to carry a claim ("Yes.")
+    joint: bool = False  # supported only by its evidence sentences together
+
+
+def is_instruction(text: str) -> bool:
+    """Article text that reads like an order to the assistant (prompt injection)."""
+    return bool(_INSTRUCTION.search(text))
+
+
+def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
+    return [
+        SourceSentence(number, offset + s, offset + e, text[s:e], is_instruction(text[s:e]))
+        for s, e in sentence_spans(text)
+    ]
+
+
+def _numbers(text: str) -> set[str]:
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+
+
+def _names(text: str) -> set[str]:
+    names = set()
+    for w in _CAPITAL.findall(text):
+        low = w.lower().strip("'’-")
+        if low.endswith(("'s", "’s")):
+            low = low[:-2]
+        if low not in _NOT_NAMES and len(low) > 1:
+            names.add(low)
+    return names
+
+
+def _has_negation(text: str) -> bool:
+    return bool(_NEGATION.search(text))
+
+
+def _near(words: set[str], own: set[str], window: set[str]) -> float:
+    """Share of ``words`` in a sentence; words found only in its neighbours count for less
+    (a claim that stitches together pieces of different sentences is weaker evidence)."""
+    return max(len(words & own) / len(words), len(words & window) / len(words) - 0.15)

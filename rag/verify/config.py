@@ -1,0 +1,33 @@
+"""The verifier's thresholds, in one place.
+
+Why one object: every number that decides whether a sentence counts as supported is named
+here with the reason for its value, so a study of one threshold changes one field."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class VerifyConfig:
+    """Thresholds of the answer-time checks (``rag.verify``)."""
+
+    # A claim is supported by a sentence scoring 0.6 * coverage + 0.4 * similarity at least
+    # this, with at least ``min_coverage`` of its content words and ``min_similarity``.
+    support_threshold: float = 0.55
+    min_coverage: float = 0.6
+    min_similarity: float = 0.35
+    # A claim of at most this many content words is mostly its relation ("Azerbaijan's
+    # president is X"): two thirds of the question's words in it must be in the sentence too.
+    short_claim_words: int = 8
+    # Two sentences of different passages may support a claim together, at this coverage cost,
+    # chosen among this many best-covering sentences.
+    joint_penalty: float = 0.1
+    joint_candidates: int = 6
+    # Every clause of a yes/no question must score at least this for a "Yes" to stand.
+    yes_threshold: float = 0.55
+    # Citations kept per answer sentence (the model's own first, when they support it).
+    max_citations: int = 2
+
+
+DEFAULT = VerifyConfig()

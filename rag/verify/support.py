@@ -1,0 +1,305 @@
+"""Answer-time citation check: every answer sentence -> the passage sentences that support it.
+
+The model's own [n] markers are only a hint. A sentence is supported when a source sentence
+(with its neighbours) covers its content words, contains every number and name it states,
+agrees on negation, is close in embedding space, and keeps the sentence's participants and
+numbers where the source has them (``rag.text``). Markers are then rewritten to point at the
+passages that really support each sentence; sentences nobody supports are flagged."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from rag.embeddings import Embedder
+from rag.retrieve import tokenize
+from rag.text import as_statement, number_conflict, role_conflict
+from rag.verify.common import (
+    _POLARITY,
+    _YEAR,
+    FRAMING,
+    Evidence,
+    SourceSentence,
+    Support,
+    _has_negation,
+    _names,
+    _near,
+    _numbers,
+)
+from rag.verify.config import DEFAULT, VerifyConfig
+
+
+def check_support(
+    claims: Sequence[str],
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    cache: dict[str, np.ndarray] | None = None,
+    contexts: Sequence[str] | None = None,
+    premise: str = "",
+    headers: Mapping[int, str] | None = None,
+    split: bool = True,
+    config: VerifyConfig = DEFAULT,
+) -> list[Support]:
+    """Score each claim against every source sentence; see the module docstring.
+
+    ``contexts[i]`` (e.g. the question, for a fragment answer like "2,000") is read together
+    with claim i for coverage and similarity; numbers and names still come from the claim.
+    ``premise`` is a wh-question the claims answer: small models restate it in full ("X is the
+    person who ..., as reported by Y"). Words, numbers and names taken from it need only be in
+    the same passage; the words the claim adds must be covered by the sentence itself, and a
+    claim that adds nothing is no answer. ``headers`` (passage number -> title and outlet) count
+    for names: "The Verge reports ..." is checked against the passage The Verge published.
+
+    A claim no single sentence supports may be supported clause by clause ("A says X, while
+    B says Y": each clause by its own sentence), or by two sentences of different passages
+    together, at a stricter coverage."""
+    usable = [s for s in sources if not s.instruction_like]
+    if not claims:
+        return []
+    if not usable:
+        return [Support(c, False, 0.0, reason="no source text") for c in claims]
+    contexts = list(contexts) if contexts else [""] * len(claims)
+    # "Yes, A said X": the polarity answers the question; the claim to check is "A said X".
+    scored = [
+        f"{ctx} {_POLARITY.sub('', c)}".strip() for c, ctx in zip(claims, contexts, strict=True)
+    ]
+    texts = scored + [s.text for s in usable]
+    cache = cache if cache is not None else {}
+    todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    if todo:
+        for t, v in zip(todo, embedder.embed(todo), strict=True):
+            cache[t] = v
+    claim_vecs = np.stack([cache[c] for c in scored])
+    src_vecs = np.stack([cache[s.text] for s in usable])
+    sims = claim_vecs @ src_vecs.T
+
+    # Per passage: its full text (for numbers and names) and, per sentence, a window with
+    # the neighbouring sentences (a claim often joins two adjacent sentences).
+    by_passage: dict[int, list[int]] = {}
+    for i, s in enumerate(usable):
+        by_passage.setdefault(s.number, []).append(i)
+    passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
+    passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
+    headers = headers or {}
+    passage_lower = {n: f"{headers.get(n, '')} {t}".lower() for n, t in passage_text.items()}
+    passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
+    premise_words = set(tokenize(premise)) - FRAMING
+    premise_nums, premise_lower = _numbers(premise), premise.lower()
+    own_tokens, window_tokens = [], []
+    for i, s in enumerate(usable):
+        ids = by_passage[s.number]
+        k = ids.index(i)
+        # The header (title, outlet) is read with every sentence of its passage.
+        around = [headers.get(s.number, "")] + [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
+        own_tokens.append(set(tokenize(s.text)))
+        window_tokens.append(set(tokenize(" ".join(around))))
+
+    results = []
+    for ci, claim in enumerate(claims):
+        words = set(tokenize(scored[ci])) - FRAMING
+        if len(words) < 2 or not tokenize(claim):
+            results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
+            continue
+        nums, names, neg = _numbers(claim), _names(claim), _has_negation(claim)
+        given = words & premise_words
+        added = words - premise_words
+        if not added:
+            results.append(Support(claim, False, 0.0, reason="restates the question"))
+            continue
+        # A year the claim repeats from the question must not stand where the source has
+        # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
+        premise_years = {n for n in nums & premise_nums if _YEAR.fullmatch(n)}
+        nums -= premise_nums
+        names = {n for n in names if n not in premise_lower}
+        # A short claim is mostly its relation ("Azerbaijan's president is X"): two thirds of
+        # the question's words in it must be in the supporting sentence too.
+        short = len(words) <= config.short_claim_words
+        best: list[Evidence] = []
+        reasons: dict[str, int] = {}
+        # A number the sources give for another noun ("300 peacekeepers" where 300 counts
+        # settlements) is a wrong claim, whichever sentence covers the rest of it.
+        # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
+        statement = as_statement(contexts[ci], claim) if contexts[ci] else claim
+        moved = number_conflict(statement, [s.text for s in usable])
+        if moved:
+            results.append(Support(claim, False, 0.0, reason=moved))
+            continue
+        for si, src in enumerate(usable):
+            near = _near(added, own_tokens[si], window_tokens[si])
+            if given and near < 0.5:  # what the claim adds must be in this sentence
+                reasons["too little overlap with any source sentence"] = 1
+                continue
+            if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
+                reasons["the question's terms are not with the answer in the source"] = 1
+                continue
+            if given and not short:  # the question's words count when the passage has them
+                in_passage = len(given & passage_tokens[src.number]) / len(given)
+                coverage = 0.7 * near + 0.3 * in_passage
+            else:
+                coverage = _near(words, own_tokens[si], window_tokens[si])
+            window_years = {t for t in window_tokens[si] if _YEAR.fullmatch(t)}
+            if premise_years - window_years and window_years - premise_years:
+                reasons["the source gives another year"] = 1
+                continue
+            sim = float(sims[ci, si])
+            missing_nums = nums - passage_numbers[src.number]
+            missing_names = {n for n in names if n not in passage_lower[src.number]}
+            score = 0.6 * coverage + 0.4 * max(sim, 0.0)
+            if missing_nums:
+                reasons["number not in sources: " + ", ".join(sorted(missing_nums))] = 1
+                continue
+            if missing_names:
+                reasons["name not in sources: " + ", ".join(sorted(missing_names))] = 1
+                continue
+            if neg != _has_negation(src.text) and sim < 0.85:  # "No X" vs "X" share all words
+                reasons["negation differs from the source"] = 1
+                continue
+            weak_similarity = sim < config.min_similarity and coverage < 0.9
+            if (
+                coverage < config.min_coverage
+                or weak_similarity
+                or score < config.support_threshold
+            ):
+                reasons["too little overlap with any source sentence"] = 1
+                continue
+            swapped = role_conflict(statement, [src.text])
+            if swapped:  # the same words with the sides swapped: the opposite claim
+                reasons[swapped] = 1
+                continue
+            best.append(Evidence(src.number, src.start, src.end, src.text, round(score, 4)))
+        best.sort(key=lambda e: -e.score)
+        # One evidence sentence per passage, best passages first.
+        seen: set[int] = set()
+        evidence = [e for e in best if not (e.number in seen or seen.add(e.number))]
+        joint = False
+        if not evidence and not given and split:
+            evidence = _clause_evidence(scored[ci], usable, embedder, cache, headers, config)
+            joint = bool(evidence)
+        if not evidence and not given:
+            evidence = _joint_evidence(
+                statement,
+                words,
+                nums,
+                names,
+                neg,
+                usable,
+                own_tokens,
+                sims[ci],
+                passage_text,
+                passage_lower,
+                config,
+            )
+            joint = bool(evidence)
+        if evidence:
+            results.append(Support(claim, True, evidence[0].score, evidence=evidence, joint=joint))
+        else:
+            # A sentence with the same words and other sides says why best.
+            swaps = [r for r in reasons if r.startswith("in the sources")]
+            reason = next(iter(swaps or reasons), "no supporting sentence")
+            top = float(sims[ci].max()) if sims.size else 0.0
+            results.append(Support(claim, False, round(min(top, 0.5), 4), reason=reason))
+    return results
+
+
+# Where a claim joins statements that each need their own support.
+_CLAUSE_BREAK = re.compile(r",?\s+(?:while|whereas)\s+|;\s+|,\s+(?:and|but|with)\s+", re.I)
+
+
+def _clause_evidence(
+    claim: str,
+    usable: Sequence[SourceSentence],
+    embedder: Embedder,
+    cache: dict[str, np.ndarray],
+    headers: Mapping[int, str],
+    config: VerifyConfig = DEFAULT,
+) -> list[Evidence]:
+    """One evidence sentence per clause when every clause of the claim is supported on its
+    own (each checked as a claim, names and numbers included); [] otherwise."""
+    clauses: list[str] = []
+    for piece in _CLAUSE_BREAK.split(_POLARITY.sub("", claim)):
+        if clauses and len(set(tokenize(piece)) - FRAMING) < 2:
+            clauses[-1] += f", {piece}"  # too short to stand alone: keep it with the last one
+        elif piece.strip():
+            clauses.append(piece.strip())
+    if len(clauses) < 2:
+        return []
+    verdicts = check_support(
+        clauses, usable, embedder, cache, headers=headers, split=False, config=config
+    )
+    if not all(v.supported for v in verdicts):
+        return []
+    evidence: list[Evidence] = []
+    for v in verdicts:
+        if v.evidence and v.evidence[0] not in evidence:
+            evidence.append(v.evidence[0])
+    return evidence
+
+
+def _joint_evidence(
+    claim: str,
+    words: set[str],
+    nums: set[str],
+    names: set[str],
+    neg: bool,
+    usable: Sequence[SourceSentence],
+    own_tokens: Sequence[set[str]],
+    sims: np.ndarray,
+    passage_text: Mapping[int, str],
+    passage_lower: Mapping[int, str],
+    config: VerifyConfig = DEFAULT,
+) -> list[Evidence]:
+    """Two sentences from different passages that together support the claim, each adding
+    words the other lacks; [] when no pair does. Stitching costs ``config.joint_penalty``
+    coverage."""
+    ranked = sorted(range(len(usable)), key=lambda i: -len(words & own_tokens[i]))
+    top = [i for i in ranked[: config.joint_candidates] if words & own_tokens[i]]
+    best: tuple[float, int, int] | None = None
+    for x, a in enumerate(top):
+        for b in top[x + 1 :]:
+            na, nb = usable[a].number, usable[b].number
+            if na == nb:
+                continue
+            ta, tb = words & own_tokens[a], words & own_tokens[b]
+            if not (ta - tb) or not (tb - ta):
+                continue
+            coverage = len(ta | tb) / len(words) - config.joint_penalty
+            sim = max(float(sims[a]), float(sims[b]))
+            numbers = _numbers(passage_text[na] + " " + passage_text[nb])
+            text = passage_lower[na] + " " + passage_lower[nb]
+            if nums - numbers or any(n not in text for n in names):
+                continue
+            if neg and not (_has_negation(usable[a].text) or _has_negation(usable[b].text)):
+                continue
+            if claim and role_conflict(claim, [usable[a].text, usable[b].text]):
+                continue
+            score = 0.6 * coverage + 0.4 * max(sim, 0.0)
+            if (
+                coverage < config.min_coverage
+                or sim < config.min_similarity
+                or score < config.support_threshold
+            ):
+                continue
+            if best is None or score > best[0]:
+                best = (score, a, b)
+    if best is None:
+        return []
+    score, a, b = best
+    return [
+        Evidence(usable[i].number, usable[i].start, usable[i].end, usable[i].text, round(score, 4))
+        for i in (a, b)
+    ]
+
+
+def choose_citations(
+    support: Support, max_citations: int = DEFAULT.max_citations
+) -> list[Evidence]:
+    """The model's own citations when they are among the supporting passages, else the best."""
+    if not support.supported or support.neutral:
+        return []
+    if support.joint:
+        return support.evidence  # the claim needs every one of them
+    cited = [e for e in support.evidence if e.number in support.cited]
+    others = [e for e in support.evidence if e.number not in support.cited]
+    return (cited + others)[:max_citations] if cited else others[:1]
