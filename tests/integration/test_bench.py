@@ -6,12 +6,16 @@ import math
 
 import pytest
 
-from eval.bench import DEFAULT_CORPUS, bench_query
+from eval.bench import DEFAULT_CORPUS, QUERIES, bench_query
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.skipif(not DEFAULT_CORPUS.is_file(), reason="needs ../shared/datasets/multihop-rag")
+@pytest.mark.skipif(
+    not (DEFAULT_CORPUS.is_file() and QUERIES.is_file()),
+    reason=f"external dataset check: MultiHop-RAG corpus and queries not found in "
+    f"{DEFAULT_CORPUS.parent}",
+)
 def test_bench_query_measures_ours_floor_and_baseline_on_one_question():
     result = bench_query(
         "smollm2-135m-instruct", questions=1, target_chunks=400, retrieval_queries=5

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import random
+import re
 import shutil
 import signal
 import socket
@@ -11,16 +13,88 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from ingest.pipeline import EMBED_GROUP
 from rag.settings import Settings
 from rag.store import Store
-from tests.conftest import REPO, SAMPLE, SHARED, ingest_paths
+from tests.conftest import REPO, SAMPLE, SAMPLE_ARTICLE, SHARED, ingest_paths
 
 MULTIHOP = SHARED / "datasets" / "multihop-rag" / "corpus.jsonl"
 NEWSRAG = [sys.executable, "-m", "rag.cli"]
+
+# The kill -9 corpus: mostly one-chunk briefs, every KILL_LONG_EVERY-th a longer article of
+# two or three chunks, in files of KILL_PER_FILE. About 1,000 chunks: the pipeline writes them
+# in 4 groups of EMBED_GROUP, so a fast machine still has most of them to go when the first
+# group lands (the kill), while a slow 2-core one embeds all of them in about 15 s.
+KILL_ARTICLES = 1000
+KILL_PER_FILE = 20
+KILL_LONG_EVERY = 20
+OUTLETS = [
+    ("Daily Sabah", "dailysabah.com"),
+    ("Reuters", "reuters.com"),
+    ("Al Jazeera", "aljazeera.com"),
+    ("BBC News", "bbc.co.uk"),
+    ("Eurasianet", "eurasianet.org"),
+    ("The Guardian", "theguardian.com"),
+    ("Anadolu Agency", "aa.com.tr"),
+]
+PLACES = ["Baku", "Yerevan", "Moscow", "Ankara", "Tbilisi", "Tehran", "Stepanakert", "Shusha"]
+AUTHORS = ["Leyla Aliyeva", "Sam Porter", "Anna Petrova", "Mehmet Kaya", "", "Daily Sabah"]
+
+
+def _sample_sentences() -> list[str]:
+    """The bundled sample article's sentences (title and photo caption left out)."""
+    body = SAMPLE_ARTICLE.read_text("utf-8").split("\n", 2)[2]
+    parts = re.split(r"(?<=[.!?\"])\s+(?=[A-Z\"])", body.strip())
+    return [s.strip() for s in parts if len(s) > 30]
+
+
+def _vary_number(rng: random.Random, match: re.Match) -> str:
+    """A count or day near the original (years stay as they are)."""
+    value = int(match.group(0).replace(",", ""))
+    if 1900 <= value <= 2030:
+        return match.group(0)
+    return f"{max(1, round(value * rng.uniform(0.5, 1.5))):,}"
+
+
+def _record(rng: random.Random, n: int, sentences: tuple[int, int]) -> dict:
+    """A multihop-shaped record: a lead sentence of its own, then (lo, hi) of the sample's
+    sentences shuffled, with numbers and places varied, so no two articles or chunks match."""
+    outlet, domain = OUTLETS[n % len(OUTLETS)]
+    when = datetime(2023, 6, 1, tzinfo=UTC) + timedelta(days=n % 170, minutes=rng.randrange(1440))
+    place = rng.choice(PLACES)
+    picked = rng.sample(_sample_sentences(), rng.randint(*sentences))
+    picked = [
+        re.sub(r"\d+(?:,\d{3})*", lambda m: _vary_number(rng, m), s).replace(
+            "Nagorno-Karabakh", rng.choice(["Nagorno-Karabakh", "Karabakh", place + " province"])
+        )
+        for s in picked
+    ]
+    lead = f"{rng.randrange(3, 900)} observers in {place} filed report {n} on {when:%A}."
+    paragraphs = [lead]
+    while picked:
+        take = rng.randint(1, 3)
+        paragraphs.append(" ".join(picked[:take]))
+        picked = picked[take:]
+    return {
+        "title": f"{place}: report {n} on the ceasefire ({when:%b %d})",
+        "author": rng.choice(AUTHORS),
+        "source": outlet,
+        "published_at": when.isoformat(),
+        "category": rng.choice(["world", "politics", "security"]),
+        "url": f"https://www.{domain}/{when:%Y/%m/%d}/report-{n}-{place.lower()}",
+        "body": "\n\n".join(paragraphs),
+    }
+
+
+def _write_jsonl(path: Path, records: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), "utf-8")
+    return path
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
@@ -39,14 +113,52 @@ def _consistent(store: Store) -> tuple[int, int]:
     return len(arts), len(ids)
 
 
+def _sample_files() -> list[Path]:
+    """The bundled sample's article files (``.meta.json`` sidecars are metadata, not articles)."""
+    return [
+        p
+        for p in SAMPLE.rglob("*")
+        if p.is_file() and not p.name.startswith(".") and not p.name.endswith(".meta.json")
+    ]
+
+
 def test_bundled_sample_with_real_embedder(settings, store, real_embedder):
     report = ingest_paths(settings, store, real_embedder, SAMPLE)
-    assert len(report.added) == 1 and report.chunks >= 3
+    assert not report.failed and len(report.added) == len(_sample_files())
+    [nagorno] = [a for a in store.articles() if a["title"].startswith("Azerbaijan thwarts")]
+    assert nagorno["chunk_count"] >= 3
     hits = store.query(real_embedder.embed(["How many peacekeepers did Moscow deploy?"])[0], 2)
     assert "2,000 peacekeepers" in hits[0][0].text
-    assert _consistent(store) == (1, report.chunks)
+    assert _consistent(store) == (len(report.added), report.chunks)
 
 
+def test_jsonl_corpus_ingests_as_is_and_again_changes_nothing(
+    settings, store, real_embedder, tmp_path: Path
+):
+    records = [_record(random.Random(n), n, sentences=(4, 9)) for n in range(8)]
+    corpus = _write_jsonl(tmp_path / "corpus.jsonl", records)
+    first = ingest_paths(settings, store, real_embedder, corpus)
+    assert not first.failed and not first.unchanged
+    assert len(first.added) == len(records)
+    articles, chunks = _consistent(store)
+    assert articles == len(records) and chunks >= len(records)
+    got = store.collection.get(include=["metadatas"])["metadatas"]
+    by_url = {m["url"]: m for m in got}
+    assert set(by_url) == {r["url"] for r in records}
+    for r in records:  # outlet, date and link come through from the record as they were
+        meta = by_url[r["url"]]
+        assert meta["source"] == r["source"] and meta["title"] == r["title"]
+        assert meta["published_ts"] == int(datetime.fromisoformat(r["published_at"]).timestamp())
+    again = ingest_paths(settings, store, real_embedder, corpus)
+    assert (again.added, again.updated, again.removed, again.chunks) == ([], [], [], 0)
+    assert len(again.unchanged) == len(records) and not again.failed
+    assert _consistent(store) == (articles, chunks)
+
+
+@pytest.mark.skipif(
+    not MULTIHOP.is_file(),
+    reason=f"external dataset check: MultiHop-RAG corpus not found at {MULTIHOP}",
+)
 def test_multihop_corpus_ingests_as_is_and_again_changes_nothing(settings, store, real_embedder):
     first = ingest_paths(settings, store, real_embedder, MULTIHOP)
     lines = [json.loads(x) for x in MULTIHOP.read_text().splitlines() if x.strip()]
@@ -60,45 +172,92 @@ def test_multihop_corpus_ingests_as_is_and_again_changes_nothing(settings, store
     assert _consistent(store) == (articles, chunks)
 
 
+def _expected_chunks(folder: Path) -> dict[str, int]:
+    """doc_id -> chunk count of a clean ingest, from the same load/clean/chunk stages."""
+    from ingest.chunk import chunk_article
+    from ingest.clean import clean
+    from ingest.load import load_file
+
+    s = Settings()
+    overlap = min(s.chunk_overlap, s.chunk_size // 2)
+    out = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        for raw in load_file(path, 10**9):
+            article = clean(raw)
+            out[article.doc_id] = len(chunk_article(article, s.chunk_size, overlap))
+    return out
+
+
+def _count(db: Path, where: str = "") -> int:
+    """Rows in the docstore's articles table."""
+    with closing(sqlite3.connect(db, timeout=5)) as con:
+        return con.execute(f"SELECT COUNT(*) FROM articles {where}").fetchone()[0]
+
+
+def _written(db: Path) -> int:
+    """Rows the running ingest has written so far (0 until the docstore has its tables)."""
+    try:
+        return _count(db) if db.exists() else 0
+    except sqlite3.Error:
+        return 0
+
+
 def test_kill_9_mid_ingest_then_rerun_converges(tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rng = random.Random(9)
+    records = [
+        _record(rng, n, (6, 12) if n % KILL_LONG_EVERY == 0 else (1, 1))
+        for n in range(KILL_ARTICLES)
+    ]
+    for f in range(0, KILL_ARTICLES, KILL_PER_FILE):
+        _write_jsonl(corpus / f"part-{f // KILL_PER_FILE:03d}.jsonl", records[f:][:KILL_PER_FILE])
+    expected = _expected_chunks(corpus)
+    assert len(expected) == KILL_ARTICLES
+    assert sum(expected.values()) > 3 * EMBED_GROUP  # written in several groups, see above
     data = tmp_path / "data"
     env = _env(data)
     proc = subprocess.Popen(
-        [*NEWSRAG, "ingest", str(MULTIHOP)],
+        [*NEWSRAG, "ingest", str(corpus)],
         env=env,
         cwd=REPO,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     db = data / "docstore.sqlite3"
-    deadline = time.time() + 120
-    written = 0
-    while time.time() < deadline and proc.poll() is None:
-        if db.exists():
-            try:
-                with sqlite3.connect(db, timeout=1) as con:
-                    written = con.execute("SELECT COUNT(*) FROM articles").fetchone()[0]
-            except sqlite3.Error:
-                written = 0
-            if written >= 20:
-                break
-        time.sleep(0.05)
-    assert proc.poll() is None, "ingest finished before it could be killed"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    deadline = time.time() + 240  # a generous bound for a busy machine; never reached normally
+    # Kill as soon as the first group of articles shows up in the docstore.
+    while proc.poll() is None and time.time() < deadline and _written(db) == 0:
+        time.sleep(0.02)
+    try:
+        assert proc.poll() is None, "ingest finished before it could be killed"
+        assert _written(db) > 0, "ingest wrote nothing in 240 s"
+    finally:
+        proc.send_signal(signal.SIGKILL)  # a no-op if it has already exited
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "ingest finished before it could be killed"
+    rows, complete = _count(db), _count(db, "WHERE status='complete'")
+    assert complete < KILL_ARTICLES, "ingest finished before it could be killed"
     rerun = subprocess.run(
-        [*NEWSRAG, "ingest", str(MULTIHOP), "--json"],
+        [*NEWSRAG, "ingest", str(corpus), "--json"],
         env=env,
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=300,
     )
     assert rerun.returncode == 0, rerun.stderr[-2000:]
+    report = json.loads(rerun.stdout)
+    assert not report["failed"] and not report["updated"]
+    assert len(report["recovered"]) == rows - complete  # half-written ones were cleaned up
+    assert len(report["unchanged"]) == complete  # what was finished is not done again
+    assert set(report["added"]) | set(report["unchanged"]) == set(expected)
     store = Store(Settings(data_dir=data))
-    articles, _ = _consistent(store)
-    urls = {json.loads(x)["url"] for x in MULTIHOP.read_text().splitlines() if x.strip()}
-    assert articles == len(urls)
+    try:
+        assert _consistent(store) == (KILL_ARTICLES, sum(expected.values()))
+        assert {a["doc_id"]: a["chunk_count"] for a in store.articles()} == expected
+    finally:
+        store.close()
 
 
 def test_cli_bad_inputs_folder(tmp_path: Path):
@@ -212,11 +371,11 @@ def test_http_chroma_server(tmp_path: Path, chroma_server: int, real_embedder):
     settings = Settings(data_dir=tmp_path / "data", chroma_mode="http", chroma_port=chroma_server)
     store = Store(settings)
     report = ingest_paths(settings, store, real_embedder, SAMPLE)
-    assert len(report.added) == 1
+    assert not report.failed and len(report.added) == len(_sample_files())
     assert store.summary()["chroma"].startswith("http")
-    assert _consistent(store)[1] == report.chunks
+    assert _consistent(store) == (len(report.added), report.chunks)
     again = ingest_paths(settings, store, real_embedder, SAMPLE)
-    assert again.chunks == 0 and len(again.unchanged) == 1
+    assert again.chunks == 0 and len(again.unchanged) == len(report.added)
 
 
 def test_http_chroma_down_is_one_clear_line(tmp_path: Path):
