@@ -18,6 +18,7 @@ from typing import Any
 from eval import correctness
 from eval.suites import common
 from eval.suites.common import RunConfig, SuiteResult
+from ingest.chunk import sentence_spans
 from rag.engine import strip_refusal_marker
 
 SUITE = "sample"
@@ -84,6 +85,18 @@ def validate_set(items: list[SampleItem], articles: str | dict[str, str]) -> lis
             != correctness.CORRECT
         ):
             problems.append(f"{it.id}: the gold answer does not pass its own key facts")
+        # A correct answer may quote its passage's sentences in full: none may hold a must-not.
+        quoted = [
+            text[s:e]
+            for text in ([docs[it.doc]] if it.doc in docs else [])
+            for p in it.gold_passages
+            if p in text
+            for s, e in sentence_spans(text)
+            if s < text.find(p) + len(p) and e > text.find(p)
+        ]
+        for phrase in it.must_not:
+            if any(correctness.states(q, phrase) for q in quoted + it.gold_passages):
+                problems.append(f"{it.id}: must_not {phrase!r} is in the gold passage")
         if it.doc and it.doc not in docs and "" not in docs:
             problems.append(f"{it.id}: no article file {it.doc}")
         texts = [docs[it.doc]] if it.doc in docs else list(docs.values())
