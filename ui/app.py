@@ -33,10 +33,11 @@ log = logging.getLogger("newsrag.ui")
 
 MAX_USERS = 8  # simultaneous requests served; generation itself is serialised by NewsRAG
 MAX_TURNS_SHOWN = 20  # answers whose sources stay in the panel
-EXAMPLES = [
+EXAMPLES = [  # about the bundled sample articles (data/sample)
     "How many peacekeepers did Moscow deploy?",
-    "What did Russia's Defense Ministry say about Azerbaijan?",
     "How did Azerbaijan respond to Russia's claims?",
+    "Who told the jury that everything about FTX was built on lies?",
+    "Who pulled out of the bidding for Manchester United?",
 ]
 STYLE = Path(__file__).with_name("style.css")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -405,7 +406,7 @@ def _chat_tab(settings: Settings) -> ChatTab:
                     autofocus=True,
                 )
                 send = gr.Button("Ask", variant="primary", scale=1, min_width=72, elem_id="nr-send")
-            examples = gr.Examples(EXAMPLES, inputs=box, label="Try the sample article")
+            examples = gr.Examples(EXAMPLES, inputs=box, label="Try the sample articles")
             with gr.Row(equal_height=False, elem_id="nr-tools"):
                 with (
                     gr.Column(scale=5, min_width=280),
