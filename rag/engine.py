@@ -92,6 +92,7 @@ class Answer:
     standalone_question: str = ""  # after condensing a follow-up
     notes: list[str] = field(default_factory=list)
     refusal_probability: float | None = None  # the model's P(refusal marker first)
+    pick: dict[str, Any] | None = None  # the sentence the model picked as the answer, if read
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -109,6 +110,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "notes": self.notes,
             "refusal_probability": self.refusal_probability,
+            "pick": self.pick,
         }
 
 
@@ -459,6 +461,12 @@ class NewsRAG:
         try:
             with self._generate_lock:
                 pick = self._pick(query, passages)
+                if pick is not None:
+                    base["pick"] = {
+                        "sentence": pick.sentence.text,
+                        "share": pick.share,
+                        "none_share": pick.none_share,
+                    }
                 p_refuse, extra = self._probe_refusal(messages)
                 base["refusal_probability"] = p_refuse
                 if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:

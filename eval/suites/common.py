@@ -634,6 +634,7 @@ def answer_record(answer: Answer | None) -> dict[str, Any]:
             for s in answer.sentences
         ],
         "refusal_probability": answer.refusal_probability,
+        "pick": answer.pick,
         "timings": {k: round(v, 4) for k, v in answer.timings.items()},
         "notes": answer.notes,
         "model": answer.model,
