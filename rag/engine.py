@@ -650,26 +650,33 @@ class NewsRAG:
         if not any(s.supported and s.citations for s in sentences):
             return refuse(sentences)
         kind = asked_for(question)
-        if kind and not any(
-            s.supported and s.citations and gives(s.text, kind, question) for s in sentences
-        ):
+        # An answering sentence is supported, cited, gives the kind of thing asked for (what
+        # the user typed, not the condensed question, must not already hold it: condensing
+        # can slip the answer in) and speaks of what the question asks about.
+        answering = [
+            s
+            for s in sentences
+            if s.supported and s.citations and (not kind or gives(s.text, kind, asked))
+        ]
+        if kind and not answering:
             # Supported, but not an answer: "It came in at [1]." to "How many ...?"
             base["notes"].append(f"The supported sentences do not give the {kind} asked for.")
             return refuse(sentences)
-        # Supported, but about something else: "Azerbaijani forces prevented a sabotage
-        # attempt" to "What weather did the Armenian forces take advantage of?"
-        asked_focus = [
+        # About something else: "Azerbaijani forces prevented a sabotage attempt" to "What
+        # weather did the Armenian forces take advantage of?"
+        elsewhere = [
             off_focus(
                 question,
                 s.text,
                 [citations[n - 1].sentence for n in s.citations],
                 fragment=is_fragment(s.text),
+                similar=lambda a, b: self._similarity(a, b, cache),
+                config=self.verify_config,
             )
-            for s in sentences
-            if s.supported and s.citations
+            for s in answering
         ]
-        if asked_focus and all(asked_focus):
-            base["notes"].append(f"Not an answer: {asked_focus[0]}.")
+        if elsewhere and all(elsewhere):
+            base["notes"].append(f"Not an answer: {elsewhere[0]}.")
             return refuse(sentences)
         return Answer(
             text=" ".join(pieces),
@@ -681,6 +688,14 @@ class NewsRAG:
             raw_text=raw,
             **base,
         )
+
+    def _similarity(self, a: str, b: str, cache: dict[str, np.ndarray]) -> float:
+        """Cosine of two short texts' embeddings (cached per question)."""
+        todo = [t for t in (a, b) if t not in cache]
+        if todo:
+            for t, v in zip(todo, self.embedder.embed(todo), strict=True):
+                cache[t] = v
+        return float(cache[a] @ cache[b])
 
     def _quote_pick(
         self,
@@ -710,7 +725,13 @@ class NewsRAG:
         kind = asked_for(question)
         if kind and not gives(text, kind, question):
             return None
-        if off_focus(question, text, [text]):
+        if off_focus(
+            question,
+            text,
+            [text],
+            similar=lambda a, b: self._similarity(a, b, {}),
+            config=self.verify_config,
+        ):
             return None
         s = pick.sentence
         citation = self._citation(1, pick.passage, s.start, s.end, s.text, pick.share)

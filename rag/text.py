@@ -272,11 +272,13 @@ def number_conflict(claim: str, sources: Iterable[str]) -> str:
 
 # Questions ---------------------------------------------------------------------------------
 
-_WH = re.compile(r"^\W*(?:(?:and|but|so|also|then)\s+)?(what|which|how many|how much)\b", re.I)
+# "which N" is left out: it asks for an instance of N ("Which club won?" -> "FC Cincinnati"),
+# which the answer names without saying N.
+_WH = re.compile(r"^\W*(?:(?:and|but|so|also|then)\s+)?(what|how many|how much)\b", re.I)
 
 
 def focus(question: str) -> str:
-    """The lemma of what a question asks about: the noun of a "what/which N" or "how many N"
+    """The lemma of what a question asks about: the noun of a "what N" or "how many N"
     question ("What weather ...?" -> "weather", "How many drone strikes ...?" -> "strike"),
     the verb of a "why" question ("Why did the forces have to retreat?" -> "retreat": a
     reason is a reason for that); else ""."""

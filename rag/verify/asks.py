@@ -4,10 +4,11 @@ N"), and whether an answer sentence gives it."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rag.text import as_statement, counted, focus, lemmas
 from rag.verify.common import _names
+from rag.verify.config import DEFAULT, VerifyConfig
 
 # What a question asks for, and how an answer shows it has it.
 _NUMBER_WORDS = (
@@ -81,11 +82,20 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
 
 
-def off_focus(question: str, text: str, evidence: Sequence[str], fragment: bool = False) -> str:
+def off_focus(
+    question: str,
+    text: str,
+    evidence: Sequence[str],
+    fragment: bool = False,
+    similar: Callable[[str, str], float] | None = None,
+    config: VerifyConfig = DEFAULT,
+) -> str:
     """Why a supported answer sentence is about something other than what the question asks,
     or "". A "what N" / "how many N" question asks about N: the answer (with its evidence)
-    must speak of N, and a number it gives must count N ("2,000 peacekeepers" does not
-    answer "How many drone strikes ...?"). Questions for a name ("which country") are left
+    must speak of N, and a number it gives must count N or a near synonym (``similar`` of
+    the two nouns at least ``config.focus_similarity``: "four games" answers "how many
+    matches", "2,000 peacekeepers" does not answer "How many drone strikes ...?"). A "why
+    ... V" question asks for a reason for V. Questions for a name ("which country") are left
     to ``gives``: their answer names an instance, not the type."""
     noun = focus(question)
     if not noun or asked_for(question) == "name":
@@ -93,9 +103,12 @@ def off_focus(question: str, text: str, evidence: Sequence[str], fragment: bool 
     statement = as_statement(question, text) if fragment else text
     numbers = counted(statement)
     if asked_for(question) == "number" and numbers:
-        if not any(noun in nouns for nouns in numbers.values()):
-            return f"its numbers count something else than the {noun} asked about"
-        return ""
+        counts = {n for nouns in numbers.values() for n in nouns}
+        if noun in counts or (
+            similar and max(similar(noun, n) for n in counts) >= config.focus_similarity
+        ):
+            return ""
+        return f"its numbers count something else than the {noun} asked about"
     if noun in lemmas(statement) or any(noun in lemmas(e) for e in evidence):
         return ""
     return f"it does not speak of the {noun} asked about"

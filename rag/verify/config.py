@@ -26,6 +26,10 @@ class VerifyConfig:
     joint_candidates: int = 6
     # Every clause of a yes/no question must score at least this for a "Yes" to stand.
     yes_threshold: float = 0.55
+    # A number answers "how many N" when it counts N or a noun this close to N (cosine of the
+    # two words' embeddings: "game"/"match" 0.55, "country"/"nation" 0.77; unrelated nouns
+    # such as "strike"/"peacekeeper" 0.25 stay below, all-MiniLM-L6-v2).
+    focus_similarity: float = 0.5
     # Citations kept per answer sentence (the model's own first, when they support it).
     max_citations: int = 2
 
