@@ -8,10 +8,12 @@ import pytest
 from typer.testing import CliRunner
 
 RATES = (
+    "correct",
+    "wrong",
+    "refused",
     "faithfulness",
     "citation_precision",
     "citation_recall",
-    "refusal_accuracy",
     "answer_f1",
     "hit@1",
     "hit@3",
@@ -28,6 +30,7 @@ def test_sample_suite_with_real_models(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSRAG_LLM_CONTEXT", "2048")  # SmolLM2 was trained on 2k tokens
     out = tmp_path / "eval"
     args = ["sample", "--limit", "5", "--model", "smollm2-135m-instruct", "--out", str(out)]
+    args.append("--baseline")  # LlamaIndex's CitationQueryEngine beside ours, same judge
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
 
@@ -48,6 +51,11 @@ def test_sample_suite_with_real_models(tmp_path, monkeypatch):
         else:
             assert 0.0 <= value <= 1.0, (key, value)
     assert summary["latency_p50_s"] > 0
+    # Correctness leads the summary; the baseline's column sits beside ours.
+    assert list(summary)[:3] == ["correct", "wrong", "refused"]
+    assert sum(summary[k] for k in ("correct", "wrong", "refused")) == pytest.approx(1.0)
+    assert all(r["baseline"]["outcome"] in ("correct", "wrong", "refused") for r in rows)
+    assert 0.0 <= summary["baseline.correct"] <= 1.0
     report = (out / "report.md").read_text()
-    assert "| refusal_accuracy |" in report
+    assert "| correct |" in report and "| baseline.correct |" in report
     assert (out / "latency.png").stat().st_size > 1000
