@@ -61,13 +61,13 @@ format: install
 	$(BIN)/ruff check --fix .
 
 # The eval gate runs our sample set with the 0.5B model (the 1.5B would take ~3x longer);
-# thresholds sit below the values measured with it (see README, "Evaluation").
-EVAL_GATE ?= faithfulness=0.9,citation_precision=0.9,refusal_accuracy=0.8
+# bounds sit below (above, for wrong) the values measured with it (see README, "Evaluation").
+EVAL_GATE ?= correct=0.45,wrong<=0.32,refusal_accuracy=0.55,faithfulness=0.85,citation_precision=0.9
 
 test: install test-models browser lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)
 	$(BIN)/newsrag eval sample --model qwen2.5-coder-0.5b-instruct \
-		--out artifacts/eval-sample --fail-under $(EVAL_GATE)
+		--out artifacts/eval-sample --fail-under '$(EVAL_GATE)'
 
 bench: models
 	$(BIN)/newsrag bench ingest
