@@ -192,6 +192,11 @@ def _fail(exc: Exception) -> NoReturn:
 def _finish(suite: str, summary: Mapping[str, Any], out_dir: Path, fail_under: str | None) -> None:
     out.print(summary_table(suite, summary))
     out.print(f"wrote {out_dir}/results.jsonl, summary.json, report.md")
+    _gate(summary, fail_under)
+
+
+def _gate(summary: Mapping[str, Any], fail_under: str | None) -> None:
+    """Exit 1, naming every missed bound, when the summary misses the gate."""
     problems = failures(summary, *parse_gate(fail_under))
     if problems:
         for p in problems:
@@ -327,6 +332,48 @@ def ragtruth(
     except (FileNotFoundError, RuntimeError, ValueError) as exc:
         _fail(exc)
     _finish("ragtruth", summary, out_dir, fail_under)
+
+
+@app.command()
+def pairs(
+    articles: Annotated[
+        Path | None, typer.Option("--articles", help="Articles (default: data/sample).")
+    ] = None,
+    out_dir: OutDir = None,
+    fail_under: FailUnder = None,
+) -> None:
+    """Self-test of the judge and the verifier: (correct, corrupted) claim pairs made from the
+    articles by swapping actors, moving numbers, negating and changing who is quoted; each
+    checker must support the first and reject the second."""
+    _env()
+    parse_gate(fail_under)  # reject a malformed gate before the run
+    import json
+
+    from eval import pairs as selftest
+    from eval.faithfulness import build_judge
+    from eval.suites import sample
+    from rag.embeddings import build_embedder
+    from rag.settings import Settings
+
+    folder = articles or sample.default_articles()
+    made = selftest.make_pairs(selftest.load_texts(folder))
+    if not made:
+        _fail(ValueError(f"No claim pairs could be made from the .txt articles in {folder}."))
+    result = selftest.run_selftest(made, build_judge(), build_embedder(Settings()))
+    summary: dict[str, Any] = {"n_pairs": result["n_pairs"]}
+    for checker in ("judge", "verifier"):
+        summary[f"{checker}_accuracy"] = result[checker]["accuracy"]
+        for kind, value in result[checker]["by_kind"].items():
+            summary[f"{checker}.{kind}"] = value
+    out_dir = out_dir or Path("eval-out") / "pairs"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    (out_dir / "results.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False, default=str), encoding="utf-8"
+    )
+    out.print(summary_table("pairs", summary))
+    out.print(f"wrote {out_dir}/summary.json, results.json")
+    _gate(summary, fail_under)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

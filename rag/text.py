@@ -200,7 +200,8 @@ def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
 
 
 def role_conflict(claim: str, sources: Iterable[str]) -> str:
-    """Why ``claim`` puts a participant where the sources put another, or "".
+    """Why ``claim`` puts a participant where the sources put another, or negates what they
+    state (or states what they negate), or "".
 
     For each verb of the claim that names its actor, the sources' uses of the same verb
     (by lemma) are read: if some use names an actor, and every such use names someone the
@@ -211,6 +212,16 @@ def role_conflict(claim: str, sources: Iterable[str]) -> str:
     source_events = [e for s in sources for e in events(s)]
     for event in events(claim):
         same = [e for e in source_events if e.lemma == event.lemma]
+        # The same verb with the same participants, negated in one and not the other.
+        alike = [
+            e
+            for e in same
+            if not (_unmatched(event.actors, e.actors) or _unmatched(e.actors, event.actors))
+        ]
+        if alike and all(e.negated != event.negated for e in alike):
+            return (
+                f"the sources say the opposite ({'not ' if not event.negated else ''}{event.lemma})"
+            )
         for role in ("actors", "targets"):
             mine: frozenset[str] = getattr(event, role)
             theirs = [getattr(e, role) for e in same if getattr(e, role)]

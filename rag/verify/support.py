@@ -87,7 +87,7 @@ def check_support(
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
     premise_words = set(tokenize(premise)) - FRAMING
     premise_nums, premise_lower = _numbers(premise), premise.lower()
-    own_tokens, window_tokens = [], []
+    own_tokens, window_tokens, window_texts = [], [], []
     for i, s in enumerate(usable):
         ids = by_passage[s.number]
         k = ids.index(i)
@@ -95,6 +95,7 @@ def check_support(
         around = [headers.get(s.number, "")] + [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
         own_tokens.append(set(tokenize(s.text)))
         window_tokens.append(set(tokenize(" ".join(around))))
+        window_texts.append([usable[j].text for j in ids[max(0, k - 1) : k + 2]])
 
     results = []
     for ci, claim in enumerate(claims):
@@ -164,7 +165,8 @@ def check_support(
             ):
                 reasons["too little overlap with any source sentence"] = 1
                 continue
-            swapped = role_conflict(statement, [src.text])
+            # Read against the sentence with its neighbours: the window that covered the claim.
+            swapped = role_conflict(statement, window_texts[si])
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
                 continue

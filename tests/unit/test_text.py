@@ -86,3 +86,9 @@ def test_why_questions_ask_about_their_verb():
     )
     assert text.focus("Why does Turkey have strong influence there?") == "have"
     assert "have" in text.lemmas("Turkey also has strong influence.")
+
+
+def test_a_negated_copy_of_a_source_sentence_conflicts():
+    src = ["Azerbaijan's Defense Ministry refuted Moscow's version of events."]
+    assert text.role_conflict("Azerbaijan's Defense Ministry did not refute it.", src)
+    assert text.role_conflict("Azerbaijan's Defense Ministry refuted Moscow's version.", src) == ""
