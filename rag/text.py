@@ -169,7 +169,7 @@ def _actors(verb: Any) -> list[Any]:
             found += [g for g in c.children if g.dep_ == "pobj"]
         if c.dep_ in ("npadvmod", "compound") and _is_name(c) and verb.dep_ == "amod":
             found.append(c)  # "a Russian-brokered agreement"
-    if not found and verb.dep_ in ("xcomp", "conj") and verb.head is not verb:
+    if not found and verb.dep_ in ("xcomp", "conj") and verb.head.i != verb.i:
         return _actors(verb.head)
     return found
 
@@ -253,7 +253,7 @@ def counted(text: str) -> dict[str, frozenset[str]]:
             continue
         nouns: set[str] = set()
         head = tok
-        while head.dep_ in ("nummod", "quantmod", "compound", "amod") and head.head is not head:
+        while head.dep_ in ("nummod", "quantmod", "compound", "amod") and head.head.i != head.i:
             head = head.head
             if head.pos_ in ("NOUN", "PROPN"):
                 nouns.add(head.lemma_.lower())
