@@ -53,6 +53,15 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
 
+def embed_cached(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray]) -> None:
+    """Put the vectors of ``texts`` into ``cache``, embedding in one batch only those it lacks
+    (a question's sentences are read by several checks)."""
+    todo = [t for t in dict.fromkeys(texts) if t not in cache]
+    if todo:
+        for t, v in zip(todo, embedder.embed(todo), strict=True):
+            cache[t] = v
+
+
 def build_embedder(settings: Settings) -> Embedder:
     """The embedder named by ``settings.embed_model``: a registry name, a local path or hub id."""
     name = settings.embed_model

@@ -18,7 +18,7 @@ from llama_index.core.memory import ChatMemoryBuffer
 import prompts
 from ingest.chunk import sentence_spans
 from rag.dates import parse_temporal
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, embed_cached
 from rag.errors import LLMError, NewsragError, StoreEmptyError
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
@@ -319,10 +319,7 @@ class NewsRAG:
             ]
             per_hit.append(spans)
             all_sentences += [r.chunk.text[s:e] for s, e in spans]
-        todo = [t for t in dict.fromkeys([question, *all_sentences]) if t not in cache]
-        if todo:
-            for t, v in zip(todo, self.embedder.embed(todo), strict=True):
-                cache[t] = v
+        embed_cached(self.embedder, [question, *all_sentences], cache)
         qv, qwords = cache[question], set(tokenize(question))
         scored = []
         for hi, (r, spans) in enumerate(zip(hits, per_hit, strict=True)):
@@ -691,10 +688,7 @@ class NewsRAG:
 
     def _similarity(self, a: str, b: str, cache: dict[str, np.ndarray]) -> float:
         """Cosine of two short texts' embeddings (cached per question)."""
-        todo = [t for t in (a, b) if t not in cache]
-        if todo:
-            for t, v in zip(todo, self.embedder.embed(todo), strict=True):
-                cache[t] = v
+        embed_cached(self.embedder, [a, b], cache)
         return float(cache[a] @ cache[b])
 
     def _quote_pick(

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
 from rag.text import as_statement, number_conflict, role_conflict
 from rag.verify.common import (
@@ -67,10 +67,7 @@ def check_support(
     ]
     texts = scored + [s.text for s in usable]
     cache = cache if cache is not None else {}
-    todo = [t for t in dict.fromkeys(texts) if t not in cache]
-    if todo:
-        for t, v in zip(todo, embedder.embed(todo), strict=True):
-            cache[t] = v
+    embed_cached(embedder, texts, cache)
     claim_vecs = np.stack([cache[c] for c in scored])
     src_vecs = np.stack([cache[s.text] for s in usable])
     sims = claim_vecs @ src_vecs.T

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from rag.embeddings import Embedder
+from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import outlet_names, tokenize
 from rag.verify.common import (
     _NEGATION_WORDS,
@@ -94,10 +94,7 @@ def check_yes(
             for name in outlet_names(outlet):
                 text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
         words = set(tokenize(text)) - FRAMING
-        todo = [t for t in dict.fromkeys([text, *(s.text for s in usable)]) if t not in cache]
-        if todo:
-            for t, v in zip(todo, embedder.embed(todo), strict=True):
-                cache[t] = v
+        embed_cached(embedder, [text, *(s.text for s in usable)], cache)
         negated = bool(_CONTRARY.search(text))
         best: tuple[float, SourceSentence | None] = (0.0, None)
         for i, s in enumerate(usable):
