@@ -37,6 +37,7 @@ import numpy as np
 from llama_index.core.evaluation import BaseEvaluator, EvaluationResult
 
 from rag.llm import last_logits, single_token_ids
+from rag.text import same_name
 
 if TYPE_CHECKING:
     from rag.embeddings import Embedder
@@ -681,18 +682,10 @@ def _name_word(tok: Any) -> str:
     return word.replace(".", "").strip("'")
 
 
-def _kin(a: str, b: str) -> bool:
-    """Whether two name words are the same name or its inflection ("Russia" / "Russian")."""
-    if a == b:
-        return True
-    n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-    return n >= 4 and n >= 0.6 * min(len(a), len(b))
-
-
 def _same_name(a: frozenset[str], b: frozenset[str]) -> bool:
     """Whether two names (sets of words) may denote the same participant: a shared word, or
     one the other's initials ("US" / "United States", "ACS" / "American Cancer Society")."""
-    if any(_kin(x, y) for x in a for y in b):
+    if any(same_name(x, y) for x in a for y in b):
         return True
     for short, long in ((a, b), (b, a)):
         if len(short) == 1 and len(long) > 1:
@@ -829,7 +822,7 @@ def _object_key(verb: Any) -> str:
 
 
 def _same_key(a: str, b: str) -> bool:
-    return _same_noun(a, b) or _kin(a, b)
+    return _same_noun(a, b) or same_name(a, b)
 
 
 def _negated(verb: Any) -> bool:
