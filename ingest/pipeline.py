@@ -84,6 +84,7 @@ class Ingestor:
         report.files = len(files)
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         pending: list[tuple[Article, list[Chunk], bool]] = []
+        vanished: list[str] = []  # removed after the flush that writes their files' news
         pending_chunks = 0
         for n, path in enumerate(files, 1):
             try:
@@ -95,16 +96,19 @@ class Ingestor:
                 report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
                 items = None
             if items is not None:
-                kept = self._prepare(path.resolve(), items, report, pending)
+                kept, complete = self._prepare(path.resolve(), items, report, pending)
                 pending_chunks = sum(len(c) for _, c, _ in pending)
-                self._drop_vanished(str(path.resolve()), kept, report)
+                vanished += self._vanished(str(path.resolve()), kept, complete)
             if pending_chunks >= EMBED_GROUP:
                 self._flush(pending, report, progress)
+                self._remove_vanished(vanished, report)
                 pending_chunks = 0
             if progress:
                 progress("files", n, len(files))
         self._flush(pending, report, progress)
+        self._remove_vanished(vanished, report)
         report.seconds = time.perf_counter() - started
+        self.store.note_ingest(report.summary_line())
         return report
 
     def _prepare(
@@ -113,18 +117,22 @@ class Ingestor:
         items: list,
         report: IngestReport,
         pending: list[tuple[Article, list[Chunk], bool]],
-    ) -> set[str]:
-        """Clean and chunk the file's articles; queue new or changed ones. Returns kept ids."""
+    ) -> tuple[set[str], bool]:
+        """Clean and chunk the file's articles; queue new or changed ones. Returns the ids
+        of the articles the file holds, and whether every one of its records could be read."""
         kept: set[str] = set()
+        complete = True
         queued = {a.doc_id for a, _, _ in pending}
         for item in items:
             if isinstance(item, IngestError):
                 report.failed.append((str(path), str(item)))
+                complete = False
                 continue
             try:
                 article = clean(item)
             except IngestError as exc:
                 report.failed.append((str(path), str(exc)))
+                complete = False
                 continue
             kept.add(article.doc_id)
             known = self.store.fingerprint(article.doc_id)
@@ -138,15 +146,23 @@ class Ingestor:
             )
             pending.append((article, chunks, known is not None))
             queued.add(article.doc_id)
-        return kept
+        return kept, complete
 
-    def _drop_vanished(self, path: str, kept: set[str], report: IngestReport) -> None:
-        """A file that now yields other articles than before: remove the ones it lost."""
-        if not kept:
-            return  # a file that failed entirely leaves what was stored untouched
-        for doc_id in self.store.doc_ids_for_path(path):
-            if doc_id not in kept and self.store.remove(doc_id):
+    def _vanished(self, path: str, kept: set[str], complete: bool) -> list[str]:
+        """A file that now yields other articles than before: the ones it lost that no other
+        file holds. Only a file read in full can have lost one: a record that could not be
+        read (a broken JSONL line) is not a record that vanished, just as a file that failed
+        entirely leaves what was stored untouched."""
+        return self.store.record_file_articles(path, kept, complete=complete and bool(kept))
+
+    def _remove_vanished(self, vanished: list[str], report: IngestReport) -> None:
+        """Remove vanished articles once what replaced them is written (an edited text file's
+        article gets a new id: the old one stays readable until then), unless a file read
+        since holds them after all (an article that moved to another file)."""
+        for doc_id in vanished:
+            if not self.store.files_of(doc_id) and self.store.remove(doc_id):
                 report.removed.append(doc_id)
+        vanished.clear()
 
     def _flush(
         self,

@@ -189,9 +189,7 @@ def remove(targets: Annotated[list[str], typer.Argument(help="doc ids or file pa
     store = Store(load_settings())
     missing = []
     for target in targets:
-        ids = [target] if store.article(target) else store.doc_ids_for_path(target)
-        if not ids and Path(target).exists():
-            ids = store.doc_ids_for_path(str(Path(target)))
+        ids = store.doc_ids_for(target)  # a doc id, or a file or folder path (relative too)
         if not ids:
             missing.append(target)
         for doc_id in ids:

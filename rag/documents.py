@@ -67,7 +67,16 @@ class Chunk:
 
     @property
     def chunk_id(self) -> str:
-        return f"{self.doc_id}:{self.index}"
+        """The id of this chunk in an untagged version (see ``chunk_key``)."""
+        return chunk_key(self.doc_id, self.index)
+
+
+def chunk_key(doc_id: str, index: int, version: str = "") -> str:
+    """A chunk's id in the vector store: ``doc_id:version.index``. Each version of an article
+    (``version`` is a prefix of its sha256) has ids of its own, so a new version can be
+    written beside the old one, which stays readable until the switch. Ids made before
+    versions existed are ``doc_id:index``. Everything before the last ":" is the doc id."""
+    return f"{doc_id}:{version}.{index}" if version else f"{doc_id}:{index}"
 
 
 def content_sha256(text: str) -> str:

@@ -269,7 +269,9 @@ class Retrieved:
 
 
 class BM25Index:
-    """BM25 over every stored chunk; rebuilt when the store's version changes."""
+    """BM25 over every stored chunk; rebuilt when the store's version changes, which each
+    search checks (one SQLite read), so another process's ingest or removal shows up on the
+    next query."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -291,6 +293,11 @@ class BM25Index:
             model = bm25s.BM25()
             model.index(corpus, show_progress=False)
         self._chunks, self._model, self._version = chunks, model, version
+
+    def status(self) -> dict[str, int]:
+        """The store version this index was built at and how many chunks it holds."""
+        with self._lock:
+            return {"version": self._version, "chunks": len(self._chunks)}
 
     def search(
         self, query: str, k: int, filters: Filters | None
@@ -341,7 +348,11 @@ class HybridRetriever(BaseRetriever):
             else:
                 hit.score += 1 / (RRF_K + rank)
                 hit.bm25_rank = rank
-        ranked = sorted(fused.values(), key=lambda r: -r.score)[:k]
+        # The BM25 index is a snapshot: a chunk removed since (by any process) is dropped.
+        live = self.store.live_chunk_ids(fused)
+        ranked = sorted(
+            (r for r in fused.values() if r.chunk.chunk_id in live), key=lambda r: -r.score
+        )[:k]
         missing = [r for r in ranked if r.dense is None]
         if missing:  # BM25-only hits get a cosine too, so relevance is judged on one scale
             vecs = self.embedder.embed([r.chunk.text for r in missing])

@@ -1,23 +1,44 @@
 """Chroma (persistent or HTTP) plus a SQLite docstore: the only code that talks to either.
 
-Crash safety: an article is first written to the docstore as ``pending``, then its chunks go
-to Chroma, then it is marked ``complete``. ``recover()`` (run before each ingest) deletes the
-chunks and rows of any article left ``pending`` by a killed run, so a rerun converges.
+The docstore says what is readable: an article is visible when its row is ``complete``, and
+a chunk only when the docstore lists its id for a complete article. Chroma may hold other
+chunks for a while (a version being written, or one being deleted); readers never see them.
+
+Crash safety: ``kill -9`` at any point leaves the last complete version of every article
+readable. A write goes in three steps:
+
+1. the new version's chunk ids (tagged with its content hash, so they never collide with the
+   old version's) are listed as ``staged`` in ``unlinked_chunks``, and a brand-new article gets
+   an invisible ``pending`` row; then the chunks go to Chroma;
+2. one SQLite transaction switches the article's row and chunk rows to the new version and
+   lists the old version's chunk ids as ``retired``;
+3. the retired chunks are deleted from Chroma and their list entries cleared.
+
+``recover()`` (run before each ingest) deletes whatever a killed run left listed and the
+rows it left ``pending``, so a rerun converges.
+
+Other processes: every change bumps counters in ``meta``: ``version`` when what readers see
+changes (the BM25 index is rebuilt on it), ``vectors_version`` when Chroma's content changes.
+A persistent Chroma client keeps its vector index in memory and never sees another process's
+writes, so a Store reopens its client when ``vectors_version`` moved under it (one indexed
+SQLite read per use; a reopen takes a few tens of milliseconds).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from rag.documents import Article, Chunk
+from rag.documents import Article, Chunk, chunk_key, now_iso
 from rag.errors import StoreError, StoreUnavailableError
 from rag.settings import Settings
 
@@ -30,10 +51,28 @@ CREATE TABLE IF NOT EXISTS articles (
 CREATE INDEX IF NOT EXISTS articles_path ON articles(path);
 CREATE TABLE IF NOT EXISTS chunks (
     doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
-    PRIMARY KEY (doc_id, idx)
+    chunk_id TEXT, PRIMARY KEY (doc_id, idx)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS unlinked_chunks (
+    chunk_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS article_files (
+    doc_id TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (doc_id, path)
+);
+CREATE INDEX IF NOT EXISTS article_files_path ON article_files(path);
 """
+
+# Counters in ``meta``: what readers see changed / what Chroma holds changed.
+VERSION = "version"
+VECTORS_VERSION = "vectors_version"
+LAST_INGEST = "last_ingest"
+LAST_INGEST_SUMMARY = "last_ingest_summary"
+
+# A version's chunk ids carry this many hex digits of the article's sha256.
+VERSION_TAG_LENGTH = 12
+# Chroma and SQLite calls take ids in batches of at most this many.
+ID_BATCH = 500
 
 _ARTICLE_FIELDS = [
     "doc_id",
@@ -69,22 +108,64 @@ class Store:
         self.settings = settings
         self._lock = threading.RLock()
         self._collection = None
+        self._vectors_seen: int | None = None  # vectors_version our Chroma client reflects
+        self._write_lock = threading.RLock()
+        self._write_depth = 0
+        self._lock_file = None
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(settings.docstore_path, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
+        had_files = self._has_table("article_files")
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA journal_mode=WAL")
+        self._migrate(backfill_files=not had_files)
+
+    def _has_table(self, name: str) -> bool:
+        q = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
+        return self._db.execute(q, [name]).fetchone() is not None
+
+    def _migrate(self, backfill_files: bool) -> None:
+        """Bring a docstore from before versioned chunk ids and file membership up to date:
+        its chunks keep their ``doc_id:index`` ids and each article belongs to its path."""
+        columns = {r["name"] for r in self._db.execute("PRAGMA table_info(chunks)")}
+        with self._lock, self._db:
+            if "chunk_id" not in columns:
+                try:
+                    self._db.execute("ALTER TABLE chunks ADD COLUMN chunk_id TEXT")
+                except sqlite3.OperationalError as exc:  # another process migrated first
+                    if "duplicate column" not in str(exc):
+                        raise
+            if self._db.execute("SELECT 1 FROM chunks WHERE chunk_id IS NULL LIMIT 1").fetchone():
+                self._db.execute(
+                    "UPDATE chunks SET chunk_id = doc_id || ':' || idx WHERE chunk_id IS NULL"
+                )
+            self._db.execute("CREATE UNIQUE INDEX IF NOT EXISTS chunks_id ON chunks(chunk_id)")
+            if backfill_files:
+                self._db.execute(
+                    "INSERT OR IGNORE INTO article_files(doc_id, path) "
+                    "SELECT doc_id, path FROM articles WHERE path IS NOT NULL AND path != ''"
+                )
 
     # Chroma ---------------------------------------------------------------
     @property
     def collection(self):  # -> chromadb.Collection
+        """The Chroma collection, reopened first if another process changed it since."""
         with self._lock:
+            if (
+                self._collection is not None
+                and self.settings.chroma_mode != "http"
+                and self._counter(VECTORS_VERSION) != self._vectors_seen
+            ):
+                self._collection = None
             if self._collection is None:
+                seen = self._counter(VECTORS_VERSION)  # read before opening: never too new
                 self._collection = self._open_collection()
+                self._vectors_seen = seen
             return self._collection
 
     def _open_collection(self):
         import chromadb
+        from chromadb.api.client import SharedSystemClient
         from chromadb.config import Settings as ChromaSettings
 
         s = self.settings
@@ -96,6 +177,10 @@ class Store:
                 )
                 client.heartbeat()
             else:
+                # chromadb shares one client system per path within a process, and that
+                # system's vector index may be stale: every open gets a fresh one. Clients
+                # already open keep their own system.
+                SharedSystemClient.clear_system_cache()
                 client = chromadb.PersistentClient(
                     path=str(s.chroma_path), settings=chroma_settings
                 )
@@ -115,16 +200,54 @@ class Store:
             ) from exc
 
     # Writes ---------------------------------------------------------------
-    def _bump_version(self) -> None:
-        self._db.execute(
-            "INSERT INTO meta(key, value) VALUES('version', '1') ON CONFLICT(key) "
-            "DO UPDATE SET value = CAST(value AS INTEGER) + 1"
-        )
+    def _counter(self, key: str) -> int:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()
+        return int(row["value"]) if row else 0
+
+    def _bump(self, db: sqlite3.Connection, *keys: str) -> None:
+        """Count a change (inside the transaction that makes it). Our own Chroma writes do not
+        make our client stale, so ``vectors_version`` moves our mark along with it."""
+        for key in keys:
+            db.execute(
+                "INSERT INTO meta(key, value) VALUES(?, '1') ON CONFLICT(key) "
+                "DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                [key],
+            )
+            if key == VECTORS_VERSION and self._vectors_seen is not None:
+                value = int(db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()[0])
+                if value - 1 == self._vectors_seen:
+                    self._vectors_seen = value
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
         with self._lock, self._db:
             yield self._db
+
+    @contextmanager
+    def ingest_lock(self) -> Iterator[None]:
+        """One writer at a time per data dir, across processes (a file lock) and threads.
+        ``recover`` must never delete the pending articles of a run that is still alive, and a
+        Chroma client must not write on a stale view. Re-entrant, so an ingest can remove."""
+        import fcntl
+
+        with self._write_lock:
+            if self._write_depth == 0:
+                fh = (self.settings.data_dir / "ingest.lock").open("w")
+                try:
+                    fcntl.flock(fh, fcntl.LOCK_EX)
+                except BaseException:
+                    fh.close()
+                    raise
+                self._lock_file = fh
+            self._write_depth += 1
+            try:
+                yield
+            finally:
+                self._write_depth -= 1
+                if self._write_depth == 0 and self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                    self._lock_file.close()
+                    self._lock_file = None
 
     def write_article(
         self, article: Article, chunks: Sequence[Chunk], embeddings: np.ndarray
@@ -133,97 +256,256 @@ class Store:
         self.write_articles([(article, chunks, embeddings)])
 
     def write_articles(self, items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]]) -> None:
-        """Write a batch of articles: rows go in as ``pending``, old chunks are deleted by id,
-        new chunks are upserted in one call, then the rows are marked ``complete``."""
+        """Write a batch of articles beside their old versions, then switch to them in one
+        transaction (see the module docstring): the old versions stay readable until then."""
         if not items:
             return
-        ids = [a.doc_id for a, _, _ in items]
+        new_ids = {
+            a.doc_id: [chunk_key(a.doc_id, c.index, a.sha256[:VERSION_TAG_LENGTH]) for c in chunks]
+            for a, chunks, _ in items
+        }
+        with self.ingest_lock():
+            collection = self.collection  # fresh, so our writes land on a current index
+            with self._tx() as db:
+                db.executemany(
+                    "INSERT OR REPLACE INTO unlinked_chunks(chunk_id, doc_id, state) "
+                    "VALUES (?, ?, 'staged')",
+                    [(cid, doc_id) for doc_id, ids in new_ids.items() for cid in ids],
+                )
+                db.executemany(
+                    "INSERT INTO articles (doc_id, path, sha256, status) "
+                    "VALUES (?, ?, ?, 'pending') ON CONFLICT(doc_id) DO NOTHING",
+                    [(a.doc_id, a.path, a.sha256) for a, _, _ in items],
+                )
+            records = [
+                (cid, c, vec, a.metadata())
+                for a, chunks, vectors in items
+                for cid, c, vec in zip(new_ids[a.doc_id], chunks, vectors, strict=True)
+            ]
+            for start in range(0, len(records), 2000):
+                part = records[start : start + 2000]
+                collection.upsert(
+                    ids=[cid for cid, _, _, _ in part],
+                    embeddings=np.stack([v for _, _, v, _ in part]).tolist(),
+                    documents=[c.text for _, c, _, _ in part],
+                    metadatas=[
+                        {**meta, "chunk_index": c.index, "start_char": c.start, "end_char": c.end}
+                        for _, c, _, meta in part
+                    ],
+                )
+            retired = self._switch_versions(items, new_ids)
+            self._delete_vectors(retired)
+
+    def _switch_versions(
+        self,
+        items: Sequence[tuple[Article, Sequence[Chunk], np.ndarray]],
+        new_ids: dict[str, list[str]],
+    ) -> list[tuple[str, str]]:
+        """The one transaction that makes the new versions the readable ones. Returns the
+        (chunk id, doc id) of the old versions' chunks, now listed as ``retired``."""
+        ids = list(new_ids)
         marks = ",".join("?" * len(ids))
         with self._tx() as db:
+            fresh = {cid for cids in new_ids.values() for cid in cids}
             old = db.execute(
-                f"SELECT doc_id, idx FROM chunks WHERE doc_id IN ({marks})", ids
+                f"SELECT chunk_id, doc_id FROM chunks WHERE doc_id IN ({marks})", ids
             ).fetchall()
+            retired = [(r["chunk_id"], r["doc_id"]) for r in old if r["chunk_id"] not in fresh]
             db.executemany(
                 "INSERT OR REPLACE INTO articles (" + ",".join(_ARTICLE_FIELDS) + ", text, "
                 "chunk_count, status) VALUES (" + ",".join("?" * len(_ARTICLE_FIELDS)) + ","
-                " ?, ?, 'pending')",
+                " ?, ?, 'complete')",
                 [
                     [*(getattr(a, f) for f in _ARTICLE_FIELDS), a.text, len(chunks)]
                     for a, chunks, _ in items
                 ],
             )
-            self._bump_version()
-        stale = [f"{r['doc_id']}:{r['idx']}" for r in old]
-        if stale:
-            self.collection.delete(ids=stale)
-        records = [
-            (c, vec, a.metadata())
-            for a, chunks, vectors in items
-            for c, vec in zip(chunks, vectors, strict=True)
-        ]
-        for start in range(0, len(records), 2000):
-            part = records[start : start + 2000]
-            self.collection.upsert(
-                ids=[c.chunk_id for c, _, _ in part],
-                embeddings=np.stack([v for _, v, _ in part]).tolist(),
-                documents=[c.text for c, _, _ in part],
-                metadatas=[
-                    {**meta, "chunk_index": c.index, "start_char": c.start, "end_char": c.end}
-                    for c, _, meta in part
-                ],
-            )
-        with self._tx() as db:
             db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", ids)
             db.executemany(
-                "INSERT INTO chunks(doc_id, idx, start, end) VALUES (?, ?, ?, ?)",
-                [(c.doc_id, c.index, c.start, c.end) for _, chunks, _ in items for c in chunks],
+                "INSERT INTO chunks(doc_id, idx, start, end, chunk_id) VALUES (?, ?, ?, ?, ?)",
+                [
+                    (c.doc_id, c.index, c.start, c.end, cid)
+                    for a, chunks, _ in items
+                    for c, cid in zip(chunks, new_ids[a.doc_id], strict=True)
+                ],
             )
-            db.execute(f"UPDATE articles SET status='complete' WHERE doc_id IN ({marks})", ids)
-            self._bump_version()
+            db.executemany(
+                "DELETE FROM unlinked_chunks WHERE chunk_id=?", [(cid,) for cid in fresh]
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO unlinked_chunks(chunk_id, doc_id, state) "
+                "VALUES (?, ?, 'retired')",
+                retired,
+            )
+            self._bump(db, VERSION, VECTORS_VERSION)
+        return retired
 
-    def _delete_chunks(self, doc_id: str) -> None:
-        self.collection.delete(where={"doc_id": doc_id})
+    def _delete_vectors(self, listed: Sequence[tuple[str, str]], doc_ids: Iterable[str] = ()):
+        """Delete listed (chunk id, doc id) pairs and every chunk of ``doc_ids`` from Chroma,
+        then clear them from ``unlinked_chunks``."""
+        doc_ids = list(doc_ids)
+        if not listed and not doc_ids:
+            return
+        collection = self.collection
+        ids = [cid for cid, _ in listed]
+        for start in range(0, len(ids), ID_BATCH):
+            collection.delete(ids=ids[start : start + ID_BATCH])
+        for start in range(0, len(doc_ids), ID_BATCH):  # and what older runs left unlisted
+            collection.delete(where={"doc_id": {"$in": doc_ids[start : start + ID_BATCH]}})
+        with self._tx() as db:
+            db.executemany("DELETE FROM unlinked_chunks WHERE chunk_id=?", [(i,) for i in ids])
+            self._bump(db, VECTORS_VERSION)
 
     def remove(self, doc_id: str) -> bool:
-        """Delete an article and all its chunks. True if it existed."""
-        with self._lock:
-            exists = self._db.execute("SELECT 1 FROM articles WHERE doc_id=?", [doc_id]).fetchone()
-            self._delete_chunks(doc_id)
+        """Delete an article and all its chunks. True if it existed. It disappears for
+        readers first (one transaction), then its vectors go."""
+        with self.ingest_lock():
+            self.collection  # noqa: B018 -- reopen first if stale, so the delete lands
             with self._tx() as db:
+                exists = db.execute("SELECT 1 FROM articles WHERE doc_id=?", [doc_id]).fetchone()
+                if exists is None:
+                    return False
+                rows = db.execute("SELECT chunk_id FROM chunks WHERE doc_id=?", [doc_id])
+                listed = [(r["chunk_id"], doc_id) for r in rows.fetchall()]
+                db.executemany(
+                    "INSERT OR REPLACE INTO unlinked_chunks(chunk_id, doc_id, state) "
+                    "VALUES (?, ?, 'retired')",
+                    listed,
+                )
                 db.execute("DELETE FROM chunks WHERE doc_id=?", [doc_id])
                 db.execute("DELETE FROM articles WHERE doc_id=?", [doc_id])
-                self._bump_version()
-            return exists is not None
+                db.execute("DELETE FROM article_files WHERE doc_id=?", [doc_id])
+                self._bump(db, VERSION)
+            self._delete_vectors(listed, [doc_id])
+            return True
 
     def doc_ids_for_path(self, path: str) -> list[str]:
-        rows = self._db.execute("SELECT doc_id FROM articles WHERE path=?", [path]).fetchall()
+        """The stored articles a file held when it was last ingested."""
+        rows = self._db.execute(
+            "SELECT DISTINCT a.doc_id FROM articles a LEFT JOIN article_files f "
+            "ON f.doc_id = a.doc_id WHERE a.path = ? OR f.path = ? ORDER BY a.doc_id",
+            [path, path],
+        ).fetchall()
         return [r["doc_id"] for r in rows]
 
-    @contextmanager
-    def ingest_lock(self) -> Iterator[None]:
-        """One ingest at a time per data dir (across processes): ``recover`` must never
-        delete the pending articles of a run that is still alive."""
-        import fcntl
+    def doc_ids_for(self, target: str | os.PathLike[str]) -> list[str]:
+        """What ``newsrag remove TARGET`` means: a doc id, else the articles from a file or
+        from anywhere under a folder; a path may be relative (to the working directory) and
+        need not exist any more (the file may be gone, its articles not)."""
+        text = os.fspath(target)
+        if self.article(text):
+            return [text]
+        resolved = str(Path(text).expanduser().resolve())
+        found: set[str] = set()
+        for path in dict.fromkeys([text, resolved]):
+            folder = path.rstrip(os.sep) + os.sep
+            like = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self._db.execute(
+                "SELECT DISTINCT a.doc_id FROM articles a LEFT JOIN article_files f "
+                "ON f.doc_id = a.doc_id WHERE a.path = ? OR f.path = ? "
+                "OR a.path LIKE ? ESCAPE '\\' OR f.path LIKE ? ESCAPE '\\'",
+                [path, path, like, like],
+            ).fetchall()
+            found |= {r["doc_id"] for r in rows}
+        return sorted(found)
 
-        with (self.settings.data_dir / "ingest.lock").open("w") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(fh, fcntl.LOCK_UN)
+    def record_file_articles(self, path: str, doc_ids: Iterable[str], complete: bool) -> list[str]:
+        """Remember that the file at ``path`` holds ``doc_ids`` now. When ``complete`` (every
+        record of the file could be read), the articles it held before and no longer does
+        are forgotten for it; returns those of them no other file holds (the caller removes
+        them). An article found in two files stays while either still has it. When not
+        complete, nothing is forgotten: a record that could not be read has not vanished."""
+        kept = set(doc_ids)
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR IGNORE INTO article_files(doc_id, path) VALUES (?, ?)",
+                [(d, path) for d in sorted(kept)],
+            )
+            db.executemany(  # an article whose file no longer holds it now lives here
+                "UPDATE articles SET path=? WHERE doc_id=? AND NOT EXISTS (SELECT 1 FROM "
+                "article_files f WHERE f.doc_id = articles.doc_id AND f.path = articles.path)",
+                [(path, d) for d in sorted(kept)],
+            )
+            if not complete:
+                return []
+            before = {
+                r["doc_id"]
+                for r in db.execute(
+                    "SELECT doc_id FROM article_files WHERE path=? UNION "
+                    "SELECT doc_id FROM articles WHERE path=? AND status='complete'",
+                    [path, path],
+                )
+            }
+            lost = sorted(before - kept)
+            orphaned = []
+            for doc_id in lost:
+                db.execute("DELETE FROM article_files WHERE doc_id=? AND path=?", [doc_id, path])
+                other = db.execute(
+                    "SELECT path FROM article_files WHERE doc_id=? ORDER BY path LIMIT 1",
+                    [doc_id],
+                ).fetchone()
+                if other is None:
+                    orphaned.append(doc_id)
+                else:  # it lives on in another file: that is its path now
+                    db.execute(
+                        "UPDATE articles SET path=? WHERE doc_id=? AND path=?",
+                        [other["path"], doc_id, path],
+                    )
+        return orphaned
+
+    def files_of(self, doc_id: str) -> list[str]:
+        """The files an article was found in when they were last ingested."""
+        rows = self._db.execute(
+            "SELECT path FROM article_files WHERE doc_id=? ORDER BY path", [doc_id]
+        ).fetchall()
+        return [r["path"] for r in rows]
+
+    def note_ingest(self, summary: str) -> None:
+        """Record when an ingest run finished and what it did (for ``health``)."""
+        with self._tx() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                [(LAST_INGEST, now_iso()), (LAST_INGEST_SUMMARY, summary)],
+            )
 
     def recover(self) -> list[str]:
-        """Remove articles a killed run left half-written. Returns their ids."""
-        rows = self._db.execute("SELECT doc_id FROM articles WHERE status != 'complete'")
-        stale = [r["doc_id"] for r in rows.fetchall()]
-        for doc_id in stale:
-            self.remove(doc_id)
-        return stale
+        """Clean up after a killed run: delete the chunks it staged or retired and the rows
+        it left ``pending``. Returns the ids of the articles whose write it did not finish
+        (a replaced article's old version was readable all along and still is)."""
+        with self.ingest_lock():
+            pending = [
+                r["doc_id"]
+                for r in self._db.execute("SELECT doc_id FROM articles WHERE status!='complete'")
+            ]
+            listed = [
+                (r["chunk_id"], r["doc_id"], r["state"])
+                for r in self._db.execute("SELECT chunk_id, doc_id, state FROM unlinked_chunks")
+            ]
+            if not pending and not listed:
+                return []
+            unfinished = set(pending) | {d for _, d, state in listed if state == "staged"}
+            if pending:
+                marks = ",".join("?" * len(pending))
+                with self._tx() as db:
+                    rows = db.execute(
+                        f"SELECT chunk_id, doc_id FROM chunks WHERE doc_id IN ({marks})", pending
+                    ).fetchall()
+                    listed += [(r["chunk_id"], r["doc_id"], "retired") for r in rows]
+                    db.executemany(
+                        "INSERT OR REPLACE INTO unlinked_chunks(chunk_id, doc_id, state) "
+                        "VALUES (?, ?, 'retired')",
+                        [(c, d) for c, d, _ in listed],
+                    )
+                    db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", pending)
+                    db.execute(f"DELETE FROM articles WHERE doc_id IN ({marks})", pending)
+                    self._bump(db, VERSION)
+            self._delete_vectors([(c, d) for c, d, _ in listed], pending)
+            return sorted(unfinished)
 
     # Reads ----------------------------------------------------------------
     def version(self) -> int:
-        row = self._db.execute("SELECT value FROM meta WHERE key='version'").fetchone()
-        return int(row["value"]) if row else 0
+        """Bumped whenever what readers see changes (in any process): cheap to poll."""
+        return self._counter(VERSION)
 
     def fingerprint(self, doc_id: str) -> str | None:
         """The content sha256 of a completely stored article, else None."""
@@ -258,12 +540,28 @@ class Store:
         return int(self._db.execute(q).fetchone()["n"])
 
     def chunk_count(self) -> int:
+        """Vectors in Chroma (readable chunks plus any a write is in the middle of)."""
         return int(self.collection.count())
+
+    def live_chunk_ids(self, chunk_ids: Iterable[str]) -> set[str]:
+        """Those of ``chunk_ids`` that belong to the readable version of a complete article:
+        a hit from a stale index or a half-done write is not one of them."""
+        ids = list(dict.fromkeys(chunk_ids))
+        live: set[str] = set()
+        for start in range(0, len(ids), ID_BATCH):
+            part = ids[start : start + ID_BATCH]
+            rows = self._db.execute(
+                "SELECT c.chunk_id FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
+                f"WHERE a.status='complete' AND c.chunk_id IN ({','.join('?' * len(part))})",
+                part,
+            )
+            live |= {r["chunk_id"] for r in rows}
+        return live
 
     def all_chunks(self) -> list[StoredChunk]:
         """Every chunk of every complete article, with texts cut from the docstore."""
         rows = self._db.execute(
-            "SELECT c.doc_id, c.idx, c.start, c.end, a.text, "
+            "SELECT c.chunk_id, c.doc_id, c.idx, c.start, c.end, a.text, "
             + ",".join(f"a.{f}" for f in _ARTICLE_FIELDS[1:])
             + " FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
             "WHERE a.status='complete' ORDER BY c.doc_id, c.idx"
@@ -274,7 +572,7 @@ class Store:
             meta["doc_id"] = r["doc_id"]
             out.append(
                 StoredChunk(
-                    f"{r['doc_id']}:{r['idx']}",
+                    r["chunk_id"],
                     r["doc_id"],
                     r["idx"],
                     r["start"],
@@ -288,7 +586,9 @@ class Store:
     def query(
         self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
     ) -> list[tuple[StoredChunk, float]]:
-        """Nearest chunks by cosine similarity (1 - distance), best first."""
+        """Nearest readable chunks by cosine similarity (1 - distance), best first. Hits the
+        docstore does not list (a write in progress elsewhere, a chunk removed since) are
+        skipped, never an error."""
         if self.chunk_count() == 0:
             return []
         result = self.collection.query(
@@ -297,6 +597,7 @@ class Store:
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )
+        live = self.live_chunk_ids(result["ids"][0])
         out = []
         for cid, doc, meta, dist in zip(
             result["ids"][0],
@@ -305,6 +606,8 @@ class Store:
             result["distances"][0],
             strict=True,
         ):
+            if meta is None or cid not in live:
+                continue
             chunk = StoredChunk(
                 cid,
                 str(meta["doc_id"]),
@@ -316,6 +619,70 @@ class Store:
             )
             out.append((chunk, 1.0 - float(dist)))
         return out
+
+    def health(self) -> dict[str, Any]:
+        """What an operator checks first: counts, unfinished work, last ingest, versions, and
+        whether the lexical index (built from the docstore's chunk rows) and Chroma hold the
+        same chunks. ``problems`` says what is wrong and what to do, one line each."""
+        db = self._db
+        pending = int(
+            db.execute("SELECT COUNT(*) FROM articles WHERE status!='complete'").fetchone()[0]
+        )
+        unlinked = int(db.execute("SELECT COUNT(*) FROM unlinked_chunks").fetchone()[0])
+        live = {
+            r["chunk_id"]
+            for r in db.execute(
+                "SELECT c.chunk_id FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
+                "WHERE a.status='complete'"
+            )
+        }
+        vectors = set(self._all_vector_ids())
+        missing, extra = len(live - vectors), len(vectors - live)
+        problems = []
+        if pending or unlinked:
+            problems.append(
+                f"an interrupted write left {pending} article rows and {unlinked} chunks "
+                "unfinished (readers skip them): run `newsrag ingest PATH` to clean them up"
+            )
+        if missing:
+            problems.append(
+                f"{missing} chunks are in the lexical index but have no vector: re-ingest "
+                "their files (or `newsrag remove` them)"
+            )
+        if extra > unlinked:
+            problems.append(
+                f"Chroma holds {extra} chunks no article lists (readers skip them): "
+                "run `newsrag ingest PATH` to clean up after interrupted writes"
+            )
+        return {
+            "articles": self.article_count(),
+            "chunks": len(live),
+            "vectors": len(vectors),
+            "pending_articles": pending,
+            "unfinished_chunks": unlinked,
+            "missing_vectors": missing,
+            "orphan_vectors": extra,
+            "index_agrees": missing == 0 and extra == 0,
+            "last_ingest": self._meta_text(LAST_INGEST),
+            "last_ingest_summary": self._meta_text(LAST_INGEST_SUMMARY),
+            "version": self.version(),
+            "vectors_version": self._counter(VECTORS_VERSION),
+            "ok": not problems,
+            "problems": problems,
+        }
+
+    def _meta_text(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()
+        return row["value"] if row else None
+
+    def _all_vector_ids(self) -> Iterator[str]:
+        offset = 0
+        while True:
+            got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            yield from got
+            if len(got) < 5000:
+                return
+            offset += len(got)
 
     def summary(self) -> dict[str, Any]:
         s = self.settings

@@ -1,0 +1,300 @@
+"""The store holds up under a hostile tester: other processes change it under a running
+reader, writes are interrupted, files overlap or break, paths come in every form."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from chromadb.api.models.Collection import Collection
+
+from rag.retrieve import HybridRetriever
+from rag.store import Store
+from tests.conftest import REPO, SAMPLE_ARTICLE, ingest_paths
+
+MUSEUM = "# Museum reopens\n\nThe city museum reopened its doors on Sunday after long repairs."
+BRIDGE = "# Bridge opens\n\nThe new zebrafish bridge over the river opened to traffic in March."
+
+
+def _in_other_process(settings, code: str) -> str:
+    """Run ``code`` in a separate Python process on the same data dir, as `newsrag` would
+    (``store`` and ``embedder`` are ready); returns its stdout."""
+    script = textwrap.dedent(
+        f"""
+        from pathlib import Path
+        from rag.settings import Settings
+        from rag.store import Store
+        from tests.fakes import FakeEmbedder
+        from ingest.pipeline import Ingestor
+        store = Store(Settings(data_dir=Path({str(settings.data_dir)!r})))
+        embedder = FakeEmbedder()
+        """
+    ) + textwrap.dedent(code)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture
+def two_articles(settings, store, fake_embedder, sample_copy):
+    """The sample article and a short one about a museum, ingested: (sample id, museum id)."""
+    (sample_copy / "museum.md").write_text(MUSEUM)
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    by_title = {a["title"]: a["doc_id"] for a in store.articles()}
+    return by_title.pop("Museum reopens"), by_title.popitem()[1]
+
+
+def _docs(hits) -> set[str]:
+    return {h.chunk.doc_id for h in hits}
+
+
+# 2. A running reader sees other processes' changes ------------------------------------
+def test_removal_by_another_process_is_seen_and_never_crashes(
+    settings, store, fake_embedder, two_articles
+):
+    museum, sample = two_articles
+    retriever = HybridRetriever(store, fake_embedder)
+    assert sample in _docs(retriever.search("How many peacekeepers did Moscow deploy?"))
+    _in_other_process(settings, f"assert store.remove({sample!r})")
+    hits = retriever.search("How many peacekeepers did Moscow deploy?")  # TypeError before
+    assert sample not in _docs(hits)
+    dense = store.query(fake_embedder.embed(["peacekeepers Moscow ceasefire"])[0], 10)
+    assert {c.doc_id for c, _ in dense} == {museum}
+
+
+def test_ingest_by_another_process_is_found_by_both_searches(
+    settings, store, fake_embedder, two_articles, tmp_path
+):
+    retriever = HybridRetriever(store, fake_embedder)
+    retriever.search("museum repairs")  # the reader is warm: its indexes are loaded
+    new = tmp_path / "bridge.md"
+    new.write_text(BRIDGE)
+    _in_other_process(
+        settings, f"print(Ingestor(store.settings, store, embedder).run([{str(new)!r}]))"
+    )
+    [bridge] = [a["doc_id"] for a in store.articles() if a["title"] == "Bridge opens"]
+    hits = retriever.search("When did the zebrafish bridge open to traffic?")
+    [hit] = [h for h in hits if h.chunk.doc_id == bridge]
+    assert hit.dense_rank is not None and hit.bm25_rank is not None  # dense missed it before
+
+
+def test_a_second_store_in_the_same_process_sees_changes(
+    settings, store, fake_embedder, two_articles, tmp_path
+):
+    museum, _ = two_articles
+    other = Store(settings)
+    try:
+        reader = HybridRetriever(other, fake_embedder)
+        assert museum in _docs(reader.search("museum repairs"))
+        store.remove(museum)
+        assert museum not in _docs(reader.search("museum repairs"))
+        (tmp_path / "bridge.md").write_text(BRIDGE)
+        ingest_paths(settings, store, fake_embedder, tmp_path / "bridge.md")
+        hits = reader.search("zebrafish bridge traffic")
+        assert any(h.chunk.meta["title"] == "Bridge opens" and h.dense_rank for h in hits)
+    finally:
+        other.close()
+
+
+# 3. An interrupted update keeps the old version readable ------------------------------
+def _feed(path: Path, version: str, urls=("a", "b")) -> Path:
+    lines = [
+        {
+            "title": f"Story {u}",
+            "url": f"https://n.example/{u}",
+            "body": f"The {version} report on harbour {u}: ships {version} docked at dawn.",
+        }
+        for u in urls
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    return path
+
+
+def _texts(store: Store) -> set[str]:
+    return {store.article(a["doc_id"])["text"].split(":")[0] for a in store.articles()}
+
+
+def test_interrupted_reingest_leaves_the_old_version_readable(
+    settings, store, fake_embedder, tmp_path, monkeypatch
+):
+    feed = _feed(tmp_path / "feed.jsonl", "first")
+    ingest_paths(settings, store, fake_embedder, feed)
+    _feed(feed, "second")
+    real_upsert = Collection.upsert
+
+    def upsert_then_die(self, *args, **kwargs):  # the new chunks land, then the process dies
+        real_upsert(self, *args, **kwargs)
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(Collection, "upsert", upsert_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(settings, store, fake_embedder, feed)
+    monkeypatch.undo()
+
+    reader = Store(settings)  # what another process (the chat UI) sees now
+    try:
+        assert _texts(reader) == {"The first report on harbour a", "The first report on harbour b"}
+        hits = HybridRetriever(reader, fake_embedder).search("ships docked at dawn harbour", 10)
+        assert hits and all("first" in h.chunk.text for h in hits)
+        dense = reader.query(fake_embedder.embed(["second report ships docked"])[0], 10)
+        assert dense and all("first" in c.text for c, _ in dense)  # staged chunks stay hidden
+        assert not reader.health()["ok"]  # the operator sees the unfinished write
+    finally:
+        reader.close()
+
+    report = ingest_paths(settings, store, fake_embedder, feed)
+    assert len(report.recovered) == 2 and len(report.updated) == 2
+    assert _texts(store) == {"The second report on harbour a", "The second report on harbour b"}
+    health = store.health()
+    assert health["ok"] and health["index_agrees"] and health["chunks"] == health["vectors"]
+
+
+def test_interrupted_cleanup_of_the_old_version_is_finished_by_the_next_run(
+    settings, store, fake_embedder, tmp_path, monkeypatch
+):
+    feed = _feed(tmp_path / "feed.jsonl", "first")
+    ingest_paths(settings, store, fake_embedder, feed)
+    _feed(feed, "second")
+
+    def die(self, *args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(Collection, "delete", die)  # killed after the switch, before cleanup
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(settings, store, fake_embedder, feed)
+    monkeypatch.undo()
+    assert _texts(store) == {"The second report on harbour a", "The second report on harbour b"}
+    dense = store.query(fake_embedder.embed(["first report ships docked"])[0], 10)
+    assert dense and all("second" in c.text for c, _ in dense)  # retired chunks stay hidden
+    assert store.health()["orphan_vectors"] == 2
+    report = ingest_paths(settings, store, fake_embedder, feed)
+    assert report.recovered == [] and len(report.unchanged) == 2
+    assert store.health()["ok"] and store.health()["vectors"] == 2
+
+
+def test_interrupted_edit_of_a_text_file_keeps_the_old_article(
+    settings, store, fake_embedder, sample_copy, monkeypatch
+):
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    [old] = store.articles()
+    f = sample_copy / SAMPLE_ARTICLE.name
+    f.write_text(f.read_text() + "\n\nA new closing paragraph about the talks in Moscow.")
+
+    def die(self, *args, **kwargs):
+        raise KeyboardInterrupt("killed")
+
+    monkeypatch.setattr(Collection, "upsert", die)  # the edit gets a new id: killed writing it
+    with pytest.raises(KeyboardInterrupt):
+        ingest_paths(settings, store, fake_embedder, sample_copy)
+    monkeypatch.undo()
+    assert [a["doc_id"] for a in store.articles()] == [old["doc_id"]]
+    report = ingest_paths(settings, store, fake_embedder, sample_copy)
+    assert report.removed == [old["doc_id"]] and len(report.added) == 1
+
+
+def test_article_moved_to_another_file_in_one_run_is_kept(settings, store, fake_embedder, tmp_path):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    a = _feed(folder / "a.jsonl", "first", urls=("moving", "stays"))
+    b = _feed(folder / "b.jsonl", "first", urls=("other",))
+    ingest_paths(settings, store, fake_embedder, folder)
+    _feed(a, "first", urls=("stays",))
+    _feed(b, "first", urls=("other", "moving"))
+    report = ingest_paths(settings, store, fake_embedder, folder)
+    assert (report.removed, report.added, report.updated) == ([], [], [])
+    [moved] = [x for x in store.articles() if x["title"] == "Story moving"]
+    assert moved["path"] == str(b.resolve())
+
+
+# 7. Data rules -----------------------------------------------------------------------
+def test_broken_jsonl_line_keeps_that_records_article(settings, store, fake_embedder, tmp_path):
+    feed = _feed(tmp_path / "feed.jsonl", "first", urls=("a", "b", "c"))
+    ingest_paths(settings, store, fake_embedder, feed)
+    lines = feed.read_text().splitlines()
+    feed.write_text("\n".join([lines[0], lines[1][:25], lines[2]]) + "\n")  # line 2 cut short
+    report = ingest_paths(settings, store, fake_embedder, feed)
+    assert report.removed == [] and len(report.failed) == 1 and "line 2" in report.failed[0][1]
+    assert len(store.articles()) == 3  # as when the whole file is broken
+    feed.write_text("\n".join([lines[0], lines[2]]) + "\n")  # now the record really is gone
+    report = ingest_paths(settings, store, fake_embedder, feed)
+    assert len(report.removed) == 1 and len(store.articles()) == 2
+
+
+def test_article_in_two_files_stays_while_either_holds_it(settings, store, fake_embedder, tmp_path):
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    a = _feed(folder / "a.jsonl", "first", urls=("shared", "only-a"))
+    b = _feed(folder / "b.jsonl", "first", urls=("shared", "only-b"))
+    ingest_paths(settings, store, fake_embedder, folder)
+    ids = {x["title"]: x["doc_id"] for x in store.articles()}
+    assert len(ids) == 3
+    _feed(a, "first", urls=("only-a",))  # a.jsonl drops the shared article; b.jsonl keeps it
+    for run in ([a], [folder]):
+        report = ingest_paths(settings, store, fake_embedder, *run)
+        assert report.removed == [] and "Story shared" in {x["title"] for x in store.articles()}
+    assert store.article(ids["Story shared"])["path"] == str(b.resolve())
+    _feed(b, "first", urls=("only-b",))  # now no file holds it
+    report = ingest_paths(settings, store, fake_embedder, folder)
+    assert report.removed == [ids["Story shared"]]
+
+
+def test_remove_accepts_relative_and_folder_paths(
+    settings, store, fake_embedder, tmp_path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    news = tmp_path / "news"
+    (news / "world").mkdir(parents=True)
+    shutil.copy(SAMPLE_ARTICLE, news / "world" / "karabakh.txt")
+    (news / "world" / "museum.md").write_text(MUSEUM)
+    (news / "bridge.md").write_text(BRIDGE)
+    ingest_paths(settings, store, fake_embedder, news)
+    monkeypatch.chdir(news)
+    monkeypatch.setenv("NEWSRAG_DATA_DIR", str(settings.data_dir))
+    titles = lambda: sorted(a["title"] for a in store.articles())  # noqa: E731
+    assert len(titles()) == 3
+    for target, left in [("world/museum.md", 2), ("world", 1), (".", 0)]:
+        result = CliRunner().invoke(app, ["remove", target])
+        assert result.exit_code == 0, result.output
+        assert len(titles()) == left, target
+
+    ingest_paths(settings, store, fake_embedder, news)
+    everything = sorted(a["doc_id"] for a in store.articles())
+    [museum] = store.doc_ids_for_path(str((news / "world" / "museum.md").resolve()))
+    assert store.doc_ids_for("world/museum.md") == store.doc_ids_for(museum) == [museum]
+    assert len(store.doc_ids_for("world")) == len(store.doc_ids_for("./world/")) == 2
+    assert store.doc_ids_for(".") == store.doc_ids_for(str(news)) == everything
+    assert store.doc_ids_for("wor") == []  # a name prefix is not a folder
+    (news / "world" / "museum.md").unlink()  # a file that is gone still names its articles
+    assert store.doc_ids_for("world/museum.md") == [museum]
+
+
+# Health ------------------------------------------------------------------------------
+def test_health_reports_what_an_operator_needs(settings, store, fake_embedder, sample_copy):
+    empty = store.health()
+    assert (empty["articles"], empty["chunks"], empty["last_ingest"]) == (0, 0, None)
+    assert empty["ok"]
+    report = ingest_paths(settings, store, fake_embedder, sample_copy)
+    health = store.health()
+    assert health["articles"] == 1 and health["chunks"] == health["vectors"] == report.chunks
+    assert health["pending_articles"] == health["unfinished_chunks"] == 0
+    assert health["index_agrees"] and health["ok"] and not health["problems"]
+    assert health["last_ingest"] and health["last_ingest_summary"] == report.summary_line()
+    assert health["version"] == store.version() > 0
+    [art] = store.articles()
+    store._db.execute("UPDATE articles SET status='pending' WHERE doc_id=?", [art["doc_id"]])
+    store._db.commit()
+    broken = store.health()
+    assert broken["pending_articles"] == 1 and not broken["ok"]
+    assert "newsrag ingest" in broken["problems"][0]
