@@ -6,6 +6,8 @@ Only this module knows which LLM is in use. Every backend is used through the Ll
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -273,3 +275,138 @@ def build_llm(settings: Settings) -> LLM:
 
 def model_name(llm: LLM) -> str:
     return llm.metadata.model_name
+
+
+class RecordedLLM(CustomLLM):
+    """Another LLM with its answers kept in a JSON-lines file, keyed by the exact request.
+
+    Why: the model is the slow part of an evaluation (about 20 s an answer here), while the
+    checks around it (retrieval, verification, grading) change every day. With the model's
+    replies recorded, a change to the checks is measured on the same replies in minutes, and
+    a recorded run is a regression test that needs no model. A request the file does not
+    hold (the prompt changed) goes to the real model, built only then, and is appended."""
+
+    path: str
+    model_name: str = "recorded"
+    context_window: int = 4096
+    max_tokens: int = 256
+    hits: int = 0
+    misses: int = 0
+    _inner: Any = PrivateAttr(default=None)
+    _build: Any = PrivateAttr(default=None)
+    _records: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _lock: Any = PrivateAttr(default_factory=threading.Lock)
+
+    def __init__(self, build: Any = None, **data: Any) -> None:
+        super().__init__(**data)
+        self._build = build
+        file = Path(self.path)
+        if file.is_file():
+            for line in file.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    self._records[row["key"]] = row["value"]
+
+    @property
+    def inner(self) -> Any:
+        if self._inner is None:
+            if self._build is None:
+                raise LLMError(
+                    f"The recorded replies in {self.path} do not hold this request.",
+                    "Record it with a model (set NEWSRAG_LLM_BACKEND to a real backend).",
+                )
+            self._inner = self._build()
+        return self._inner
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            model_name=self.model_name,
+        )
+
+    def _replay(self, op: str, payload: dict[str, Any], compute: Any) -> Any:
+        key = hashlib.sha256(
+            json.dumps({"op": op, **payload}, sort_keys=True, default=str).encode()
+        ).hexdigest()
+        with self._lock:
+            if key in self._records:
+                self.hits += 1
+                return self._records[key]
+        value = compute()
+        with self._lock:
+            self.misses += 1
+            self._records[key] = value
+            with open(self.path, "a", encoding="utf-8") as out:
+                out.write(json.dumps({"key": key, "op": op, "value": value}) + "\n")
+        return value
+
+    @staticmethod
+    def _request(messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> dict[str, Any]:
+        keep = ("max_tokens", "stop", "logit_bias")
+        return {
+            "messages": [[m.role.value, m.content or ""] for m in messages],
+            "kwargs": {k: kwargs[k] for k in keep if kwargs.get(k) is not None},
+        }
+
+    def count_tokens(self, text: str) -> int:
+        return int(
+            self._replay("count_tokens", {"text": text}, lambda: self.inner.count_tokens(text))
+        )
+
+    def first_token(self, text: str) -> int:
+        return int(
+            self._replay("first_token", {"text": text}, lambda: self.inner.first_token(text))
+        )
+
+    def start_probability(self, messages: Sequence[ChatMessage], text: str) -> float | None:
+        found = self.start_probabilities(messages, [text])
+        return None if found is None else found[0]
+
+    def start_probabilities(
+        self, messages: Sequence[ChatMessage], texts: Sequence[str]
+    ) -> list[float] | None:
+        def compute() -> list[float] | None:
+            probe = getattr(self.inner, "start_probabilities", None)
+            return probe(messages, list(texts)) if callable(probe) else None
+
+        payload = {**self._request(messages, {}), "texts": list(texts)}
+        return self._replay("start_probabilities", payload, compute)
+
+    def _text(self, messages: Sequence[ChatMessage], kwargs: dict[str, Any]) -> str:
+        def compute() -> str:
+            return self.inner.chat(messages, **kwargs).message.content or ""
+
+        return self._replay("chat", self._request(messages, kwargs), compute)
+
+    @llm_chat_callback()
+    def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
+        text = self._text(messages, kwargs)
+        return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text))
+
+    @llm_chat_callback()
+    def stream_chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponseGen:
+        def gen() -> ChatResponseGen:
+            text = self._text(messages, kwargs)
+            yield ChatResponse(
+                message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=text
+            )
+
+        return gen()
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+        return CompletionResponse(text=reply.message.content or "")
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        def gen() -> CompletionResponseGen:
+            text = self.complete(prompt, **kwargs).text
+            yield CompletionResponse(text=text, delta=text)
+
+        return gen()

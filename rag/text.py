@@ -151,12 +151,50 @@ def _phrase_names(head: Any) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Event:
-    """A verb of a sentence with who acts and who or what it acts on, as name words."""
+    """A verb of a sentence with who acts and who or what it acts on, as name words.
+    ``reports`` marks a verb of saying (it has a clause for what was said, or is one of the
+    few verbs news uses to attribute: "said", "announced", "according to"): whoever
+    "states", "says" or "announces" a thing is the same role, the speaker."""
 
     lemma: str
     actors: frozenset[str]
     targets: frozenset[str]
     negated: bool
+    reports: bool = False
+
+
+# Verbs news uses to attribute a statement without a "that" clause ("..., the ministry
+# announced Saturday"); a verb with a clausal complement is read as reporting anyway.
+_REPORTING = frozenset(
+    [
+        "say",
+        "state",
+        "announce",
+        "tell",
+        "report",
+        "add",
+        "claim",
+        "declare",
+        "note",
+        "write",
+        "confirm",
+        "deny",
+        "insist",
+        "argue",
+        "warn",
+        "explain",
+        "accuse",
+        "allege",
+        "acknowledge",
+        "assert",
+        "stress",
+        "reiterate",
+    ]
+)
+# Pronouns resolved to the nearest person named before them.
+_PERSONAL = frozenset({"he", "she", "him", "her"})
+# Entity types a person's name is never tagged with.
+_NOT_PERSON = frozenset({"ORG", "GPE", "NORP", "LOC", "FAC", "DATE", "TIME", "MONEY"})
 
 
 def _actors(verb: Any) -> list[Any]:
@@ -181,17 +219,62 @@ def _targets(verb: Any) -> list[Any]:
     return found
 
 
+def _antecedent(tok: Any) -> frozenset[str]:
+    """The names a participant without a name of its own stands for, read back through
+    the text before it: "he" / "she" -> the nearest person named before; "the ministry"
+    -> the nearest earlier "... Ministry" that has names ("Azerbaijan's Defense
+    Ministry"). Empty when nothing fits ("it", "they", a first mention). A light-weight
+    stand-in for coreference: news names a participant, then refers back to it."""
+    doc = tok.doc
+    low = tok.lower_
+    if tok.pos_ == "PRON":
+        if low not in _PERSONAL:
+            return frozenset()
+        for prev in reversed(doc[: tok.i]):
+            if (
+                prev.pos_ == "PROPN"
+                and prev.ent_type_ not in _NOT_PERSON
+                and prev.dep_ not in _NAME_MODIFIERS
+                and prev.text[:1].isupper()
+            ):
+                return _phrase_names(prev)
+        return frozenset()
+    if tok.pos_ == "NOUN" and any(c.lower_ in ("the", "this", "that") for c in tok.children):
+        for prev in reversed(doc[: tok.i]):
+            if prev.lemma_.lower() == tok.lemma_.lower() and prev.i != tok.i:
+                names = _phrase_names(prev)
+                if names:
+                    return names
+    return frozenset()
+
+
+def _participants(heads: list[Any]) -> frozenset[str]:
+    """The name words of each phrase, or of what it refers back to when it names none."""
+    out: set[str] = set()
+    for head in heads:
+        out |= _phrase_names(head) or _antecedent(head)
+    return frozenset(out)
+
+
 def events(text: str) -> list[Event]:
     """Every verb of ``text`` with its named actors and targets (empty sets when the parse
-    names none: "it said", "the ministry said")."""
+    names none and nothing earlier in ``text`` is referred back to: "it said"), plus one
+    reporting event per "according to X"."""
     out = []
     for tok in parse(text):
+        if tok.lower_ == "according" and any(c.lower_ == "to" for c in tok.children):
+            to = next(c for c in tok.children if c.lower_ == "to")
+            speakers = _participants([c for c in to.children if c.dep_ == "pobj"])
+            out.append(Event("say", speakers, frozenset(), False, reports=True))
+            continue
         if tok.pos_ not in ("VERB", "AUX") or (tok.pos_ == "AUX" and tok.dep_ != "ROOT"):
             continue
-        actors = frozenset().union(*(_phrase_names(a) for a in _actors(tok)))
-        targets = frozenset().union(*(_phrase_names(t) for t in _targets(tok)))
+        actors = _participants(_actors(tok))
+        targets = _participants(_targets(tok))
         negated = any(c.dep_ == "neg" for c in tok.children)
-        out.append(Event(tok.lemma_.lower(), actors, targets, negated))
+        lemma = tok.lemma_.lower()
+        reports = lemma in _REPORTING or any(c.dep_ == "ccomp" for c in tok.children)
+        out.append(Event(lemma, actors, targets, negated, reports))
     return out
 
 
@@ -211,7 +294,13 @@ def role_conflict(claim: str, sources: Iterable[str]) -> str:
     not judged here (the other checks still apply)."""
     source_events = [e for s in sources for e in events(s)]
     for event in events(claim):
-        same = [e for e in source_events if e.lemma == event.lemma]
+        # The same verb; for a verb of saying, any verb of saying (who "stated" a thing is
+        # checked against who "said" or "announced" it).
+        same = [
+            e
+            for e in source_events
+            if e.lemma == event.lemma or (event.reports and e.reports and event.actors)
+        ]
         # The same verb with the same participants, negated in one and not the other.
         alike = [
             e
@@ -289,8 +378,9 @@ _WH = re.compile(r"^\W*(?:(?:and|but|so|also|then)\s+)?(what|how many|how much)\
 
 
 def focus(question: str) -> str:
-    """The lemma of what a question asks about: the noun of a "what N" or "how many N"
-    question ("What weather ...?" -> "weather", "How many drone strikes ...?" -> "strike"),
+    """The lemma of what a question asks about: the noun of a "what N", "what is the N of"
+    or "how many N" question ("What weather ...?" -> "weather", "What is the population of
+    X?" -> "population", "How many drone strikes ...?" -> "strike"),
     the verb of a "why" question ("Why did the forces have to retreat?" -> "retreat": a
     reason is a reason for that); else ""."""
     q = re.sub(r"^\W*(?:(?:and|but|so|also|then)\s+)", "", question.strip(), flags=re.I)
@@ -310,6 +400,11 @@ def focus(question: str) -> str:
             return tok.head.lemma_.lower()
         if tok.lower_ == word and tok.dep_ == "det" and tok.head.pos_ == "NOUN":
             return tok.head.lemma_.lower()
+        # "What is the population of ...?": the noun the copula equates "what" with.
+        if tok.lower_ == word == "what" and tok.dep_ == "attr" and tok.head.lemma_ == "be":
+            subjects = [c for c in tok.head.children if c.dep_ == "nsubj" and c.pos_ == "NOUN"]
+            if subjects:
+                return subjects[0].lemma_.lower()
     return ""
 
 

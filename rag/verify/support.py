@@ -163,7 +163,9 @@ def check_support(
                 reasons["too little overlap with any source sentence"] = 1
                 continue
             # Read against the sentence with its neighbours: the window that covered the claim.
-            swapped = role_conflict(statement, window_texts[si])
+            # Read as one text, so "the ministry said" / "he made" in one sentence refers back
+            # to the name in the sentence before.
+            swapped = role_conflict(statement, [" ".join(window_texts[si])])
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
                 continue

@@ -575,6 +575,15 @@ def test_true_sentence_about_something_else_is_no_answer(sample_rag):
         "How many drone strikes did Russia say Azerbaijan had carried out?"
     )
     assert drones.refused
+    # The noun asked about must be in the sources, not only in the answer's restatement.
+    parrot = (
+        "The population of Nagorno-Karabakh has been tense since 1991 when the Armenian"
+        " military occupied Nagorno-Karabakh [1]."
+    )
+    population = sample_rag(FakeLLM(lambda p: parrot)).ask(
+        "What is the population of Nagorno-Karabakh?"
+    )
+    assert population.refused and "population" in " ".join(population.notes)
 
 
 def test_failed_written_answer_falls_back_to_the_models_confident_pick(sample_rag):

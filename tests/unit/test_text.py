@@ -92,3 +92,51 @@ def test_a_negated_copy_of_a_source_sentence_conflicts():
     src = ["Azerbaijan's Defense Ministry refuted Moscow's version of events."]
     assert text.role_conflict("Azerbaijan's Defense Ministry did not refute it.", src)
     assert text.role_conflict("Azerbaijan's Defense Ministry refuted Moscow's version.", src) == ""
+
+
+WINDOW = (
+    "Azerbaijani forces prevented a sabotage attempt, Azerbaijan's Defense Ministry announced"
+    " Saturday. The ministry said that illegal Armenian forces took advantage of hazy weather."
+    " Kelce was asked about the rumours. He revealed that he made a friendship bracelet."
+)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        # Another speaker, whichever verb of saying the claim uses.
+        "Armenia's Defense Ministry said that Armenian forces took advantage of hazy weather.",
+        "Russia's Defense Ministry stated that Azerbaijani forces prevented a sabotage attempt.",
+        "According to Russia, Azerbaijani forces prevented a sabotage attempt.",
+        # "He" refers back to Kelce.
+        "Taylor Swift made a friendship bracelet.",
+    ],
+)
+def test_speakers_and_referring_words_are_read_back_to_their_names(claim):
+    assert text.role_conflict(claim, [WINDOW])
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        "Azerbaijan's Defense Ministry said that Armenian forces took advantage of hazy weather.",
+        "The ministry announced that Azerbaijani forces prevented a sabotage attempt.",
+        "According to Azerbaijan's Defense Ministry, its forces prevented a sabotage attempt.",
+        "Kelce made a friendship bracelet.",
+    ],
+)
+def test_the_right_speaker_or_actor_does_not_conflict(claim):
+    assert text.role_conflict(claim, [WINDOW]) == ""
+
+
+def test_a_referring_word_with_nothing_named_before_is_left_unjudged():
+    assert text.role_conflict("Taylor Swift made a bracelet.", ["He made a bracelet."]) == ""
+    assert text.role_conflict("Russia said it.", ["The ministry said it."]) == ""
+
+
+def test_what_is_the_n_of_asks_about_n():
+    assert text.focus("What is the population of Nagorno-Karabakh?") == "population"
+    assert text.focus("What was the final score between Inter Miami and FC Cincinnati?") == (
+        "score"
+    )
+    assert text.focus("What did Russia say?") == ""
