@@ -1,13 +1,23 @@
-"""Stage 2, clean: normalise text and metadata into an Article with a stable id."""
+"""Stage 2, clean: normalise text and metadata into an Article with a stable id.
+
+Every format (text, Markdown, HTML, JSON/JSONL records, PDF, feeds) passes through here after
+loading, so this is where planted instructions (``rag.injection``: sentences addressed to the
+reader's AI assistant) are removed: they never reach chunks, embeddings or the store.
+"""
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from rag.documents import Article, RawArticle, content_sha256, make_doc_id, now_iso
 from rag.errors import IngestError
+from rag.injection import is_instruction, strip_instructions
+
+log = logging.getLogger("newsrag.ingest")
 
 _CAPTION = re.compile(r"\((?:[A-Z][\w.&' -]{0,30} )?(?:Photo|Photograph|Image|File Photo)\)\s*$")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b]+")
@@ -47,24 +57,73 @@ def _one_line(value: str, limit: int = 300) -> str:
     return _SPACES.sub(" ", (value or "").replace("\n", " ")).strip()[:limit]
 
 
+@dataclass
+class Cleaned:
+    """An article and the planted-instruction sentences taken out of it."""
+
+    article: Article
+    dropped: list[str] = field(default_factory=list)  # sentences (and metadata values) removed
+
+
 def clean(raw: RawArticle) -> Article:
     """RawArticle -> Article; raises IngestError when no text is left."""
+    return clean_article(raw).article
+
+
+def clean_article(raw: RawArticle) -> Cleaned:
+    """RawArticle -> Article without planted instructions, and what was dropped (logged per
+    article on the ``newsrag.ingest`` logger); raises IngestError when no text is left."""
     text = clean_text(raw.text)
+    text, dropped = strip_instructions(text)
+    text = clean_text(text)
     if len(text) < 20 or not re.search(r"\w{2,}", text):
+        if dropped:
+            raise IngestError(
+                "no article text left after removing instructions addressed to AI assistants"
+            )
         raise IngestError("no article text after cleaning", "Is the file empty or markup only?")
     published, ts = parse_date(raw.published)
     url = raw.url.strip()
-    title = _one_line(raw.title) or _one_line(text.split("\n", 1)[0], 120)
+    meta = {}
+    for name in ("title", "source", "author"):
+        value = _one_line(getattr(raw, name))
+        if value and is_instruction(value):
+            dropped.append(value)
+            value = ""
+        meta[name] = value
+    title = meta["title"] or _one_line(text.split("\n", 1)[0], 120)
+    article = _article(raw, text, title, meta["source"], meta["author"], published, ts, url)
+    if dropped:
+        log.warning(
+            "%s: dropped %d sentence(s) addressed to an AI assistant (planted instructions)",
+            article.title or raw.path,
+            len(dropped),
+        )
+    return Cleaned(article, dropped)
+
+
+def _article(
+    raw: RawArticle,
+    text: str,
+    title: str,
+    source: str,
+    author: str,
+    published: str,
+    ts: int | None,
+    url: str,
+) -> Article:
+    # The fingerprint keeps the raw metadata (as before), without what was dropped from it.
+    kept_meta = [raw.source if source else "", raw.author if author else ""]
     return Article(
         doc_id=make_doc_id(url, text),
         text=text,
         path=raw.path,
         title=title,
-        source=_one_line(raw.source, 120),
-        author=_one_line(raw.author, 200),
+        source=source[:120],
+        author=author[:200],
         published=published,
         published_ts=ts,
         url=url,
-        sha256=content_sha256("\x1f".join([title, raw.source, raw.author, published, url, text])),
+        sha256=content_sha256("\x1f".join([title, *kept_meta, published, url, text])),
         ingested_at=now_iso(),
     )

@@ -7,7 +7,10 @@ import re
 from dataclasses import dataclass, field
 
 from ingest.chunk import sentence_spans
+from rag.injection import instruction_spans, is_instruction
 from rag.retrieve import STOPWORDS, tokenize
+
+__all__ = ["is_instruction"]  # re-exported: the engine and tests import it from rag.verify
 
 _NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
 
@@ -22,14 +25,6 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 _YEAR = re.compile(r"(19|20)\d\d")
-
-
-_INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instruction|prompt|rule|previous|above)"
-    r"|\b(you are now|system prompt|new instructions?|as an ai)\b"
-    r"|\b(reply|respond|answer|say)\s+(only\s+)?(with|exactly)\b",
-    re.IGNORECASE,
-)
 
 
 # Words that start sentences or name nothing: not evidence of a named entity.
@@ -73,7 +68,13 @@ class SourceSentence:
     start: int  # offsets in the article's cleaned text
     end: int
     text: str
-    instruction_like: bool = False
+    # A planted instruction to the assistant (``rag.injection``): never support. Read from the
+    # sentence alone unless given (``split_passage`` reads it in its passage's context).
+    instruction_like: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.instruction_like is None:
+            self.instruction_like = is_instruction(self.text)
 
 
 @dataclass
@@ -99,14 +100,12 @@ class Support:
     joint: bool = False  # supported only by its evidence sentences together
 
 
-def is_instruction(text: str) -> bool:
-    """Article text that reads like an order to the assistant (prompt injection)."""
-    return bool(_INSTRUCTION.search(text))
-
-
 def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
+    """The passage's sentences; those that read as planted instructions to the assistant
+    (``rag.injection``, read in the passage's context) are marked and never used as support."""
+    flagged = {(s, e) for s, e, _ in instruction_spans(text)}
     return [
-        SourceSentence(number, offset + s, offset + e, text[s:e], is_instruction(text[s:e]))
+        SourceSentence(number, offset + s, offset + e, text[s:e], (s, e) in flagged)
         for s, e in sentence_spans(text)
     ]
 
