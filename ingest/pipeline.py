@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import chunk_article
-from ingest.clean import clean
+from ingest.clean import clean_article
 from ingest.embed import embed_chunks
 from ingest.load import expand_paths, load_file
 from rag.documents import Article, Chunk
@@ -31,6 +31,8 @@ class IngestReport:
     removed: list[str] = field(default_factory=list)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (input, one-line reason)
     recovered: list[str] = field(default_factory=list)
+    # doc id -> sentences dropped as planted instructions to an AI assistant
+    dropped: dict[str, int] = field(default_factory=dict)
     chunks: int = 0
     files: int = 0
     seconds: float = 0.0
@@ -48,6 +50,11 @@ class IngestReport:
             f"{len(self.added)} added, {len(self.updated)} updated, "
             f"{len(self.unchanged)} unchanged, {len(self.removed)} removed, "
             f"{len(self.failed)} failed; {self.chunks} chunks in {self.seconds:.1f}s"
+        ) + (
+            f"; {sum(self.dropped.values())} planted instruction sentence(s) dropped from "
+            f"{len(self.dropped)} article(s)"
+            if self.dropped
+            else ""
         )
 
 
@@ -129,11 +136,14 @@ class Ingestor:
                 complete = False
                 continue
             try:
-                article = clean(item)
+                cleaned = clean_article(item)
             except IngestError as exc:
                 report.failed.append((str(path), str(exc)))
                 complete = False
                 continue
+            article = cleaned.article
+            if cleaned.dropped:
+                report.dropped[article.doc_id] = len(cleaned.dropped)
             kept.add(article.doc_id)
             known = self.store.fingerprint(article.doc_id)
             if known == article.sha256 or article.doc_id in queued:

@@ -20,6 +20,7 @@ from ingest.chunk import sentence_spans
 from rag.dates import parse_temporal
 from rag.embeddings import Embedder, embed_cached
 from rag.errors import LLMError, NewsragError, StoreEmptyError
+from rag.injection import instruction_spans
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
@@ -312,11 +313,10 @@ class NewsRAG:
         per_hit = []
         all_sentences: list[str] = []
         for r in hits:
-            spans = [
-                (s, e)
-                for s, e in sentence_spans(r.chunk.text)
-                if not is_instruction(r.chunk.text[s:e])
-            ]
+            # Planted instructions are read in context (an opener taints what follows it);
+            # ingest drops them, this keeps them out of prompts from older stores too.
+            flagged = {(s, e) for s, e, _ in instruction_spans(r.chunk.text)}
+            spans = [(s, e) for s, e in sentence_spans(r.chunk.text) if (s, e) not in flagged]
             per_hit.append(spans)
             all_sentences += [r.chunk.text[s:e] for s, e in spans]
         embed_cached(self.embedder, [question, *all_sentences], cache)

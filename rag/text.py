@@ -370,6 +370,85 @@ def number_conflict(claim: str, sources: Iterable[str]) -> str:
     return ""
 
 
+# Where an answer sits in its source -------------------------------------------------------
+
+_CONTENT = frozenset({"NOUN", "VERB", "ADJ", "PROPN"})
+# Dependents that say what a verb or noun on the way up is about.
+_ARGUMENTS = frozenset(
+    {"dobj", "nsubj", "nsubjpass", "attr", "compound", "amod", "acomp", "agent", "appos"}
+)
+
+
+def anchors(token: Any) -> frozenset[str]:
+    """The lemmas a word of a sentence is told about: its own phrase, every word on its way
+    up the parse to the sentence's root, and the arguments of those words (their subjects,
+    objects, "what was said" clauses, objects of prepositions).
+
+    Why: an answer's name, date or number answers a question only where its source ties it
+    to what the question asks about. "Alvaro Barreal's 78th-minute goal ended any hope ..."
+    ties Barreal to a goal and an ending, not to who scored for Inter Miami; "Raine had
+    managed to broker a deal" ties Raine to brokering."""
+    out: set[str] = set()
+
+    def add(tok: Any) -> None:
+        if tok.pos_ in _CONTENT:
+            out.add(tok.lemma_.lower())
+
+    for tok in token.subtree:
+        add(tok)
+    cur = token
+    while True:
+        add(cur)
+        for child in cur.children:
+            if child.dep_ in ("xcomp", "ccomp"):
+                for tok in child.subtree:
+                    add(tok)
+            elif child.dep_ in _ARGUMENTS:
+                add(child)
+            elif child.dep_ == "prep":
+                for tok in child.subtree:
+                    if tok.dep_ == "pobj":
+                        add(tok)
+        if cur.head.i == cur.i:
+            break
+        cur = cur.head
+    return frozenset(out)
+
+
+def asked_words(question: str) -> frozenset[str]:
+    """The lemmas of what a question says about its answer, without its names and the
+    light words every question has ("What is the name of the defense lawyer who gave the
+    opening statement?" -> defense, lawyer, give, opening, statement)."""
+    light = {"do", "be", "have", "name", "say", "make", "get", "go", "happen"}
+    return frozenset(
+        t.lemma_.lower()
+        for t in parse(question)
+        if t.pos_ in ("NOUN", "VERB", "ADJ")
+        and not _is_name(t)
+        and not t.is_stop
+        and t.lemma_.lower() not in light
+    )
+
+
+def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any]:
+    """The tokens of a source sentence that are what ``answer`` adds to the question
+    ``asked``: its new names (kind "name"), dates and times ("time"), or numbers ("number",
+    "money")."""
+    doc = parse(sentence)
+    said = answer.lower()
+    if kind == "name":
+        asked_names = {name_key(t.text) for t in parse(asked) if _is_name(t)}
+        new = {
+            name_key(t.text)
+            for t in parse(answer)
+            if _is_name(t) and not any(same_name(name_key(t.text), a) for a in asked_names)
+        }
+        return [t for t in doc if _is_name(t) and any(same_name(name_key(t.text), n) for n in new)]
+    if kind == "time":
+        return [t for t in doc if t.ent_type_ in ("DATE", "TIME") and t.lower_ in said]
+    return [t for t in doc if t.like_num and t.lower_ in said]
+
+
 # Questions ---------------------------------------------------------------------------------
 
 # "which N" is left out: it asks for an instance of N ("Which club won?" -> "FC Cincinnati"),

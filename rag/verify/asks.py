@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from rag.text import as_statement, counted, focus, lemmas
+from rag.text import (
+    anchors,
+    answer_tokens,
+    as_statement,
+    asked_words,
+    counted,
+    focus,
+    lemmas,
+    same_name,
+)
 from rag.verify.common import _names
 from rag.verify.config import DEFAULT, VerifyConfig
 
@@ -66,6 +75,10 @@ def asked_for(question: str) -> str | None:
     """What kind of thing the question asks for: "number", "time", "name", or None."""
     q = re.sub(r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", "", question)
     q = re.sub(r"^(according to [^,]+,|in [^,]{1,40},)\s*", "", q.strip(), flags=re.I)
+    # "On what date ...?", "By how much ...?": the question proper starts at its wh-word.
+    q = re.sub(
+        r"^(on|in|at|by|for|from|since|until|during|to)\s+(?=(what|which|how)\b)", "", q, flags=re.I
+    )
     for kind, pattern in _ASKS:
         if pattern.search(q):
             return kind
@@ -97,6 +110,9 @@ def off_focus(
     matches", "2,000 peacekeepers" does not answer "How many drone strikes ...?"). A "why
     ... V" question asks for a reason for V. Questions for a name ("which country") are left
     to ``gives``: their answer names an instance, not the type."""
+    detached = _detached(question, text, evidence, similar, config)
+    if detached:
+        return detached
     noun = focus(question)
     if not noun or asked_for(question) == "name":
         return ""
@@ -114,3 +130,45 @@ def off_focus(
     if any(noun in lemmas(e) for e in evidence):
         return ""
     return f"its sources do not speak of the {noun} asked about"
+
+
+def _detached(
+    question: str,
+    text: str,
+    evidence: Sequence[str],
+    similar: Callable[[str, str], float] | None,
+    config: VerifyConfig,
+) -> str:
+    """Why the name, date or number an answer gives is, in its sources, about something
+    the question does not ask about, or "".
+
+    For a question asking for a name, a time, a number or an amount, the answer's new
+    item is found in each evidence sentence and read up the parse (``rag.text.anchors``):
+    some word it is told about there must be one of the question's own words (or a form
+    of one, or a word at least ``config.anchor_similarity`` close). "On what date did the
+    ministry put out its statement?" answered with "Nov. 10, 2020", which the source gives
+    for the end of the fighting, fails; so does a name the source gives as someone's
+    victim when the question asks who acted. Evidence where the item cannot be found is
+    not judged here."""
+    kind = asked_for(question)
+    if kind not in ("name", "time", "number", "money"):
+        return ""
+    if kind == "number" and focus(question):
+        return ""  # "how many N": the number must count N, checked in ``off_focus``
+    wanted = asked_words(question)
+    if not wanted:
+        return ""
+    found = False
+    for sentence in evidence:
+        for token in answer_tokens(sentence, text, kind, question):
+            found = True
+            around = anchors(token)
+            if any(same_name(a, w) for a in around for w in wanted):
+                return ""
+            if similar and any(
+                similar(a, w) >= config.anchor_similarity for a in around for w in wanted
+            ):
+                return ""
+    if not found:
+        return ""
+    return "where its sources give it, it is about something else than " + ", ".join(sorted(wanted))

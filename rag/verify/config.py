@@ -30,6 +30,11 @@ class VerifyConfig:
     # two words' embeddings: "game"/"match" 0.55, "country"/"nation" 0.77; unrelated nouns
     # such as "strike"/"peacekeeper" 0.25 stay below, all-MiniLM-L6-v2).
     focus_similarity: float = 0.5
+    # The name, date or number an answer gives must, in its source, be told about one of
+    # the question's words or a word at least this close. Higher than ``focus_similarity``:
+    # an answer's source words are many, and among 20-30 of them an unrelated word reaches
+    # 0.55-0.65 by chance ("market"/"trader" 0.64, "goal"/"score" 0.55).
+    anchor_similarity: float = 0.7
     # Citations kept per answer sentence (the model's own first, when they support it).
     max_citations: int = 2
 

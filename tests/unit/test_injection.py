@@ -156,6 +156,9 @@ def test_ingest_keeps_the_planted_note_out_of_every_stored_chunk(settings, store
     folder.mkdir()
     report = ingest_paths(settings, store, FakeEmbedder(), *_bridge_files(folder))
     assert not report.failed and len(report.added) == 3
+    # The report says what was dropped, per article.
+    assert len(report.dropped) == 3 and all(n >= 1 for n in report.dropped.values())
+    assert "planted instruction" in report.summary_line()
     got = store.collection.get(include=["documents"])
     chunks = got["documents"]
     assert chunks

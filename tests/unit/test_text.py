@@ -140,3 +140,47 @@ def test_what_is_the_n_of_asks_about_n():
         "score"
     )
     assert text.focus("What did Russia say?") == ""
+
+
+ENDED = (
+    "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020, which was seen as"
+    " a victory for Azerbaijan and a defeat for Armenia."
+)
+GOAL = (
+    "Eventually, Alvaro Barreal's 78th-minute goal ended any hope that Inter Miami had to"
+    " complete a stunning playoff charge."
+)
+BROKER = (
+    "This was a move mainly influenced by the fact Raine had managed to broker a deal with Todd"
+    " Boehly to commit to invest £4.5bn to take control of Chelsea."
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "evidence", "detached"),
+    [
+        # The date is the end of the fighting's, not the statement's.
+        (
+            "On what date did the Russian Foreign Ministry put out its statement?",
+            "The statement was put out on Nov. 10, 2020.",
+            ENDED,
+            True,
+        ),
+        ("When did the fighting end?", "It ended on Nov. 10, 2020.", ENDED, False),
+        # Barreal's goal ended Miami's hope: he did not score for Inter Miami.
+        ("Who scored for Inter Miami in the match?", "Alvaro Barreal scored.", GOAL, True),
+        ("Who brokered the agreement that ended the fighting?", "Russia did.", ENDED, False),
+        (
+            "Who brokered the deal that put Todd Boehly in control of Chelsea?",
+            "Raine brokered the deal.",
+            BROKER,
+            False,
+        ),
+    ],
+)
+def test_an_answer_must_be_tied_in_its_source_to_what_was_asked(
+    question, answer, evidence, detached
+):
+    from rag.verify import off_focus
+
+    assert bool(off_focus(question, answer, [evidence])) is detached
