@@ -23,6 +23,22 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "datasets" / "multihop-rag" / "corpus.jsonl"
 
 
+def need(corpus: Path | None = None, queries: Path | None = None) -> None:
+    """Raise one DataMissingError line when a benchmark input is missing (naming the flag)."""
+    from rag.errors import DataMissingError
+
+    wanted = [(p, f) for p, f in ((corpus, "--corpus"), (queries, "--queries")) if p is not None]
+    missing = [(Path(p), flag) for p, flag in wanted if not Path(p).is_file()]
+    if missing:
+        raise DataMissingError(
+            f"Benchmark data not found: {' and '.join(str(p) for p, _ in missing)}.",
+            "Pass "
+            + " ".join(f"{flag} FILE" for _, flag in missing)
+            + " (MultiHop-RAG JSONL: articles with a body field; queries with query and"
+            " question_type), or place them in ../shared/datasets/multihop-rag/.",
+        )
+
+
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -124,6 +140,7 @@ def _best(runs: list[dict[str, Any]]) -> dict[str, Any]:
 def bench_ingest(corpus: Path = DEFAULT_CORPUS, rounds: int = 2) -> dict[str, Any]:
     """Ingest the corpus three ways into fresh stores and compare; the phases are interleaved
     over ``rounds`` and the fastest run of each is kept, so a busy machine skews less."""
+    need(corpus=corpus)
     runs: dict[str, list[dict[str, Any]]] = {"ours": [], "floor": [], "baseline": []}
     for _ in range(rounds):
         with tempfile.TemporaryDirectory(prefix="newsrag-bench-") as tmp:
@@ -205,6 +222,7 @@ def bench_query(
     corpus: Path = DEFAULT_CORPUS,
     target_chunks: int = 10_000,
     retrieval_queries: int = 200,
+    queries: Path | None = None,
 ) -> dict[str, Any]:
     """Retrieval latency at scale, then answers: ours vs. floor vs. CitationQueryEngine."""
     from rag.embeddings import build_embedder
@@ -213,7 +231,9 @@ def bench_query(
     from rag.settings import Settings
     from rag.store import Store
 
-    rows = [json.loads(x) for x in QUERIES.read_text().splitlines() if x.strip()]
+    queries = queries or QUERIES
+    need(corpus=corpus, queries=queries)
+    rows = [json.loads(x) for x in queries.read_text().splitlines() if x.strip()]
     result: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-q-") as tmp:
         big = Settings(data_dir=Path(tmp) / "big")

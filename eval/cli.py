@@ -27,7 +27,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 out = Console()
 
 # Options shared by the suites ------------------------------------------------------------
@@ -322,6 +322,7 @@ def ragtruth(
     if checker not in ("verifier", "judge"):
         raise typer.BadParameter("use verifier or judge", param_hint="--checker")
     from eval.suites import ragtruth as suite
+    from rag.errors import NewsragError
 
     out_dir = out_dir or Path("eval-out") / "ragtruth"
     kwargs: dict[str, Any] = {"split": split, "use_llm": not no_llm, "config_path": judge_config}
@@ -329,7 +330,7 @@ def ragtruth(
         kwargs["llm_model"] = model
     try:
         summary = suite.run(data_dir, out_dir, limit, checker, True, **kwargs)
-    except (FileNotFoundError, RuntimeError, ValueError) as exc:
+    except (NewsragError, FileNotFoundError, RuntimeError, ValueError) as exc:
         _fail(exc)
     _finish("ragtruth", summary, out_dir, fail_under)
 

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import errno
 import glob
 import json
+import logging
+import os
 import re
+import stat
+import warnings as pywarnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from rag.dates import published_warning
 from rag.documents import RawArticle
 from rag.errors import IngestError
+from rag.settings import Settings
+
+log = logging.getLogger("newsrag.ingest")
+# (path, message) warnings of the ingest run in progress: see ``collect_warnings``.
+_WARNINGS: contextvars.ContextVar[list[tuple[str, str]] | None] = contextvars.ContextVar(
+    "newsrag_ingest_warnings", default=None
+)
+# Published dates up to this many days ahead are fine (the setting's default).
+FUTURE_DATE_DAYS: int = Settings.model_fields["future_date_days"].default
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
@@ -33,19 +50,156 @@ class RecordError(IngestError):
     """One record inside a multi-article file had no usable body."""
 
 
+def _walk(root: Path, files: list[Path], skipped: list[tuple[str, str]]) -> None:
+    """Regular files under ``root`` (hidden names skipped); everything else gets a reason.
+
+    Folders that cannot be read, symlink loops, dangling links and special files (FIFOs,
+    sockets, devices) are skipped with one line each; they never stop the walk.
+    """
+    stack = [root]
+    visited: set[Path] = set()
+    while stack:
+        folder = stack.pop()
+        real = folder.resolve()
+        if real in visited:  # reached again through a symlink: read once
+            if folder.is_symlink():
+                skipped.append((str(folder), "links to a folder already included: skipped"))
+            continue
+        visited.add(real)
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name, reverse=True)
+        except OSError as exc:
+            skipped.append((str(folder), f"cannot read this folder ({_why(exc)}): skipped"))
+            continue
+        subfolders = []
+        for entry in reversed(entries):
+            if entry.name.startswith("."):
+                continue
+            path = Path(entry.path)
+            try:
+                if entry.is_symlink():
+                    try:
+                        target = path.resolve(strict=True)
+                    except FileNotFoundError:
+                        skipped.append((str(path), "dangling symlink (its target is gone)"))
+                        continue
+                    except (RuntimeError, OSError):  # RuntimeError: a loop on 3.11
+                        skipped.append((str(path), "symlink loop: it points back at itself"))
+                        continue
+                    here = path.parent.resolve()
+                    if target.is_dir() and (target == here or target in here.parents):
+                        skipped.append((str(path), "symlink loop: it points at a parent folder"))
+                        continue
+                mode = path.stat().st_mode
+            except OSError as exc:
+                skipped.append((str(path), f"cannot read ({_why(exc)})"))
+                continue
+            if stat.S_ISDIR(mode):
+                subfolders.append(path)
+            elif stat.S_ISREG(mode):
+                files.append(path)
+            else:
+                skipped.append((str(path), f"not a regular file ({_kind(mode)})"))
+        stack += reversed(subfolders)
+
+
+def _why(exc: OSError) -> str:
+    return (exc.strerror or type(exc).__name__).lower()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "a special file"
+
+
+@contextlib.contextmanager
+def collect_warnings() -> Iterator[list[tuple[str, str]]]:
+    """Gather the (path, message) warnings loaders raise while the block runs.
+
+    A warning never fails a file (the article is still ingested): the CLI prints each one as
+    a line naming the file, the UI shows them beside the file's outcome.
+    """
+    found: list[tuple[str, str]] = []
+    token = _WARNINGS.set(found)
+    try:
+        yield found
+    finally:
+        _WARNINGS.reset(token)
+
+
+def warn(path: str | Path, message: str) -> None:
+    """One warning about one file: logged, and kept for the report when one is collecting."""
+    log.warning("%s: %s", path, message)
+    found = _WARNINGS.get()
+    if found is not None and (str(path), message) not in found:
+        found.append((str(path), message))
+
+
+class _PdfLog(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def _pdf_warnings_named(path: Path) -> Iterator[None]:
+    """pypdf's warnings (its logger and ``warnings.warn``) re-issued naming ``path``."""
+    logger = logging.getLogger("pypdf")
+    handler, propagate = _PdfLog(), logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    caught: list[pywarnings.WarningMessage] = []
+    try:
+        with pywarnings.catch_warnings(record=True) as caught:
+            pywarnings.simplefilter("always")
+            yield
+    finally:  # also when the PDF turns out unreadable: the warnings say why
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+        for message in handler.messages + [str(w.message) for w in caught or []]:
+            warn(path, f"pypdf: {' '.join(message.split())}")
+
+
 def expand_paths(inputs: Iterable[str | Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Files from paths, folders (recursive) and globs; and (input, reason) for missing ones."""
+    """Files from paths, folders (recursive) and globs; and (input, reason) for the rest.
+
+    Never raises for a bad input: missing paths, empty or unreadable folders, symlink loops,
+    dangling links and FIFOs each come back as one (path, reason) line.
+    """
     files: list[Path] = []
     missing: list[tuple[str, str]] = []
     for item in inputs:
         text = str(item)
         path = Path(text).expanduser()
-        if path.is_dir():
-            files += sorted(
-                p for p in path.rglob("*") if p.is_file() and not p.name.startswith(".")
-            )
-        elif path.is_file():
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+            if path.is_symlink():
+                missing.append((text, "dangling symlink (its target is gone)"))
+                continue
+        except (RuntimeError, OSError) as exc:
+            loop = isinstance(exc, RuntimeError) or getattr(exc, "errno", None) == errno.ELOOP
+            missing.append((text, "symlink loop" if loop else f"cannot read ({_why(exc)})"))
+            continue
+        if mode is not None and stat.S_ISDIR(mode):
+            before = len(files) + len(missing)
+            _walk(path, files, missing)
+            if len(files) + len(missing) == before:
+                missing.append((text, "nothing to ingest: the folder has no files"))
+        elif mode is not None and stat.S_ISREG(mode):
             files.append(path)
+        elif mode is not None:
+            missing.append((text, f"not a regular file ({_kind(mode)})"))
         elif any(ch in text for ch in "*?["):
             matched = sorted(Path(p) for p in glob.glob(text, recursive=True))
             found = [p for p in matched if p.is_file()]
@@ -227,9 +381,10 @@ def load_pdf(path: Path, max_bytes: int) -> RawArticle:
     if path.stat().st_size > max_bytes:
         raise IngestError(f"file is over the {max_bytes / 1e6:.0f} MB limit")
     try:
-        reader = PdfReader(str(path))
-        text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
-        info = reader.metadata or {}
+        with _pdf_warnings_named(path):
+            reader = PdfReader(str(path))
+            text = "\n\n".join((page.extract_text() or "") for page in reader.pages)
+            info = reader.metadata or {}
     except (PdfReadError, ValueError, OSError) as exc:
         raise IngestError(f"unreadable PDF ({exc})", "Is the file complete?") from None
     if not text.strip():
@@ -274,9 +429,16 @@ def _sidecar(path: Path) -> dict[str, str]:
 
 
 def load_file(
-    path: Path, max_bytes: int, field_map: dict[str, str] | None = None
+    path: Path,
+    max_bytes: int,
+    field_map: dict[str, str] | None = None,
+    future_days: int = FUTURE_DATE_DAYS,
 ) -> list[RawArticle | IngestError]:
-    """All articles in one file; per-record failures come back as IngestError items."""
+    """All articles in one file; per-record failures come back as IngestError items.
+
+    A published date that is not a date, or is more than ``future_days`` ahead, is kept as
+    it is and reported through ``warn`` (see ``collect_warnings``).
+    """
     suffix = path.suffix.lower()
     if path.name.endswith(".meta.json"):
         return []
@@ -308,4 +470,8 @@ def load_file(
             for key in ("title", "source", "author", "published", "url"):
                 if extra.get(key):
                     setattr(item, key, extra[key])
+            problem = published_warning(item.published, future_days=future_days)
+            if problem:
+                where = f" ({item.title[:60]})" if len(items) > 1 and item.title else ""
+                warn(path, problem + where)
     return items

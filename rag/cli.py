@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -14,7 +14,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from rag.errors import NewsragError
-from rag.settings import Settings
+from rag.settings import TOP_K_MAX, TOP_K_MIN, Settings
 
 app = typer.Typer(
     help="Ask questions of your news articles; every claim cited.",
@@ -30,12 +30,19 @@ out = Console(soft_wrap=True)
 
 
 def load_settings() -> Settings:
+    """The settings, or one error line (exit 2) naming the bad NEWSRAG_* value."""
+    from rag.settings import load_settings as build
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-    return Settings()
+    try:
+        return build()
+    except NewsragError as exc:
+        fail(exc)
+        raise  # unreachable: fail() exits
 
 
-def fail(exc: NewsragError) -> None:
+def fail(exc: NewsragError) -> NoReturn:
     console.print(f"[bold red]error:[/] {exc}", highlight=False)
     raise typer.Exit(2)
 
@@ -115,6 +122,7 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest articles (txt, md, html, json/jsonl, pdf, RSS/Atom) into the store."""
+    from ingest.load import collect_warnings
     from ingest.pipeline import Ingestor
     from rag.embeddings import build_embedder
     from rag.store import Store
@@ -133,15 +141,19 @@ def ingest(
                     tasks[stage] = bar.add_task(stage, total=total)
                 bar.update(tasks[stage], completed=done, total=total)
 
-            report = Ingestor(settings, store, embedder).run(paths, mapping, progress=step)
+            with collect_warnings() as warnings:
+                report = Ingestor(settings, store, embedder).run(paths, mapping, progress=step)
     except NewsragError as exc:
         fail(exc)
-        return
     if as_json:
-        out.print_json(json.dumps(report.to_dict()))
+        data = report.to_dict()
+        data.setdefault("warnings", [list(w) for w in warnings])
+        out.print_json(json.dumps(data))
     else:
         for path, reason in report.failed:
             console.print(f"[yellow]skipped[/] {path}: {reason}", highlight=False)
+        for path, message in warnings:
+            console.print(f"[yellow]warning[/] {path}: {message}", highlight=False)
         if report.recovered:
             out.print(f"cleaned up {len(report.recovered)} half-ingested article(s)")
         out.print(report.summary_line())
@@ -231,11 +243,16 @@ def ask(
     source: Annotated[list[str], typer.Option(help="Only this outlet (repeatable).")] = [],  # noqa: B006
     after: Annotated[str | None, typer.Option(help="Published on/after YYYY-MM-DD.")] = None,
     before: Annotated[str | None, typer.Option(help="Published on/before YYYY-MM-DD.")] = None,
-    top_k: Annotated[int | None, typer.Option(help="Passages to retrieve.")] = None,
+    top_k: Annotated[
+        int | None,
+        typer.Option(help=f"Passages to retrieve, {TOP_K_MIN}-{TOP_K_MAX} (NEWSRAG_TOP_K)."),
+    ] = None,
     model: Annotated[str | None, typer.Option(help="LLM (see `newsrag models list`).")] = None,
 ) -> None:
     """Answer a question from the ingested articles, with numbered sources."""
+    from rag.dates import check_date_range
     from rag.engine import NewsRAG
+    from rag.limits import check_question, check_top_k
     from rag.retrieve import Filters
 
     settings = load_settings()
@@ -247,6 +264,9 @@ def ask(
         before=_date_option(before, "--before"),
     )
     try:
+        check_question(question, settings)
+        check_date_range(filters.after, filters.before)
+        top_k = check_top_k(top_k)
         rag = NewsRAG.from_settings(settings, load_llm=False)
         if rag.store.article_count() == 0:
             rag.retrieve(question)  # raises the "ingest first" error
@@ -316,7 +336,10 @@ def bench_ingest_cmd(
     from eval.bench import DEFAULT_CORPUS, bench_ingest
 
     load_settings()
-    _print_numbers(bench_ingest(corpus or DEFAULT_CORPUS, rounds=rounds))
+    try:
+        _print_numbers(bench_ingest(corpus or DEFAULT_CORPUS, rounds=rounds))
+    except NewsragError as exc:
+        fail(exc)
 
 
 @bench_app.command("query")
@@ -324,13 +347,23 @@ def bench_query_cmd(
     model: Annotated[str | None, typer.Option(help="LLM registry name.")] = None,
     questions: Annotated[int, typer.Option(help="Questions to answer.")] = 12,
     chunks: Annotated[int, typer.Option(help="Store size for retrieval latency.")] = 10_000,
+    corpus: Annotated[
+        Path | None, typer.Option(help="JSONL corpus (default: MultiHop-RAG)")
+    ] = None,
+    queries: Annotated[
+        Path | None, typer.Option(help="JSONL queries (default: MultiHop-RAG)")
+    ] = None,
 ) -> None:
     """Retrieval latency at scale; answer time, prompt tokens vs. floor and baseline."""
-    from eval.bench import bench_query
+    from eval.bench import DEFAULT_CORPUS, bench_query
 
     load_settings()
     try:
-        _print_numbers(bench_query(model, questions, target_chunks=chunks))
+        _print_numbers(
+            bench_query(
+                model, questions, corpus or DEFAULT_CORPUS, target_chunks=chunks, queries=queries
+            )
+        )
     except NewsragError as exc:
         fail(exc)
 

@@ -168,3 +168,41 @@ def parse_temporal(question: str, reference: date | None = None) -> DateRange | 
         if span:
             return DateRange(span[0], span[1], m[0])
     return None
+
+
+def check_date_range(after: date | None, before: date | None) -> None:
+    """Refuse an empty published-date range (``after`` later than ``before``) with a message."""
+    from rag.errors import InputError
+
+    if after and before and after > before:
+        raise InputError(
+            f"The date range is empty: {after.isoformat()} is after {before.isoformat()}.",
+            "Swap the two dates: the “after” date must be the earlier one.",
+        )
+
+
+def published_warning(value: str, today: date | None = None, future_days: int = 2) -> str:
+    """Why an article's published date looks wrong ("" when it is fine or absent).
+
+    The value is kept either way; an unparseable one is stored raw, a far-future one as is.
+    """
+    raw = (value or "").strip()
+    if not raw:
+        return ""
+    from dateutil import parser as dateparser
+
+    try:
+        if re.fullmatch(r"\d{8}", raw):
+            parsed = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
+        else:
+            parsed = dateparser.parse(raw).date()
+    except (ValueError, OverflowError, TypeError, AttributeError):
+        shown = raw if len(raw) <= 60 else raw[:57] + "..."
+        return (
+            f"published date '{shown}' is not a date: kept as written;"
+            " date filters will not match it"
+        )
+    limit = (today or date.today()) + timedelta(days=future_days)
+    if parsed > limit:
+        return f"published date {parsed.isoformat()} is in the future: kept, check the source"
+    return ""

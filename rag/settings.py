@@ -7,13 +7,18 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+# One rule for how many passages a question may retrieve: the settings, the CLI's --top-k,
+# the UI slider and the UI's API all use these bounds.
+TOP_K_MIN = 1
+TOP_K_MAX = 50
 
 
 def _default_model_dir() -> Path:
@@ -56,7 +61,13 @@ class Settings(BaseSettings):
     ollama_base_url: str = "http://127.0.0.1:11434"
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_api_key: str = "not-needed"
-    top_k: int = Field(5, ge=1, le=50)
+    top_k: int = Field(5, ge=TOP_K_MIN, le=TOP_K_MAX)
+    max_question_chars: int = Field(
+        2000,
+        ge=1,
+        description="Longest question (in characters) the CLI, API and UI accept; a longer"
+        " one is refused with a message, before any retrieval or generation.",
+    )
     min_relevance: float = 0.3
     refusal_threshold: float = Field(
         0.5,
@@ -80,6 +91,40 @@ class Settings(BaseSettings):
     port: int = 7860
     auth: str | None = None
     max_upload_mb: float = 20.0
+    ui_concurrency: int = Field(
+        1, ge=1, description="Chat answers the UI works on at once; the rest wait in its queue."
+    )
+    ui_queue_size: int = Field(
+        32, ge=1, description="Chat requests that may wait in the UI queue; more are turned away."
+    )
+    request_timeout_s: float = Field(
+        120.0,
+        gt=0,
+        description="A chat answer in the UI is stopped (with a message) after this many"
+        " seconds, so one request cannot hold the model for everyone else.",
+    )
+    login_max_failures: int = Field(
+        5, ge=1, description="Failed logins (per user name and per address) before a lockout."
+    )
+    login_lockout_s: float = Field(
+        30.0,
+        ge=0,
+        description="First lockout after too many failed logins; doubles with each further one.",
+    )
+    # Ingestion warnings
+    future_date_days: int = Field(
+        2,
+        ge=0,
+        description="A published date more than this many days after today is kept but warned"
+        " about in the ingest report.",
+    )
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_is_a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
 
     @classmethod
     def settings_customise_sources(
@@ -109,3 +154,28 @@ class Settings(BaseSettings):
     @property
     def upload_dir(self) -> Path:
         return self.data_dir / "uploads"
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """A pydantic error about settings as one line naming the variable and what is wrong."""
+    parts = []
+    for err in exc.errors():
+        name = ".".join(str(p) for p in err.get("loc", ())) or "settings"
+        got = err.get("input")
+        shown = f"={got}" if isinstance(got, (str, int, float)) and len(str(got)) < 80 else ""
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"NEWSRAG_{name.upper()}{shown}: {msg}")
+    return "; ".join(parts)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """``Settings(**overrides)``, with a bad value turned into one ConfigError line."""
+    from rag.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigError(
+            f"Bad setting: {describe_validation_error(exc)}.",
+            "Fix the NEWSRAG_* variable or newsrag.toml (NEWSRAG_CONFIG).",
+        ) from None

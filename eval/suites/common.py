@@ -50,6 +50,20 @@ def shared_datasets() -> Path:
     return repo_root().parent / "shared" / "datasets"
 
 
+def need_files(what: str, files: Sequence[tuple[Path, str]]) -> None:
+    """Raise one DataMissingError line naming every missing file and how to pass it.
+
+    ``files`` holds (path, how to pass it), e.g. ``(corpus, "--corpus FILE")``.
+    """
+    from rag.errors import DataMissingError
+
+    missing = [(Path(p), how) for p, how in files if not Path(p).is_file()]
+    if missing:
+        names = " and ".join(str(p) for p, _ in missing)
+        ways = " ".join(how for _, how in missing)
+        raise DataMissingError(f"{what} not found: {names}.", f"Pass {ways}.")
+
+
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
     """Every record of a JSONL file (blank lines skipped), as the benchmarks ship them."""
     with Path(path).open(encoding="utf-8") as fh:

@@ -221,7 +221,11 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
     """Ingest the corpus into a temporary store, then retrieve (and answer) every query."""
     started = time.perf_counter()
     corpus = Path(corpus) if corpus else default_corpus()
-    qs = common.read_jsonl(Path(queries) if queries else default_queries())
+    queries = Path(queries) if queries else default_queries()
+    common.need_files(
+        "MultiHop-RAG", [(corpus, "--corpus CORPUS.jsonl"), (queries, "--queries QUERIES.jsonl")]
+    )
+    qs = common.read_jsonl(queries)
     if cfg.limit:
         qs = qs[: cfg.limit]
     rows: list[dict[str, Any]] = []

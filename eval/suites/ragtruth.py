@@ -116,7 +116,13 @@ def load_items(data_dir: Path, tasks: Iterable[str] = TASKS) -> list[Item]:
     for task in tasks:
         path = Path(data_dir) / FILES[task]
         if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: point --data-dir at the RAGTruth copy")
+            from rag.errors import DataMissingError
+
+            raise DataMissingError(
+                f"RAGTruth not found: {path} is missing.",
+                f"Pass the folder holding {', '.join(sorted(set(FILES.values())))}:"
+                " `newsrag eval ragtruth DIR`.",
+            )
         with path.open(encoding="utf-8") as fh:
             for line in fh:
                 if not line.strip():

@@ -138,6 +138,7 @@ def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
         raise ValueError("the rgb suite grades answers only; run it without --retrieval-only")
     started = time.perf_counter()
     path = Path(path) if path else default_file()
+    common.need_files("RGB en_fact", [(path, "the file: `newsrag eval rgb EN_FACT.jsonl`")])
     items = common.read_jsonl(path)
     if cfg.limit:
         items = items[: cfg.limit]
