@@ -11,9 +11,10 @@ import logging
 import re
 import shutil
 import sys
+import time
 import unicodedata
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
@@ -21,17 +22,26 @@ from typing import Any
 
 import gradio as gr
 
-from ingest.load import SUPPORTED_SUFFIXES
+from ingest.load import SUPPORTED_SUFFIXES, collect_warnings
 from ingest.pipeline import Ingestor, IngestReport
+from rag.dates import check_date_range
 from rag.engine import Answer, NewsRAG
-from rag.errors import ConfigError, NewsragError, StoreEmptyError
+from rag.errors import (
+    ConfigError,
+    NewsragError,
+    QuestionTooLong,
+    RequestTimeout,
+    StoreEmptyError,
+)
+from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters
-from rag.settings import Settings
+from rag.settings import TOP_K_MAX, TOP_K_MIN, Settings
 from ui import render
+from ui.auth import ClientAddress, LoginGuard
 
 log = logging.getLogger("newsrag.ui")
 
-MAX_USERS = 8  # simultaneous requests served; generation itself is serialised by NewsRAG
+ANSWERS = "answers"  # the queue every question waits in (see ``build_app``)
 MAX_TURNS_SHOWN = 20  # answers whose sources stay in the panel
 EXAMPLES = [  # about the bundled sample articles (data/sample)
     "How many peacekeepers did Moscow deploy?",
@@ -91,11 +101,7 @@ def parse_date(value: str | None, label: str) -> date | None:
 
 def build_filters(outlets: Sequence[str] | None, after: str | None, before: str | None) -> Filters:
     lo, hi = parse_date(after, "published after"), parse_date(before, "published before")
-    if lo and hi and lo > hi:
-        raise ConfigError(
-            f"The date range is empty: {lo.isoformat()} is after {hi.isoformat()}.",
-            "Swap the two dates.",
-        )
+    check_date_range(lo, hi)
     return Filters(sources=list(outlets or []), after=lo, before=hi)
 
 
@@ -177,6 +183,27 @@ def stage_upload(src: Path, original: str, folder: Path, max_bytes: int) -> Path
     return target
 
 
+def discard_uploads(staged: Sequence[Path], files: Sequence[dict[str, Any]]) -> None:
+    """Delete staged copies and Gradio's temp files of one upload batch (accepted or not).
+
+    Gradio's files are removed only inside its upload folder (with their per-upload folder
+    when it is left empty); anything else a ``path`` might name is left alone.
+    """
+    from gradio.utils import get_upload_folder
+
+    root = Path(get_upload_folder()).resolve()
+    temp = [Path(str(item.get("path") or "")) for item in files if item.get("path")]
+    for path in [*staged, *temp]:
+        try:
+            real = path.resolve()
+            if path in staged or root in real.parents:
+                real.unlink(missing_ok=True)
+                if path not in staged and real.parent != root and not any(real.parent.iterdir()):
+                    real.parent.rmdir()
+        except OSError as exc:  # never fail an ingest over a leftover file
+            log.warning("could not delete upload %s: %s", path, exc)
+
+
 def _outcome(report: IngestReport) -> tuple[str, str]:
     """(status, detail) for one file's ingest report."""
     counts = [
@@ -200,10 +227,30 @@ def _outcome(report: IngestReport) -> tuple[str, str]:
 class Handlers:
     """What each UI event does, over NewsRAG's public API; turns results into HTML."""
 
-    def __init__(self, rag: NewsRAG, settings: Settings) -> None:
+    def __init__(
+        self, rag: NewsRAG, settings: Settings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rag = rag
         self.settings = settings
         self.max_bytes = int(settings.max_upload_mb * 1_000_000)
+        self.clock = clock
+
+    def _timed(self, events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """``events`` until ``request_timeout_s`` has passed, then RequestTimeout.
+
+        Stopping closes the engine's stream, which ends its generation at the next token.
+        """
+        limit = self.settings.request_timeout_s
+        deadline = self.clock() + limit
+        try:
+            for event in events:
+                yield event
+                if self.clock() > deadline:
+                    raise RequestTimeout(limit)
+        finally:
+            close = getattr(events, "close", None)
+            if close:
+                close()
 
     def articles(self) -> list[dict[str, Any]]:
         try:
@@ -243,6 +290,17 @@ class Handlers:
         if not question:
             yield history, message, session_id, turns, gr.skip()
             return
+        try:
+            check_question(question, self.settings)
+        except QuestionTooLong as exc:
+            # Keep the text in the box, so it can be shortened rather than typed again.
+            shown = question[:300] + ("…" if len(question) > 300 else "")
+            history += [
+                {"role": "user", "content": render.question_html(shown)},
+                {"role": "assistant", "content": render.error_html(user_message(exc))},
+            ]
+            yield history, message, session_id, turns, gr.skip()
+            return
         history += [
             {"role": "user", "content": render.question_html(question)},
             {"role": "assistant", "content": render.pending_html()},
@@ -257,8 +315,8 @@ class Handlers:
         raw = ""
         try:
             filters = build_filters(outlets, after, before)
-            k = int(top_k or 0) or None
-            for event in self.rag.chat_stream(session_id, question, filters, k):
+            k = check_top_k(top_k) if top_k else None
+            for event in self._timed(self.rag.chat_stream(session_id, question, filters, k)):
                 if event["type"] == "token":
                     raw += event["text"]
                     yield say(render.streaming_html(raw))
@@ -292,30 +350,37 @@ class Handlers:
         """
         rows: list[tuple[str, str, str]] = []
         staged: list[tuple[int, Path]] = []
-        # Stage everything first, so an ``x.meta.json`` sidecar is in place before ``x.txt``.
-        for item in files or []:
-            name = str(item.get("orig_name") or Path(item["path"]).name)
-            rows.append((name, "failed", ""))
-            try:
-                path = stage_upload(
-                    Path(item["path"]), name, self.settings.upload_dir, self.max_bytes
-                )
-                staged.append((len(rows) - 1, path))
-            except (ValueError, OSError) as exc:
-                rows[-1] = (name, "failed", str(exc))
-        ingestor = Ingestor(self.rag.settings, self.rag.store, self.rag.embedder)
-        for done, (row, path) in enumerate(staged):
-            name = rows[row][0]
-            progress((done, len(staged)), desc=f"Ingesting {path.name}")
-            if path.name.lower().endswith(".meta.json"):
-                rows[row] = (name, "metadata", "applied to the article file of the same name")
-                continue
-            try:
-                status, detail = _outcome(ingestor.run([str(path)]))
-            except Exception as exc:
-                status, detail = "failed", user_message(exc)
-            rows[row] = (name, status, detail)
-        progress((len(staged), len(staged)), desc="Done")
+        try:
+            # Stage everything first, so an ``x.meta.json`` sidecar is in place before ``x.txt``.
+            for item in files or []:
+                name = str(item.get("orig_name") or Path(item["path"]).name)
+                rows.append((name, "failed", ""))
+                try:
+                    path = stage_upload(
+                        Path(item["path"]), name, self.settings.upload_dir, self.max_bytes
+                    )
+                    staged.append((len(rows) - 1, path))
+                except (ValueError, OSError) as exc:
+                    rows[-1] = (name, "failed", str(exc))
+            ingestor = Ingestor(self.rag.settings, self.rag.store, self.rag.embedder)
+            for done, (row, path) in enumerate(staged):
+                name = rows[row][0]
+                progress((done, len(staged)), desc=f"Ingesting {path.name}")
+                if path.name.lower().endswith(".meta.json"):
+                    rows[row] = (name, "metadata", "applied to the article file of the same name")
+                    continue
+                try:
+                    with collect_warnings() as warnings:
+                        status, detail = _outcome(ingestor.run([str(path)]))
+                    if warnings:
+                        detail += "; warning: " + "; ".join(message for _, message in warnings)
+                except Exception as exc:
+                    status, detail = "failed", user_message(exc)
+                rows[row] = (name, status, detail)
+            progress((len(staged), len(staged)), desc="Done")
+        finally:
+            # The store keeps the text: neither our copy nor Gradio's temp file is needed.
+            discard_uploads([p for _, p in staged], files or [])
         ok = sum(1 for _, s, _ in rows if s not in ("failed", "metadata"))
         total = sum(1 for _, s, _ in rows if s != "metadata")
         summary = f"{ok} of {total} file{'s' if total != 1 else ''} ingested."
@@ -340,11 +405,17 @@ class Handlers:
         "refused", "citations" (number, doc_id, title, outlet, published, url, passage,
         sentence, span, score) and "model".
         """
+        answer: Answer | None = None
         try:
-            k = max(1, min(50, int(top_k))) if top_k else None
-            answer = self.rag.ask(question, top_k=k)
+            check_question(question or "", self.settings)
+            k = check_top_k(top_k) if top_k else None
+            for event in self._timed(self.rag.stream(question, top_k=k)):
+                if event["type"] == "answer":
+                    answer = event["answer"]
         except Exception as exc:
             raise gr.Error(user_message(exc), print_exception=False) from None
+        if answer is None:
+            raise gr.Error(render.GENERIC_ERROR, print_exception=False)
         return answer.text, {
             "refused": answer.refused,
             "citations": [asdict(c) for c in answer.citations],
@@ -434,7 +505,12 @@ def _chat_tab(settings: Settings) -> ChatTab:
                             min_width=140,
                         )
                     top_k = gr.Slider(
-                        1, 20, value=settings.top_k, step=1, label="Passages to retrieve"
+                        TOP_K_MIN,
+                        TOP_K_MAX,
+                        value=settings.top_k,
+                        step=1,
+                        label="Passages to retrieve",
+                        elem_id="nr-top-k",
                     )
                 clear = gr.Button(
                     "New chat", variant="secondary", scale=1, min_width=110, elem_id="nr-new"
@@ -499,10 +575,13 @@ def build_app(rag: NewsRAG, settings: Settings) -> gr.Blocks:
         inputs = [chat.box, chat.chatbot, session, turns, chat.outlet, chat.after, chat.before]
         inputs.append(chat.top_k)
         outputs = [chat.chatbot, chat.box, session, turns, chat.sources]
-        quiet: dict[str, Any] = {"api_visibility": "private", "show_progress": "hidden"}
-        chat.box.submit(h.respond, inputs, outputs, **quiet)
-        chat.send.click(h.respond, inputs, outputs, **quiet)
-        chat.examples.load_input_event.then(h.respond, inputs, outputs, **quiet)
+        # Answers (chat and API) share one queue, ``ui_concurrency`` at a time: a waiting tab
+        # sees its place ("queue: 2/3") on the chat, so one long answer never looks like a hang.
+        busy: dict[str, Any] = {"api_visibility": "private", "show_progress": "minimal"}
+        busy |= {"show_progress_on": [chat.chatbot], "concurrency_id": ANSWERS}
+        chat.box.submit(h.respond, inputs, outputs, **busy)
+        chat.send.click(h.respond, inputs, outputs, **busy)
+        chat.examples.load_input_event.then(h.respond, inputs, outputs, **busy)
         chat.clear.click(h.new_chat, [session], outputs, api_visibility="private")
         chat.chatbot.clear(h.new_chat, [session], outputs, api_visibility="private")
 
@@ -527,8 +606,10 @@ def build_app(rag: NewsRAG, settings: Settings) -> gr.Blocks:
             concurrency_id="library",
         )
         demo.load(h.library_view, None, library, api_visibility="private", show_progress="hidden")
-        gr.api(h.ask, api_name="ask")
-    demo.queue(default_concurrency_limit=MAX_USERS)
+        gr.api(h.ask, api_name="ask", concurrency_id=ANSWERS)
+    # One queue: answers (and API asks) run ``ui_concurrency`` at a time, in arrival order,
+    # and at most ``ui_queue_size`` wait; more are told the queue is full.
+    demo.queue(default_concurrency_limit=settings.ui_concurrency, max_size=settings.ui_queue_size)
     return demo
 
 
@@ -553,11 +634,24 @@ def launch(
         )
         print(message, file=sys.stderr)
     demo = build_app(rag, settings)
+    guard = (
+        LoginGuard(credentials, settings.login_max_failures, settings.login_lockout_s)
+        if credentials
+        else None
+    )
+    from starlette.middleware import Middleware
+
     demo.launch(
         server_name=host,
         server_port=port,
-        auth=credentials,
-        auth_message="Log in to newsrag." if credentials else None,
+        auth=guard,
+        auth_message=(
+            f"Log in to newsrag. After {settings.login_max_failures} failed tries, logins "
+            f"pause for {settings.login_lockout_s:g} s (longer after more)."
+            if guard
+            else None
+        ),
+        app_kwargs={"middleware": [Middleware(ClientAddress)]},
         prevent_thread_lock=prevent_thread_lock,
         quiet=quiet,
         show_error=False,

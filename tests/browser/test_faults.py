@@ -119,3 +119,43 @@ def test_unexpected_exception_is_logged_and_shown_generically(
         assert any(r.exc_info and r.exc_info[0] is ZeroDivisionError for r in caplog.records)
         rag.chat_stream = real_stream
         assert "2,000 peacekeepers" in ask(page, QUESTION).inner_text()
+
+
+def test_too_long_question_is_one_line_and_the_text_stays(tmp_path: Path, new_page: Any) -> None:
+    from tests.fakes import FakeEmbedder
+
+    settings = sample_settings(tmp_path)
+    rag = build_rag(settings, FakeEmbedder(), FakeLLM(), ingest=False)
+    with serve(rag, settings) as url:
+        page = new_page(url)
+        question = "Why did it happen? " * 150  # 2,850 characters; the limit is 2,000
+        text = _error(ask(page, question))
+        assert "the limit is 2,000" in text and "Shorten the question" in text
+        assert len(page.input_value("#nr-question textarea")) > 2000  # kept, to shorten
+        _no_trace(page)
+
+
+def test_failed_logins_are_throttled(tmp_path: Path, browser: Any) -> None:
+    from tests.fakes import FakeEmbedder
+
+    settings = sample_settings(tmp_path).model_copy(
+        update={"login_max_failures": 2, "login_lockout_s": 60}
+    )
+    rag = build_rag(settings, FakeEmbedder(), FakeLLM(), ingest=False)
+    with serve(rag, settings, auth="ann:s3cret") as url:
+        page = browser.new_page()
+        try:
+            page.goto(url)
+            page.get_by_text("logins pause for 60 s").wait_for()  # the login page says so
+            statuses = []
+            for password in ("guess1", "guess2", "s3cret"):
+                page.get_by_label("username").fill("ann")
+                page.get_by_label("password").fill(password)
+                with page.expect_response(lambda r: r.url.endswith("/login")) as sent:
+                    page.get_by_role("button", name="Login").click()
+                statuses.append(sent.value.status)
+            assert statuses == [400, 400, 429]  # locked out: even the right password waits
+            assert "try again in 60 s" in sent.value.json()["detail"]
+            assert page.locator("#nr-question").count() == 0
+        finally:
+            page.close()
