@@ -161,6 +161,7 @@ class Event:
     targets: frozenset[str]
     negated: bool
     reports: bool = False
+    objects: frozenset[str] = frozenset()  # lemmas of what it acts on, named or not
 
 
 # Verbs news uses to attribute a statement without a "that" clause ("..., the ministry
@@ -193,8 +194,9 @@ _REPORTING = frozenset(
 )
 # Pronouns resolved to the nearest person named before them.
 _PERSONAL = frozenset({"he", "she", "him", "her"})
-# Entity types a person's name is never tagged with.
-_NOT_PERSON = frozenset({"ORG", "GPE", "NORP", "LOC", "FAC", "DATE", "TIME", "MONEY"})
+# Verbs too light to tell one event from another by their lemma ("made the Glazers think"
+# and "made Google the default" are different events): judged only on a shared object.
+_LIGHT_VERBS = frozenset({"be", "have", "do", "make", "get", "take", "give", "go", "come", "put"})
 
 
 def _actors(verb: Any) -> list[Any]:
@@ -230,12 +232,15 @@ def _antecedent(tok: Any) -> frozenset[str]:
     if tok.pos_ == "PRON":
         if low not in _PERSONAL:
             return frozenset()
+        # Only a name read as a person's somewhere in the text ("Sergey Lavrov" tagged as a
+        # person makes a later "Lavrov" one, whatever its own tag): the small model's other
+        # guesses ("Google") would make a wrong reading look like a conflict.
+        people = {name_key(t.text) for t in doc if t.ent_type_ == "PERSON" and t.pos_ == "PROPN"}
         for prev in reversed(doc[: tok.i]):
             if (
                 prev.pos_ == "PROPN"
-                and prev.ent_type_ not in _NOT_PERSON
-                and prev.dep_ not in _NAME_MODIFIERS
-                and prev.text[:1].isupper()
+                and name_key(prev.text) in people
+                and prev.dep_ not in ("compound", "poss", "amod", "nmod", "flat")
             ):
                 return _phrase_names(prev)
         return frozenset()
@@ -271,10 +276,14 @@ def events(text: str) -> list[Event]:
             continue
         actors = _participants(_actors(tok))
         targets = _participants(_targets(tok))
-        negated = any(c.dep_ == "neg" for c in tok.children)
+        # "was not an alternative" and "was no alternative" deny alike.
+        negated = any(c.dep_ == "neg" for c in tok.children) or any(
+            c.dep_ == "det" and c.lower_ == "no" for t in _targets(tok) for c in t.children
+        )
         lemma = tok.lemma_.lower()
         reports = lemma in _REPORTING or any(c.dep_ == "ccomp" for c in tok.children)
-        out.append(Event(lemma, actors, targets, negated, reports))
+        objects = frozenset(t.lemma_.lower() for t in _targets(tok))
+        out.append(Event(lemma, actors, targets, negated, reports, objects))
     return out
 
 
@@ -282,7 +291,7 @@ def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
     return {n for n in names if not any(same_name(n, o) for o in others)}
 
 
-def role_conflict(claim: str, sources: Iterable[str]) -> str:
+def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] = ()) -> str:
     """Why ``claim`` puts a participant where the sources put another, or negates what they
     state (or states what they negate), or "".
 
@@ -291,14 +300,28 @@ def role_conflict(claim: str, sources: Iterable[str]) -> str:
     claim does not while the claim names someone that use does not, the claim swapped the
     sides ("Azerbaijan brokered" against "a Russian-brokered agreement"). The same holds for
     what the verb acts on. A verb the sources never use, or use without naming anyone, is
-    not judged here (the other checks still apply)."""
+    not judged here (the other checks still apply). A light verb ("make", "take") is
+    judged only against uses that act on the same thing ("made a bracelet"). ``publishers`` (the
+    outlet that published the sources) count as the speaker of everything in them: "...,
+    according to The Verge" is The Verge's to say."""
     source_events = [e for s in sources for e in events(s)]
+    published = [name_key(w) for p in publishers for w in re.findall(r"[\w'’-]+", p)]
     for event in events(claim):
+        if event.reports and event.actors and not _unmatched(event.actors, frozenset(published)):
+            continue
+        if event.lemma in _LIGHT_VERBS:
+            if not event.objects:
+                continue
+            source_events_here = [
+                e for e in source_events if e.lemma != event.lemma or event.objects & e.objects
+            ]
+        else:
+            source_events_here = source_events
         # The same verb; for a verb of saying, any verb of saying (who "stated" a thing is
         # checked against who "said" or "announced" it).
         same = [
             e
-            for e in source_events
+            for e in source_events_here
             if e.lemma == event.lemma or (event.reports and e.reports and event.actors)
         ]
         # The same verb with the same participants, negated in one and not the other.

@@ -14,6 +14,7 @@ from rag.text import (
     counted,
     focus,
     lemmas,
+    parse,
     same_name,
 )
 from rag.verify.common import _names
@@ -40,13 +41,15 @@ _ASKS = (
             re.I,
         ),
     ),
-    ("time", re.compile(r"^(when|since when|how long|what (year|date|day|month|time))\b", re.I)),
+    (
+        "time",
+        re.compile(r"^(when|since when|how long|(what|which) (year|date|day|month|time))\b", re.I),
+    ),
     (
         "name",
         re.compile(
-            r"^(who|whom|whose|what is the name|what's the name|which (person|official|"
-            r"minister|leader|president|company|companies|country|countries|city|ministry|"
-            r"organi[sz]ation|group|player|team))\b",
+            # "which N" asks for one of the Ns, and news names them: which side, which club.
+            r"^(who|whom|whose|what is the name|what's the name|which \w+)\b",
             re.I,
         ),
     ),
@@ -89,10 +92,31 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     """Whether an answer sentence contains the kind of thing asked for, beyond what the
     question itself says ("the January 2021 pact" does not answer "how much")."""
     if kind == "name":
-        return bool(_names(text) - _names(question))
+        return bool(_names(text) - _names(question)) or _narrows(text, question)
     pattern = _HAS[kind]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+def _narrows(text: str, question: str) -> bool:
+    """Whether the answer picks out one of the Ns a "which N" question asks about without a
+    name: its N carries a word the question does not ("the 3+3 regional cooperation format"
+    to "Which regional cooperation format ...?"). "It carried out the strikes" to "Which side
+    carried out the strikes?" does not."""
+    noun = {
+        t.head.lemma_.lower() for t in parse(question) if t.lower_ == "which" and t.dep_ == "det"
+    }
+    if not noun:
+        return False
+    asked = lemmas(question)
+    for tok in parse(text):
+        if tok.lemma_.lower() in noun and any(
+            c.dep_ in ("compound", "amod", "nummod", "nmod", "poss")
+            and c.lemma_.lower() not in asked
+            for c in tok.children
+        ):
+            return True
+    return False
 
 
 def off_focus(
@@ -170,5 +194,11 @@ def _detached(
             ):
                 return ""
     if not found:
+        # The answer gives its item, and the sentences it cites do not hold it: it came from
+        # elsewhere in the passage ("on Nov. 10, 2020" cited to a sentence about last week).
+        # (Names are left out: "FC Montreal" for the source's "CF Montreal" is a slip the
+        # support check already weighs.)
+        if kind != "name" and answer_tokens(text, text, kind, question):
+            return "the sentences it cites do not give what it answers with"
         return ""
     return "where its sources give it, it is about something else than " + ", ".join(sorted(wanted))

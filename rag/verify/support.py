@@ -41,6 +41,7 @@ def check_support(
     headers: Mapping[int, str] | None = None,
     split: bool = True,
     config: VerifyConfig = DEFAULT,
+    outlets: Mapping[int, str] | None = None,
 ) -> list[Support]:
     """Score each claim against every source sentence; see the module docstring.
 
@@ -50,7 +51,8 @@ def check_support(
     person who ..., as reported by Y"). Words, numbers and names taken from it need only be in
     the same passage; the words the claim adds must be covered by the sentence itself, and a
     claim that adds nothing is no answer. ``headers`` (passage number -> title and outlet) count
-    for names: "The Verge reports ..." is checked against the passage The Verge published.
+    for names: "The Verge reports ..." is checked against the passage The Verge published;
+    ``outlets`` (passage number -> outlet) may be named as the speaker of their passages.
 
     A claim no single sentence supports may be supported clause by clause ("A says X, while
     B says Y": each clause by its own sentence), or by two sentences of different passages
@@ -165,7 +167,8 @@ def check_support(
             # Read against the sentence with its neighbours: the window that covered the claim.
             # Read as one text, so "the ministry said" / "he made" in one sentence refers back
             # to the name in the sentence before.
-            swapped = role_conflict(statement, [" ".join(window_texts[si])])
+            outlet = (outlets or {}).get(src.number, "")
+            swapped = role_conflict(statement, [" ".join(window_texts[si])], [outlet])
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
                 continue

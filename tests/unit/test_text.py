@@ -97,7 +97,7 @@ def test_a_negated_copy_of_a_source_sentence_conflicts():
 WINDOW = (
     "Azerbaijani forces prevented a sabotage attempt, Azerbaijan's Defense Ministry announced"
     " Saturday. The ministry said that illegal Armenian forces took advantage of hazy weather."
-    " Kelce was asked about the rumours. He revealed that he made a friendship bracelet."
+    " Travis Kelce was asked about the rumours. He revealed that he made a friendship bracelet."
 )
 
 
