@@ -83,6 +83,9 @@ def clean_article(raw: RawArticle) -> Cleaned:
             )
         raise IngestError("no article text after cleaning", "Is the file empty or markup only?")
     published, ts = parse_date(raw.published)
+    # A date that cannot be read is kept as written (the loader warned, naming the file);
+    # filters read ``published_ts``, which stays empty.
+    published = published or _one_line(raw.published or "", 80)
     url = raw.url.strip()
     meta = {}
     for name in ("title", "source", "author"):

@@ -95,7 +95,9 @@ class Ingestor:
         pending_chunks = 0
         for n, path in enumerate(files, 1):
             try:
-                items = load_file(path, max_bytes, field_map)
+                items = load_file(
+                    path, max_bytes, field_map, future_days=self.settings.future_date_days
+                )
             except IngestError as exc:
                 report.failed.append((str(path), str(exc)))
                 items = None

@@ -225,6 +225,28 @@ def status() -> None:
         fail(exc)
 
 
+@app.command()
+def doctor(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """The store's health: articles, chunks, vectors, unfinished writes, last ingest, index
+    versions, and what to do about any problem. Exits 1 when something needs fixing."""
+    from rag.store import Store
+
+    try:
+        health = Store(load_settings()).health()
+    except NewsragError as exc:
+        fail(exc)
+    if as_json:
+        out.print_json(json.dumps(health, default=str))
+    else:
+        for key, value in health.items():
+            if key != "problems":
+                out.print(f"{key:>22}: {value}")
+        for problem in health.get("problems", []):
+            console.print(f"[red]problem:[/] {problem}")
+    if not health.get("ok", True):
+        raise typer.Exit(1)
+
+
 def _date_option(value: str | None, name: str):
     from datetime import date
 

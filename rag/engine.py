@@ -21,6 +21,7 @@ from rag.dates import parse_temporal
 from rag.embeddings import Embedder, embed_cached
 from rag.errors import LLMError, NewsragError, StoreEmptyError
 from rag.injection import instruction_spans
+from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
@@ -426,6 +427,8 @@ class NewsRAG:
         question = question.strip()
         if not question:
             raise NewsragError("The question is empty.", "Type a question about your articles.")
+        check_question(question, self.settings)
+        top_k = check_top_k(top_k)
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         query = standalone or question
@@ -450,6 +453,13 @@ class NewsRAG:
         passages = self._passages(query, relevant, cache)
         messages = self._messages(query, passages)
         prompt_tokens = self._count_prompt_tokens(messages)
+        # The prompt and the answer must fit the model's context: drop the least relevant
+        # passages (the last ones) until they do.
+        room = self.settings.llm_context - self.settings.llm_max_tokens
+        while prompt_tokens > room and len(passages) > 1:
+            passages = passages[:-1]
+            messages = self._messages(query, passages)
+            prompt_tokens = self._count_prompt_tokens(messages)
         timings["prompt_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()
@@ -613,6 +623,7 @@ class NewsRAG:
             premise,
             headers,
             config=self.verify_config,
+            outlets={p.number: p.retrieved.chunk.meta.get("source") or "" for p in passages},
         )
         if YES_NO_QUESTION.match(asked):
             self._check_yes(asked, [t for t, _ in parts], verdicts, passages, sources, cache)
@@ -842,6 +853,7 @@ class NewsRAG:
         top_k: int | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Like ``stream``, with the session's history used to resolve follow-ups."""
+        check_question(message.strip(), self.settings)
         t0 = time.perf_counter()
         standalone = self.condense(session_id, message)
         condense_s = time.perf_counter() - t0

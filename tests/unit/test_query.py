@@ -748,3 +748,17 @@ def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_pat
     # A filter set by hand wins over the outlet the question names.
     _, applied, _ = rag.retrieve("What did Weekly report?", filters=Filters(sources=["Daily"]))
     assert applied.sources == ["Daily"] and not applied.outlet_phrase
+
+
+def test_the_python_api_bounds_questions_and_top_k_like_the_cli(sample_rag):
+    from rag.errors import InputError, QuestionTooLong
+
+    rag = sample_rag(FakeLLM(lambda p: "Moscow deployed almost 2,000 peacekeepers [1]."))
+    with pytest.raises(QuestionTooLong):
+        rag.ask("How many peacekeepers? " * 500)
+    with pytest.raises(QuestionTooLong):
+        rag.chat("s1", "How many peacekeepers? " * 500)
+    for bad in (0, -1, 100000):
+        with pytest.raises(InputError):
+            rag.ask("How many peacekeepers did Moscow deploy?", top_k=bad)
+    assert not rag.ask("How many peacekeepers did Moscow deploy?", top_k=3).refused

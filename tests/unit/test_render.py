@@ -307,9 +307,9 @@ def test_launch_warns_on_open_address_without_login(
     assert "without a login" not in capsys.readouterr().err
     demo = app.launch(rag, settings)  # loopback from settings
     assert "without a login" not in capsys.readouterr().err
-    assert calls[1]["auth"] == ("ann", "secret")
+    assert (calls[1]["auth"].user, calls[1]["auth"].password) == ("ann", "secret")
     assert calls[2]["server_name"] == "127.0.0.1" and calls[2]["server_port"] == 7860
     assert calls[2]["auth"] is None and calls[2]["css"] and calls[2]["js"]
     assert calls[2]["max_file_size"] == int(settings.max_upload_mb * 1_000_000)
-    assert demo._queue.default_concurrency_limit == app.MAX_USERS
+    assert demo._queue.default_concurrency_limit == settings.ui_concurrency
     assert any(fn.api_name == "ask" for fn in demo.fns.values())

@@ -281,7 +281,9 @@ def test_remove_accepts_relative_and_folder_paths(
 
 
 # Health ------------------------------------------------------------------------------
-def test_health_reports_what_an_operator_needs(settings, store, fake_embedder, sample_copy):
+def test_health_reports_what_an_operator_needs(
+    settings, store, fake_embedder, sample_copy, monkeypatch
+):
     empty = store.health()
     assert (empty["articles"], empty["chunks"], empty["last_ingest"]) == (0, 0, None)
     assert empty["ok"]
@@ -298,3 +300,16 @@ def test_health_reports_what_an_operator_needs(settings, store, fake_embedder, s
     broken = store.health()
     assert broken["pending_articles"] == 1 and not broken["ok"]
     assert "newsrag ingest" in broken["problems"][0]
+    # The operator's command: one line per figure, each problem with what to do, exit 1.
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    monkeypatch.setenv("NEWSRAG_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(app, ["doctor"])
+    assert result.exit_code == 1, result.output
+    assert "pending_articles: 1" in result.output and "newsrag ingest" in result.output
+    store._db.execute("UPDATE articles SET status='complete' WHERE doc_id=?", [art["doc_id"]])
+    store._db.commit()
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0 and json.loads(result.output)["ok"]
