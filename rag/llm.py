@@ -230,7 +230,20 @@ class LlamaCppChat(CustomLLM):
 
 
 def build_llm(settings: Settings) -> LLM:
-    """The LLM named by ``settings.llm_backend``; raises with the valid choices otherwise."""
+    """The LLM named by ``settings.llm_backend`` (raises with the valid choices otherwise),
+    behind its recorded replies when ``settings.llm_recording`` is set."""
+    if settings.llm_recording is None:
+        return _build_backend(settings)
+    return RecordedLLM(
+        build=None if settings.llm_recording_only else lambda: _build_backend(settings),
+        path=str(settings.llm_recording),
+        model_name=settings.llm_model,
+        context_window=settings.llm_context,
+        max_tokens=settings.llm_max_tokens,
+    )
+
+
+def _build_backend(settings: Settings) -> LLM:
     backend = settings.llm_backend
     if backend == "llama_cpp":
         path = settings.llm_path or resolve(settings.llm_model, settings)
@@ -312,8 +325,10 @@ class RecordedLLM(CustomLLM):
         if self._inner is None:
             if self._build is None:
                 raise LLMError(
-                    f"The recorded replies in {self.path} do not hold this request.",
-                    "Record it with a model (set NEWSRAG_LLM_BACKEND to a real backend).",
+                    f"The recorded replies in {self.path} do not hold this request (the"
+                    " prompt changed since they were recorded).",
+                    "Record them again: run the same command without"
+                    " NEWSRAG_LLM_RECORDING_ONLY, with the model installed.",
                 )
             self._inner = self._build()
         return self._inner

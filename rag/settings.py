@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 256
     llm_temperature: float = 0.0
     llm_seed: int = 0
+    llm_recording: Path | None = Field(
+        None,
+        description="A JSON-lines file of recorded model replies (rag.llm.RecordedLLM): a"
+        " request it holds is answered from it, any other goes to the model and is appended."
+        " Makes evaluations of the checks around the model take minutes, not hours.",
+    )
+    llm_recording_only: bool = Field(
+        False,
+        description="With llm_recording: never load the model; a request the recording"
+        " lacks is an error (replayed regression tests).",
+    )
     ollama_base_url: str = "http://127.0.0.1:11434"
     openai_base_url: str = "http://127.0.0.1:8080/v1"
     openai_api_key: str = "not-needed"

@@ -59,3 +59,37 @@ def test_sample_suite_with_real_models(tmp_path, monkeypatch):
     report = (out / "report.md").read_text()
     assert "| correct |" in report and "| baseline.correct |" in report
     assert (out / "latency.png").stat().st_size > 1000
+
+
+RECORDED = "eval/sets/replies/sample-qwen2.5-coder-1.5b-instruct.jsonl"
+
+
+@pytest.mark.slow
+def test_recorded_default_model_replies_replay_the_measured_result(tmp_path, monkeypatch):
+    """The regression test of the checks around the model: the default model's recorded
+    replies to the whole sample set (no model loaded), retrieved, verified and graded by
+    today's code. Floors sit a little under the figures the README reports, so a change that
+    turns right answers into refusals or lets wrong ones through fails here.
+
+    A prompt-building change makes the recorded replies miss: record them again with the
+    model (see the README, "Replaying recorded replies")."""
+    from pathlib import Path
+
+    from eval.cli import app
+
+    recorded = tmp_path / "replies.jsonl"
+    recorded.write_bytes((Path(__file__).parents[2] / RECORDED).read_bytes())
+    monkeypatch.setenv("NEWSRAG_LLM_RECORDING", str(recorded))
+    monkeypatch.setenv("NEWSRAG_LLM_RECORDING_ONLY", "1")
+    out = tmp_path / "eval"
+    args = ["sample", "--model", "qwen2.5-coder-1.5b-instruct", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    missed = [r["id"] for r in rows if r.get("error")]
+    assert len(missed) <= 3, missed  # a tie broken otherwise on another CPU, at most
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["correct"] >= 0.70, summary
+    assert summary["wrong"] <= 0.09, summary
+    assert summary["refusal_accuracy"] >= 0.80, summary
+    assert summary["faithfulness"] >= 0.95, summary
