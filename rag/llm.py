@@ -30,6 +30,7 @@ from pydantic import PrivateAttr
 from rag.errors import ConfigError, LLMError
 from rag.models import resolve
 from rag.settings import Settings
+from rag.tokens import count_tokens
 
 BACKENDS = ("llama_cpp", "ollama", "openai_like")
 
@@ -367,9 +368,11 @@ class RecordedLLM(CustomLLM):
         }
 
     def count_tokens(self, text: str) -> int:
-        return int(
-            self._replay("count_tokens", {"text": text}, lambda: self.inner.count_tokens(text))
-        )
+        def compute() -> int:
+            counter = getattr(self.inner, "count_tokens", None)
+            return int(counter(text)) if callable(counter) else count_tokens(text)
+
+        return int(self._replay("count_tokens", {"text": text}, compute))
 
     def first_token(self, text: str) -> int:
         return int(
@@ -385,7 +388,12 @@ class RecordedLLM(CustomLLM):
     ) -> list[float] | None:
         def compute() -> list[float] | None:
             probe = getattr(self.inner, "start_probabilities", None)
-            return probe(messages, list(texts)) if callable(probe) else None
+            if callable(probe):
+                return probe(messages, list(texts))
+            single = getattr(self.inner, "start_probability", None)
+            if callable(single) and len(texts) == 1:
+                return [single(messages, texts[0])]
+            return None
 
         payload = {**self._request(messages, {}), "texts": list(texts)}
         return self._replay("start_probabilities", payload, compute)

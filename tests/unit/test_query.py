@@ -762,3 +762,21 @@ def test_the_python_api_bounds_questions_and_top_k_like_the_cli(sample_rag):
         with pytest.raises(InputError):
             rag.ask("How many peacekeepers did Moscow deploy?", top_k=bad)
     assert not rag.ask("How many peacekeepers did Moscow deploy?", top_k=3).refused
+
+
+def test_recorded_replies_replay_without_the_model(sample_rag, tmp_path):
+    from rag.errors import LLMError
+    from rag.llm import RecordedLLM
+
+    path = str(tmp_path / "replies.jsonl")
+    question = "How many peacekeepers did Moscow deploy?"
+    model = PickingFakeLLM(lambda p: "Moscow deployed almost 2,000 peacekeepers [1].")
+    recording = RecordedLLM(build=lambda: model, path=path)
+    first = sample_rag(recording).ask(question)
+    assert recording.misses > 0 and recording.hits == 0 and model.calls == 1
+    replay = RecordedLLM(build=None, path=path)  # no model at all
+    again = sample_rag(replay).ask(question)
+    assert replay.misses == 0 and replay.hits == recording.misses
+    assert (again.text, again.refused, again.pick) == (first.text, first.refused, first.pick)
+    with pytest.raises(LLMError, match="do not hold this request"):
+        sample_rag(replay).ask("Who brokered the agreement?")
