@@ -469,7 +469,7 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
         return [t for t in doc if _is_name(t) and any(same_name(name_key(t.text), n) for n in new)]
     if kind == "time":
         return [t for t in doc if t.ent_type_ in ("DATE", "TIME") and t.lower_ in said]
-    return [t for t in doc if t.like_num and t.lower_ in said]
+    return [t for t in doc if (t.like_num or t.pos_ == "NUM") and t.lower_ in said]
 
 
 # Questions ---------------------------------------------------------------------------------

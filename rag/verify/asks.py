@@ -74,6 +74,10 @@ _HAS = {
 }
 
 
+# Kinds of answer whose item (a name, a time, a number) is read in its source's parse.
+ANCHORED_KINDS = frozenset({"name", "time", "number", "money"})
+
+
 def asked_for(question: str) -> str | None:
     """What kind of thing the question asks for: "number", "time", "name", or None."""
     q = re.sub(r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", "", question)
@@ -175,7 +179,7 @@ def _detached(
     victim when the question asks who acted. Evidence where the item cannot be found is
     not judged here."""
     kind = asked_for(question)
-    if kind not in ("name", "time", "number", "money"):
+    if kind not in ANCHORED_KINDS:
         return ""
     if kind == "number" and focus(question):
         return ""  # "how many N": the number must count N, checked in ``off_focus``

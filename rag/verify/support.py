@@ -16,6 +16,7 @@ import numpy as np
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
 from rag.text import as_statement, number_conflict, role_conflict
+from rag.verify.asks import ANCHORED_KINDS, asked_for
 from rag.verify.common import (
     _POLARITY,
     _YEAR,
@@ -85,6 +86,7 @@ def check_support(
     passage_lower = {n: f"{headers.get(n, '')} {t}".lower() for n, t in passage_text.items()}
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
     premise_words = set(tokenize(premise)) - FRAMING
+    anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
     premise_nums, premise_lower = _numbers(premise), premise.lower()
     own_tokens, window_tokens, window_texts = [], [], []
     for i, s in enumerate(usable):
@@ -112,10 +114,21 @@ def check_support(
         # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
         premise_years = {n for n in nums & premise_nums if _YEAR.fullmatch(n)}
         nums -= premise_nums
-        names = {n for n in names if n not in premise_lower}
+        # Names the claim repeats from the question need only be in the cited passage (its
+        # header counts: "as reported by TechCrunch"); checked below where no word count is.
+        repeated_names = {n for n in names if n in premise_lower}
+        names = names - repeated_names
+        # By name phrase: "the Gaza Strip" is there when the passage says "Gaza".
+        repeated_phrases = [
+            {w for w in phrase if w in repeated_names} for phrase in _name_phrases(claim)
+        ]
+        repeated_phrases = [p for p in repeated_phrases if p]
         # A short claim is mostly its relation ("Azerbaijan's president is X"): two thirds of
-        # the question's words in it must be in the supporting sentence too.
-        short = len(words) <= config.short_claim_words
+        # the question's words in it must be in the supporting sentence too. Not for a
+        # question asking for a name, a time or a number: there the answer's item must be
+        # tied to the question's words in the parse of its source (``asks.off_focus``),
+        # which reads the relation instead of counting words.
+        short = len(words) <= config.short_claim_words and not anchored
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
         # A number the sources give for another noun ("300 peacekeepers" where 300 counts
@@ -133,6 +146,12 @@ def check_support(
                 continue
             if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
                 reasons["the question's terms are not with the answer in the source"] = 1
+                continue
+            if anchored and any(
+                not any(n in passage_lower[src.number] for n in phrase)
+                for phrase in repeated_phrases
+            ):
+                reasons["the question's names are not in the cited passage"] = 1
                 continue
             if given and not short:  # the question's words count when the passage has them
                 in_passage = len(given & passage_tokens[src.number]) / len(given)
@@ -307,3 +326,15 @@ def choose_citations(
     cited = [e for e in support.evidence if e.number in support.cited]
     others = [e for e in support.evidence if e.number not in support.cited]
     return (cited + others)[:max_citations] if cited else others[:1]
+
+
+def _name_phrases(text: str) -> list[set[str]]:
+    """The name words of ``text`` grouped by phrase (runs of capitalised words)."""
+    phrases: list[set[str]] = []
+    for run in re.findall(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*", text):
+        words = set()
+        for w in run.split():
+            low = w.lower().strip("'’-.")
+            words.add(low[:-2] if low.endswith(("'s", "’s")) else low)
+        phrases.append(words)
+    return phrases
