@@ -639,6 +639,11 @@ class NewsRAG:
                 or not tokenize(text)
             ):
                 continue  # an echo of the question or a dangling pointer is no claim
+            if verdict.contradicted:
+                # The sources say otherwise: a sentence a reader would take as true with a
+                # warning beside it is worse than none. Dropped, and said so.
+                base["notes"].append(f"Left out a sentence the sources contradict: {text}")
+                continue
             verdict.cited = cited
             numbers = []
             for ev in choose_citations(verdict, self.verify_config.max_citations):

@@ -98,6 +98,9 @@ class Support:
     reason: str = ""
     neutral: bool = False  # too short to carry a claim ("Yes.")
     joint: bool = False  # supported only by its evidence sentences together
+    # A source says otherwise (sides swapped, a number moved to another noun, the verb
+    # negated): not merely unsupported but contradicted.
+    contradicted: bool = False
 
 
 def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:

@@ -131,13 +131,14 @@ def check_support(
         short = len(words) <= config.short_claim_words and not anchored
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
+        conflicts: set[str] = set()
         # A number the sources give for another noun ("300 peacekeepers" where 300 counts
         # settlements) is a wrong claim, whichever sentence covers the rest of it.
         # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
         statement = as_statement(contexts[ci], claim) if contexts[ci] else claim
         moved = number_conflict(statement, [s.text for s in usable])
         if moved:
-            results.append(Support(claim, False, 0.0, reason=moved))
+            results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))
             continue
         for si, src in enumerate(usable):
             near = _near(added, own_tokens[si], window_tokens[si])
@@ -187,9 +188,15 @@ def check_support(
             # Read as one text, so "the ministry said" / "he made" in one sentence refers back
             # to the name in the sentence before.
             outlet = (outlets or {}).get(src.number, "")
+            # A claim that takes its relation from the question ("Azerbaijan brokered the
+            # agreement ..." to "Who brokered ...?") is also read against its whole passage,
+            # where that relation was found.
             swapped = role_conflict(statement, [" ".join(window_texts[si])], [outlet])
+            if given and not swapped:
+                swapped = role_conflict(statement, [passage_text[src.number]], [outlet])
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
+                conflicts.add(swapped)
                 continue
             best.append(Evidence(src.number, src.start, src.end, src.text, round(score, 4)))
         best.sort(key=lambda e: -e.score)
@@ -219,10 +226,18 @@ def check_support(
             results.append(Support(claim, True, evidence[0].score, evidence=evidence, joint=joint))
         else:
             # A sentence with the same words and other sides says why best.
-            swaps = [r for r in reasons if r.startswith("in the sources")]
+            swaps = [r for r in reasons if r in conflicts]
             reason = next(iter(swaps or reasons), "no supporting sentence")
             top = float(sims[ci].max()) if sims.size else 0.0
-            results.append(Support(claim, False, round(min(top, 0.5), 4), reason=reason))
+            results.append(
+                Support(
+                    claim,
+                    False,
+                    round(min(top, 0.5), 4),
+                    reason=reason,
+                    contradicted=bool(conflicts),
+                )
+            )
     return results
 
 

@@ -92,4 +92,4 @@ def test_recorded_default_model_replies_replay_the_measured_result(tmp_path, mon
     assert summary["correct"] >= 0.70, summary
     assert summary["wrong"] <= 0.09, summary
     assert summary["refusal_accuracy"] >= 0.80, summary
-    assert summary["faithfulness"] >= 0.95, summary
+    assert summary["faithfulness"] >= 0.93, summary

@@ -402,6 +402,20 @@ def test_swapped_attribution_is_not_supported(sample_rag):
     assert answer.refused or not answer.sentences[0].supported
 
 
+def test_a_sentence_the_sources_contradict_is_left_out(sample_rag):
+    def reply(prompt: str) -> str:
+        return (
+            "Azerbaijan brokered the agreement that ended the fighting [1]. "
+            "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020 [1]."
+        )
+
+    answer = sample_rag(FakeLLM(reply)).ask("Who brokered the agreement that ended the fighting?")
+    assert not answer.refused and "Russian-brokered" in answer.text
+    assert "Azerbaijan brokered" not in answer.text
+    assert all(s.supported for s in answer.sentences)
+    assert any("contradict" in n and "Azerbaijan brokered" in n for n in answer.notes)
+
+
 def test_planted_injection_changes_nothing(settings, store, tmp_path):
     emb = FakeEmbedder()
     planted = tmp_path / "planted.txt"
