@@ -67,7 +67,40 @@ def single_token_ids(llama: Any, words: Iterable[str]) -> list[int]:
     return sorted(ids)
 
 
-class LlamaCppChat(CustomLLM):
+class ChatOnlyLLM(CustomLLM):
+    """A chat model whose completions are one-message chats (LlamaIndex calls ``complete``
+    in places, e.g. its query engines)."""
+
+    model_name: str = "local"
+    context_window: int = 4096
+    max_tokens: int = 256
+
+    @property
+    def metadata(self) -> LLMMetadata:
+        return LLMMetadata(
+            context_window=self.context_window,
+            num_output=self.max_tokens,
+            is_chat_model=True,
+            model_name=self.model_name,
+        )
+
+    @llm_completion_callback()
+    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
+        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
+        return CompletionResponse(text=reply.message.content or "")
+
+    @llm_completion_callback()
+    def stream_complete(
+        self, prompt: str, formatted: bool = False, **kwargs: Any
+    ) -> CompletionResponseGen:
+        def gen() -> CompletionResponseGen:
+            for part in self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)]):
+                yield CompletionResponse(text=part.message.content or "", delta=part.delta)
+
+        return gen()
+
+
+class LlamaCppChat(ChatOnlyLLM):
     """llama-cpp-python with the GGUF's own chat template; temperature 0 and a fixed seed.
 
     llama.cpp contexts are not thread-safe, so every call holds a lock: generation is
@@ -75,9 +108,6 @@ class LlamaCppChat(CustomLLM):
     """
 
     model_path: str
-    model_name: str = "local"
-    context_window: int = 4096
-    max_tokens: int = 256
     temperature: float = 0.0
     seed: int = 0
     n_threads: int = 2
@@ -123,15 +153,6 @@ class LlamaCppChat(CustomLLM):
     @property
     def lock(self) -> threading.Lock:
         return self._lock
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.max_tokens,
-            is_chat_model=True,
-            model_name=self.model_name,
-        )
 
     def count_tokens(self, text: str) -> int:
         return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
@@ -214,21 +235,6 @@ class LlamaCppChat(CustomLLM):
 
         return gen()
 
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
-        return CompletionResponse(text=reply.message.content or "")
-
-    @llm_completion_callback()
-    def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseGen:
-        def gen() -> CompletionResponseGen:
-            for part in self.stream_chat([ChatMessage(role=MessageRole.USER, content=prompt)]):
-                yield CompletionResponse(text=part.message.content or "", delta=part.delta)
-
-        return gen()
-
 
 def build_llm(settings: Settings) -> LLM:
     """The LLM named by ``settings.llm_backend`` (raises with the valid choices otherwise),
@@ -291,7 +297,7 @@ def model_name(llm: LLM) -> str:
     return llm.metadata.model_name
 
 
-class RecordedLLM(CustomLLM):
+class RecordedLLM(ChatOnlyLLM):
     """Another LLM with its answers kept in a JSON-lines file, keyed by the exact request.
 
     Why: the model is the slow part of an evaluation (about 20 s an answer here), while the
@@ -302,8 +308,6 @@ class RecordedLLM(CustomLLM):
 
     path: str
     model_name: str = "recorded"
-    context_window: int = 4096
-    max_tokens: int = 256
     hits: int = 0
     misses: int = 0
     _inner: Any = PrivateAttr(default=None)
@@ -333,15 +337,6 @@ class RecordedLLM(CustomLLM):
                 )
             self._inner = self._build()
         return self._inner
-
-    @property
-    def metadata(self) -> LLMMetadata:
-        return LLMMetadata(
-            context_window=self.context_window,
-            num_output=self.max_tokens,
-            is_chat_model=True,
-            model_name=self.model_name,
-        )
 
     def _replay(self, op: str, payload: dict[str, Any], compute: Any) -> Any:
         key = hashlib.sha256(
@@ -416,20 +411,5 @@ class RecordedLLM(CustomLLM):
             yield ChatResponse(
                 message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=text
             )
-
-        return gen()
-
-    @llm_completion_callback()
-    def complete(self, prompt: str, formatted: bool = False, **kwargs: Any) -> CompletionResponse:
-        reply = self.chat([ChatMessage(role=MessageRole.USER, content=prompt)], **kwargs)
-        return CompletionResponse(text=reply.message.content or "")
-
-    @llm_completion_callback()
-    def stream_complete(
-        self, prompt: str, formatted: bool = False, **kwargs: Any
-    ) -> CompletionResponseGen:
-        def gen() -> CompletionResponseGen:
-            text = self.complete(prompt, **kwargs).text
-            yield CompletionResponse(text=text, delta=text)
 
         return gen()

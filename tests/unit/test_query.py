@@ -364,7 +364,7 @@ def test_model_refusal_marker_gives_refusal(sample_rag):
     assert answer.refused and not answer.citations
 
 
-def test_unsupported_sentence_is_flagged_but_kept(sample_rag):
+def test_unsupported_sentence_is_flagged_but_kept_a_contradicted_one_left_out(sample_rag):
     def reply(prompt: str) -> str:
         return (
             "Moscow deployed almost 2,000 peacekeepers to the region [1]. "
@@ -377,6 +377,19 @@ def test_unsupported_sentence_is_flagged_but_kept(sample_rag):
     assert flags == [True, False]
     assert answer.sentences[1].citations == []
     assert "Ivanov" in answer.text and answer.text.count("[1]") == 1
+    # A sentence the sources contradict is not merely unsupported: it is left out, and said so.
+    swapped = sample_rag(
+        FakeLLM(
+            lambda p: (
+                "Azerbaijan brokered the agreement that ended the fighting [1]. The fighting"
+                " ended with a Russian-brokered agreement on Nov. 10, 2020 [1]."
+            )
+        )
+    ).ask("Who brokered the agreement that ended the fighting?")
+    assert not swapped.refused and "Russian-brokered" in swapped.text
+    assert "Azerbaijan brokered" not in swapped.text
+    assert all(s.supported for s in swapped.sentences)
+    assert any("contradict" in n and "Azerbaijan brokered" in n for n in swapped.notes)
 
 
 def test_conflicting_claims_keep_their_owners(sample_rag):
@@ -400,20 +413,6 @@ def test_swapped_attribution_is_not_supported(sample_rag):
 
     answer = sample_rag(FakeLLM(reply)).ask("Who refuted Moscow's version of events?")
     assert answer.refused or not answer.sentences[0].supported
-
-
-def test_a_sentence_the_sources_contradict_is_left_out(sample_rag):
-    def reply(prompt: str) -> str:
-        return (
-            "Azerbaijan brokered the agreement that ended the fighting [1]. "
-            "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020 [1]."
-        )
-
-    answer = sample_rag(FakeLLM(reply)).ask("Who brokered the agreement that ended the fighting?")
-    assert not answer.refused and "Russian-brokered" in answer.text
-    assert "Azerbaijan brokered" not in answer.text
-    assert all(s.supported for s in answer.sentences)
-    assert any("contradict" in n and "Azerbaijan brokered" in n for n in answer.notes)
 
 
 def test_planted_injection_changes_nothing(settings, store, tmp_path):
