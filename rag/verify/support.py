@@ -114,8 +114,8 @@ def check_support(
         # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
         premise_years = {n for n in nums & premise_nums if _YEAR.fullmatch(n)}
         nums -= premise_nums
-        # Names the claim repeats from the question need only be in the cited passage (its
-        # header counts: "as reported by TechCrunch"); checked below where no word count is.
+        # Names the claim repeats from the question need only be in the sources (a header
+        # counts: "as reported by TechCrunch"); checked below where no word count is.
         repeated_names = {n for n in names if n in premise_lower}
         names = names - repeated_names
         # By name phrase: "the Gaza Strip" is there when the passage says "Gaza".
@@ -149,10 +149,10 @@ def check_support(
                 reasons["the question's terms are not with the answer in the source"] = 1
                 continue
             if anchored and any(
-                not any(n in passage_lower[src.number] for n in phrase)
+                not any(n in lower for lower in passage_lower.values() for n in phrase)
                 for phrase in repeated_phrases
             ):
-                reasons["the question's names are not in the cited passage"] = 1
+                reasons["the question's names are not in the sources"] = 1
                 continue
             if given and not short:  # the question's words count when the passage has them
                 in_passage = len(given & passage_tokens[src.number]) / len(given)
@@ -188,11 +188,12 @@ def check_support(
             # Read as one text, so "the ministry said" / "he made" in one sentence refers back
             # to the name in the sentence before.
             outlet = (outlets or {}).get(src.number, "")
-            # A claim that takes its relation from the question ("Azerbaijan brokered the
-            # agreement ..." to "Who brokered ...?") is also read against its whole passage,
-            # where that relation was found.
+            # A short claim that takes its relation from the question ("Azerbaijan brokered
+            # the agreement ..." to "Who brokered ...?") is also read against its whole
+            # passage, where that relation was found. (A long one restates a many-part
+            # question whose parts sit in several passages.)
             swapped = role_conflict(statement, [" ".join(window_texts[si])], [outlet])
-            if given and not swapped:
+            if given and len(words) <= config.short_claim_words and not swapped:
                 swapped = role_conflict(statement, [passage_text[src.number]], [outlet])
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
