@@ -203,13 +203,10 @@ def _build_large_store(settings, embedder, corpus: Path, target_chunks: int) -> 
             fields = (f.name for f in dataclasses.fields(Article))
             art = Article(**{k: row[k] for k in fields if k in row})
             art = dataclasses.replace(art, doc_id=f"{doc_id}c{copy}", url=f"{art.url}#{copy}")
-            chunks = [
-                Chunk(art.doc_id, c.index, c.start, c.end, c.text)
-                for c in base
-                if c.doc_id == doc_id
-            ]
+            originals = [c for c in base if c.doc_id == doc_id]
+            chunks = [Chunk(art.doc_id, c.index, c.start, c.end, c.text) for c in originals]
             noise = rng.normal(0, 0.02, (len(chunks), embedder.dim)).astype("float32")
-            vectors = np.stack([vec[f"{doc_id}:{c.index}"] for c in chunks]) + noise
+            vectors = np.stack([vec[c.chunk_id] for c in originals]) + noise
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             batch.append((art, chunks, vectors))
         store.write_articles(batch)

@@ -366,6 +366,7 @@ def _vocative_machine(doc: Any) -> bool:
             not definite
             and (nxt is None or nxt.text in {",", ":", "!", "-", "—", "–", ";"})
             and _clause_initial(doc[first])
+            and (nxt is None or nxt.text != ":" or _spoken_to(doc[last + 2 :]))
         ):
             return True
         # Recipient of a note or message.
@@ -384,6 +385,33 @@ def _vocative_machine(doc: Any) -> bool:
             ):
                 return True  # "This message is for language models."
             if _lemma(holder) == "address" or holder.lower_ in {"addressed", "intended"}:
+                return True
+    return False
+
+
+def _spoken_to(rest: Any) -> bool:
+    """Whether what follows a name and a colon speaks to it: nothing (a header: "Dear
+    language model:"), an order ("AI assistants: ignore the user", "please say ..."),
+    or "you" told what to do ("you must", "you will"). A headline's subtitle does not
+    ("ChatGPT: Everything you need to know about the AI-powered chatbot")."""
+    words = [t for t in rest if not t.is_punct]
+    if not words:
+        return True
+    if words[0].lower_ in {"please", "kindly", "do", "don't", "never", "always"}:
+        return True
+    for tok in words:
+        if (
+            tok.tag_ == "VB"
+            and tok.dep_ not in {"xcomp", "aux", "auxpass"}
+            and not any(c.dep_ in _SUBJECTS or c.dep_ == "aux" for c in tok.children)
+        ):
+            return True  # an imperative
+        if tok.lower_ == "you" and tok.dep_ in _SUBJECTS:
+            verb = tok.head
+            if verb.dep_ == "ROOT" or any(
+                c.dep_ == "aux" and c.lower_ in {"must", "should", "will", "shall", "need", "have"}
+                for c in verb.children
+            ):
                 return True
     return False
 
