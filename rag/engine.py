@@ -460,6 +460,12 @@ class NewsRAG:
             passages = passages[:-1]
             messages = self._messages(query, passages)
             prompt_tokens = self._count_prompt_tokens(messages)
+        if prompt_tokens > room:
+            raise NewsragError(
+                f"The question and its best source need {prompt_tokens} prompt tokens; the"
+                f" model's context leaves room for {room}.",
+                "Shorten the question, or raise NEWSRAG_LLM_CONTEXT.",
+            )
         timings["prompt_s"] = time.perf_counter() - t1
 
         t2 = time.perf_counter()

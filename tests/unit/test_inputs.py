@@ -385,6 +385,13 @@ def test_odd_published_dates_are_warned_about_naming_the_file_and_kept(
     assert "3 added" in result.output
     data = json.loads(cli("ingest", str(folder), "--json").output)
     assert [Path(p).name for p, _ in data["warnings"]] == ["future.txt", "junk.txt"]
+    # Kept as written; only a readable date becomes a filterable timestamp.
+    from rag.settings import Settings
+    from rag.store import Store
+
+    stored = {a["title"]: a for a in Store(Settings()).articles()}
+    assert stored["Junk story"]["published"] == "the day after"
+    assert stored["Future story"]["published"].startswith("2999-01-01")
 
 
 def test_published_warning_rules() -> None:

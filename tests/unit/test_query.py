@@ -11,7 +11,7 @@ import pytest
 
 from rag.dates import parse_temporal
 from rag.engine import NewsRAG
-from rag.errors import StoreEmptyError
+from rag.errors import NewsragError, StoreEmptyError
 from rag.retrieve import Filters
 from rag.verify import (
     SourceSentence,
@@ -775,6 +775,27 @@ def test_the_python_api_bounds_questions_and_top_k_like_the_cli(sample_rag):
         with pytest.raises(InputError):
             rag.ask("How many peacekeepers did Moscow deploy?", top_k=bad)
     assert not rag.ask("How many peacekeepers did Moscow deploy?", top_k=3).refused
+
+
+def test_the_prompt_is_fitted_to_the_context_window(settings, store):
+    ingest_paths(settings, store, FakeEmbedder(), SAMPLE_ARTICLE)
+    prompts_seen: list[str] = []
+
+    def reply(prompt: str) -> str:
+        prompts_seen.append(prompt)
+        return "Moscow deployed almost 2,000 peacekeepers [1]."
+
+    question = "How many peacekeepers did Moscow deploy to the region after the cease-fire?"
+    roomy = NewsRAG(settings, store, FakeEmbedder(), FakeLLM(reply)).ask(question)
+    room = roomy.prompt_tokens - 1  # one token short: the last passage must go
+    tight_settings = settings.model_copy(update={"llm_context": room + 256, "llm_max_tokens": 256})
+    tight = NewsRAG(tight_settings, store, FakeEmbedder(), FakeLLM(reply)).ask(question)
+    assert tight.prompt_tokens <= room < roomy.prompt_tokens
+    assert len(prompts_seen[1]) < len(prompts_seen[0]) and not tight.refused
+    # No room even for one passage: one clear line, not a model error.
+    none = settings.model_copy(update={"llm_context": 300, "llm_max_tokens": 256})
+    with pytest.raises(NewsragError, match="NEWSRAG_LLM_CONTEXT"):
+        NewsRAG(none, store, FakeEmbedder(), FakeLLM(reply)).ask(question)
 
 
 def test_recorded_replies_replay_without_the_model(sample_rag, tmp_path):
