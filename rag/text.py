@@ -309,31 +309,29 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
     for event in events(claim):
         if event.reports and event.actors and not _unmatched(event.actors, frozenset(published)):
             continue
-        if event.lemma in _LIGHT_VERBS:
-            if not event.objects:
-                continue
-            source_events_here = [
-                e for e in source_events if e.lemma != event.lemma or event.objects & e.objects
-            ]
-        else:
-            source_events_here = source_events
         # The same verb; for a verb of saying, any verb of saying (who "stated" a thing is
         # checked against who "said" or "announced" it).
         same = [
             e
-            for e in source_events_here
+            for e in source_events
             if e.lemma == event.lemma or (event.reports and e.reports and event.actors)
         ]
-        # The same verb with the same participants, negated in one and not the other.
+        # The same verb with the same participants (a side that names none, "the ministry"
+        # read alone, fits any), negated in one and not the other.
         alike = [
             e
             for e in same
-            if not (_unmatched(event.actors, e.actors) or _unmatched(e.actors, event.actors))
+            if not event.actors
+            or not e.actors
+            or not (_unmatched(event.actors, e.actors) or _unmatched(e.actors, event.actors))
         ]
         if alike and all(e.negated != event.negated for e in alike):
             return (
                 f"the sources say the opposite ({'not ' if not event.negated else ''}{event.lemma})"
             )
+        if event.lemma in _LIGHT_VERBS:
+            # Who "made" what is judged only against uses that made the same thing.
+            same = [e for e in same if event.objects & e.objects]
         for role in ("actors", "targets"):
             mine: frozenset[str] = getattr(event, role)
             theirs = [getattr(e, role) for e in same if getattr(e, role)]
