@@ -358,8 +358,11 @@ class NewsRAG:
             r = hits[hi]
             spans = sorted(chosen[hi])
             number = len(passages) + 1
+            # Already read for planted instructions in their chunk's context, above.
             sentences = [
-                SourceSentence(number, r.chunk.start + s, r.chunk.start + e, r.chunk.text[s:e])
+                SourceSentence(
+                    number, r.chunk.start + s, r.chunk.start + e, r.chunk.text[s:e], False
+                )
                 for s, e in spans
             ]
             labels = list(range(label + 1, label + 1 + len(sentences)))

@@ -294,11 +294,6 @@ class BM25Index:
             model.index(corpus, show_progress=False)
         self._chunks, self._model, self._version = chunks, model, version
 
-    def status(self) -> dict[str, int]:
-        """The store version this index was built at and how many chunks it holds."""
-        with self._lock:
-            return {"version": self._version, "chunks": len(self._chunks)}
-
     def search(
         self, query: str, k: int, filters: Filters | None
     ) -> list[tuple[StoredChunk, float]]:

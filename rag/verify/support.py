@@ -93,10 +93,10 @@ def check_support(
         ids = by_passage[s.number]
         k = ids.index(i)
         # The header (title, outlet) is read with every sentence of its passage.
-        around = [headers.get(s.number, "")] + [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
+        window = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
         own_tokens.append(set(tokenize(s.text)))
-        window_tokens.append(set(tokenize(" ".join(around))))
-        window_texts.append([usable[j].text for j in ids[max(0, k - 1) : k + 2]])
+        window_tokens.append(set(tokenize(" ".join([headers.get(s.number, ""), *window]))))
+        window_texts.append(window)
 
     results = []
     for ci, claim in enumerate(claims):
@@ -122,7 +122,10 @@ def check_support(
         repeated_phrases = [
             {w for w in phrase if w in repeated_names} for phrase in _name_phrases(claim)
         ]
-        repeated_phrases = [p for p in repeated_phrases if p]
+        names_missing = anchored and any(
+            phrase and not any(n in lower for lower in passage_lower.values() for n in phrase)
+            for phrase in repeated_phrases
+        )
         # A short claim is mostly its relation ("Azerbaijan's president is X"): two thirds of
         # the question's words in it must be in the supporting sentence too. Not for a
         # question asking for a name, a time or a number: there the answer's item must be
@@ -148,10 +151,7 @@ def check_support(
             if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
                 reasons["the question's terms are not with the answer in the source"] = 1
                 continue
-            if anchored and any(
-                not any(n in lower for lower in passage_lower.values() for n in phrase)
-                for phrase in repeated_phrases
-            ):
+            if names_missing:
                 reasons["the question's names are not in the sources"] = 1
                 continue
             if given and not short:  # the question's words count when the passage has them
