@@ -892,3 +892,17 @@ class NewsRAG:
         top_k: int | None = None,
     ) -> Answer:
         return final_answer(self.chat_stream(session_id, message, filters, top_k))
+
+    # LlamaIndex shapes -----------------------------------------------------
+    def as_query_engine(self, **options: Any) -> Any:
+        """A LlamaIndex query engine over this library (``rag.query_engine``): ``.query()``
+        returns a ``Response`` whose ``source_nodes`` are the cited passages."""
+        from rag.query_engine import NewsRAGQueryEngine
+
+        return NewsRAGQueryEngine(self, **options)
+
+    def as_chat_engine(self, **options: Any) -> Any:
+        """A LlamaIndex chat engine with the same condensing and memory as ``chat``."""
+        from rag.query_engine import NewsRAGChatEngine
+
+        return NewsRAGChatEngine(self, **options)
