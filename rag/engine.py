@@ -592,7 +592,11 @@ class NewsRAG:
         pick: Pick | None = None,
     ) -> Answer:
         question = base["standalone_question"] or base["question"]
-        cleaned = _SOURCE_DATE.sub("\n", strip_refusal_marker(raw))
+        # A copied header ends its line, unless the sentence goes on to its citation mark.
+        cleaned = _SOURCE_DATE.sub(
+            lambda m: "" if re.match(r"\s*[\[.,;]", m.string[m.end() :]) else "\n",
+            strip_refusal_marker(raw),
+        )
         titles = {_plain(p.retrieved.chunk.meta.get("title") or "") for p in passages} - {""}
         # Source headers copied into the answer are not claims: drop them. The model cites
         # sentence labels; the checks below think in passages.
@@ -600,7 +604,7 @@ class NewsRAG:
         parts = [
             (t, sorted({passage_of[c] for c in cited if c in passage_of}))
             for t, cited in split_answer(cleaned)
-            if _plain(t) not in titles
+            if cited or _plain(t) not in titles  # a headline the model cites is a claim
         ]
 
         def refuse(sentences: list[AnswerSentence] | None = None) -> Answer:

@@ -508,6 +508,38 @@ def focus(question: str) -> str:
     return ""
 
 
+_SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass"})
+
+
+def fills_slot(question: str, answer: str) -> bool:
+    """Whether the answer puts something new where a "what N" / "which N" question has its
+    wh-phrase: "What company is at the center of the claims?" -> "Google is at the center
+    of the claims" (the subject of the same verb, a word the question does not use). Such a
+    question asks for an instance of N, which its sources need not call an N."""
+    wh = [
+        t
+        for t in parse(question)
+        if t.lower_ in ("what", "which") and t.dep_ == "det" and t.head.pos_ in ("NOUN", "PROPN")
+    ]
+    if not wh:
+        return False
+    slot = wh[0].head
+    # "What type of establishments ...?": the phrase's role is that of "type".
+    role = "nsubj" if slot.dep_ in _SUBJECT_ROLES else slot.dep_
+    verb = slot.head.lemma_.lower()
+    asked = lemmas(question)
+    for tok in parse(answer):
+        tok_role = "nsubj" if tok.dep_ in _SUBJECT_ROLES else tok.dep_
+        if (
+            tok_role == role
+            and tok.head.lemma_.lower() == verb
+            and tok.is_alpha
+            and tok.lemma_.lower() not in asked
+        ):
+            return True
+    return False
+
+
 def lemmas(text: str) -> frozenset[str]:
     """Lower-case lemmas of the words of ``text`` ("had" -> "have", "strikes" -> "strike")."""
     return frozenset(t.lemma_.lower() for t in parse(text) if t.is_alpha)

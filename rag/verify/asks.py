@@ -12,6 +12,7 @@ from rag.text import (
     as_statement,
     asked_words,
     counted,
+    fills_slot,
     focus,
     lemmas,
     parse,
@@ -153,6 +154,8 @@ def off_focus(
         ):
             return ""
         return f"its numbers count something else than the {noun} asked about"
+    if fills_slot(question, statement):
+        return ""  # it names an instance of the N asked about, which need not be called N
     # The evidence must name it: an answer that only repeats the question's noun ("The area
     # of Gaza is 2.3 million residents") names it without the sources saying anything of it.
     if any(noun in lemmas(e) for e in evidence):

@@ -682,6 +682,19 @@ def test_copied_source_headers_are_left_out(sample_rag):
     assert [s.supported for s in answer.sentences] == [True]
 
 
+def test_a_cited_headline_is_a_claim_and_keeps_its_citation(sample_rag):
+    """A header copied after a sentence does not cut the sentence from its citation mark,
+    and a headline the model cites is checked like any claim (not dropped as a header)."""
+
+    def reply(prompt: str) -> str:
+        title = re.search(r"Sources:\n([^\n(]*)", prompt).group(1).strip()
+        return f"{title} (Anadolu, 2023-11-06) [1]."
+
+    answer = sample_rag(FakeLLM(reply)).ask("What did Azerbaijan thwart?")
+    assert answer.sentences and answer.sentences[0].citations, answer.notes
+    assert "2023-11-06" not in answer.text
+
+
 def test_yes_no_polarity_is_not_part_of_the_checked_claim():
     emb = FakeEmbedder()
     src = _sources("Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.")

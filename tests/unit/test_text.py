@@ -184,3 +184,25 @@ def test_an_answer_must_be_tied_in_its_source_to_what_was_asked(
     from rag.verify import off_focus
 
     assert bool(off_focus(question, answer, [evidence])) is detached
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "fills"),
+    [
+        (
+            "What company is at the center of claims of manipulating search results?",
+            "Google is at the center of claims of manipulating search results.",
+            True,
+        ),
+        (
+            "What type of establishments, as reported by Sporting News, adjust betting lines?",
+            "Sportsbooks adjust betting lines.",
+            True,
+        ),
+        ("What measures did Russia take?", "Russia took measures.", False),
+        ("What is the area of Gaza?", "The area of Gaza is 2.3 million residents.", False),
+        ("What company makes the iPhone?", "The iPhone is popular.", False),
+    ],
+)
+def test_an_instance_answers_a_what_n_question_in_the_wh_phrase_slot(question, answer, fills):
+    assert text.fills_slot(question, answer) is fills
