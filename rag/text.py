@@ -410,9 +410,12 @@ def anchors(token: Any) -> frozenset[str]:
     ties Barreal to a goal and an ending, not to who scored for Inter Miami; "Raine had
     managed to broker a deal" ties Raine to brokering."""
     out: set[str] = set()
+    peers: set[int] = set()  # words the token is coordinated with: peers, not told about
+    subjects = ("nsubj", "nsubjpass", "csubj", "expl")
+    past_subject = False  # climbed out of a clause with a subject of its own
 
     def add(tok: Any) -> None:
-        if tok.pos_ in _CONTENT:
+        if tok.pos_ in _CONTENT and tok.i not in peers:
             out.add(tok.lemma_.lower())
 
     for tok in token.subtree:
@@ -424,7 +427,9 @@ def anchors(token: Any) -> frozenset[str]:
             if child.dep_ in ("xcomp", "ccomp"):
                 for tok in child.subtree:
                     add(tok)
-            elif child.dep_ in _ARGUMENTS:
+            elif child.dep_ in _ARGUMENTS and not (past_subject and child.dep_ in subjects):
+                # "His withdrawal left the pathway clear for Ratcliffe to complete ...":
+                # Ratcliffe is who the pathway is clear for, not who withdrew.
                 add(child)
             elif child.dep_ == "prep":
                 for tok in child.subtree:
@@ -432,6 +437,12 @@ def anchors(token: Any) -> frozenset[str]:
                         add(tok)
         if cur.head.i == cur.i:
             break
+        if cur.pos_ in ("VERB", "AUX") and any(c.dep_ in subjects for c in cur.children):
+            past_subject = True
+        if cur.dep_ == "conj" and cur.pos_ not in ("VERB", "AUX"):
+            # "The command of X and the Joint Center were told": the Center shares the
+            # command's role, and is not told about "command".
+            peers.add(cur.head.i)
         cur = cur.head
     return frozenset(out)
 
@@ -477,6 +488,15 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
 _WH = re.compile(r"^\W*(?:(?:and|but|so|also|then)\s+)?(what|how many|how much)\b", re.I)
 
 
+# "On what date ...?", "According to what source ...?": the question proper starts at its
+# wh-word.
+LEADING_PREPOSITION = re.compile(
+    r"^(?:according to|due to|on|in|at|by|for|from|since|until|during|to|with|under|after|"
+    r"before)\s+(?=(?:what|which|how)\b)",
+    re.I,
+)
+
+
 def focus(question: str) -> str:
     """The lemma of what a question asks about: the noun of a "what N", "what is the N of"
     or "how many N" question ("What weather ...?" -> "weather", "What is the population of
@@ -490,6 +510,7 @@ def focus(question: str) -> str:
             return ""
         xcomp = [c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
         return (xcomp[0] if xcomp else verb).lemma_.lower()
+    question = LEADING_PREPOSITION.sub("", question.strip())
     match = _WH.match(question)
     if not match:
         return ""

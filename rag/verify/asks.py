@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 
 from rag.text import (
+    LEADING_PREPOSITION,
     anchors,
     answer_tokens,
     as_statement,
@@ -84,9 +85,7 @@ def asked_for(question: str) -> str | None:
     q = re.sub(r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", "", question)
     q = re.sub(r"^(according to [^,]+,|in [^,]{1,40},)\s*", "", q.strip(), flags=re.I)
     # "On what date ...?", "By how much ...?": the question proper starts at its wh-word.
-    q = re.sub(
-        r"^(on|in|at|by|for|from|since|until|during|to)\s+(?=(what|which|how)\b)", "", q, flags=re.I
-    )
+    q = LEADING_PREPOSITION.sub("", q)
     for kind, pattern in _ASKS:
         if pattern.search(q):
             return kind
@@ -103,25 +102,43 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
 
 
-def _narrows(text: str, question: str) -> bool:
+def _narrows(text: str, question: str, wh: tuple[str, ...] = ("which",)) -> bool:
     """Whether the answer picks out one of the Ns a "which N" question asks about without a
     name: its N carries a word the question does not ("the 3+3 regional cooperation format"
     to "Which regional cooperation format ...?"). "It carried out the strikes" to "Which side
     carried out the strikes?" does not."""
-    noun = {
-        t.head.lemma_.lower() for t in parse(question) if t.lower_ == "which" and t.dep_ == "det"
-    }
+    noun = {t.head.lemma_.lower() for t in parse(question) if t.lower_ in wh and t.dep_ == "det"}
     if not noun:
         return False
     asked = lemmas(question)
     for tok in parse(text):
         if tok.lemma_.lower() in noun and any(
-            c.dep_ in ("compound", "amod", "nummod", "nmod", "poss")
-            and c.lemma_.lower() not in asked
+            c.dep_ in _NARROWING
+            and any(not w.is_punct and w.lemma_.lower() not in asked for w in c.subtree)
             for c in tok.children
         ):
             return True
     return False
+
+
+# Modifiers that say which N: "hazy weather", "the 3+3 format", "a role in the talks".
+_NARROWING = frozenset(
+    {"compound", "amod", "nummod", "nmod", "poss", "prep", "appos", "acl", "relcl"}
+)
+
+
+def _generic(question: str, text: str) -> bool:
+    """Whether the answer to a "what N" question speaks of N only as the question does:
+    "Messi missed the games due to injury" to "What injury kept Messi out?" names no
+    injury. An answer that fills the question's slot, narrows N ("a hamstring injury") or
+    does not say N at all (an instance: "Russia deployed peacekeepers" to "What measures
+    ...?") is not generic."""
+    nouns = {
+        t.head.lemma_.lower() for t in parse(question) if t.lower_ == "what" and t.dep_ == "det"
+    }
+    if not nouns or not any(t.lemma_.lower() in nouns for t in parse(text)):
+        return False
+    return not _narrows(text, question, ("what",)) and not fills_slot(question, text)
 
 
 def off_focus(
@@ -154,6 +171,8 @@ def off_focus(
         ):
             return ""
         return f"its numbers count something else than the {noun} asked about"
+    if _generic(question, statement):
+        return f"it speaks of the {noun} asked about without saying which"
     if fills_slot(question, statement):
         return ""  # it names an instance of the N asked about, which need not be called N
     # The evidence must name it: an answer that only repeats the question's noun ("The area

@@ -134,6 +134,11 @@ def test_a_referring_word_with_nothing_named_before_is_left_unjudged():
     assert text.role_conflict("Russia said it.", ["The ministry said it."]) == ""
 
 
+def test_a_leading_preposition_does_not_hide_what_a_question_asks_about():
+    assert text.focus("According to what source did Lavrov speak of a peace deal?") == "source"
+    assert text.focus("On what date did the ministry put out its statement?") == "date"
+
+
 def test_what_is_the_n_of_asks_about_n():
     assert text.focus("What is the population of Nagorno-Karabakh?") == "population"
     assert text.focus("What was the final score between Inter Miami and FC Cincinnati?") == (
@@ -174,6 +179,28 @@ BROKER = (
             "Who brokered the deal that put Todd Boehly in control of Chelsea?",
             "Raine brokered the deal.",
             BROKER,
+            False,
+        ),
+        # A clause with its own subject ends what is said of its words: Ratcliffe completes
+        # a purchase; the withdrawal is the banker's.
+        (
+            "Who withdrew the bid?",
+            "Ratcliffe withdrew the bid.",
+            "The banker's patience snapped and his withdrawal from the bidding has left the"
+            " pathway clear for Ratcliffe to complete the purchase.",
+            True,
+        ),
+        # "What N": an answer that says N only as the question does names none.
+        (
+            "What injury kept the striker out of the games?",
+            "The striker missed the games due to injury.",
+            "The striker, who had missed the games due to injury, returned.",
+            True,
+        ),
+        (
+            "What injury kept the striker out of the games?",
+            "The striker missed the games with a hamstring injury.",
+            "The striker missed the games with a hamstring injury.",
             False,
         ),
     ],
