@@ -373,21 +373,43 @@ def counted(text: str) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
-def number_conflict(claim: str, sources: Iterable[str]) -> str:
+def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> str:
     """Why a number of ``claim`` counts something else in the sources, or "".
 
     "Russia deployed almost 300 peacekeepers" against "around 300 settlements" and "almost
-    2,000 peacekeepers": 300 is in the sources, but never of peacekeepers."""
+    2,000 peacekeepers": 300 is in the sources, but never of peacekeepers; "six
+    peacekeepers" where the sources count them only as 2,000. A count the question itself
+    states (``premise``) is the asker's, repeated, and not judged here."""
+    asked = set(counted(premise)) if premise else set()
     found: dict[str, set[str]] = {}
+    counts_of: dict[str, set[str]] = {}  # noun -> the numbers that count it in the sources
     for s in sources:
         for number, nouns in counted(s).items():
             found.setdefault(number, set()).update(nouns)
+            for noun in nouns:
+                counts_of.setdefault(noun, set()).add(number)
     for number, nouns in counted(claim).items():
+        if number in asked:
+            continue
         theirs = found.get(number)
         if theirs and not any(same_name(a, b) for a in nouns for b in theirs):
             return f"in the sources {number} counts {', '.join(sorted(theirs))}, not " + (
                 ", ".join(sorted(nouns))
             )
+        # The other way round: "six peacekeepers" where the sources count the peacekeepers
+        # only as "almost 2,000".
+        if not theirs or not any(same_name(a, b) for a in nouns for b in theirs):
+            other = {
+                n: counts_of[k]
+                for n in nouns
+                for k in counts_of
+                if same_name(n, k) and number not in counts_of[k]
+            }
+            if other and len(other) == len(nouns):
+                noun, numbers = sorted(other.items())[0]
+                return (
+                    f"in the sources the {noun} count is {', '.join(sorted(numbers))}, not {number}"
+                )
     return ""
 
 

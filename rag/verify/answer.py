@@ -33,8 +33,10 @@ _POINTER = re.compile(
 def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     """Answer sentences without markers, each with the passage numbers the model cited."""
     out = []
+    # A list's item markers ("1. X", "- X") are layout, not claims.
+    answer = re.sub(r"(?m)^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+(?=\S)", "", answer)
     # A marker in front of capitalised text starts a new sentence: "[1] X [2] Y" lists.
-    answer = re.sub(r"(?<=[^\s.!?])\s*(?=\[\d+\]\s+[A-Z])", "\n", answer.strip())
+    answer = re.sub(r"(?<=[^\s.!?])[ \t]*(?=\[\d+\][ \t]+[A-Z])", "\n", answer.strip())
     answer = re.sub(r"\s*\n\s*", "\n\n", answer)  # a line break ends a sentence
     for s, e in sentence_spans(answer):
         raw = answer[s:e]

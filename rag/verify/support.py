@@ -139,7 +139,7 @@ def check_support(
         # settlements) is a wrong claim, whichever sentence covers the rest of it.
         # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
         statement = as_statement(contexts[ci], claim) if contexts[ci] else claim
-        moved = number_conflict(statement, [s.text for s in usable])
+        moved = number_conflict(statement, [s.text for s in usable], premise)
         if moved:
             results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))
             continue

@@ -58,6 +58,15 @@ def test_a_number_moved_to_another_noun_conflicts():
     assert text.number_conflict("It had 12 tanks.", SOURCES) == ""  # not in the sources
 
 
+def test_a_noun_given_another_count_than_the_sources_give_conflicts():
+    # The sources count the peacekeepers (2,000) and the strikes (four), never as six.
+    assert "2000" in text.number_conflict("Moscow deployed six peacekeepers.", SOURCES)
+    assert text.number_conflict("Azerbaijan carried out seven drone strikes.", SOURCES)
+    two_counts = ["Israel warned 1.1 million residents.", "Gaza has 2.3 million residents."]
+    assert text.number_conflict("Israel warned 1.1 million residents.", two_counts) == ""
+    assert text.number_conflict("Israel warned 16 residents.", two_counts)
+
+
 def test_counted_reads_the_noun_a_number_counts():
     assert text.counted(SOURCES[2]) == {"4": frozenset({"drone", "strike"})}
     assert text.counted(SOURCES[4]) == {"2000": frozenset({"peacekeeper"})}
