@@ -171,7 +171,7 @@ def strip_refusal_marker(raw: str) -> str:
 # (given to every question, the 1.5B model began wh-answers with "Yes,").
 _YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
 # A sentence left hanging once its marker is gone: "This is stated in [1]."
-_DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see)\W*$", re.IGNORECASE)
+_DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see|and|or)\W*$", re.IGNORECASE)
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
 
@@ -644,6 +644,7 @@ class NewsRAG:
         citations: list[Citation] = []
         keyed: dict[tuple[str, int, int], int] = {}
         sentences: list[AnswerSentence] = []
+        supporting: dict[int, list[str]] = {}  # every source sentence that supports one
         pieces: list[str] = []
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
             if (
@@ -671,6 +672,7 @@ class NewsRAG:
             sentences.append(
                 AnswerSentence(text, verdict.supported, numbers, verdict.score, verdict.reason)
             )
+            supporting[id(sentences[-1])] = [e.text for e in verdict.evidence]
             marks = "".join(f"[{n}]" for n in numbers)
             pieces.append(self._with_markers(text, marks))
         if not any(s.supported and s.citations for s in sentences):
@@ -694,7 +696,12 @@ class NewsRAG:
             off_focus(
                 question,
                 s.text,
-                [citations[n - 1].sentence for n in s.citations],
+                # Any sentence that supports it may tie it to the question, cited or not.
+                list(
+                    dict.fromkeys(
+                        [citations[n - 1].sentence for n in s.citations] + supporting[id(s)]
+                    )
+                ),
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=self.verify_config,

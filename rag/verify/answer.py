@@ -25,7 +25,9 @@ _MARKER_AS_NOUN = re.compile(
 _POINTER = re.compile(
     r",?\s*\b(?:as\s+)?(?:(?:is|are|was|were|can be|could be)\s+)?(?:stated|mentioned|"
     r"reported|quoted|seen|shown|noted|described|found|explained|cited)(?:\s+\w+)?"
-    r"\s+(?:in|by|at)\W*$",
+    r"\s+(?:in|by|at)\W*$"
+    # "..., according to [2]." and "(see [2])" once the marker is gone.
+    r"|,?\s*\(?\b(?:according to|see|per)\W*$",
     re.IGNORECASE,
 )
 

@@ -89,7 +89,13 @@ def asked_for(question: str) -> str | None:
     for kind, pattern in _ASKS:
         if pattern.search(q):
             return kind
+    # "What is the premiere date of X?": the N it asks about is a time.
+    if focus(q) in _TIME_NOUNS:
+        return "time"
     return None
+
+
+_TIME_NOUNS = frozenset({"date", "day", "year", "month", "time", "week", "hour"})
 
 
 def gives(text: str, kind: str, question: str = "") -> bool:
@@ -160,11 +166,14 @@ def off_focus(
     if detached:
         return detached
     noun = focus(question)
-    if not noun or asked_for(question) == "name":
+    kind = asked_for(question)
+    # A name, or a time asked for by its type ("what is the premiere date"), answers by
+    # instance: checked by ``gives`` and ``_detached``, not by the word.
+    if not noun or kind == "name" or (kind == "time" and noun in _TIME_NOUNS):
         return ""
     statement = as_statement(question, text) if fragment else text
     numbers = counted(statement)
-    if asked_for(question) == "number" and numbers:
+    if kind == "number" and numbers:
         counts = {n for nouns in numbers.values() for n in nouns}
         if noun in counts or (
             similar and max(similar(noun, n) for n in counts) >= config.focus_similarity

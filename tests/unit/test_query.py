@@ -715,6 +715,18 @@ def test_quantity_questions_need_a_number_and_brackets_are_unwrapped():
     assert split_answer("[Tampa Bay, Florida] [1]") == [("Tampa Bay, Florida", [1])]
 
 
+def test_a_time_asked_for_by_its_type_and_trailing_pointers():
+    assert asked_for("What is the premiere date of The Walking Dead Season 11?") == "time"
+    assert asked_for("What is the population of Gaza?") == "number"
+    assert split_answer("Diablo 3 was released in May 2012, according to [2].") == [
+        ("Diablo 3 was released in May 2012.", [2])
+    ]
+    assert split_answer("1. Israel warned residents to leave [1]\n2. It struck [2]") == [
+        ("Israel warned residents to leave", [1]),
+        ("It struck", [2]),
+    ]
+
+
 def test_year_from_the_question_must_match_the_source():
     emb = FakeEmbedder()
     src = _sources(
