@@ -93,10 +93,13 @@ class HttpEmbedder:
     ``concurrency`` batches at once (a pool of workers behind one address); rows come back in
     the request's order by their ``index`` (the API does not promise response order); a
     per-token reply (llama-cpp-python on a model without a pooling type) is mean-pooled, as
-    llama.cpp's own default pooling would; every vector is unit-normalised here, because not
-    every server normalises. The dimension is learnt from the first reply and every later reply
-    must match it, so a server swapped for another model mid-ingest is an error, not a
-    silently mixed store."""
+    llama.cpp's mean pooling would, but only one text per request: llama-cpp-python 0.3 puts
+    the wrong tokens under every row but the first of such a batch, so once a per-token reply
+    is seen each text goes alone (start that server with ``--kv_overrides
+    <arch>.pooling_type=int:1`` to have it pool, and batch, itself); every vector is
+    unit-normalised here, because not every server normalises. The dimension is learnt
+    from the first reply and every later reply must match it, so a server swapped for
+    another model mid-ingest is an error, not a silently mixed store."""
 
     def __init__(
         self,
@@ -130,6 +133,7 @@ class HttpEmbedder:
             limits=httpx.Limits(max_connections=self.concurrency),
         )
         self._dim: int | None = None
+        self._per_token = False  # the server answers per token: one text per request
 
     @property
     def dim(self) -> int:
@@ -142,7 +146,7 @@ class HttpEmbedder:
     def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._dim or 0), dtype=np.float32)
-        size = max(1, batch_size or self.batch_size)
+        size = 1 if self._per_token else max(1, batch_size or self.batch_size)
         batches = [texts[i : i + size] for i in range(0, len(texts), size)]
         if self.concurrency == 1 or len(batches) == 1:
             parts = [self._embed_batch(b) for b in batches]
@@ -162,7 +166,10 @@ class HttpEmbedder:
             "encoding_format": "float",
         }
         reply = self._post(payload)
-        rows = self._rows(reply, len(texts))
+        rows, per_token = self._rows(reply, len(texts))
+        if per_token and len(texts) > 1:  # only the first row can be trusted (class doc)
+            self._per_token = True
+            return np.concatenate([self._embed_batch([t]) for t in texts])
         vectors = _unit_rows(np.asarray(rows, dtype=np.float32))
         if self._dim is None:
             self._dim = int(vectors.shape[1])
@@ -233,8 +240,9 @@ class HttpEmbedder:
             "Check NEWSRAG_EMBED_URL points at an OpenAI-compatible /v1 endpoint.",
         )
 
-    def _rows(self, reply: Any, expected: int) -> list[Any]:
-        """One vector per input, in input order; a per-token reply is mean-pooled."""
+    def _rows(self, reply: Any, expected: int) -> tuple[list[Any], bool]:
+        """One vector per input, in input order (a per-token reply is mean-pooled), and
+        whether the reply was per token."""
         data = reply.get("data") if isinstance(reply, dict) else None
         if not isinstance(data, list):
             raise self._shape_error("a reply without a 'data' list")
@@ -243,17 +251,18 @@ class HttpEmbedder:
         try:
             if all("index" in item for item in data):
                 data = sorted(data, key=lambda item: int(item["index"]))
-            rows = []
+            rows, per_token = [], False
             for item in data:
                 vector = item["embedding"]
                 if vector and isinstance(vector[0], list):  # one vector per token
                     vector = np.mean(np.asarray(vector, dtype=np.float32), axis=0)
+                    per_token = True
                 rows.append(np.asarray(vector, dtype=np.float32))
         except (AttributeError, KeyError, TypeError, ValueError):
             raise self._shape_error("rows without numeric 'embedding' lists") from None
         if len({len(r) for r in rows}) != 1 or len(rows[0]) == 0:
             raise self._shape_error("vectors of different or zero length")
-        return rows
+        return rows, per_token
 
 
 def store_dimension(store: Store) -> int | None:

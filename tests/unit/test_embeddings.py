@@ -110,6 +110,31 @@ def test_per_token_rows_are_mean_pooled_and_empty_texts_sent_as_a_space():
     assert server.bodies()[0]["input"] == [" "]
 
 
+def test_after_a_per_token_reply_to_a_batch_each_text_is_sent_alone():
+    """llama-cpp-python without pooling garbles every row but the first of a batch."""
+
+    def reply(request):
+        texts = json.loads(request.content)["input"]
+        data = [
+            {"index": i, "embedding": [vector_for(t), vector_for(t + "!")]}
+            for i, t in enumerate(texts)
+        ]
+        return httpx.Response(200, json={"data": data})
+
+    server = FakeServer(reply)
+    embedder = make(server, batch_size=4)
+    texts = ["one", "two", "three"]
+
+    def pooled(texts):
+        rows = [np.mean([vector_for(t), vector_for(t + "!")], axis=0) for t in texts]
+        return np.asarray(rows) / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    np.testing.assert_allclose(embedder.embed(texts), pooled(texts), rtol=1e-5)
+    assert [b["input"] for b in server.bodies()] == [texts, ["one"], ["two"], ["three"]]
+    embedder.embed(["four", "five"])  # from now on one text per request, no wasted batch
+    assert [b["input"] for b in server.bodies()[4:]] == [["four"], ["five"]]
+
+
 def test_a_full_url_is_used_as_given():
     server = FakeServer()
     HttpEmbedder(
