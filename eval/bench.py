@@ -654,6 +654,7 @@ def _ours_searcher(data_dir: Path, top_k: int):
         from rag.store import Store
 
         store = Store(settings)
+        _ = store.collection  # opened here, like the baseline's, not inside the first write
         holder["rag"] = NewsRAG(settings, store, embedder, llm=None)
         return lambda q, f: holder["rag"].retriever.search(q, top_k, f)
 
