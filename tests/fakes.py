@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -176,3 +177,20 @@ class FakeLlamaEmbedding(BaseEmbedding):
 
     async def _aget_query_embedding(self, query: str) -> list[float]:
         return self._vector(query)
+
+
+def react_tool_caller(tool: str, question: str) -> Callable[[str], str]:
+    """A responder for a LlamaIndex ReAct agent's LLM: ask ``tool`` the question, then answer
+    with what the tool observed. The agent loop itself is LlamaIndex's; only its reasoning
+    model is scripted (tiny real models garble ReAct's tool-call format)."""
+
+    def reply(prompt: str) -> str:
+        if "Observation:" in prompt:
+            seen = prompt.rsplit("Observation:", 1)[1].strip()
+            return f"Thought: I can answer without using any more tools.\nAnswer: {seen}"
+        return (
+            "Thought: I need to use a tool to help me answer the question.\n"
+            f"Action: {tool}\nAction Input: {json.dumps({'input': question})}"
+        )
+
+    return reply

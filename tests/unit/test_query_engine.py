@@ -21,7 +21,7 @@ from rag.query_engine import (
 )
 from rag.retrieve import Filters
 from tests.conftest import SAMPLE, ingest_paths
-from tests.fakes import FakeEmbedder, FakeLLM
+from tests.fakes import FakeEmbedder, FakeLLM, react_tool_caller
 
 PEACEKEEPERS = "How many peacekeepers did Moscow deploy?"
 
@@ -225,3 +225,22 @@ def test_a_chat_history_given_replaces_the_sessions(library):
     reply = engine.chat("What did Azerbaijan say about it?", chat_history=history)
     assert "Russia" in reply.metadata["answer"].standalone_question
     assert engine.chat_history[0].content == history[0].content and len(engine.chat_history) == 3
+
+
+def test_the_tool_inside_a_llamaindex_react_agent(library, store):
+    """LlamaIndex's own agent loop calls the engine as a tool (async) and answers from it."""
+    from llama_index.core.agent.workflow import ReActAgent
+
+    tool = QueryEngineTool.from_defaults(
+        library().as_query_engine(), name="news", description="Answers from news articles."
+    )
+    agent = ReActAgent(tools=[tool], llm=FakeLLM(react_tool_caller("news", PEACEKEEPERS)))
+
+    async def run():  # the workflow starts its tasks on the running loop
+        return await agent.run(user_msg=f"Use the news tool: {PEACEKEEPERS}")
+
+    result = asyncio.run(run())
+    [call] = result.tool_calls
+    assert call.tool_name == "news" and call.tool_kwargs == {"input": PEACEKEEPERS}
+    answer = _check_sources(call.tool_output.raw_output, store)
+    assert "2,000" in answer.text and answer.text in result.response.content
