@@ -85,16 +85,9 @@ def _cited_node(citation: Citation, retrieved: list[Retrieved]) -> TextNode:
             end_char_idx=end,
             metadata={"doc_id": citation.doc_id},
         )
-    node.metadata.update(
-        title=citation.title,
-        source=citation.outlet,
-        published=citation.published,
-        url=citation.url,
-        citation=citation.number,
-        sentence=citation.sentence,
-        sentence_start=start,
-        sentence_end=end,
-    )
+    article = {"title": citation.title, "source": citation.outlet, "url": citation.url}
+    node.metadata |= article | {"published": citation.published, "citation": citation.number}
+    node.metadata |= {"sentence": citation.sentence, "sentence_start": start, "sentence_end": end}
     node.excluded_llm_metadata_keys = [*node.excluded_llm_metadata_keys, *_CITATION_KEYS]
     node.excluded_embed_metadata_keys = [*node.excluded_embed_metadata_keys, *_CITATION_KEYS]
     return node
@@ -120,6 +113,17 @@ def _fill(response: Any, answer: Answer) -> None:
     """Put the verified answer on a streaming response when the stream ends."""
     response.source_nodes = cited_nodes(answer)
     response.metadata = answer_metadata(answer)
+    response.response_txt = answer.text
+
+
+def _drafts(events: Iterator[dict[str, Any]], finish: Callable[[Answer], None]) -> Iterator[str]:
+    """The draft tokens of a ``NewsRAG.stream`` event stream; ``finish`` gets the verified
+    answer when it ends."""
+    for event in events:
+        if event["type"] == "token":
+            yield event["text"]
+        else:
+            finish(event["answer"])
 
 
 @dataclass
@@ -237,32 +241,15 @@ class NewsRAGQueryEngine(BaseQueryEngine):
                 self.rag.ask(question, self.filters, self.top_k, self.reference_date)
             )
         events = self._events(question)
-
-        def tokens() -> Iterator[str]:
-            for event in events:
-                if event["type"] == "token":
-                    yield event["text"]
-                else:
-                    _fill(response, event["answer"])
-                    response.response_txt = event["answer"].text
-
-        response = VerifiedStreamingResponse(tokens())
+        response = VerifiedStreamingResponse(_drafts(events, lambda a: _fill(response, a)))
         return response
 
     async def _aquery(self, query_bundle: QueryBundle) -> Response | VerifiedAsyncStreamingResponse:
         if not self.streaming:
             return await asyncio.to_thread(self._query, query_bundle)
         events = await asyncio.to_thread(self._events, query_bundle.query_str)
-
-        async def tokens() -> AsyncIterator[str]:
-            async for event in _in_thread(events):
-                if event["type"] == "token":
-                    yield event["text"]
-                else:
-                    _fill(response, event["answer"])
-                    response.response_txt = event["answer"].text
-
-        response = VerifiedAsyncStreamingResponse(tokens())
+        drafts = _drafts(events, lambda a: _fill(response, a))
+        response = VerifiedAsyncStreamingResponse(_in_thread(drafts))
         return response
 
     def retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
@@ -382,17 +369,8 @@ class NewsRAGChatEngine(BaseChatEngine):
         self, message: str, chat_history: list[ChatMessage] | None = None
     ) -> VerifiedChatStream:
         events = self._chat_events(message, chat_history)
-
-        def parts() -> Iterator[ChatResponse]:
-            text = ""
-            for event in events:
-                if event["type"] == "token":
-                    text += event["text"]
-                    yield _delta(text, event["text"])
-                else:
-                    response.finish(event["answer"], message)
-
-        response = VerifiedChatStream(chat_stream=parts(), is_writing_to_memory=False)
+        drafts = _drafts(events, lambda a: response.finish(a, message))
+        response = VerifiedChatStream(chat_stream=_chat_parts(drafts), is_writing_to_memory=False)
         return response
 
     async def achat(
@@ -404,19 +382,18 @@ class NewsRAGChatEngine(BaseChatEngine):
         self, message: str, chat_history: list[ChatMessage] | None = None
     ) -> VerifiedChatStream:
         events = await asyncio.to_thread(self._chat_events, message, chat_history)
-
-        async def parts() -> AsyncIterator[ChatResponse]:
-            text = ""
-            async for event in _in_thread(events):
-                if event["type"] == "token":
-                    text += event["text"]
-                    yield _delta(text, event["text"])
-                else:
-                    response.finish(event["answer"], message)
-
-        response = VerifiedChatStream(achat_stream=parts(), is_writing_to_memory=False)
+        drafts = _drafts(events, lambda a: response.finish(a, message))
+        response = VerifiedChatStream(
+            achat_stream=_in_thread(_chat_parts(drafts)), is_writing_to_memory=False
+        )
         return response
 
 
-def _delta(text: str, delta: str) -> ChatResponse:
-    return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=delta)
+def _chat_parts(drafts: Iterator[str]) -> Iterator[ChatResponse]:
+    """Draft tokens as LlamaIndex chat deltas (each with the text so far)."""
+    text = ""
+    for delta in drafts:
+        text += delta
+        yield ChatResponse(
+            message=ChatMessage(role=MessageRole.ASSISTANT, content=text), delta=delta
+        )
