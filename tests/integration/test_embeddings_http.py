@@ -26,8 +26,8 @@ from tests.conftest import SAMPLE
 pytestmark = pytest.mark.slow
 
 SERVER_MODEL = "smollm2-135m-instruct"
-# Loading a 100 MB GGUF on a busy 2-core machine: seconds, rarely more than a minute.
-READY_TIMEOUT_S = 120.0
+# Loading a 100 MB GGUF takes seconds; on a 2-core machine busy with other work, minutes.
+READY_TIMEOUT_S = 600.0
 # The test checks what comes back, not how fast: a CPU server on a busy 2-core machine may
 # take minutes for one batch.
 PATIENT_TIMEOUT_S = 900.0
