@@ -633,6 +633,7 @@ def _scale_phase(config: dict[str, Any]) -> dict[str, Any]:
     t = time.perf_counter()
     add(batch)
     out["add_s"] = time.perf_counter() - t
+    out["add_chunks"] = sum(len(c) for _, c, _ in batch)
     t = time.perf_counter()
     search(queries[-1], None)
     out["query_after_add_s"] = time.perf_counter() - t
