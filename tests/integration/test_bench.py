@@ -81,6 +81,7 @@ def test_bench_scale_prints_one_json_object_per_size_for_ours_and_the_baseline()
             # The query process's own peak: more than its models, less than a runaway.
             assert 50 < got["rss_models_mb"] <= got["rss_mb"] < 8000
             assert got["add_s"] > 0 and got["add_empty_s"] > 0 and got["query_after_add_s"] > 0
+            assert record[f"{prefix}add_chunks"] >= 10  # ten articles, a chunk or more each
         # Both stores were filled with the same copies, in lockstep.
         assert record["baseline.chunks"] == record["chunks"]
         assert record["seed_chunks"] > 0 and record["add_articles"] == 10
