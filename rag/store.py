@@ -258,6 +258,9 @@ class Store:
         texts and vectors stay, so retrieval and prompts are unchanged. Idempotent, so an
         interrupted upgrade is finished by the next open; chunks that carry no newsrag keys
         (written by plain LlamaIndex) are left as they are."""
+        if self._counter(LAYOUT) >= LAYOUT_VERSION:  # the usual case: no wait on a writer
+            self._layout_ok = True
+            return
         with self.ingest_lock():
             if self._counter(LAYOUT) >= LAYOUT_VERSION:
                 self._layout_ok = True

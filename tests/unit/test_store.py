@@ -482,3 +482,16 @@ def test_an_interrupted_upgrade_says_how_to_rebuild_and_finishes_next_time(
         assert fixed.health()["ok"]
     finally:
         fixed.close()
+
+
+def test_a_reader_of_an_upgraded_store_does_not_wait_for_a_writer(settings, store, two_articles):
+    import threading
+
+    with store.ingest_lock():  # an ingest is running (the lock is a file lock, as across processes)
+        reader = Store(settings)
+        opened = threading.Event()
+        worker = threading.Thread(target=lambda: (reader.collection, opened.set()), daemon=True)
+        worker.start()
+        assert opened.wait(20), "the reader waited for the writer's lock"
+    worker.join()
+    reader.close()
