@@ -766,6 +766,23 @@ class Store:
             out.append((chunk, 1.0 - float(dist)))
         return out
 
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of ``chunk_ids`` Chroma holds, by chunk id (for tools
+        that copy or compare vectors without building Chroma queries of their own)."""
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(chunk_ids), ID_BATCH):
+            part = list(chunk_ids[start : start + ID_BATCH])
+            got = self.collection.get(ids=part, include=["embeddings"])
+            vecs = np.asarray(got["embeddings"], dtype=np.float32)
+            out.update(zip(got["ids"], vecs, strict=True))
+        return out
+
+    def vector_dimension(self) -> int | None:
+        """The length of the stored vectors, None while there are none: Chroma fixes it at
+        the first vector, so an embedder of another size cannot use this store."""
+        first = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+        return None if first is None or len(first) == 0 else len(first[0])
+
     def health(self) -> dict[str, Any]:
         """What an operator checks first: counts, unfinished work, last ingest, versions, and
         whether the lexical index (built from the docstore's chunk rows) and Chroma hold the

@@ -495,3 +495,17 @@ def test_a_reader_of_an_upgraded_store_does_not_wait_for_a_writer(settings, stor
         assert opened.wait(20), "the reader waited for the writer's lock"
     worker.join()
     reader.close()
+
+
+def test_vectors_and_their_dimension_come_from_the_store(
+    settings, store, fake_embedder, sample_copy
+):
+    assert store.vector_dimension() is None and store.vectors(["nope"]) == {}
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    chunks = store.all_chunks()
+    assert store.vector_dimension() == fake_embedder.dim
+    got = store.vectors([c.chunk_id for c in chunks] + ["nope"])
+    assert set(got) == {c.chunk_id for c in chunks}
+    for c in chunks:  # each is the vector Chroma searches for that chunk
+        [(nearest, similarity)] = store.query(got[c.chunk_id], 1)
+        assert nearest.chunk_id == c.chunk_id and similarity == pytest.approx(1.0, abs=1e-5)
