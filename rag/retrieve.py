@@ -7,14 +7,21 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
 from llama_index.core.retrievers import BaseRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle, TextNode
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores.types import (
+    FilterCondition,
+    FilterOperator,
+    MetadataFilter,
+    MetadataFilters,
+)
 
 from rag.embeddings import Embedder
+from rag.errors import InputError
 from rag.store import Store, StoredChunk
 
 RRF_K = 60
@@ -215,6 +222,161 @@ class Filters:
         d["before"] = self.before.isoformat() if self.before else None
         return d
 
+    # LlamaIndex ------------------------------------------------------------------
+    def to_metadata_filters(self) -> MetadataFilters | None:
+        """The same filters as LlamaIndex ``MetadataFilters`` (None when there are none),
+        on the keys the Chroma collection holds, so they also work in plain LlamaIndex
+        (``index.as_retriever(filters=...)``): the date range as ``published_ts`` bounds."""
+        items: list[MetadataFilter | MetadataFilters] = []
+        if self.sources:
+            items.append(MetadataFilter(key="source", operator="in", value=list(self.sources)))
+        if self.doc_ids:
+            items.append(MetadataFilter(key="doc_id", operator="in", value=list(self.doc_ids)))
+        lo, hi = self._bounds()
+        if lo is not None:
+            items.append(MetadataFilter(key="published_ts", operator=">=", value=lo))
+        if hi is not None:
+            items.append(MetadataFilter(key="published_ts", operator="<=", value=hi))
+        return MetadataFilters(filters=items) if items else None
+
+    @classmethod
+    def from_metadata_filters(cls, filters: MetadataFilters | None) -> Filters:
+        """Read LlamaIndex ``MetadataFilters``: outlets, doc ids and a published-date range
+        (``SUPPORTED_FILTERS``). Anything else is an ``InputError`` naming what is supported,
+        never a filter silently dropped or widened."""
+        out = cls()
+        if filters is None:
+            return out
+        sources: list[str] | None = None
+        doc_ids: list[str] | None = None
+        for f in _flat_filters(filters):
+            key, op = _filter_field(f.key), FilterOperator(f.operator)
+            if key in ("source", "doc_id"):
+                values = _filter_strings(f, op)
+                if key == "source":
+                    sources = values if sources is None else [v for v in sources if v in values]
+                else:
+                    doc_ids = values if doc_ids is None else [v for v in doc_ids if v in values]
+                continue
+            lo, hi = _filter_range(f, key, op)
+            if lo is not None:
+                out.after = lo if out.after is None else max(out.after, lo)
+            if hi is not None:
+                out.before = hi if out.before is None else min(out.before, hi)
+        if sources == [] or doc_ids == []:
+            raise _unsupported("The filters on one key exclude each other: nothing can match.")
+        if out.after and out.before and out.after > out.before:
+            raise _unsupported(f"The published range is empty ({out.after} is after {out.before}).")
+        out.sources, out.doc_ids = sources or [], doc_ids or []
+        return out
+
+    @classmethod
+    def of(cls, filters: Filters | MetadataFilters | None) -> Filters | None:
+        """Our ``Filters`` from either form (None stays None)."""
+        if filters is None or isinstance(filters, Filters):
+            return filters
+        if isinstance(filters, MetadataFilters):
+            return cls.from_metadata_filters(filters)
+        raise InputError(
+            f"Filters must be rag.retrieve.Filters or LlamaIndex MetadataFilters, not "
+            f"{type(filters).__name__}.",
+            f"Supported: {SUPPORTED_FILTERS}.",
+        )
+
+
+# LlamaIndex metadata filters we read: key (and its aliases) -> operators.
+_FILTER_KEYS = {
+    "source": "source",
+    "outlet": "source",
+    "doc_id": "doc_id",
+    "ref_doc_id": "doc_id",
+    "document_id": "doc_id",
+    "published": "published",
+    "published_ts": "published_ts",
+}
+SUPPORTED_FILTERS = (
+    "source/outlet and doc_id/ref_doc_id/document_id with == or in; published with ==, >, >=,"
+    " <, <= a YYYY-MM-DD date; published_ts with >, >=, <, <= a whole UTC day's first or last"
+    " second; combined with 'and' ('or' only among values of one key)"
+)
+_DAY = 86400
+
+
+def _unsupported(message: str) -> InputError:
+    return InputError(message, f"Supported filters: {SUPPORTED_FILTERS}.")
+
+
+def _filter_field(key: str) -> str:
+    if key not in _FILTER_KEYS:
+        raise _unsupported(f"Cannot filter on {key!r}.")
+    return _FILTER_KEYS[key]
+
+
+def _flat_filters(filters: MetadataFilters) -> list[MetadataFilter]:
+    """The filters of an 'and' tree as one list; an 'or' of values of one key becomes
+    one ``in``."""
+    condition = filters.condition or FilterCondition.AND
+    if condition == FilterCondition.AND:
+        out: list[MetadataFilter] = []
+        for f in filters.filters:
+            out += _flat_filters(f) if isinstance(f, MetadataFilters) else [f]
+        return out
+    leaves = [f for f in filters.filters if isinstance(f, MetadataFilter)]
+    keys = {_filter_field(f.key) for f in leaves}
+    if (
+        condition != FilterCondition.OR
+        or len(leaves) != len(filters.filters)
+        or len(keys) != 1
+        or keys <= {"published", "published_ts"}
+    ):
+        raise _unsupported(f"Cannot combine these filters with {condition.value!r}.")
+    values: list[str] = []
+    for f in leaves:
+        values += [v for v in _filter_strings(f, FilterOperator(f.operator)) if v not in values]
+    return [MetadataFilter(key=keys.pop(), operator="in", value=values)]
+
+
+def _filter_strings(f: MetadataFilter, op: FilterOperator) -> list[str]:
+    if op == FilterOperator.EQ and isinstance(f.value, str):
+        return [f.value]
+    if op == FilterOperator.IN and isinstance(f.value, list):
+        return [str(v) for v in f.value]
+    raise _unsupported(f"Cannot filter {f.key!r} {op.value} {f.value!r}.")
+
+
+def _filter_range(
+    f: MetadataFilter, key: str, op: FilterOperator
+) -> tuple[date | None, date | None]:
+    """The (after, before) days, inclusive, that one date filter allows."""
+    if key == "published" and isinstance(f.value, str) and op != FilterOperator.IN:
+        try:
+            day = date.fromisoformat(f.value)
+        except ValueError:
+            raise _unsupported(f"{f.value!r} is not a YYYY-MM-DD date.") from None
+        one = timedelta(days=1)
+        ranges = {
+            FilterOperator.EQ: (day, day),
+            FilterOperator.GTE: (day, None),
+            FilterOperator.GT: (day + one, None),
+            FilterOperator.LTE: (None, day),
+            FilterOperator.LT: (None, day - one),
+        }
+        if op in ranges:
+            return ranges[op]
+    if key == "published_ts" and isinstance(f.value, int | float):
+        # Whole days only: a bound inside a day would be widened to the day, silently.
+        first = {FilterOperator.GTE: f.value, FilterOperator.GT: f.value + 1}
+        last = {FilterOperator.LTE: f.value, FilterOperator.LT: f.value - 1}
+        if op in first and first[op] % _DAY == 0:
+            return _utc_day(first[op]), None
+        if op in last and (last[op] + 1) % _DAY == 0:
+            return None, _utc_day(last[op])
+    raise _unsupported(f"Cannot filter {f.key!r} {op.value} {f.value!r}.")
+
+
+def _utc_day(ts: float) -> date:
+    return datetime.fromtimestamp(ts, UTC).date()
+
 
 def outlet_names(outlet: str) -> tuple[str, ...]:
     """An outlet's names: in full, then before a "|" ("Cnbc | World Business News Leader");
@@ -315,14 +477,34 @@ class BM25Index:
 
 
 class HybridRetriever(BaseRetriever):
-    """A LlamaIndex retriever: dense + BM25, fused with reciprocal rank fusion."""
+    """A LlamaIndex retriever: dense + BM25, fused with reciprocal rank fusion.
 
-    def __init__(self, store: Store, embedder: Embedder, top_k: int = 5) -> None:
+    LlamaIndex's ``retrieve(query)`` takes no options, so, as with its own retrievers, the
+    top-k (``similarity_top_k``) and ``filters`` (ours or LlamaIndex ``MetadataFilters``)
+    are set on the retriever; ``search`` takes them per call."""
+
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        top_k: int = 5,
+        filters: Filters | MetadataFilters | None = None,
+    ) -> None:
         super().__init__()
         self.store = store
         self.embedder = embedder
         self.top_k = top_k
+        self.filters = Filters.of(filters)
         self.bm25 = BM25Index(store)
+
+    @property
+    def similarity_top_k(self) -> int:
+        """LlamaIndex's name for ``top_k``."""
+        return self.top_k
+
+    @similarity_top_k.setter
+    def similarity_top_k(self, value: int) -> None:
+        self.top_k = value
 
     def search(
         self, query: str, top_k: int | None = None, filters: Filters | None = None
@@ -356,10 +538,9 @@ class HybridRetriever(BaseRetriever):
         return ranked
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        """LlamaIndex's ``retrieve``: the chunks as the nodes the Chroma collection holds,
+        scored by fused rank, with this retriever's top-k and filters."""
         return [
-            NodeWithScore(
-                node=TextNode(id_=r.chunk.chunk_id, text=r.chunk.text, metadata=r.chunk.meta),
-                score=r.score,
-            )
-            for r in self.search(query_bundle.query_str)
+            NodeWithScore(node=r.chunk.to_node(), score=r.score)
+            for r in self.search(query_bundle.query_str, self.top_k, self.filters)
         ]

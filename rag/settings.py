@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -45,6 +45,40 @@ class Settings(BaseSettings):
     # Ingestion
     embed_model: str = "all-minilm-l6-v2"
     embed_batch_size: int = 64
+    embed_backend: Literal["local", "http"] = Field(
+        "local",
+        description="Where texts are embedded: 'local' runs embed_model (sentence-transformers)"
+        " in this process; 'http' posts them to an OpenAI-compatible /v1/embeddings server"
+        " (llama.cpp server, vLLM, TEI, Ollama) at embed_url, so ingestion can use a GPU box"
+        " or a pool of workers. Store and queries must use the same model either way.",
+    )
+    embed_url: str = Field(
+        "http://127.0.0.1:8081/v1",
+        description="With embed_backend='http': the server's OpenAI base URL (ending in /v1);"
+        " requests go to <embed_url>/embeddings with embed_model as the model name.",
+    )
+    embed_api_key: SecretStr | None = Field(
+        None, description="Bearer token for the embedding server, if it wants one."
+    )
+    embed_timeout_s: float = Field(
+        60.0,
+        gt=0,
+        description="Longest wait for one batch from the embedding server before giving up"
+        " with an error (a batch of embed_batch_size texts on a busy CPU server can take tens"
+        " of seconds).",
+    )
+    embed_retries: int = Field(
+        2,
+        ge=0,
+        description="Retries of one batch when the embedding server cannot be reached or says"
+        " it is busy (429, 502-504), with doubling waits; other errors are not retried.",
+    )
+    embed_concurrency: int = Field(
+        1,
+        ge=1,
+        description="Batches sent to the embedding server at once; raise it for a server that"
+        " batches across requests or a load balancer in front of several workers.",
+    )
     chunk_size: int = Field(256, ge=16, le=8192)
     chunk_overlap: int = Field(32, ge=0)
     max_file_mb: float = 20.0

@@ -17,6 +17,14 @@ readable. A write goes in three steps:
 ``recover()`` (run before each ingest) deletes whatever a killed run left listed and the
 rows it left ``pending``, so a rerun converges.
 
+LlamaIndex reads the same collection: each chunk's Chroma metadata is LlamaIndex's node layout
+(``_node_content``, ``_node_type``, ``ref_doc_id``/``doc_id``/``document_id``, with the chunk's
+character span in the article as ``start_char_idx``/``end_char_idx``) beside newsrag's flat keys,
+so ``VectorStoreIndex.from_vector_store(ChromaVectorStore(chroma_collection=...))`` reads the
+nodes as written and ``ChromaVectorStore.delete(doc_id)`` finds an article's chunks. A store
+written before that is upgraded once on open (``chroma_layout`` in ``meta``); only metadata is
+added, so ids, texts, vectors and retrieval stay as they were.
+
 Other processes: every change bumps counters in ``meta``: ``version`` when what readers see
 changes (the BM25 index is rebuilt on it), ``vectors_version`` when Chroma's content changes.
 A persistent Chroma client keeps its vector index in memory and never sees another process's
@@ -37,6 +45,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
+from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
 from rag.documents import Article, Chunk, chunk_key, now_iso
 from rag.errors import StoreError, StoreUnavailableError
@@ -68,6 +78,24 @@ VERSION = "version"
 VECTORS_VERSION = "vectors_version"
 LAST_INGEST = "last_ingest"
 LAST_INGEST_SUMMARY = "last_ingest_summary"
+# The Chroma metadata layout the chunks are written in: 1 is newsrag's flat keys only, 2 adds
+# LlamaIndex's node keys (see the module docstring). Stores below it are upgraded on open.
+LAYOUT = "chroma_layout"
+LAYOUT_VERSION = 2
+# Keys LlamaIndex's layout adds to a chunk's Chroma metadata; readers of ``StoredChunk.meta``
+# see the article's fields only. (``doc_id`` is both: LlamaIndex writes the article's id.)
+LLAMA_KEYS = ("_node_content", "_node_type", "document_id", "ref_doc_id")
+# Bookkeeping a LlamaIndex LLM or embedder need not read in a node's text.
+_BOOKKEEPING = [
+    "doc_id",
+    "path",
+    "sha256",
+    "ingested_at",
+    "published_ts",
+    "chunk_index",
+    "start_char",
+    "end_char",
+]
 
 # A version's chunk ids carry this many hex digits of the article's sha256.
 VERSION_TAG_LENGTH = 12
@@ -100,6 +128,58 @@ class StoredChunk:
     text: str
     meta: dict[str, Any]
 
+    def to_node(self) -> TextNode:
+        """This chunk as LlamaIndex's node (the one the Chroma collection holds for it)."""
+        return chunk_node(
+            self.chunk_id, self.doc_id, self.index, self.start, self.end, self.text, self.meta
+        )
+
+
+def chunk_node(
+    chunk_id: str,
+    doc_id: str,
+    index: int,
+    start: int,
+    end: int,
+    text: str,
+    meta: dict[str, Any],
+) -> TextNode:
+    """A chunk as a LlamaIndex ``TextNode``: its id, text and span in the article, the
+    article as its source document, and the article's fields as metadata (bookkeeping kept
+    out of what LlamaIndex shows an LLM or embeds)."""
+    fields = {k: v for k, v in meta.items() if k not in LLAMA_KEYS and v is not None}
+    fields.update(doc_id=doc_id, chunk_index=index, start_char=start, end_char=end)
+    return TextNode(
+        id_=chunk_id,
+        text=text,
+        metadata=fields,
+        start_char_idx=start,
+        end_char_idx=end,
+        relationships={NodeRelationship.SOURCE: RelatedNodeInfo(node_id=doc_id)},
+        excluded_embed_metadata_keys=list(_BOOKKEEPING),
+        excluded_llm_metadata_keys=list(_BOOKKEEPING),
+    )
+
+
+def chroma_metadata(node: TextNode) -> dict[str, Any]:
+    """The Chroma metadata of a chunk: its flat fields plus LlamaIndex's node keys, exactly as
+    ``ChromaVectorStore.add`` writes them (the text itself is Chroma's document)."""
+    meta = node_to_metadata_dict(node, remove_text=True, flat_metadata=True)
+    return {k: "" if v is None else v for k, v in meta.items()}
+
+
+def _node_from_flat(chunk_id: str, meta: dict[str, Any], text: str) -> TextNode:
+    """The node of a chunk written in the flat layout (before LlamaIndex's keys)."""
+    return chunk_node(
+        chunk_id,
+        str(meta["doc_id"]),
+        int(meta["chunk_index"]),
+        int(meta["start_char"]),
+        int(meta["end_char"]),
+        text,
+        meta,
+    )
+
 
 class Store:
     """Chunks and vectors in Chroma, article text and bookkeeping in SQLite."""
@@ -112,6 +192,7 @@ class Store:
         self._write_lock = threading.RLock()
         self._write_depth = 0
         self._lock_file = None
+        self._layout_ok = False  # chunks known to be in the current metadata layout
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(settings.docstore_path, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -149,7 +230,15 @@ class Store:
     # Chroma ---------------------------------------------------------------
     @property
     def collection(self):  # -> chromadb.Collection
-        """The Chroma collection, reopened first if another process changed it since."""
+        """The Chroma collection, reopened first if another process changed it since, and
+        brought up to the current metadata layout the first time this Store opens it."""
+        collection = self._current_collection()
+        if not self._layout_ok:
+            self._upgrade_layout()
+            collection = self._current_collection()
+        return collection
+
+    def _current_collection(self):  # -> chromadb.Collection
         with self._lock:
             if (
                 self._collection is not None
@@ -162,6 +251,55 @@ class Store:
                 self._collection = self._open_collection()
                 self._vectors_seen = seen
             return self._collection
+
+    def _upgrade_layout(self) -> None:
+        """Give every chunk written before LlamaIndex's node layout its node keys (see the
+        module docstring), once per store, under the writers' lock. Metadata only: ids,
+        texts and vectors stay, so retrieval and prompts are unchanged. Idempotent, so an
+        interrupted upgrade is finished by the next open; chunks that carry no newsrag keys
+        (written by plain LlamaIndex) are left as they are."""
+        if self._counter(LAYOUT) >= LAYOUT_VERSION:  # the usual case: no wait on a writer
+            self._layout_ok = True
+            return
+        with self.ingest_lock():
+            if self._counter(LAYOUT) >= LAYOUT_VERSION:
+                self._layout_ok = True
+                return
+            collection = self._current_collection()
+            upgraded = 0
+            try:
+                ids = list(self._vector_ids(collection))
+                for start in range(0, len(ids), ID_BATCH):
+                    got = collection.get(
+                        ids=ids[start : start + ID_BATCH], include=["metadatas", "documents"]
+                    )
+                    todo = [
+                        (cid, chroma_metadata(_node_from_flat(cid, meta, doc or "")))
+                        for cid, meta, doc in zip(
+                            got["ids"], got["metadatas"], got["documents"], strict=True
+                        )
+                        if meta and "_node_content" not in meta and "chunk_index" in meta
+                    ]
+                    if todo:
+                        collection.update(
+                            ids=[cid for cid, _ in todo], metadatas=[m for _, m in todo]
+                        )
+                        upgraded += len(todo)
+            except Exception as exc:  # chromadb raises many types
+                raise StoreError(
+                    f"Could not upgrade the chunks in {self.settings.collection} to the "
+                    f"LlamaIndex node layout: {exc}",
+                    "Rebuild the store: move NEWSRAG_DATA_DIR aside (or delete the "
+                    "collection) and run `newsrag ingest PATH` again.",
+                ) from exc
+            with self._tx() as db:
+                db.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
+                    [LAYOUT, str(LAYOUT_VERSION)],
+                )
+                if upgraded:
+                    self._bump(db, VECTORS_VERSION)
+            self._layout_ok = True
 
     def _open_collection(self):
         import chromadb
@@ -289,8 +427,10 @@ class Store:
                     embeddings=np.stack([v for _, _, v, _ in part]).tolist(),
                     documents=[c.text for _, c, _, _ in part],
                     metadatas=[
-                        {**meta, "chunk_index": c.index, "start_char": c.start, "end_char": c.end}
-                        for _, c, _, meta in part
+                        chroma_metadata(
+                            chunk_node(cid, c.doc_id, c.index, c.start, c.end, c.text, meta)
+                        )
+                        for cid, c, _, meta in part
                     ],
                 )
             retired = self._switch_versions(items, new_ids)
@@ -546,16 +686,21 @@ class Store:
     def live_chunk_ids(self, chunk_ids: Iterable[str]) -> set[str]:
         """Those of ``chunk_ids`` that belong to the readable version of a complete article:
         a hit from a stale index or a half-done write is not one of them."""
+        return set(self._live_rows(chunk_ids))
+
+    def _live_rows(self, chunk_ids: Iterable[str]) -> dict[str, sqlite3.Row]:
+        """The docstore's rows (doc_id, idx, start, end) of the readable ``chunk_ids``."""
         ids = list(dict.fromkeys(chunk_ids))
-        live: set[str] = set()
+        live: dict[str, sqlite3.Row] = {}
         for start in range(0, len(ids), ID_BATCH):
             part = ids[start : start + ID_BATCH]
             rows = self._db.execute(
-                "SELECT c.chunk_id FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
+                "SELECT c.chunk_id, c.doc_id, c.idx, c.start, c.end FROM chunks c "
+                "JOIN articles a ON a.doc_id = c.doc_id "
                 f"WHERE a.status='complete' AND c.chunk_id IN ({','.join('?' * len(part))})",
                 part,
             )
-            live |= {r["chunk_id"] for r in rows}
+            live.update((r["chunk_id"], r) for r in rows)
         return live
 
     def all_chunks(self) -> list[StoredChunk]:
@@ -597,7 +742,7 @@ class Store:
             where=where or None,
             include=["documents", "metadatas", "distances"],
         )
-        live = self.live_chunk_ids(result["ids"][0])
+        live = self._live_rows(result["ids"][0])
         out = []
         for cid, doc, meta, dist in zip(
             result["ids"][0],
@@ -606,19 +751,37 @@ class Store:
             result["distances"][0],
             strict=True,
         ):
-            if meta is None or cid not in live:
+            row = live.get(cid)
+            if row is None:  # not readable, or written by someone else (plain LlamaIndex)
                 continue
+            # Where and which chunk come from the docstore, which lists every readable one;
+            # Chroma's metadata may lack newsrag's keys (LlamaIndex rewrote the node).
+            fields = {k: v for k, v in (meta or {}).items() if k not in LLAMA_KEYS}
+            if "title" not in fields:
+                article = self.article(row["doc_id"]) or {}
+                fields.update({f: article.get(f) for f in _ARTICLE_FIELDS})
             chunk = StoredChunk(
-                cid,
-                str(meta["doc_id"]),
-                int(meta["chunk_index"]),
-                int(meta["start_char"]),
-                int(meta["end_char"]),
-                doc or "",
-                dict(meta),
+                cid, row["doc_id"], row["idx"], row["start"], row["end"], doc or "", fields
             )
             out.append((chunk, 1.0 - float(dist)))
         return out
+
+    def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of ``chunk_ids`` Chroma holds, by chunk id (for tools
+        that copy or compare vectors without building Chroma queries of their own)."""
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(chunk_ids), ID_BATCH):
+            part = list(chunk_ids[start : start + ID_BATCH])
+            got = self.collection.get(ids=part, include=["embeddings"])
+            vecs = np.asarray(got["embeddings"], dtype=np.float32)
+            out.update(zip(got["ids"], vecs, strict=True))
+        return out
+
+    def vector_dimension(self) -> int | None:
+        """The length of the stored vectors, None while there are none: Chroma fixes it at
+        the first vector, so an embedder of another size cannot use this store."""
+        first = self.collection.get(limit=1, include=["embeddings"])["embeddings"]
+        return None if first is None or len(first) == 0 else len(first[0])
 
     def health(self) -> dict[str, Any]:
         """What an operator checks first: counts, unfinished work, last ingest, versions, and
@@ -636,7 +799,7 @@ class Store:
                 "WHERE a.status='complete'"
             )
         }
-        vectors = set(self._all_vector_ids())
+        vectors = set(self._vector_ids(self.collection))
         missing, extra = len(live - vectors), len(vectors - live)
         problems = []
         if pending or unlinked:
@@ -675,10 +838,11 @@ class Store:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", [key]).fetchone()
         return row["value"] if row else None
 
-    def _all_vector_ids(self) -> Iterator[str]:
+    @staticmethod
+    def _vector_ids(collection) -> Iterator[str]:
         offset = 0
         while True:
-            got = self.collection.get(include=[], limit=5000, offset=offset)["ids"]
+            got = collection.get(include=[], limit=5000, offset=offset)["ids"]
             yield from got
             if len(got) < 5000:
                 return

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.core.base.llms.types import (
     ChatMessage,
     ChatResponse,
@@ -156,3 +158,39 @@ class PickingFakeLLM(ProbingFakeLLM):
         label = next((str(n) for n, s in _sources(prompt) if self.pick_text in s), "0")
         rest = (1.0 - self.pick_p) / max(1, len(texts) - 1)
         return [self.pick_p if t == label else rest for t in texts]
+
+
+class FakeLlamaEmbedding(BaseEmbedding):
+    """``FakeEmbedder`` as a LlamaIndex embed model: plain LlamaIndex (``VectorStoreIndex``)
+    can then query a store the fakes wrote, on the same vectors."""
+
+    model_name: str = "fake-embedder"
+
+    def _vector(self, text: str) -> list[float]:
+        return FakeEmbedder().embed([text])[0].tolist()
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._vector(text)
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._vector(query)
+
+
+def react_tool_caller(tool: str, question: str) -> Callable[[str], str]:
+    """A responder for a LlamaIndex ReAct agent's LLM: ask ``tool`` the question, then answer
+    with what the tool observed. The agent loop itself is LlamaIndex's; only its reasoning
+    model is scripted (tiny real models garble ReAct's tool-call format)."""
+
+    def reply(prompt: str) -> str:
+        if "Observation:" in prompt:
+            seen = prompt.rsplit("Observation:", 1)[1].strip()
+            return f"Thought: I can answer without using any more tools.\nAnswer: {seen}"
+        return (
+            "Thought: I need to use a tool to help me answer the question.\n"
+            f"Action: {tool}\nAction Input: {json.dumps({'input': question})}"
+        )
+
+    return reply

@@ -9,8 +9,10 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from chromadb.api.models.Collection import Collection
 
@@ -313,3 +315,197 @@ def test_health_reports_what_an_operator_needs(
     store._db.commit()
     result = CliRunner().invoke(app, ["doctor", "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["ok"]
+
+
+# LlamaIndex reads and writes the same collection -------------------------------------
+def _llama_index(store: Store):
+    from llama_index.core import VectorStoreIndex
+    from llama_index.vector_stores.chroma import ChromaVectorStore
+
+    from tests.fakes import FakeLlamaEmbedding
+
+    vector_store = ChromaVectorStore(chroma_collection=store.collection)
+    return vector_store, VectorStoreIndex.from_vector_store(
+        vector_store, embed_model=FakeLlamaEmbedding()
+    )
+
+
+def _meta(store: Store) -> dict[str, dict]:
+    got = store.collection.get(include=["metadatas"])
+    return dict(zip(got["ids"], got["metadatas"], strict=True))
+
+
+def test_plain_llamaindex_reads_the_nodes_as_written(settings, store, fake_embedder):
+    from rag.retrieve import Filters
+
+    ingest_paths(settings, store, fake_embedder, SAMPLE_ARTICLE.parent)
+    vector_store, index = _llama_index(store)
+    chunks = store.all_chunks()
+    nodes = {n.node_id: n for n in vector_store.get_nodes([c.chunk_id for c in chunks])}
+    assert len(nodes) == len(chunks) > 8
+    for c in chunks:
+        node = nodes[c.chunk_id]
+        assert (node.text, node.ref_doc_id, node.start_char_idx, node.end_char_idx) == (
+            c.text,
+            c.doc_id,
+            c.start,
+            c.end,
+        )
+        assert node.metadata["title"] == c.meta["title"] and node.metadata["chunk_index"] == c.index
+        assert node.model_dump() == c.to_node().model_dump() | {"metadata": node.metadata}
+        shown = node.get_content(metadata_mode="llm")  # an LLM reads the title, not bookkeeping
+        assert c.meta["title"] in shown and "sha256" not in shown and "start_char" not in shown
+    question = "What did the lawyers say in their opening statements?"
+    vector = fake_embedder.embed([question])[0]
+    ours = [c.chunk_id for c, _ in store.query(vector, 6)]
+    theirs = index.as_retriever(similarity_top_k=6).retrieve(question)
+    assert [n.node.node_id for n in theirs] == ours  # same vectors, same order
+    filters = Filters(sources=["Fortune"], after=date(2023, 10, 1), before=date(2023, 10, 31))
+    hits = index.as_retriever(similarity_top_k=6, filters=filters.to_metadata_filters())
+    found = hits.retrieve(question)
+    assert found and {n.node.metadata["source"] for n in found} == {"Fortune"}
+    assert all(n.node.metadata["published"].startswith("2023-10") for n in found)
+    assert [n.node.node_id for n in found] == [
+        c.chunk_id for c, _ in store.query(vector, 6, filters.to_where())
+    ]
+
+
+def test_llamaindex_delete_removes_an_articles_chunks(settings, store, fake_embedder, two_articles):
+    museum, sample = two_articles
+    vector_store, _ = _llama_index(store)
+    vector_store.delete(sample)
+    assert {m["doc_id"] for m in _meta(store).values()} == {museum}
+    vector = fake_embedder.embed(["How many peacekeepers did Moscow deploy?"])[0]
+    assert {c.doc_id for c, _ in store.query(vector, 10)} == {museum}
+    health = store.health()  # newsrag's docstore still lists it: the operator is told
+    assert not health["ok"] and "no vector" in " ".join(health["problems"])
+
+
+def test_nodes_written_by_plain_llamaindex_do_not_break_newsrag(
+    settings, store, fake_embedder, two_articles
+):
+    from llama_index.core.schema import TextNode
+
+    museum, _ = two_articles
+    vector_store, _ = _llama_index(store)
+    question = "When did the city museum reopen after repairs?"
+    vector = fake_embedder.embed([question])[0].tolist()
+    foreign = TextNode(id_="theirs-1", text="The museum opened a new wing.", embedding=vector)
+    foreign.metadata = {"title": "Not ours"}
+    [ours] = [c for c in store.all_chunks() if c.doc_id == museum]
+    # LlamaIndex rewrites one of our chunks with none of newsrag's keys
+    rewritten = TextNode(id_=ours.chunk_id, text=ours.text, embedding=vector)
+    store.collection.delete(ids=[ours.chunk_id])
+    vector_store.add([foreign, rewritten])
+    assert "chunk_index" not in _meta(store)[ours.chunk_id]
+    hits = store.query(np.asarray(vector), 10)  # KeyError: 'chunk_index' before
+    assert [c.chunk_id for c, _ in hits][:1] == [ours.chunk_id]  # the foreign node skipped
+    chunk = hits[0][0]
+    assert (chunk.doc_id, chunk.index, chunk.start, chunk.end) == (
+        museum,
+        ours.index,
+        ours.start,
+        ours.end,
+    )
+    assert chunk.meta["title"] == "Museum reopens" and "_node_content" not in chunk.meta
+    assert HybridRetriever(store, fake_embedder).search(question)[0].chunk.doc_id == museum
+
+
+def _old_layout(monkeypatch) -> None:
+    """Write chunks as newsrag did before LlamaIndex's layout: the flat keys only."""
+    monkeypatch.setattr("rag.store.chroma_metadata", lambda node: dict(node.metadata))
+
+
+def test_an_older_store_is_upgraded_on_open_and_reads_the_same(
+    settings, store, fake_embedder, monkeypatch
+):
+    import rag.store as store_module
+
+    _old_layout(monkeypatch)
+    ingest_paths(settings, store, fake_embedder, SAMPLE_ARTICLE.parent)
+    monkeypatch.undo()
+    with store._tx() as db:  # as a store from before the layout: no mark
+        db.execute("DELETE FROM meta WHERE key=?", [store_module.LAYOUT])
+    assert not any("_node_content" in m for m in _meta(store).values())
+    questions = ["What did the lawyers say in their opening statements?", "peacekeepers"]
+    before = [
+        [(r.chunk.chunk_id, r.chunk.text, r.score, r.chunk.meta) for r in hits]
+        for hits in (HybridRetriever(store, fake_embedder).search(q, 8) for q in questions)
+    ]
+    vectors_version = store.health()["vectors_version"]
+
+    reader = Store(settings)  # another process opens the store
+    try:
+        after = [
+            [(r.chunk.chunk_id, r.chunk.text, r.score, r.chunk.meta) for r in hits]
+            for hits in (HybridRetriever(reader, fake_embedder).search(q, 8) for q in questions)
+        ]
+        assert after == before  # same passages, texts, scores and metadata
+        assert all("_node_content" in m for m in _meta(reader).values())
+        assert reader.health()["vectors_version"] == vectors_version + 1  # others reopen
+        _, index = _llama_index(reader)
+        assert len(index.as_retriever(similarity_top_k=3).retrieve(questions[0])) == 3
+    finally:
+        reader.close()
+    again = Store(settings)
+    try:
+        again.collection  # noqa: B018 -- nothing left to upgrade: nothing written
+        assert again.health()["vectors_version"] == vectors_version + 1
+    finally:
+        again.close()
+
+
+def test_an_interrupted_upgrade_says_how_to_rebuild_and_finishes_next_time(
+    settings, store, fake_embedder, sample_copy, monkeypatch
+):
+    import rag.store as store_module
+    from rag.errors import StoreError
+
+    _old_layout(monkeypatch)
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    monkeypatch.undo()
+    with store._tx() as db:
+        db.execute("DELETE FROM meta WHERE key=?", [store_module.LAYOUT])
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(Collection, "update", fail)
+    broken = Store(settings)
+    with pytest.raises(StoreError, match=r"disk full.*Rebuild the store"):
+        broken.collection  # noqa: B018
+    broken.close()
+    monkeypatch.undo()
+    fixed = Store(settings)
+    try:
+        assert all("_node_content" in m for m in _meta(fixed).values())
+        assert fixed.health()["ok"]
+    finally:
+        fixed.close()
+
+
+def test_a_reader_of_an_upgraded_store_does_not_wait_for_a_writer(settings, store, two_articles):
+    import threading
+
+    with store.ingest_lock():  # an ingest is running (the lock is a file lock, as across processes)
+        reader = Store(settings)
+        opened = threading.Event()
+        worker = threading.Thread(target=lambda: (reader.collection, opened.set()), daemon=True)
+        worker.start()
+        assert opened.wait(20), "the reader waited for the writer's lock"
+    worker.join()
+    reader.close()
+
+
+def test_vectors_and_their_dimension_come_from_the_store(
+    settings, store, fake_embedder, sample_copy
+):
+    assert store.vector_dimension() is None and store.vectors(["nope"]) == {}
+    ingest_paths(settings, store, fake_embedder, sample_copy)
+    chunks = store.all_chunks()
+    assert store.vector_dimension() == fake_embedder.dim
+    got = store.vectors([c.chunk_id for c in chunks] + ["nope"])
+    assert set(got) == {c.chunk_id for c in chunks}
+    for c in chunks:  # each is the vector Chroma searches for that chunk
+        [(nearest, similarity)] = store.query(got[c.chunk_id], 1)
+        assert nearest.chunk_id == c.chunk_id and similarity == pytest.approx(1.0, abs=1e-5)
