@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -41,6 +41,9 @@ from rag.verify import (
     restates,
     split_answer,
 )
+
+if TYPE_CHECKING:
+    from rag.query_engine import NewsRAGChatEngine, NewsRAGQueryEngine
 
 # Budget of source text sent to the model, in tokens: the most question-relevant sentences
 # of the retrieved chunks, kept in article order. Small models read ~100 tokens/s here.
@@ -855,6 +858,10 @@ class NewsRAG:
         with self._sessions_lock:
             self._sessions.pop(session_id, None)
 
+    def set_history(self, session_id: str, messages: list[ChatMessage]) -> None:
+        """Replace a session's conversation (LlamaIndex's ``chat_history=`` argument)."""
+        self._memory(session_id).set(list(messages))
+
     def condense(self, session_id: str, message: str) -> str:
         """Turn a follow-up into a standalone question using this session's history."""
         history = self._memory(session_id).get()
@@ -905,14 +912,14 @@ class NewsRAG:
         return final_answer(self.chat_stream(session_id, message, filters, top_k))
 
     # LlamaIndex shapes -----------------------------------------------------
-    def as_query_engine(self, **options: Any) -> Any:
+    def as_query_engine(self, **options: Any) -> NewsRAGQueryEngine:
         """A LlamaIndex query engine over this library (``rag.query_engine``): ``.query()``
         returns a ``Response`` whose ``source_nodes`` are the cited passages."""
         from rag.query_engine import NewsRAGQueryEngine
 
         return NewsRAGQueryEngine(self, **options)
 
-    def as_chat_engine(self, **options: Any) -> Any:
+    def as_chat_engine(self, **options: Any) -> NewsRAGChatEngine:
         """A LlamaIndex chat engine with the same condensing and memory as ``chat``."""
         from rag.query_engine import NewsRAGChatEngine
 
