@@ -802,17 +802,21 @@ def bench_scale(
                 record: dict[str, Any] = {}
                 for system in systems:
                     data_dir = stores.settings.data_dir if system == "ours" else stores.base_dir
-                    got = _run_scale_phase(
-                        {
-                            **common,
-                            "system": system,
-                            "data_dir": str(data_dir),
-                            "add_copy": ADD_COPY_BASE * (n + 1),
-                        }
-                    )
+                    prefix = "" if system == "ours" else "baseline."
+                    try:
+                        got = _run_scale_phase(
+                            {
+                                **common,
+                                "system": system,
+                                "data_dir": str(data_dir),
+                                "add_copy": ADD_COPY_BASE * (n + 1),
+                            }
+                        )
+                    except RuntimeError as exc:  # one system failing keeps the other's numbers
+                        record[f"{prefix}error"] = str(exc).strip().splitlines()[-1]
+                        continue
                     got["add_empty_s"] = empty[system]
                     got["build_s"] = stores.build_s if system == "ours" else stores.base_build_s
-                    prefix = "" if system == "ours" else "baseline."
                     record.update({f"{prefix}{k}": v for k, v in _ordered(got).items()})
                 record["seed_chunks"] = sum(len(c) for _, c, _ in seed)
                 record["seed_s"] = seed_s
