@@ -265,21 +265,11 @@ class HttpEmbedder:
         return rows, per_token
 
 
-def store_dimension(store: Store) -> int | None:
-    """The size of the vectors already in the store (None while it holds none). Chroma fixes a
-    collection's dimension at its first vector and refuses any other size afterwards."""
-    got = store.collection.get(limit=1, include=["embeddings"])
-    vectors = got.get("embeddings")
-    if vectors is None or len(vectors) == 0:
-        return None
-    return len(vectors[0])
-
-
 def check_dimension(embedder: Embedder, store: Store) -> None:
     """Raise one ConfigError line when ``embedder`` makes vectors of another size than the
     store holds (another model was used to build it): caught here instead of as Chroma's
     error deep inside an ingest or a query."""
-    have = store_dimension(store)
+    have = store.vector_dimension()
     if have is not None and have != embedder.dim:
         raise ConfigError(
             f"The store at {store.settings.data_dir} holds {have}-dimensional vectors but the"

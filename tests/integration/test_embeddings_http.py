@@ -17,7 +17,7 @@ import httpx
 import numpy as np
 import pytest
 
-from rag.embeddings import HttpEmbedder, build_embedder, check_dimension, store_dimension
+from rag.embeddings import HttpEmbedder, build_embedder, check_dimension
 from rag.errors import ConfigError
 from rag.models import resolve
 from rag.settings import Settings
@@ -124,7 +124,7 @@ def test_ingest_and_retrieve_with_embeddings_from_a_llama_cpp_server(
         # A server answering per token is asked one text at a time (see HttpEmbedder).
         assert embedder._per_token == (flavour == "per-token")
         # The stored vectors are the server's: SmolLM2's 576 dimensions, not MiniLM's 384.
-        assert store_dimension(store) == embedder.dim == 576
+        assert store.vector_dimension() == embedder.dim == 576
         vectors = embedder.embed(["Messi plays for Inter Miami", "FTX collapsed"])
         assert vectors.dtype == np.float32
         np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, rtol=1e-5)

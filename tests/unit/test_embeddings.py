@@ -10,7 +10,7 @@ import httpx
 import numpy as np
 import pytest
 
-from rag.embeddings import HttpEmbedder, build_embedder, check_dimension, store_dimension
+from rag.embeddings import HttpEmbedder, build_embedder, check_dimension
 from rag.errors import ConfigError, ModelError
 from rag.settings import Settings, load_settings
 
@@ -312,9 +312,9 @@ class SizedEmbedder:
 
 def test_dimension_check_passes_an_empty_store_and_a_match_and_refuses_a_mismatch(store):
     check_dimension(SizedEmbedder(3), store)  # nothing stored yet: any size will do
-    assert store_dimension(store) is None
+    assert store.vector_dimension() is None
     store.collection.add(ids=["a:0"], embeddings=[[1.0, 0.0, 0.0]], documents=["text"])
-    assert store_dimension(store) == 3
+    assert store.vector_dimension() == 3
     check_dimension(SizedEmbedder(3), store)
     with pytest.raises(ConfigError) as info:
         check_dimension(SizedEmbedder(5), store)
