@@ -132,7 +132,7 @@ def ingest(
     try:
         store = Store(settings)
         _ = store.collection  # fail fast (e.g. Chroma server down) before loading models
-        embedder = build_embedder(settings)
+        embedder = build_embedder(settings, store)  # refuses a store of another dimension
         with _progress() as bar:
             tasks: dict[str, int] = {}
 
@@ -388,6 +388,16 @@ def bench_query_cmd(
         )
     except NewsragError as exc:
         fail(exc)
+
+
+def _bench_scale_cmd():
+    """`newsrag bench scale` lives with the other benchmarks in eval.bench."""
+    from eval.bench import scale_cmd
+
+    return scale_cmd
+
+
+bench_app.command("scale")(_bench_scale_cmd())
 
 
 @app.command()

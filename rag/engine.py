@@ -213,7 +213,7 @@ class NewsRAG:
 
         settings = settings or Settings()
         store = Store(settings)
-        embedder = build_embedder(settings)
+        embedder = build_embedder(settings, store)  # refuses a store of another dimension
         llm = build_llm(settings) if load_llm else None
         return cls(settings, store, embedder, llm)
 

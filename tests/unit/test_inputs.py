@@ -39,7 +39,9 @@ def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(rag.embeddings, "build_embedder", lambda settings: FakeEmbedder())
+    monkeypatch.setattr(
+        rag.embeddings, "build_embedder", lambda settings, store=None: FakeEmbedder()
+    )
     monkeypatch.setattr(rag.llm, "build_llm", lambda settings: FakeLLM())
     from rag.cli import app
 
