@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -80,3 +83,10 @@ def sample_copy(tmp_path: Path) -> Path:
     folder.mkdir()
     shutil.copy(SAMPLE_ARTICLE, folder / SAMPLE_ARTICLE.name)
     return folder
+
+
+def run_async(coro: Any) -> Any:
+    """Run a coroutine to completion on a thread of its own: sync Playwright (the browser
+    tests) leaves an event loop running in the main thread, where ``asyncio.run`` refuses."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -3,14 +3,12 @@ through LlamaIndex's query engine tool, agent loop and streaming response."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from llama_index.core.agent.workflow import ReActAgent
 from llama_index.core.tools import QueryEngineTool
 
 from rag.engine import NewsRAG
-from tests.conftest import SAMPLE_ARTICLE, ingest_paths
+from tests.conftest import SAMPLE_ARTICLE, ingest_paths, run_async
 from tests.fakes import FakeLLM, react_tool_caller
 
 pytestmark = pytest.mark.slow
@@ -67,7 +65,7 @@ def test_query_engine_tool_and_agent_with_a_real_model(real_rag, store):
     async def run():
         return await agent.run(user_msg=PEACEKEEPERS)
 
-    result = asyncio.run(run())
+    result = run_async(run())
     [call] = result.tool_calls
     assert _check_sources(call.tool_output.raw_output, store).text in result.response.content
 

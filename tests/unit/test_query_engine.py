@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.base.response.schema import Response
@@ -20,7 +18,7 @@ from rag.query_engine import (
     VerifiedStreamingResponse,
 )
 from rag.retrieve import Filters
-from tests.conftest import SAMPLE, ingest_paths
+from tests.conftest import SAMPLE, ingest_paths, run_async
 from tests.fakes import FakeEmbedder, FakeLLM, react_tool_caller
 
 PEACEKEEPERS = "How many peacekeepers did Moscow deploy?"
@@ -144,7 +142,7 @@ def test_async_query_plain_and_streaming(library, store):
         tokens = [t async for t in streamed.async_response_gen()]
         return plain, streamed, tokens
 
-    plain, streamed, tokens = asyncio.run(run())
+    plain, streamed, tokens = run_async(run())
     answer = _check_sources(plain, store)
     assert _check_sources(streamed, store).text == answer.text
     assert "".join(tokens).strip() == answer.raw_text.strip()
@@ -157,7 +155,7 @@ def test_the_engine_works_as_a_query_engine_tool(library, store):
     output = tool.call(PEACEKEEPERS)
     assert output.content == str(output.raw_output) and "2,000" in output.content
     _check_sources(output.raw_output, store)
-    output = asyncio.run(tool.acall(input=PEACEKEEPERS))
+    output = run_async(tool.acall(input=PEACEKEEPERS))
     assert "2,000" in output.content and output.raw_output.source_nodes
 
 
@@ -204,7 +202,7 @@ def test_async_chat_plain_and_streaming(library):
         tokens = [t async for t in stream.async_response_gen()]
         return first, stream, tokens
 
-    first, stream, tokens = asyncio.run(run())
+    first, stream, tokens = run_async(run())
     assert first.source_nodes and "about:" in stream.answer.standalone_question
     assert "".join(tokens).strip() == stream.answer.raw_text.strip()
     assert stream.response == stream.answer.text and len(engine.chat_history) == 4
@@ -239,7 +237,7 @@ def test_the_tool_inside_a_llamaindex_react_agent(library, store):
     async def run():  # the workflow starts its tasks on the running loop
         return await agent.run(user_msg=f"Use the news tool: {PEACEKEEPERS}")
 
-    result = asyncio.run(run())
+    result = run_async(run())
     [call] = result.tool_calls
     assert call.tool_name == "news" and call.tool_kwargs == {"input": PEACEKEEPERS}
     answer = _check_sources(call.tool_output.raw_output, store)
