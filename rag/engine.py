@@ -647,7 +647,7 @@ class NewsRAG:
         citations: list[Citation] = []
         keyed: dict[tuple[str, int, int], int] = {}
         sentences: list[AnswerSentence] = []
-        supporting: dict[int, list[str]] = {}  # every source sentence that supports one
+        supporting: list[list[str]] = []  # per sentence, every source sentence supporting it
         pieces: list[str] = []
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
             if (
@@ -675,7 +675,7 @@ class NewsRAG:
             sentences.append(
                 AnswerSentence(text, verdict.supported, numbers, verdict.score, verdict.reason)
             )
-            supporting[id(sentences[-1])] = [e.text for e in verdict.evidence]
+            supporting.append([e.text for e in verdict.evidence])
             marks = "".join(f"[{n}]" for n in numbers)
             pieces.append(self._with_markers(text, marks))
         if not any(s.supported and s.citations for s in sentences):
@@ -685,8 +685,8 @@ class NewsRAG:
         # the user typed, not the condensed question, must not already hold it: condensing
         # can slip the answer in) and speaks of what the question asks about.
         answering = [
-            s
-            for s in sentences
+            (s, support)
+            for s, support in zip(sentences, supporting, strict=True)
             if s.supported and s.citations and (not kind or gives(s.text, kind, asked))
         ]
         if kind and not answering:
@@ -700,16 +700,12 @@ class NewsRAG:
                 question,
                 s.text,
                 # Any sentence that supports it may tie it to the question, cited or not.
-                list(
-                    dict.fromkeys(
-                        [citations[n - 1].sentence for n in s.citations] + supporting[id(s)]
-                    )
-                ),
+                list(dict.fromkeys([citations[n - 1].sentence for n in s.citations] + support)),
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=self.verify_config,
             )
-            for s in answering
+            for s, support in answering
         ]
         if elsewhere and all(elsewhere):
             base["notes"].append(f"Not an answer: {elsewhere[0]}.")

@@ -335,17 +335,8 @@ class NewsRAGChatEngine(BaseChatEngine):
 
     def _use_history(self, chat_history: list[ChatMessage] | None) -> None:
         """LlamaIndex's ``chat_history`` argument replaces the conversation so far."""
-        if chat_history is None:
-            return
-        setter: Callable[[str, list[ChatMessage]], None] | None = getattr(
-            self.rag, "set_history", None
-        )
-        if setter is None:
-            raise InputError(
-                "This NewsRAG cannot take a chat history from outside.",
-                "Chat through this engine (it keeps the session's history), or call reset().",
-            )
-        setter(self.session_id, list(chat_history))
+        if chat_history is not None:
+            self.rag.set_history(self.session_id, list(chat_history))
 
     def chat(
         self, message: str, chat_history: list[ChatMessage] | None = None

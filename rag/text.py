@@ -397,8 +397,9 @@ def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> st
                 ", ".join(sorted(nouns))
             )
         # The other way round: "six peacekeepers" where the sources count the peacekeepers
-        # only as "almost 2,000".
-        if not theirs or not any(same_name(a, b) for a in nouns for b in theirs):
+        # only as "almost 2,000" (and never use six at all: a six they use counts these
+        # nouns, or the check above has returned).
+        if not theirs:
             other = {
                 n: counts_of[k]
                 for n in nouns
