@@ -51,6 +51,17 @@ class DateRange:
         return f"published {lo} to {hi} (from “{self.phrase}”)"
 
 
+def month_names(text: str) -> list[str]:
+    """The full names of the months ``text`` mentions, abbreviated or not ("Sept. 27" ->
+    ["September"]): a claim may spell out a month its source abbreviates."""
+    found = re.findall(rf"\b{_MONTH}(?=\s+\d)", text, flags=re.IGNORECASE)
+    return list(
+        dict.fromkeys(
+            calendar.month_name[_MONTHS[m.lower().rstrip(".")]] for m in found if m[0].isupper()
+        )
+    )
+
+
 def _month_end(year: int, month: int) -> date:
     return date(year, month, calendar.monthrange(year, month)[1])
 

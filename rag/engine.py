@@ -25,6 +25,7 @@ from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
+from rag.text import answer_items
 from rag.tokens import count_tokens
 from rag.verify import (
     YES_NO_QUESTION,
@@ -45,6 +46,8 @@ from rag.verify import (
 if TYPE_CHECKING:
     from rag.query_engine import NewsRAGChatEngine, NewsRAGQueryEngine
 
+# Kinds of answer item a failed answer may be reduced to (see ``NewsRAG._salvage``).
+_SALVAGED_KINDS = frozenset({"time", "number", "money"})
 # Budget of source text sent to the model, in tokens: the most question-relevant sentences
 # of the retrieved chunks, kept in article order. Small models read ~100 tokens/s here.
 CONTEXT_BUDGET = 420
@@ -593,6 +596,7 @@ class NewsRAG:
         prompt_tokens: int,
         timings: dict[str, float],
         pick: Pick | None = None,
+        salvage: bool = True,
     ) -> Answer:
         question = base["standalone_question"] or base["question"]
         # A copied header ends its line, unless the sentence goes on to its citation mark.
@@ -610,9 +614,22 @@ class NewsRAG:
             if cited or _plain(t) not in titles  # a headline the model cites is a claim
         ]
 
+        details: list[str] = []  # sentences unsupported only for a name or number they add
+
         def refuse(sentences: list[AnswerSentence] | None = None) -> Answer:
-            # The written answer failed; the model's own pick may still answer.
-            quoted = self._quote_pick(base, timings, raw, prompt_tokens, pick, question, cleaned)
+            # The written answer failed; the item it gives, or the model's pick, may answer.
+            # Only from sentences a source says but for a name or number they add: a wrong
+            # detail is repaired; a sentence the sources do not say, or a true one about
+            # something else, is no answer to repair.
+            repairable = " ".join(details)
+            rescued = (
+                self._salvage(base, passages, raw, cache, prompt_tokens, timings, repairable)
+                if salvage and repairable
+                else None
+            )
+            quoted = rescued or self._quote_pick(
+                base, timings, raw, prompt_tokens, pick, question, cleaned
+            )
             return quoted or self._refusal(base, timings, raw, prompt_tokens, sentences)
 
         if not parts:
@@ -648,6 +665,8 @@ class NewsRAG:
         keyed: dict[tuple[str, int, int], int] = {}
         sentences: list[AnswerSentence] = []
         supporting: list[list[str]] = []  # per sentence, every source sentence supporting it
+        # read by refuse()
+        details = [t for (t, _), v in zip(parts, verdicts, strict=True) if v.only_details]
         pieces: list[str] = []
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
             if (
@@ -725,6 +744,49 @@ class NewsRAG:
         """Cosine of two short texts' embeddings (cached per question)."""
         embed_cached(self.embedder, [a, b], cache)
         return float(cache[a] @ cache[b])
+
+    def _salvage(
+        self,
+        base: dict[str, Any],
+        passages: list[Passage],
+        raw: str,
+        cache: dict[str, np.ndarray],
+        prompt_tokens: int,
+        timings: dict[str, float],
+        written: str,
+    ) -> Answer | None:
+        """The name, time or number the ``written`` sentences give, verified on its own as
+        the answer to the question, when the sentences around it were not supported; else
+        None.
+
+        Why: a small model often gets the item right and the rest of its sentence wrong
+        ("Sam Bankman-Fried's trial began on Tuesday, October 1, 2023": the day is in the
+        sources, the date is not). The item is checked as a fragment answer ("Tuesday"),
+        with every check a fragment gets: read into the question, supported, tied to what
+        the question asks in its source. Only times, numbers and amounts: a date or a number
+        belongs to one event of its sentence, while a sentence names many people and
+        things, and a name's tie to the question is looser (measured: names rescued from RGB
+        noise passages were wrong: "the Home Depot College Football Awards Show" for "Who is
+        the Maxwell Award winner?"). Not for yes/no questions, nor when the model declined
+        to write."""
+        asked = base["question"]
+        question = base["standalone_question"] or asked
+        kind = asked_for(question)
+        if not written.strip() or kind not in _SALVAGED_KINDS or YES_NO_QUESTION.match(asked):
+            return None
+        for item in answer_items(written, kind, question):
+            trial = {**base, "notes": list(base["notes"])}
+            answer = self._verify(
+                trial, passages, f"{item}.", cache, prompt_tokens, timings, salvage=False
+            )
+            if not answer.refused:
+                answer.raw_text = raw
+                answer.notes.append(
+                    "The written answer did not pass verification; answered with the"
+                    f" {kind} it gives, which the sources support: {item}."
+                )
+                return answer
+        return None
 
     def _quote_pick(
         self,

@@ -123,6 +123,40 @@ def same_name(a: str, b: str) -> bool:
     return n >= 4 and n >= 0.6 * min(len(a), len(b))
 
 
+def _one_edit(a: str, b: str) -> bool:
+    """Whether two different words are one insertion, deletion or substitution apart."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) > len(b):
+        a, b = b, a
+    i = next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), len(a))
+    return a[i + (len(a) == len(b)) :] == b[i + 1 :]
+
+
+def respelled(text: str, reference: str, min_length: int = 5) -> str:
+    """``text`` with each capitalised word that is one letter off a capitalised word of
+    ``reference`` (and not itself in it) spelled as there: "Bohly's commitment" answering
+    "How much was Boehly's commitment?" names the question's Boehly. Words shorter than
+    ``min_length`` are left alone: among short words one letter is often another name."""
+    known = set(re.findall(r"\b[A-Z][\w-]*", reference))
+    lowered = {w.lower() for w in known}
+
+    def fix(m: re.Match[str]) -> str:
+        word = m.group(0)
+        if word.lower() in lowered or len(word) < min_length:
+            return word
+        near = [
+            k
+            for k in known
+            if len(k) >= min_length
+            and _one_edit(word.lower(), k.lower())
+            and not same_name(word.lower(), k.lower())  # "Russia" / "Russian": one name
+        ]
+        return near[0] if len(near) == 1 else word
+
+    return re.sub(r"\b[A-Z][\w-]*", fix, text)
+
+
 def _is_name(tok: Any) -> bool:
     if tok.pos_ == "PRON":
         return False
@@ -287,6 +321,11 @@ def events(text: str) -> list[Event]:
     return out
 
 
+def _attributes(event: Event) -> bool:
+    """Whether the event attributes a statement: a verb of saying news uses for it."""
+    return event.reports and event.lemma in _REPORTING
+
+
 def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
     return {n for n in names if not any(same_name(n, o) for o in others)}
 
@@ -310,11 +349,13 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
         if event.reports and event.actors and not _unmatched(event.actors, frozenset(published)):
             continue
         # The same verb; for a verb of saying, any verb of saying (who "stated" a thing is
-        # checked against who "said" or "announced" it).
+        # checked against who "said" or "announced" it). Only the verbs news attributes
+        # with: a verb that merely takes a clause ("wanted the troops pulled out", "believes
+        # ...") is no statement, and is judged against its own uses.
         same = [
             e
             for e in source_events
-            if e.lemma == event.lemma or (event.reports and e.reports and event.actors)
+            if e.lemma == event.lemma or (event.actors and _attributes(event) and _attributes(e))
         ]
         # The same verb with the same participants (a side that names none, "the ministry"
         # read alone, fits any), negated in one and not the other.
@@ -502,6 +543,44 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
     if kind == "time":
         return [t for t in doc if t.ent_type_ in ("DATE", "TIME") and t.lower_ in said]
     return [t for t in doc if (t.like_num or t.pos_ == "NUM") and t.lower_ in said]
+
+
+_ITEM_ENTS = {
+    "name": frozenset({"PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "EVENT", "PRODUCT"}),
+    "time": frozenset({"DATE", "TIME"}),
+    "number": frozenset({"CARDINAL", "QUANTITY", "PERCENT", "MONEY"}),
+    "money": frozenset({"MONEY"}),
+}
+
+
+def answer_items(answer: str, kind: str, asked: str) -> list[str]:
+    """The phrases of ``answer`` that are the kind of thing the question ``asked`` asks for
+    (a name, a time, a number, an amount) and that the question does not itself say, in
+    order: "The trial began on Tuesday, October 1, 2023." to "On what day of the week did
+    the trial begin?" -> ["Tuesday, October 1, 2023", "Tuesday", "October 1, 2023"]. A
+    date's comma-separated parts follow it: an answer may be right on the day and wrong on
+    the date."""
+    wanted = _ITEM_ENTS.get(kind, frozenset())
+    said = asked.lower()
+    out: list[str] = []
+    for ent in parse(answer).ents:
+        if ent.label_ not in wanted:
+            continue
+        start = ent.start
+        if start > 0 and ent.doc[start - 1].is_currency:
+            start -= 1  # "£4.5bn": the currency is part of the amount
+        text = ent.doc[start : ent.end].text.strip(" ,.")
+        if kind == "name" and name_key(text) in said:
+            continue
+        if text.lower() in said:
+            continue
+        parts = [p.strip() for p in text.split(",")] if kind == "time" else []
+        if len(parts) == 3 and parts[2].isdigit():  # "Tuesday, October 1, 2023"
+            parts = [parts[0], f"{parts[1]}, {parts[2]}"]
+        for piece in [text, *(p for p in parts if p and p != text)]:
+            if piece not in out and piece.lower() not in said:
+                out.append(piece)
+    return out
 
 
 # Questions ---------------------------------------------------------------------------------

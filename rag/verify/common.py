@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from ingest.chunk import sentence_spans
 from rag.injection import instruction_spans, is_instruction
 from rag.retrieve import STOPWORDS, tokenize
+from rag.verify.config import DEFAULT
 
 __all__ = ["is_instruction"]  # re-exported: the engine and tests import it from rag.verify
 
@@ -101,6 +102,8 @@ class Support:
     # A source says otherwise (sides swapped, a number moved to another noun, the verb
     # negated): not merely unsupported but contradicted.
     contradicted: bool = False
+    # Unsupported only for names or numbers it adds: some source sentence says the rest.
+    only_details: bool = False
 
 
 def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
@@ -135,4 +138,6 @@ def _has_negation(text: str) -> bool:
 def _near(words: set[str], own: set[str], window: set[str]) -> float:
     """Share of ``words`` in a sentence; words found only in its neighbours count for less
     (a claim that stitches together pieces of different sentences is weaker evidence)."""
-    return max(len(words & own) / len(words), len(words & window) / len(words) - 0.15)
+    return max(
+        len(words & own) / len(words), len(words & window) / len(words) - DEFAULT.window_penalty
+    )

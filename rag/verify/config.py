@@ -20,6 +20,10 @@ class VerifyConfig:
     # A claim of at most this many content words is mostly its relation ("Azerbaijan's
     # president is X"): two thirds of the question's words in it must be in the sentence too.
     short_claim_words: int = 8
+    # A claim that restates the question may be compared with a source sentence read with
+    # its neighbours (where the question's context often is), at this cost in similarity:
+    # the same as words found only in the neighbours cost in coverage.
+    window_penalty: float = 0.15
     # Two sentences of different passages may support a claim together, at this coverage cost,
     # chosen among this many best-covering sentences.
     joint_penalty: float = 0.1

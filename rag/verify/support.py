@@ -13,9 +13,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from rag.dates import month_names
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
-from rag.text import as_statement, number_conflict, role_conflict
+from rag.text import as_statement, number_conflict, respelled, role_conflict
 from rag.verify.asks import ANCHORED_KINDS, asked_for
 from rag.verify.common import (
     _POLARITY,
@@ -65,8 +66,10 @@ def check_support(
         return [Support(c, False, 0.0, reason="no source text") for c in claims]
     contexts = list(contexts) if contexts else [""] * len(claims)
     # "Yes, A said X": the polarity answers the question; the claim to check is "A said X".
+    # A name misspelt from the question is the question's name.
+    checked = [respelled(c, premise) for c in claims]
     scored = [
-        f"{ctx} {_POLARITY.sub('', c)}".strip() for c, ctx in zip(claims, contexts, strict=True)
+        f"{ctx} {_POLARITY.sub('', c)}".strip() for c, ctx in zip(checked, contexts, strict=True)
     ]
     texts = scored + [s.text for s in usable]
     cache = cache if cache is not None else {}
@@ -83,7 +86,11 @@ def check_support(
     passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
     passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
     headers = headers or {}
-    passage_lower = {n: f"{headers.get(n, '')} {t}".lower() for n, t in passage_text.items()}
+    # Months as the claim may spell them ("September" where the passage says "Sept. 27").
+    passage_lower = {
+        n: " ".join([headers.get(n, ""), t, *month_names(t)]).lower()
+        for n, t in passage_text.items()
+    }
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
     premise_words = set(tokenize(premise)) - FRAMING
     anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
@@ -104,7 +111,8 @@ def check_support(
         if len(words) < 2 or not tokenize(claim):
             results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
             continue
-        nums, names, neg = _numbers(claim), _names(claim), _has_negation(claim)
+        text = checked[ci]
+        nums, names, neg = _numbers(text), _names(text), _has_negation(text)
         given = words & premise_words
         added = words - premise_words
         if not added:
@@ -120,7 +128,7 @@ def check_support(
         names = names - repeated_names
         # By name phrase: "the Gaza Strip" is there when the passage says "Gaza".
         repeated_phrases = [
-            {w for w in phrase if w in repeated_names} for phrase in _name_phrases(claim)
+            {w for w in phrase if w in repeated_names} for phrase in _name_phrases(text)
         ]
         names_missing = anchored and any(
             phrase and not any(n in lower for lower in passage_lower.values() for n in phrase)
@@ -134,11 +142,12 @@ def check_support(
         short = len(words) <= config.short_claim_words and not anchored
         best: list[Evidence] = []
         reasons: dict[str, int] = {}
+        only_details = False
         conflicts: set[str] = set()
         # A number the sources give for another noun ("300 peacekeepers" where 300 counts
         # settlements) is a wrong claim, whichever sentence covers the rest of it.
         # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
-        statement = as_statement(contexts[ci], claim) if contexts[ci] else claim
+        statement = as_statement(contexts[ci], text) if contexts[ci] else text
         moved = number_conflict(statement, [s.text for s in usable], premise)
         if moved:
             results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))
@@ -164,9 +173,26 @@ def check_support(
                 reasons["the source gives another year"] = 1
                 continue
             sim = float(sims[ci, si])
+            if given:
+                # A claim restating the question takes its context from the passage, often
+                # from the sentence before ("Clashes erupted on Sept. 27, 2020 ..." / "During
+                # the 44-day conflict ..."): it is compared with the sentence's window too,
+                # at a cost, as words found only in the neighbours are (``_near``).
+                window_sim = _window_similarity(scored[ci], window_texts[si], embedder, cache)
+                sim = max(sim, window_sim - config.window_penalty)
             missing_nums = nums - passage_numbers[src.number]
             missing_names = {n for n in names if n not in passage_lower[src.number]}
             score = 0.6 * coverage + 0.4 * max(sim, 0.0)
+            weak_similarity = sim < config.min_similarity and coverage < 0.9
+            weak = (
+                coverage < config.min_coverage
+                or weak_similarity
+                or score < config.support_threshold
+            )
+            if (missing_nums or missing_names) and not weak:
+                # The sentence says the rest: only a name or number the claim adds is not
+                # there ("began on Tuesday, October 1, 2023" where the source says Tuesday).
+                only_details = True
             if missing_nums:
                 reasons["number not in sources: " + ", ".join(sorted(missing_nums))] = 1
                 continue
@@ -176,12 +202,7 @@ def check_support(
             if neg != _has_negation(src.text) and sim < 0.85:  # "No X" vs "X" share all words
                 reasons["negation differs from the source"] = 1
                 continue
-            weak_similarity = sim < config.min_similarity and coverage < 0.9
-            if (
-                coverage < config.min_coverage
-                or weak_similarity
-                or score < config.support_threshold
-            ):
+            if weak:
                 reasons["too little overlap with any source sentence"] = 1
                 continue
             # Read against the sentence with its neighbours: the window that covered the claim.
@@ -237,9 +258,19 @@ def check_support(
                     round(min(top, 0.5), 4),
                     reason=reason,
                     contradicted=bool(conflicts),
+                    only_details=only_details and not conflicts,
                 )
             )
     return results
+
+
+def _window_similarity(
+    claim: str, window: Sequence[str], embedder: Embedder, cache: dict[str, np.ndarray]
+) -> float:
+    """Cosine of a claim and a sentence read with its neighbours (cached per text)."""
+    text = " ".join(window)
+    embed_cached(embedder, [claim, text], cache)
+    return float(cache[claim] @ cache[text])
 
 
 # Where a claim joins statements that each need their own support.

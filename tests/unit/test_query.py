@@ -839,3 +839,31 @@ def test_recorded_replies_replay_without_the_model(sample_rag, tmp_path):
     assert (again.text, again.refused, again.pick) == (first.text, first.refused, first.pick)
     with pytest.raises(LLMError, match="do not hold this request"):
         sample_rag(replay).ask("Who brokered the agreement?")
+
+
+def test_a_month_spelt_out_matches_its_abbreviation():
+    # The source says "Sept. 27, 2020"; the question and the claim say "September".
+    src = _sources("Clashes erupted on Sept. 27, 2020, and the conflict lasted 44 days.")
+    question = "How long did the conflict that began in September 2020 last?"
+    claim = "The conflict that began in September 2020 lasted 44 days."
+    [v] = check_support([claim], src, FakeEmbedder(), premise=question)
+    assert v.supported, v.reason
+    [other] = check_support([claim.replace("44", "45")], src, FakeEmbedder(), premise=question)
+    assert not other.supported
+
+
+def test_the_item_of_a_failed_answer_is_verified_on_its_own(sample_rag):
+    # The number is right, a date it adds is not in the sources: the answer is the number.
+    reply = "Moscow deployed almost 2,000 peacekeepers to the region on March 3, 1990 [1]."
+    answer = sample_rag(FakeLLM(lambda p: reply)).ask("How many peacekeepers did Moscow deploy?")
+    assert not answer.refused and "2,000" in answer.text and "1990" not in answer.text
+    assert "peacekeepers" in answer.citations[0].sentence
+    assert any("answered with the number" in n for n in answer.notes)
+    assert answer.raw_text == reply
+    # An item the sources tie to something else is still no answer.
+    wrong = "Russia said Azerbaijan carried out 300 drone strikes on March 3, 1990 [1]."
+    assert (
+        sample_rag(FakeLLM(lambda p: wrong))
+        .ask("How many drone strikes did Russia say Azerbaijan had carried out?")
+        .refused
+    )

@@ -242,3 +242,37 @@ def test_an_answer_must_be_tied_in_its_source_to_what_was_asked(
 )
 def test_an_instance_answers_a_what_n_question_in_the_wh_phrase_slot(question, answer, fills):
     assert text.fills_slot(question, answer) is fills
+
+
+def test_a_verb_that_takes_a_clause_is_not_a_statement():
+    # "wanted the troops pulled out" is not judged against who "said" things.
+    sources = ["Russia said it had called on Azerbaijan to pull out its troops."]
+    assert text.role_conflict("Moscow wanted Azerbaijan's troops pulled out.", sources) == ""
+    # Verbs of saying still share the speaker's role.
+    assert text.role_conflict("Armenia stated that it had called on Azerbaijan.", sources)
+
+
+def test_a_name_misspelt_from_the_question_is_the_questions():
+    question = "How much was Boehly's commitment to take over Chelsea?"
+    fixed = text.respelled("Bohly's commitment to take over Chelsea was £4.5bn.", question)
+    assert fixed == "Boehly's commitment to take over Chelsea was £4.5bn."
+    # Two letters off, or a short word, is another name.
+    assert text.respelled("Bohlyx paid.", question) == "Bohlyx paid."
+    assert text.respelled("Hamad said.", "What did Hamas say?", min_length=6) == "Hamad said."
+
+
+def test_answer_items_are_the_new_things_of_the_kind_asked_for():
+    question = "On what day of the week did the criminal trial of Bankman-Fried begin?"
+    answer = "The criminal trial of Sam Bankman-Fried began on Tuesday, October 1, 2023."
+    assert text.answer_items(answer, "time", question) == [
+        "Tuesday, October 1, 2023",
+        "Tuesday",
+        "October 1, 2023",
+    ]
+    names = text.answer_items(
+        "Sam Bankman-Fried brokered a deal with Todd Boehly to invest £4.5bn in Chelsea.",
+        "name",
+        "Who committed to invest £4.5bn to take control of Chelsea?",
+    )
+    assert names == ["Sam Bankman-Fried", "Todd Boehly"]
+    assert text.answer_items("Boehly's commitment was £4.5bn.", "money", "How much?") == ["£4.5bn"]
