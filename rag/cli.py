@@ -392,7 +392,7 @@ def bench_query_cmd(
 
 def _bench_scale_cmd():
     """`newsrag bench scale` lives with the other benchmarks in eval.bench."""
-    from eval.bench import scale_cmd
+    from eval.scale import scale_cmd
 
     return scale_cmd
 
