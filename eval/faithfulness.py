@@ -1293,11 +1293,6 @@ class Judge:
         return _structure_reason(_read_structure(claim), prep.structures)
 
     # -- scoring --------------------------------------------------------------------------
-    @staticmethod
-    def _logit(weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
-        return weights.get("bias", 0.0) + sum(
-            w * feats.get(k, 0.0) for k, w in weights.items() if k != "bias"
-        )
 
     def llm_candidates(self, fast_probs: Sequence[float]) -> list[int]:
         """Claims worth an LLM read: inside the uncertain band, most suspicious first.
@@ -1328,7 +1323,7 @@ class Judge:
         spans = claim_spans(answer)
         feats, details = self.claim_features(prep, answer, spans, question)
         verdicts: list[ClaimVerdict] = []
-        probs = [_sigmoid(self._logit(cfg.weights_fast, f)) for f in feats]
+        probs = [_sigmoid(weighted_logit(cfg.weights_fast, f)) for f in feats]
         asked = False
         if use_llm and cfg.weights_llm:
             for n in self.llm_candidates(probs):
@@ -1337,9 +1332,9 @@ class Judge:
                     self.llm.p_yes(prep.text[: cfg.max_source_chars], answer[s:e], question)
                 )
                 asked = True
-                feats[n]["fast_logit"] = self._logit(cfg.weights_fast, feats[n])
+                feats[n]["fast_logit"] = weighted_logit(cfg.weights_fast, feats[n])
                 feats[n]["llm_logit"] = llm_logit(p_yes)
-                probs[n] = _sigmoid(self._logit(cfg.weights_llm, feats[n]))
+                probs[n] = _sigmoid(weighted_logit(cfg.weights_llm, feats[n]))
         if cfg.structure:
             for n, (s, e) in enumerate(spans):
                 why = self.structure(prep, answer[s:e])
@@ -1416,6 +1411,15 @@ class Judge:
             reasons,
             {k: round(v, 4) for k, v in f.items()},
         )
+
+
+def weighted_logit(weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
+    """The fitted logistic model's log-odds of "hallucinated" for one claim's features
+    (``weights`` from ``JudgeConfig``; ``bias`` is the intercept). Public because the
+    RAGTruth tuning (``eval.suites.ragtruth``) fits these weights and scores with them."""
+    return weights.get("bias", 0.0) + sum(
+        w * feats.get(k, 0.0) for k, w in weights.items() if k != "bias"
+    )
 
 
 def llm_logit(p_yes: float) -> float:
@@ -1541,7 +1545,8 @@ class LlamaYesNo:
 
 
 @lru_cache(maxsize=2)
-def _default_embedder(model_dir: str) -> Embedder:
+def default_embedder(model_dir: str) -> Embedder:
+    """The project's embedder from the model cache at ``model_dir``, loaded once a process."""
     from rag.embeddings import build_embedder
     from rag.settings import Settings
 
@@ -1585,7 +1590,7 @@ def build_judge(
     from rag.settings import Settings
 
     settings = settings or Settings()
-    embedder = _default_embedder(str(settings.model_dir))
+    embedder = default_embedder(str(settings.model_dir))
     llm = load_llm(settings, llm_model) if use_llm else None
     if config is None:
         config = JudgeConfig.with_llm() if use_llm else JudgeConfig()
@@ -1610,7 +1615,7 @@ def check(
     if embedder is None:
         from rag.settings import Settings
 
-        embedder = _default_embedder(str((settings or Settings()).model_dir))
+        embedder = default_embedder(str((settings or Settings()).model_dir))
     if use_llm and llm is None:
         llm = load_llm(settings)
     judge = Judge(embedder, llm if use_llm else None, config)

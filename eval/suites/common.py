@@ -134,21 +134,18 @@ def build_models(cfg: RunConfig, data_dir: Path, **overrides: Any) -> Models:
 
 def fresh_rag(models: Models, data_dir: Path, collection: str | None = None) -> NewsRAG:
     """A NewsRAG over an empty store in ``data_dir``, sharing the run's loaded models."""
-    from rag.engine import NewsRAG
-    from rag.store import Store
+    from rag.library import Library
 
     update: dict[str, Any] = {"data_dir": data_dir}
     if collection:
         update["collection"] = collection
     settings = models.settings.model_copy(update=update)
-    return NewsRAG(settings, Store(settings), models.embedder, models.llm)
+    return Library(settings, embedder=models.embedder).engine(models.llm)
 
 
 def ingest(rag: NewsRAG, paths: Iterable[str | Path]) -> Any:
     """Run the real ingestion pipeline into ``rag``'s store; fail loudly if nothing lands."""
-    from ingest.pipeline import Ingestor
-
-    report = Ingestor(rag.settings, rag.store, rag.embedder).run([str(p) for p in paths])
+    report = rag.library.ingest(paths).report
     if not (report.added or report.updated or report.unchanged):
         reasons = "; ".join(f"{p}: {r}" for p, r in report.failed) or "no articles found"
         raise RuntimeError(f"ingestion produced no articles ({reasons})")

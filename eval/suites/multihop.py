@@ -283,9 +283,9 @@ def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None)
             cfg.tick(n, len(qs), SUITE)
         common.attach_judgements(judge, rows, answers)
         model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
-        n_chunks = rag.store.chunk_count()
-        n_articles = rag.store.article_count()
-        rag.store.close()
+        n_chunks = rag.library.chunk_count()
+        n_articles = rag.library.article_count()
+        rag.library.close()
     summary = summarize(rows)
     summary["ingest_s"] = ingest_s
     summary["search_p50_s"] = common.latency_stats(

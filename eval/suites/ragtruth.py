@@ -29,6 +29,7 @@ from eval.faithfulness import (
     JudgeConfig,
     record_to_text,
     tokenize,
+    weighted_logit,
 )
 
 TASKS: tuple[str, ...] = ("qa", "summary", "data2txt")
@@ -223,10 +224,10 @@ def _verifier_checker(settings: Any | None = None) -> Callable[[Item], CheckResu
             f"split_answer), which is not available ({exc}). Use checker='judge' until the "
             "query engine's verifier exists."
         ) from exc
-    from eval.faithfulness import _default_embedder
+    from eval.faithfulness import default_embedder
     from rag.settings import Settings
 
-    embedder = _default_embedder(str((settings or Settings()).model_dir))
+    embedder = default_embedder(str((settings or Settings()).model_dir))
     cache: dict[str, Any] = {}
 
     def run_one(item: Item) -> CheckResult:
@@ -511,7 +512,7 @@ def collect_claims(
         feats, _ = judge.claim_features(prep, item.response, spans, item.question)
         ask: set[int] = set()
         if use_llm and judge.llm is not None:  # the claims the judge itself would ask about
-            fast = [Judge._logit(judge.config.weights_fast, f) for f in feats]
+            fast = [weighted_logit(judge.config.weights_fast, f) for f in feats]
             ask = set(judge.llm_candidates([1 / (1 + pow(2.718281828459045, -x)) for x in fast]))
         for c, ((s, e), f) in enumerate(zip(spans, feats, strict=True)):
             bad = any(min(e, ge) > max(s, gs) for gs, ge in item.gold_spans)
@@ -554,7 +555,7 @@ def fit_config(
             FEATURES_FAST,
         )
     )
-    fast = [Judge._logit(config.weights_fast, r.features) for r in records]
+    fast = [weighted_logit(config.weights_fast, r.features) for r in records]
     probs = [1 / (1 + pow(2.718281828459045, -x)) for x in fast]
     with_llm = [
         i
@@ -568,7 +569,7 @@ def fit_config(
             ("fast_logit", "llm_logit"),
         )
         for i in with_llm:
-            x = Judge._logit(
+            x = weighted_logit(
                 config.weights_llm,
                 {"fast_logit": fast[i], "llm_logit": llm_logit(records[i].p_yes or 0.5)},
             )

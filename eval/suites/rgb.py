@@ -12,7 +12,6 @@ import json
 import re
 import tempfile
 import time
-from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +163,7 @@ def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
                 # One data dir per collection: the docstore and BM25 index must not mix items.
                 data_dir = root / f"{item['id']}-{condition}"
                 rag = common.fresh_rag(models, data_dir, collection=f"rgb-{item['id']}-{condition}")
-                with closing(rag.store), common.recording_errors(row):
+                with rag.library, common.recording_errors(row):
                     snippets = write_snippets(
                         root / f"{item['id']}-{condition}.jsonl", item, condition
                     )

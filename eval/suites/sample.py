@@ -285,7 +285,8 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
         models = common.build_models(cfg, store_dir)
         rag = common.fresh_rag(models, store_dir)
         common.ingest(rag, [articles])
-        docs = {a["doc_id"]: rag.store.article(a["doc_id"])["text"] for a in rag.store.articles()}
+        library = rag.library
+        docs = {a["doc_id"]: library.article(a["doc_id"])["text"] for a in library.articles()}
         top_k = rag.settings.top_k
         evaluator = common.PrecomputedRetrievalEvaluator(
             metrics=[common.PassageHitRate(k=top_k), common.PassageMRR()]
@@ -346,8 +347,8 @@ def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = No
             cfg.tick(n, len(items), SUITE)
         common.attach_judgements(judge, rows, answers)
         model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
-        n_chunks = len(rag.store.all_chunks())
-        rag.store.close()
+        n_chunks = library.chunk_count()
+        library.close()
     summary = summarize(rows, top_k)
     summary["seconds_total"] = time.perf_counter() - started
     summary = common.clean_summary(summary)
