@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from eval.suites import common, multihop, rgb, sample
 from tests.conftest import SAMPLE_ARTICLE
-from tests.fakes import FakeEmbedder, FakeLLM
+from tests.fakes import FakeEmbedder
 
 ARTICLE = SAMPLE_ARTICLE.read_text(encoding="utf-8")
 
@@ -436,19 +436,6 @@ def test_rgb_counterfactual_needs_fake_or_flag_and_supported_citations():
 
 # ---------------------------------------------------------------------------------------------
 # The CLI: three files, a table, the gate
-
-
-@pytest.fixture
-def fake_models(monkeypatch):
-    """Every suite gets the fake embedder and LLM instead of loading real models."""
-    real = common.build_models
-
-    def build(cfg, data_dir, **overrides):
-        cfg.embedder = FakeEmbedder()
-        cfg.llm = None if cfg.retrieval_only else FakeLLM()
-        return real(cfg, data_dir, **overrides)
-
-    monkeypatch.setattr(common, "build_models", build)
 
 
 def _summary(out_dir: Path) -> dict:
