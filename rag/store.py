@@ -1028,7 +1028,9 @@ class Store:
         """Nearest readable chunks by cosine similarity (1 - distance), best first. Hits the
         docstore does not list (a write in progress elsewhere, a chunk removed since) are
         skipped, never an error."""
-        if self.chunk_count() == 0:
+        # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
+        # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
+        if self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
             return []
         result = self.collection.query(
             query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
