@@ -114,7 +114,7 @@ def test_judge_with_real_llm_step() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from llama_cpp import Llama
 
-    from eval.faithfulness import Judge, JudgeConfig, LlamaYesNo, default_embedder
+    from eval.judge import Judge, JudgeConfig, LlamaYesNo, default_embedder
     from rag import models
 
     settings = _settings()

@@ -1,4 +1,4 @@
-"""The judge on tiny hand-made sources, with a deterministic hashed bag-of-words embedder."""
+"""eval.judge: the judge on tiny hand-made sources, with a hashed bag-of-words embedder."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import concurrent.futures
 
 import pytest
 
-from eval import faithfulness as fa
+from eval import judge as fa
 from eval.suites import ragtruth
 from tests.fakes import FakeLlama, FixedYesNo, WordHashEmbedder
 
@@ -205,3 +205,22 @@ def test_verifier_results_are_mapped_to_spans() -> None:
     assert [response[s:e] for s, e in spans] == ["It has 90 million people."]
     ok = ragtruth.verifier_result(response, claims[:1], supports[:1])
     assert ok[:3] == (pytest.approx(0.1), False, [])
+
+
+def test_the_fitted_weights_are_read_from_their_data_file() -> None:
+    fast, with_llm = fa.JudgeConfig(), fa.JudgeConfig.with_llm()
+    assert fast.weights_fast == fa.FITTED["fast"]["weights"] and not fast.weights_llm
+    assert fast.task_thresholds == fa.FITTED["fast"]["task_thresholds"]
+    assert with_llm.weights_llm == fa.FITTED["llm"]["weights"]
+    assert with_llm.threshold == fa.FITTED["llm"]["threshold"]
+    assert set(fast.weights_fast) == {"bias", *fa.FEATURES_FAST}
+    assert fa.JudgeConfig.from_json(with_llm.to_json()) == with_llm
+
+
+def test_the_llm_prompt_comes_from_the_prompt_files(fake_llama) -> None:
+    import prompts
+
+    prompt = fa.LlamaYesNo(fake_llama).prompt("SRC TEXT", "the claim", "Who?")
+    assert prompts.load("judge_system") in prompt
+    asked = "QUESTION the answer responds to: Who?"
+    assert f"SOURCE:\nSRC TEXT\n\n{asked}\n\nCLAIM: the claim" in prompt
