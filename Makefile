@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine:
 #   make chat   install, fetch the default models, ingest the bundled sample, serve the chat UI
 #   make test   install with dev extras, fetch the test models, lint, run every test
+#   make check  while working: lint and the unit tests that load no model (about a minute)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -21,7 +22,7 @@ LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON
 LLAMA_WHEELS := $(HOME)/.cache/newsrag/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(shell \
 	echo '$(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-10)
 
-.PHONY: install chat test lint format models test-models browser eval-sample bench clean
+.PHONY: install chat test check lint format models test-models browser eval-sample bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -59,6 +60,13 @@ lint: install
 format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The quick loop: lint, then the unit tests that need no model (fakes only), stopping at the
+# first failure. `make test` still runs everything, real models and browsers included.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest -q -x -m "not slow" -p no:cacheprovider tests/unit $(PYTEST_ARGS)
 
 # The eval gate runs our sample set with the 0.5B model (the 1.5B would take ~3x longer);
 # bounds sit below (above, for wrong) the values measured with it (see README, "Evaluation").

@@ -21,7 +21,6 @@ def citation_engine(rag: NewsRAG, llm: LLM) -> Any:
     from llama_index.core import VectorStoreIndex
     from llama_index.core.query_engine import CitationQueryEngine
     from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-    from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from rag.models import resolve
 
@@ -29,9 +28,7 @@ def citation_engine(rag: NewsRAG, llm: LLM) -> Any:
     embed = HuggingFaceEmbedding(
         model_name=str(resolve(settings.embed_model, settings)), device="cpu"
     )
-    index = VectorStoreIndex.from_vector_store(
-        ChromaVectorStore(chroma_collection=rag.store.collection), embed_model=embed
-    )
+    index = VectorStoreIndex.from_vector_store(rag.library.vector_store(), embed_model=embed)
     return CitationQueryEngine.from_args(index, llm=llm, similarity_top_k=settings.top_k)
 
 

@@ -7,13 +7,14 @@ Every suite writes ``results.jsonl``, ``summary.json`` and ``report.md`` (with P
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import sys
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -218,14 +219,38 @@ def _run(suite: str, fn: Any, shared: _Shared, **kw: Any) -> None:
     _finish(suite, result.summary, result.out_dir, shared.fail_under)
 
 
+def qa_suite(fn: Any) -> Any:
+    """A QA suite's command: ``fn(shared, **own_options)`` gets the options every QA suite
+    takes (``--limit``, ``--model``, ``--retrieval-only``, ``--out``, ``--fail-under``,
+    ``--judge-config``) gathered in ``_Shared``, after its own; written here once."""
+    own = list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
+        for name, kind, default in (
+            ("limit", Limit, None),
+            ("model", Model, None),
+            ("retrieval_only", RetrievalOnly, False),
+            ("out_dir", OutDir, None),
+            ("fail_under", FailUnder, None),
+            ("judge_config", JudgeConfig, None),
+        )
+    ]
+    names = [p.name for p in shared]
+
+    def command(**options: Any) -> None:
+        fn(_Shared(*(options.pop(name) for name in names)), **options)
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+    command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    command.__name__, command.__doc__ = fn.__name__, fn.__doc__
+    return command
+
+
 @app.command()
+@qa_suite
 def sample(
-    limit: Limit = None,
-    model: Model = None,
-    retrieval_only: RetrievalOnly = False,
-    out_dir: OutDir = None,
-    fail_under: FailUnder = None,
-    judge_config: JudgeConfig = None,
+    shared: _Shared,
     set_path: Annotated[
         Path | None, typer.Option("--set", help="Gold set JSONL (default: eval/sets/sample.jsonl).")
     ] = None,
@@ -245,12 +270,14 @@ def sample(
     gold key facts first, then faithfulness, citations, refusals."""
     from eval.suites import sample as suite
 
-    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config, baseline)
+    shared = replace(shared, baseline=baseline)
     _run("sample", suite.run, shared, set_path=set_path, articles=articles)
 
 
 @app.command()
+@qa_suite
 def multihop(
+    shared: _Shared,
     corpus: Annotated[
         Path | None,
         typer.Option(help="Corpus JSONL (default: ../shared/datasets/multihop-rag/corpus.jsonl)."),
@@ -261,37 +288,25 @@ def multihop(
             help="Queries JSONL (default: ../shared/datasets/multihop-rag/queries.jsonl)."
         ),
     ] = None,
-    limit: Limit = None,
-    model: Model = None,
-    retrieval_only: RetrievalOnly = False,
-    out_dir: OutDir = None,
-    fail_under: FailUnder = None,
-    judge_config: JudgeConfig = None,
 ) -> None:
     """MultiHop-RAG: official Hits@k / MRR / MAP retrieval, and answer accuracy."""
     from eval.suites import multihop as suite
 
-    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config)
     _run("multihop", suite.run, shared, corpus=corpus, queries=queries)
 
 
 @app.command()
+@qa_suite
 def rgb(
+    shared: _Shared,
     file: Annotated[
         Path | None,
         typer.Argument(help="RGB en_fact JSONL (default: ../shared/datasets/rgb/en_fact.jsonl)."),
     ] = None,
-    limit: Limit = None,
-    model: Model = None,
-    retrieval_only: RetrievalOnly = False,
-    out_dir: OutDir = None,
-    fail_under: FailUnder = None,
-    judge_config: JudgeConfig = None,
 ) -> None:
     """RGB: accuracy, negative rejection, counterfactual robustness (one collection per item)."""
     from eval.suites import rgb as suite
 
-    shared = _Shared(limit, model, retrieval_only, out_dir, fail_under, judge_config)
     _run("rgb", suite.run, shared, path=file)
 
 
@@ -315,6 +330,17 @@ def ragtruth(
     out_dir: OutDir = None,
     fail_under: FailUnder = None,
     judge_config: JudgeConfig = None,
+    tune: Annotated[
+        bool,
+        typer.Option(
+            "--tune",
+            help="Refit the judge's weights and thresholds on the tune split and write "
+            "OUT/judge_config.json (load it with --judge-config) instead of grading.",
+        ),
+    ] = False,
+    llm_limit: Annotated[
+        int, typer.Option("--llm-limit", min=1, help="With --tune: responses per task for the LLM.")
+    ] = 30,
 ) -> None:
     """RAGTruth: does a checker find the labelled hallucinations? (eval.suites.ragtruth)"""
     _env()
@@ -325,6 +351,17 @@ def ragtruth(
     from rag.errors import NewsragError
 
     out_dir = out_dir or Path("eval-out") / "ragtruth"
+    if tune:
+        tuned: dict[str, Any] = {"use_llm": not no_llm, "limit": limit, "llm_limit": llm_limit}
+        if model:
+            tuned["llm_model"] = model
+        try:
+            config = suite.tune(data_dir, out_dir / "judge_config.json", **tuned)
+        except (NewsragError, FileNotFoundError, RuntimeError, ValueError) as exc:
+            _fail(exc)
+        out.print_json(config.to_json())
+        out.print(f"wrote {out_dir / 'judge_config.json'}")
+        return
     kwargs: dict[str, Any] = {"split": split, "use_llm": not no_llm, "config_path": judge_config}
     if model:
         kwargs["llm_model"] = model
@@ -351,7 +388,7 @@ def pairs(
     import json
 
     from eval import pairs as selftest
-    from eval.faithfulness import build_judge
+    from eval.judge import build_judge
     from eval.suites import sample
     from rag.embeddings import build_embedder
     from rag.settings import Settings

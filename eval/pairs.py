@@ -5,7 +5,7 @@ words and embeds sentences cannot tell "Azerbaijan's Defense Ministry refuted Mo
 version" from "Moscow's Defense Ministry refuted Azerbaijan's version": every word of the
 second is in the source. This module makes such pairs from any article text, with the spaCy
 parse of ``rag.text`` (never by hand-written per-sentence edits), and grades both the eval
-judge (``eval.faithfulness.Judge``) and the answer-time verifier (``rag.verify``) on them: a
+judge (``eval.judge.Judge``) and the answer-time verifier (``rag.verify``) on them: a
 checker gets a pair right when it supports the correct claim and rejects the corrupted one.
 
 Kinds of corruption (a sentence a kind does not apply to is skipped):
@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any
 from rag.text import counted, number_key, parse_many, same_name
 
 if TYPE_CHECKING:
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
     from rag.embeddings import Embedder
 
 KINDS: tuple[str, ...] = ("swap_actors", "move_number", "negate", "change_speaker")

@@ -1,12 +1,21 @@
-"""Write a suite's results: ``results.jsonl``, ``summary.json``, ``report.md`` and PNG plots."""
+"""Write a suite's results: ``results.jsonl``, ``summary.json``, ``report.md`` and PNG plots.
+
+One module for every suite's files: the QA suites (sample, multihop, rgb) write a summary
+table, a per-category table and score, category and latency plots (``write_outputs``);
+RAGTruth, which grades checkers rather than answers, writes its F1 table beside the baselines
+and the published figures (``write_ragtruth``).
+"""
 
 from __future__ import annotations
 
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from eval import metrics
 
 TASKS = ("qa", "summary", "data2txt")
 
@@ -33,6 +42,158 @@ def write_summary(out_dir: Path, summary: Mapping[str, Any]) -> Path:
     path = out_dir / "summary.json"
     path.write_text(json.dumps(summary, indent=2, default=_json_default), encoding="utf-8")
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The QA suites (sample, multihop, rgb): summary and category tables, plots
+
+
+@dataclass
+class SuiteResult:
+    suite: str
+    summary: dict[str, Any]
+    rows: list[dict[str, Any]]
+    out_dir: Path
+
+
+def _value(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
+    return str(value)
+
+
+def summary_markdown(summary: Mapping[str, Any]) -> str:
+    lines = ["| metric | value |", "|---|---:|"]
+    for key, value in summary.items():
+        if isinstance(value, (int, float)) or value is None:
+            lines.append(f"| {key} | {_value(value)} |")
+    return "\n".join(lines)
+
+
+def _suite_plots(
+    out_dir: Path,
+    distributions: Mapping[str, Sequence[float]],
+    categories: Mapping[str, Mapping[str, float | None]],
+    latencies: Sequence[float],
+    suite: str,
+) -> list[str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names: list[str] = []
+    dists = {k: [float(v) for v in vals] for k, vals in distributions.items() if vals}
+    if dists:
+        fig, axes = plt.subplots(1, len(dists), figsize=(4 * len(dists), 3), squeeze=False)
+        for ax, (label, vals) in zip(axes[0], dists.items(), strict=True):
+            lo, hi = min(0.0, min(vals)), max(1.0, max(vals))
+            ax.hist(vals, bins=20, range=(lo, hi), color="tab:blue", alpha=0.8)
+            ax.set_title(label, fontsize=9)
+            ax.set_ylabel("count")
+        fig.suptitle(f"{suite}: score distributions", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(out_dir / "scores.png", dpi=100)
+        plt.close(fig)
+        names.append("scores.png")
+    cats = {c: m for c, m in categories.items() if m}
+    metric_names = sorted({k for m in cats.values() for k, v in m.items() if v is not None})
+    if cats and metric_names:
+        fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(cats) * len(metric_names) ** 0.5), 3.5))
+        width = 0.8 / len(metric_names)
+        labels = list(cats)
+        for k, metric in enumerate(metric_names):
+            xs = [i + k * width for i in range(len(labels))]
+            ys = [cats[c].get(metric) or 0.0 for c in labels]
+            ax.bar(xs, ys, width, label=metric)
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))], labels, rotation=30)
+        ax.set_ylim(0, 1.05)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+        ax.set_title(f"{suite}: per category", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(out_dir / "categories.png", dpi=100)
+        plt.close(fig)
+        names.append("categories.png")
+    if latencies:
+        fig, ax = plt.subplots(figsize=(5, 3))
+        ax.hist(latencies, bins=20, color="tab:orange", alpha=0.8)
+        p50 = metrics.percentile(latencies, 50)
+        ax.axvline(p50, color="black", linestyle="--", label=f"p50 {p50:.1f}s")
+        ax.set_xlabel("seconds per question")
+        ax.set_ylabel("count")
+        ax.legend(fontsize=7)
+        ax.set_title(f"{suite}: latency", fontsize=10)
+        fig.tight_layout()
+        fig.savefig(out_dir / "latency.png", dpi=100)
+        plt.close(fig)
+        names.append("latency.png")
+    return names
+
+
+def category_table(categories: Mapping[str, Mapping[str, float | None]]) -> str:
+    metric_names = sorted({k for m in categories.values() for k in m})
+    if not metric_names:
+        return ""
+    lines = [
+        "| category | " + " | ".join(metric_names) + " |",
+        "|---|" + "---:|" * len(metric_names),
+    ]
+    for cat, m in categories.items():
+        lines.append(f"| {cat} | " + " | ".join(_value(m.get(k)) for k in metric_names) + " |")
+    return "\n".join(lines)
+
+
+def write_outputs(
+    suite: str,
+    out_dir: Path,
+    rows: Sequence[Mapping[str, Any]],
+    summary: Mapping[str, Any],
+    *,
+    categories: Mapping[str, Mapping[str, float | None]] | None = None,
+    distributions: Mapping[str, Sequence[float]] | None = None,
+    notes: Sequence[str] = (),
+    examples: Sequence[str] = (),
+) -> SuiteResult:
+    """results.jsonl, summary.json and report.md (summary table, category table, plots).
+
+    The latency plot shows the rows' ``latency_s``, the one timing every suite records.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_results(out_dir, rows)
+    write_summary(out_dir, summary)
+    latencies = [r["latency_s"] for r in rows if "latency_s" in r]
+    plots = _suite_plots(out_dir, distributions or {}, categories or {}, latencies, suite)
+    lines = [f"# newsrag eval: {suite}", ""]
+    lines += [f"- {n}" for n in notes]
+    lines += ["", "## Summary", "", summary_markdown(summary), ""]
+    table = category_table(categories or {})
+    if table:
+        lines += ["## Per category", "", table, ""]
+    if plots:
+        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    if examples:
+        lines += ["## Examples", "", *examples, ""]
+    (out_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
+    return SuiteResult(suite, dict(summary), list(rows), out_dir)
+
+
+def clean_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Round floats for readability; keep None for undefined metrics."""
+    out: dict[str, Any] = {}
+    for k, v in summary.items():
+        out[k] = round(v, 4) if isinstance(v, float) and not math.isnan(v) else v
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# RAGTruth: a checker against labelled hallucinations
 
 
 def _pct(value: Any) -> str:
@@ -81,7 +242,7 @@ def markdown_table(summary: Mapping[str, Any], published: Mapping[str, Mapping[s
     return "\n".join(lines)
 
 
-def _plots(
+def _ragtruth_plots(
     out_dir: Path,
     rows: Sequence[Mapping[str, Any]],
     summary: Mapping[str, Any],
@@ -220,7 +381,7 @@ def report_markdown(
     return "\n".join(lines) + "\n"
 
 
-def write_all(
+def write_ragtruth(
     out_dir: Path,
     rows: Sequence[Mapping[str, Any]],
     summary: Mapping[str, Any],
@@ -231,7 +392,7 @@ def write_all(
     out_dir.mkdir(parents=True, exist_ok=True)
     write_results(out_dir, rows)
     write_summary(out_dir, summary)
-    plots = _plots(out_dir, rows, summary, published)
+    plots = _ragtruth_plots(out_dir, rows, summary, published)
     path = out_dir / "report.md"
     path.write_text(report_markdown(summary, published, plots, suite), encoding="utf-8")
     return path

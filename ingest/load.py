@@ -12,7 +12,7 @@ import os
 import re
 import stat
 import warnings as pywarnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from rag.dates import published_warning
@@ -292,16 +292,7 @@ def load_json(path: Path, text: str, field_map: dict[str, str] | None) -> Iterat
             records = data
     if not records:
         raise IngestError("no records in JSON file")
-    for n, rec in enumerate(records, 1):
-        if isinstance(rec, RecordError):
-            yield rec  # type: ignore[misc]
-        elif not isinstance(rec, dict):
-            yield RecordError(f"record {n} is not an object")  # type: ignore[misc]
-        else:
-            try:
-                yield record_to_article(rec, str(path), field_map)
-            except RecordError as exc:
-                yield RecordError(f"record {n}: {exc.message}", exc.hint)  # type: ignore[misc]
+    yield from _json_articles(path, records, field_map)
 
 
 def _get(obj: object, name: str) -> str:
@@ -439,9 +430,97 @@ def load_file(
     A published date that is not a date, or is more than ``future_days`` ahead, is kept as
     it is and reported through ``warn`` (see ``collect_warnings``).
     """
+    return list(iter_file(path, max_bytes, field_map, future_days))
+
+
+def iter_jsonl(
+    path: Path, max_bytes: int, on_bytes: Callable[[int], None] | None = None
+) -> Iterator[dict | RecordError]:
+    """The records of a JSON Lines file, read one line at a time: memory stays that of one
+    record whatever the file's size, so ``max_bytes`` bounds each line, not the file. A
+    line that is not UTF-8 or not JSON is a RecordError for that line; the rest are read.
+    ``on_bytes`` is told how many bytes of the file have been read, after each line."""
+    if path.stat().st_size == 0:
+        raise IngestError("empty file", "Nothing to ingest.")
+    with path.open("rb") as fh:
+        if b"\x00" in fh.read(8192):
+            raise IngestError(
+                "binary file, not text", "Ingest .txt, .md, .html, .json, .pdf or feeds."
+            )
+        fh.seek(0)
+        any_line = False
+        read = 0
+        for lineno, raw in enumerate(fh, 1):
+            read += len(raw)
+            if on_bytes is not None:
+                on_bytes(read)
+            if len(raw) > max_bytes:
+                yield RecordError(
+                    f"line {lineno} is {len(raw) / 1e6:.1f} MB, over the "
+                    f"{max_bytes / 1e6:.0f} MB limit",
+                    "Split the record or raise NEWSRAG_MAX_FILE_MB.",
+                )
+                continue
+            try:
+                line = raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                yield RecordError(
+                    f"line {lineno}: not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                    "Re-save the file as UTF-8.",
+                )
+                continue
+            if not line.strip():
+                continue
+            any_line = True
+            try:
+                yield json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield RecordError(f"line {lineno}: invalid JSON ({exc.msg})")
+        if not any_line:
+            raise IngestError("file has only whitespace")
+
+
+def _json_articles(
+    path: Path, records: Iterable, field_map: dict[str, str] | None
+) -> Iterator[RawArticle | IngestError]:
+    n = 0
+    for n, rec in enumerate(records, 1):
+        if isinstance(rec, RecordError):
+            yield rec
+        elif not isinstance(rec, dict):
+            yield RecordError(f"record {n} is not an object")
+        else:
+            try:
+                yield record_to_article(rec, str(path), field_map)
+            except RecordError as exc:
+                yield RecordError(f"record {n}: {exc.message}", exc.hint)
+    if n == 0:
+        raise IngestError("no records in JSON file")
+
+
+def iter_file(
+    path: Path,
+    max_bytes: int,
+    field_map: dict[str, str] | None = None,
+    future_days: int = FUTURE_DATE_DAYS,
+    on_bytes: Callable[[int], None] | None = None,
+) -> Iterator[RawArticle | IngestError]:
+    """``load_file``, one article at a time: JSON Lines files are streamed (see
+    ``iter_jsonl``, which reports its progress to ``on_bytes``), so a corpus of any size is
+    never held in memory; other files are read whole (one article each, or a JSON document
+    or feed under ``max_bytes``)."""
     suffix = path.suffix.lower()
     if path.name.endswith(".meta.json"):
-        return []
+        return
+    if suffix in {".jsonl", ".ndjson"} and suffix in SUPPORTED_SUFFIXES:
+        path = path.resolve()
+        extra = _sidecar(path)
+        records = iter_jsonl(path, max_bytes, on_bytes)
+        for item in _json_articles(path, records, field_map):
+            if isinstance(item, RawArticle):
+                _apply_sidecar(path, item, extra, future_days, many=True)
+            yield item
+        return
     if suffix not in SUPPORTED_SUFFIXES:
         raise IngestError(
             f"unsupported file type '{suffix or path.name}'",
@@ -467,11 +546,18 @@ def load_file(
     extra = _sidecar(path)
     for item in items:
         if isinstance(item, RawArticle):
-            for key in ("title", "source", "author", "published", "url"):
-                if extra.get(key):
-                    setattr(item, key, extra[key])
-            problem = published_warning(item.published, future_days=future_days)
-            if problem:
-                where = f" ({item.title[:60]})" if len(items) > 1 and item.title else ""
-                warn(path, problem + where)
-    return items
+            _apply_sidecar(path, item, extra, future_days, many=len(items) > 1)
+    yield from items
+
+
+def _apply_sidecar(
+    path: Path, item: RawArticle, extra: dict[str, str], future_days: int, many: bool
+) -> None:
+    """A sidecar's fields over the article's; warn about a published date we cannot use."""
+    for key in ("title", "source", "author", "published", "url"):
+        if extra.get(key):
+            setattr(item, key, extra[key])
+    problem = published_warning(item.published, future_days=future_days)
+    if problem:
+        where = f" ({item.title[:60]})" if many and item.title else ""
+        warn(path, problem + where)

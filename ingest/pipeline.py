@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -12,7 +12,7 @@ import numpy as np
 from ingest.chunk import chunk_article
 from ingest.clean import clean_article
 from ingest.embed import embed_chunks
-from ingest.load import expand_paths, load_file
+from ingest.load import RawArticle, expand_paths, iter_file
 from rag.documents import Article, Chunk
 from rag.embeddings import Embedder
 from rag.errors import IngestError
@@ -59,6 +59,39 @@ class IngestReport:
 
 
 ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
+# The "read" stage (bytes of all input files) is reported at most once per this many bytes.
+PROGRESS_BYTES = 1 << 20
+
+
+class _ByteProgress:
+    """Reports the "read" stage: bytes of all the input files read so far, inside a streamed
+    JSON Lines file too, so a single large corpus file shows its progress."""
+
+    def __init__(self, files: list[Path], progress: ProgressFn | None) -> None:
+        self.progress = progress
+        self.sizes = []
+        for f in files:
+            try:
+                self.sizes.append(f.stat().st_size)
+            except OSError:
+                self.sizes.append(0)
+        self.total = sum(self.sizes)
+        self.base = 0  # bytes of the files finished
+        self.reported = -PROGRESS_BYTES
+
+    def within(self, read: int) -> None:
+        """``read`` bytes of the current file are read."""
+        done = self.base + read
+        if self.progress and done - self.reported >= PROGRESS_BYTES:
+            self.reported = done
+            self.progress("read", done, self.total)
+
+    def done(self, index: int) -> None:
+        """The ``index``-th file is read."""
+        self.base += self.sizes[index]
+        if self.progress:
+            self.reported = self.base
+            self.progress("read", self.base, self.total)
 
 
 class Ingestor:
@@ -68,6 +101,7 @@ class Ingestor:
         self.settings = settings
         self.store = store
         self.embedder = embedder
+        self._embedded = 0  # chunks embedded in the current run (for progress)
 
     def run(
         self,
@@ -85,6 +119,7 @@ class Ingestor:
         progress: ProgressFn | None,
     ) -> IngestReport:
         started = time.perf_counter()
+        self._embedded = 0
         report = IngestReport(recovered=self.store.recover())
         files, missing = expand_paths(inputs)
         report.failed += missing
@@ -92,26 +127,22 @@ class Ingestor:
         max_bytes = int(self.settings.max_file_mb * 1_000_000)
         pending: list[tuple[Article, list[Chunk], bool]] = []
         vanished: list[str] = []  # removed after the flush that writes their files' news
-        pending_chunks = 0
+        reading = _ByteProgress(files, progress)
         for n, path in enumerate(files, 1):
-            try:
-                items = load_file(
-                    path, max_bytes, field_map, future_days=self.settings.future_date_days
-                )
-            except IngestError as exc:
-                report.failed.append((str(path), str(exc)))
-                items = None
-            except Exception as exc:  # a loader bug must not stop the run
-                report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
-                items = None
-            if items is not None:
-                kept, complete = self._prepare(path.resolve(), items, report, pending)
-                pending_chunks = sum(len(c) for _, c, _ in pending)
+            items = iter_file(
+                path,
+                max_bytes,
+                field_map,
+                future_days=self.settings.future_date_days,
+                on_bytes=reading.within,
+            )
+            kept, complete, read = self._prepare(path.resolve(), items, report, pending, progress)
+            reading.done(n - 1)
+            if read:
                 vanished += self._vanished(str(path.resolve()), kept, complete)
-            if pending_chunks >= EMBED_GROUP:
+            if sum(len(c) for _, c, _ in pending) >= EMBED_GROUP:
                 self._flush(pending, report, progress)
                 self._remove_vanished(vanished, report)
-                pending_chunks = 0
             if progress:
                 progress("files", n, len(files))
         self._flush(pending, report, progress)
@@ -123,42 +154,59 @@ class Ingestor:
     def _prepare(
         self,
         path: Path,
-        items: list,
+        items: Iterator[RawArticle | IngestError],
         report: IngestReport,
         pending: list[tuple[Article, list[Chunk], bool]],
-    ) -> tuple[set[str], bool]:
-        """Clean and chunk the file's articles; queue new or changed ones. Returns the ids
-        of the articles the file holds, and whether every one of its records could be read."""
+        progress: ProgressFn | None = None,
+    ) -> tuple[set[str], bool, bool]:
+        """Clean and chunk the file's articles as they are read; queue new or changed ones,
+        writing the queue whenever it holds ``EMBED_GROUP`` chunks, so a JSON Lines file of
+        any size is never held in memory. Returns the ids of the articles the file holds,
+        whether every one of its records could be read, and whether the file could be read
+        at all (a file that failed leaves what was stored from it untouched)."""
         kept: set[str] = set()
         complete = True
         queued = {a.doc_id for a, _, _ in pending}
-        for item in items:
-            if isinstance(item, IngestError):
-                report.failed.append((str(path), str(item)))
-                complete = False
-                continue
-            try:
-                cleaned = clean_article(item)
-            except IngestError as exc:
-                report.failed.append((str(path), str(exc)))
-                complete = False
-                continue
-            article = cleaned.article
-            if cleaned.dropped:
-                report.dropped[article.doc_id] = len(cleaned.dropped)
-            kept.add(article.doc_id)
-            known = self.store.fingerprint(article.doc_id)
-            if known == article.sha256 or article.doc_id in queued:
-                report.unchanged.append(article.doc_id)
-                continue
-            chunks = chunk_article(
-                article,
-                self.settings.chunk_size,
-                min(self.settings.chunk_overlap, self.settings.chunk_size // 2),
-            )
-            pending.append((article, chunks, known is not None))
-            queued.add(article.doc_id)
-        return kept, complete
+        queued_chunks = sum(len(c) for _, c, _ in pending)
+        try:
+            for item in items:
+                if isinstance(item, IngestError):
+                    report.failed.append((str(path), str(item)))
+                    complete = False
+                    continue
+                try:
+                    cleaned = clean_article(item)
+                except IngestError as exc:
+                    report.failed.append((str(path), str(exc)))
+                    complete = False
+                    continue
+                article = cleaned.article
+                if cleaned.dropped:
+                    report.dropped[article.doc_id] = len(cleaned.dropped)
+                repeated = article.doc_id in kept or article.doc_id in queued  # first one wins
+                kept.add(article.doc_id)
+                known = self.store.fingerprint(article.doc_id)
+                if known == article.sha256 or repeated:
+                    report.unchanged.append(article.doc_id)
+                    continue
+                chunks = chunk_article(
+                    article,
+                    self.settings.chunk_size,
+                    min(self.settings.chunk_overlap, self.settings.chunk_size // 2),
+                )
+                pending.append((article, chunks, known is not None))
+                queued.add(article.doc_id)
+                queued_chunks += len(chunks)
+                if queued_chunks >= EMBED_GROUP:
+                    self._flush(pending, report, progress)
+                    queued, queued_chunks = set(), 0
+        except IngestError as exc:
+            report.failed.append((str(path), str(exc)))
+            return kept, False, bool(kept)
+        except Exception as exc:  # a loader bug must not stop the run
+            report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
+            return kept, False, bool(kept)
+        return kept, complete, True
 
     def _vanished(self, path: str, kept: set[str], complete: bool) -> list[str]:
         """A file that now yields other articles than before: the ones it lost that no other
@@ -190,8 +238,9 @@ class Ingestor:
             if pairs
             else np.zeros((0, self.embedder.dim), dtype=np.float32)
         )
-        if progress:
-            progress("embedded", len(pairs), len(pairs))
+        self._embedded += len(pairs)
+        if progress:  # the total is unknown until the last file is read: it is the count
+            progress("embedded", self._embedded, self._embedded)
         offset, batch = 0, []
         for article, chunks, _ in pending:
             batch.append((article, chunks, vectors[offset : offset + len(chunks)]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -122,29 +123,28 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Ingest articles (txt, md, html, json/jsonl, pdf, RSS/Atom) into the store."""
-    from ingest.load import collect_warnings
-    from ingest.pipeline import Ingestor
-    from rag.embeddings import build_embedder
-    from rag.store import Store
+    from rag.library import Library
 
-    settings = load_settings()
+    library = Library(load_settings())
     mapping = _parse_fields(field)
     try:
-        store = Store(settings)
-        _ = store.collection  # fail fast (e.g. Chroma server down) before loading models
-        embedder = build_embedder(settings, store)  # refuses a store of another dimension
-        with _progress() as bar:
+        with ExitStack() as stack:
+            bars: list[Progress] = []  # shown from the first step: errors before it stay alone
             tasks: dict[str, int] = {}
 
             def step(stage: str, done: int, total: int) -> None:
+                if not bars:
+                    bars.append(stack.enter_context(_progress()))
                 if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], completed=done, total=total)
+                    tasks[stage] = bars[0].add_task(stage, total=total)
+                bars[0].update(tasks[stage], completed=done, total=total)
 
-            with collect_warnings() as warnings:
-                report = Ingestor(settings, store, embedder).run(paths, mapping, progress=step)
+            # Reaches the store first (a Chroma server that is down fails before any model
+            # loads), then refuses a store whose vectors have another size.
+            ingested = library.ingest(paths, mapping, progress=step)
     except NewsragError as exc:
         fail(exc)
+    report, warnings = ingested.report, ingested.warnings
     if as_json:
         data = report.to_dict()
         data.setdefault("warnings", [list(w) for w in warnings])
@@ -157,7 +157,7 @@ def ingest(
         if report.recovered:
             out.print(f"cleaned up {len(report.recovered)} half-ingested article(s)")
         out.print(report.summary_line())
-        summary = store.summary()
+        summary = library.summary()
         out.print(
             f"store: {summary['articles']} articles, {summary['chunks']} chunks "
             f"in {summary['chroma']}"
@@ -169,10 +169,10 @@ def ingest(
 @app.command()
 def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """List ingested articles with their metadata and chunk counts."""
-    from rag.store import Store
+    from rag.library import Library
 
     try:
-        rows = Store(load_settings()).articles()
+        rows = Library(load_settings()).articles()
     except NewsragError as exc:
         fail(exc)
         return
@@ -196,16 +196,18 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 @app.command()
 def remove(targets: Annotated[list[str], typer.Argument(help="doc ids or file paths")]) -> None:
     """Delete articles (by doc id, or every article from a path) and all their chunks."""
-    from rag.store import Store
+    from rag.library import Library
 
-    store = Store(load_settings())
+    library = Library(load_settings())
     missing = []
     for target in targets:
-        ids = store.doc_ids_for(target)  # a doc id, or a file or folder path (relative too)
-        if not ids:
+        try:
+            removed = library.remove(target)  # a doc id, or a file or folder path
+        except NewsragError as exc:
+            fail(exc)
+        if not removed:
             missing.append(target)
-        for doc_id in ids:
-            store.remove(doc_id)
+        for doc_id in removed:
             out.print(f"removed {doc_id}")
     if missing:
         console.print(
@@ -217,10 +219,10 @@ def remove(targets: Annotated[list[str], typer.Argument(help="doc ids or file pa
 @app.command()
 def status() -> None:
     """Where the store is and what it holds."""
-    from rag.store import Store
+    from rag.library import Library
 
     try:
-        out.print_json(json.dumps(Store(load_settings()).summary()))
+        out.print_json(json.dumps(Library(load_settings()).summary()))
     except NewsragError as exc:
         fail(exc)
 
@@ -229,10 +231,10 @@ def status() -> None:
 def doctor(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """The store's health: articles, chunks, vectors, unfinished writes, last ingest, index
     versions, and what to do about any problem. Exits 1 when something needs fixing."""
-    from rag.store import Store
+    from rag.library import Library
 
     try:
-        health = Store(load_settings()).health()
+        health = Library(load_settings()).health()
     except NewsragError as exc:
         fail(exc)
     if as_json:
@@ -290,7 +292,7 @@ def ask(
         check_date_range(filters.after, filters.before)
         top_k = check_top_k(top_k)
         rag = NewsRAG.from_settings(settings, load_llm=False)
-        if rag.store.article_count() == 0:
+        if rag.library.article_count() == 0:
             rag.retrieve(question)  # raises the "ingest first" error
         answer = rag.ask(question, filters, top_k)
     except NewsragError as exc:
@@ -330,14 +332,19 @@ def ask(
 
 
 # Evaluation ----------------------------------------------------------------
-def _eval_app() -> typer.Typer:
-    """`newsrag eval SUITE ...` forwards to eval.cli (the same commands as `python -m eval`)."""
+# `newsrag eval` and `newsrag bench scale` hand their arguments (--help included) to apps in
+# eval/, imported only when one of them runs: the CLI sits above the parts it drives, so
+# `newsrag sources` never imports the evaluation, the benchmarks or the UI.
+_FORWARD = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+@app.command("eval", context_settings=_FORWARD, add_help_option=False)
+def eval_cmd(ctx: typer.Context) -> None:
+    """Run an evaluation suite (sample, multihop, rgb, ragtruth, pairs) and write its report;
+    `newsrag eval --help` lists them (the same commands as `python -m eval`)."""
     from eval.cli import app as eval_app
 
-    return eval_app
-
-
-app.add_typer(_eval_app(), name="eval")
+    eval_app(args=ctx.args, prog_name="newsrag eval")
 
 
 def _print_numbers(numbers: dict) -> None:
@@ -390,14 +397,15 @@ def bench_query_cmd(
         fail(exc)
 
 
-def _bench_scale_cmd():
-    """`newsrag bench scale` lives with the other benchmarks in eval.bench."""
-    from eval.bench import scale_cmd
+@bench_app.command("scale", context_settings=_FORWARD, add_help_option=False)
+def bench_scale_cmd(ctx: typer.Context) -> None:
+    """Retrieval latency, start-up, memory, disk and write cost as the store grows, beside
+    a plain LlamaIndex pipeline (eval.scale); `newsrag bench scale --help` for its options."""
+    from eval.scale import scale_cmd
 
-    return scale_cmd
-
-
-bench_app.command("scale")(_bench_scale_cmd())
+    scale_app = typer.Typer(add_completion=False)
+    scale_app.command()(scale_cmd)
+    scale_app(args=ctx.args, prog_name="newsrag bench scale")
 
 
 @app.command()

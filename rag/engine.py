@@ -207,6 +207,9 @@ class NewsRAG:
         self._generate_lock = threading.Lock()
         self._sessions: dict[str, ChatMemoryBuffer] = {}
         self._sessions_lock = threading.Lock()
+        from rag.library import Library
+
+        self.library = Library(settings, store, embedder)  # ingest, list, remove articles
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, load_llm: bool = True) -> NewsRAG:

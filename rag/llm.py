@@ -6,10 +6,14 @@ Only this module knows which LLM is in use. Every backend is used through the Ll
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
+import time
+from collections import deque
 from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,19 +39,55 @@ from rag.tokens import count_tokens
 BACKENDS = ("llama_cpp", "ollama", "openai_like")
 
 
+# Calls whose costs are kept for `newsrag bench query` (a long-running server keeps the last
+# ones only).
+USAGE_KEPT = 512
+
+
+@dataclass
+class CallUsage:
+    """What one call to the local model cost, in tokens and seconds.
+
+    Why: the prompt is read at ~100 tokens/s on two cores and dominates an answer's time, so
+    the figure that matters is how many of a call's prompt tokens llama.cpp had to read
+    (``new_tokens``) and how many it reused from its KV cache (``cached_tokens``: the prefix
+    the call shares with the previous one)."""
+
+    kind: str  # "probe" (first-token logits only), "chat" or "stream"
+    prompt_tokens: int
+    cached_tokens: int
+    generated_tokens: int = 0
+    decode_steps: int = 0  # model evaluations while writing; fewer than tokens with lookup
+    seconds: float = 0.0
+    first_token_s: float | None = None
+
+    @property
+    def new_tokens(self) -> int:
+        return self.prompt_tokens - self.cached_tokens
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "new_tokens": self.new_tokens}
+
+
+def cached_prefix(llama: Any, tokens: Sequence[int]) -> int:
+    """How many leading ``tokens`` llama.cpp's KV cache already holds (the longest common
+    prefix with what it evaluated last). llama-cpp-python reuses exactly this much."""
+    held = llama._input_ids[: llama.n_tokens].tolist() if llama.n_tokens else []
+    prefix = 0
+    for a, b in zip(held, tokens, strict=False):
+        if a != b:
+            break
+        prefix += 1
+    return prefix
+
+
 def last_logits(llama: Any, tokens: list[int]) -> np.ndarray:
     """Logits for the token after ``tokens``, reusing llama.cpp's KV cache for the prefix it
     already holds; the tokens stay cached, so a generation from the same prompt is cheap."""
     limit = llama.n_ctx() - 1
     if len(tokens) > limit:  # keep the end (the question or claim): drop from the middle
         tokens = tokens[: limit // 2] + tokens[-(limit - limit // 2) :]
-    cached = llama._input_ids[: llama.n_tokens].tolist() if llama.n_tokens else []
-    prefix = 0
-    for a, b in zip(cached, tokens, strict=False):
-        if a != b:
-            break
-        prefix += 1
-    prefix = min(prefix, len(tokens) - 1)  # always evaluate at least the last token
+    prefix = min(cached_prefix(llama, tokens), len(tokens) - 1)  # evaluate at least one
     llama.n_tokens = prefix
     llama.eval(tokens[prefix:])
     if llama._logits_all:
@@ -55,6 +95,54 @@ def last_logits(llama: Any, tokens: list[int]) -> np.ndarray:
     # Without logits_all, llama.cpp still holds the last position's logits.
     ptr = llama._ctx.get_logits_ith(-1)
     return np.ctypeslib.as_array(ptr, shape=(llama.n_vocab(),)).astype(np.float64)
+
+
+@functools.cache
+def _llama_class() -> type:
+    """``llama_cpp.Llama`` that keeps count of what it evaluates and asks llama.cpp for logits
+    only where they are read.
+
+    Why a subclass: (1) each call reports its new vs cached prompt tokens (``evals`` holds
+    the size of every evaluation since ``generate`` started: the first is the part of the
+    prompt not in the KV cache); (2) prompt-lookup decoding checks draft tokens in one batch
+    and needs the logits of each of them, for which llama-cpp-python turns on
+    ``logits_all``: every prompt token then goes through the 150k-word output layer (about a
+    sixth of a 1.5B model's work per token) and is copied into an n_ctx x n_vocab array
+    (2.5 GB). Here only the last ``output_tail`` positions of an evaluation are outputs:
+    the prompt's last token, or a whole draft batch (at most 1 + the draft length)."""
+    from llama_cpp import Llama
+
+    class NewsragLlama(Llama):  # type: ignore[misc]
+        def __init__(self, *args: Any, output_tail: int = 1, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.output_tail = max(1, output_tail)
+            self.evals: list[int] = []
+            self.prompt_len = 0
+
+        def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Any:
+            self.prompt_len = len(tokens)
+            self.evals = []
+            return super().generate(tokens, *args, **kwargs)
+
+        def eval(self, tokens: Sequence[int]) -> None:
+            tokens = list(tokens)
+            self.evals.append(len(tokens))
+            if self._logits_all:  # logprobs wanted: Llama's own way
+                super().eval(tokens)
+                return
+            self._ctx.kv_cache_seq_rm(-1, self.n_tokens, -1)
+            for i in range(0, len(tokens), self.n_batch):
+                batch = tokens[i : i + self.n_batch]
+                n_past = self.n_tokens
+                self._batch.set_batch(batch=batch, n_past=n_past, logits_all=False)
+                for j in range(max(0, len(batch) - self.output_tail), len(batch)):
+                    self._batch.batch.logits[j] = True
+                self._ctx.decode(self._batch)
+                self.input_ids[n_past : n_past + len(batch)] = batch
+                self.n_tokens += len(batch)
+                self._requires_eval = False
+
+    return NewsragLlama
 
 
 def single_token_ids(llama: Any, words: Iterable[str]) -> list[int]:
@@ -104,31 +192,54 @@ class LlamaCppChat(ChatOnlyLLM):
     """llama-cpp-python with the GGUF's own chat template; temperature 0 and a fixed seed.
 
     llama.cpp contexts are not thread-safe, so every call holds a lock: generation is
-    serialised while callers on many threads simply wait their turn.
-    """
+    serialised while callers on many threads simply wait their turn. Consecutive calls reuse
+    the KV cache for the prompt prefix they share (llama-cpp-python compares token ids), so
+    prompts that start alike are read once; ``usage`` records what each call read anew.
+
+    ``lookup_tokens`` > 0 turns on prompt-lookup decoding (llama-cpp-python's
+    ``LlamaPromptLookupDecoding``): answers copy phrases from their sources, so the tokens
+    that followed the last ``lookup_ngram`` tokens in the prompt are proposed as a draft and
+    checked in one batch; greedy output is unchanged, only its speed."""
 
     model_path: str
     temperature: float = 0.0
     seed: int = 0
     n_threads: int = 2
+    n_threads_batch: int | None = None
+    n_batch: int = 512
+    n_ubatch: int = 512
+    flash_attn: bool = False
+    use_mmap: bool = True
+    lookup_tokens: int = 0
+    lookup_ngram: int = 2
     last_prompt_tokens: int = 0
     _llama: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
     _formatter: Any = PrivateAttr(default=None)
+    _usage: Any = PrivateAttr(default_factory=lambda: deque(maxlen=USAGE_KEPT))
 
     def __init__(self, **data: Any) -> None:
         super().__init__(**data)
-        from llama_cpp import Llama
-
-        self._llama = Llama(
+        self._llama = _llama_class()(
             model_path=self.model_path,
             n_ctx=self.context_window,
             n_threads=self.n_threads,
-            n_threads_batch=self.n_threads,
-            n_batch=512,
+            n_threads_batch=self.n_threads_batch or self.n_threads,
+            n_batch=self.n_batch,
+            n_ubatch=min(self.n_ubatch, self.n_batch),
+            flash_attn=self.flash_attn,
+            use_mmap=self.use_mmap,
             seed=self.seed,
             verbose=False,
+            output_tail=1 + self.lookup_tokens,
         )
+        if self.lookup_tokens > 0:
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
+
+            # Set after construction: passed to Llama() it would force logits_all.
+            self._llama.draft_model = LlamaPromptLookupDecoding(
+                max_ngram_size=self.lookup_ngram, num_pred_tokens=self.lookup_tokens
+            )
         template = self._llama.metadata.get("tokenizer.chat_template")
         if template:
             from llama_cpp.llama_chat_format import Jinja2ChatFormatter
@@ -144,6 +255,14 @@ class LlamaCppChat(ChatOnlyLLM):
                 bos_token=token_text(self._llama.token_bos()),
                 stop_token_ids=[self._llama.token_eos()],
             )
+
+    @property
+    def usage(self) -> list[CallUsage]:
+        """The costs of the latest calls, oldest first (at most ``USAGE_KEPT``)."""
+        return list(self._usage)
+
+    def clear_usage(self) -> None:
+        self._usage.clear()
 
     @property
     def llama(self) -> Any:
@@ -176,11 +295,17 @@ class LlamaCppChat(ChatOnlyLLM):
             return None
         result = self._formatter(messages=self._messages(messages))
         with self._lock:
+            t = time.perf_counter()
             tokens = self._llama.tokenize(
                 result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
             )
             firsts = [self.first_token(t) for t in texts]
+            self._llama.evals = []
             logits = last_logits(self._llama, tokens)
+            read = sum(self._llama.evals)
+            self._usage.append(
+                CallUsage("probe", len(tokens), len(tokens) - read, 0, 0, time.perf_counter() - t)
+            )
         probs = np.exp(logits - float(np.max(logits)))
         total = float(probs.sum())
         return [float(probs[f] / total) for f in firsts]
@@ -205,13 +330,34 @@ class LlamaCppChat(ChatOnlyLLM):
     def _messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
         return [{"role": m.role.value, "content": m.content or ""} for m in messages]
 
+    def _record(self, kind: str, text: str, start: float, first: float | None) -> None:
+        """Append the cost of the generation that just ended (its prompt tokens and how many
+        of them the KV cache held, from the evaluations it made)."""
+        evals = self._llama.evals
+        new = evals[0] if evals else 0
+        prompt = self._llama.prompt_len
+        written = self.count_tokens(text) + 1 if text else 0  # + the end-of-turn token
+        self._usage.append(
+            CallUsage(
+                kind,
+                prompt,
+                max(0, prompt - new),
+                written,
+                max(0, len(evals) - 1),
+                time.perf_counter() - start,
+                None if first is None else first - start,
+            )
+        )
+
     @llm_chat_callback()
     def chat(self, messages: Sequence[ChatMessage], **kwargs: Any) -> ChatResponse:
         with self._lock:
+            start = time.perf_counter()
             out = self._llama.create_chat_completion(
                 self._messages(messages), **self._params(kwargs)
             )
-        text = out["choices"][0]["message"]["content"] or ""
+            text = out["choices"][0]["message"]["content"] or ""
+            self._record("chat", text, start, None)
         self.last_prompt_tokens = int(out.get("usage", {}).get("prompt_tokens", 0))
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=out)
 
@@ -220,18 +366,25 @@ class LlamaCppChat(ChatOnlyLLM):
         def gen() -> ChatResponseGen:
             text = ""
             with self._lock:
+                start = time.perf_counter()
+                first = None
                 stream = self._llama.create_chat_completion(
                     self._messages(messages), stream=True, **self._params(kwargs)
                 )
-                for part in stream:
-                    delta = part["choices"][0]["delta"].get("content") or ""
-                    if not delta:
-                        continue
-                    text += delta
-                    yield ChatResponse(
-                        message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
-                        delta=delta,
-                    )
+                try:
+                    for part in stream:
+                        delta = part["choices"][0]["delta"].get("content") or ""
+                        if not delta:
+                            continue
+                        if first is None:
+                            first = time.perf_counter()
+                        text += delta
+                        yield ChatResponse(
+                            message=ChatMessage(role=MessageRole.ASSISTANT, content=text),
+                            delta=delta,
+                        )
+                finally:
+                    self._record("stream", text, start, first)
 
         return gen()
 
@@ -264,6 +417,13 @@ def _build_backend(settings: Settings) -> LLM:
             temperature=settings.llm_temperature,
             seed=settings.llm_seed,
             n_threads=settings.llm_threads,
+            n_threads_batch=settings.llm_threads_batch,
+            n_batch=settings.llm_batch,
+            n_ubatch=settings.llm_ubatch,
+            flash_attn=settings.llm_flash_attn,
+            use_mmap=settings.llm_mmap,
+            lookup_tokens=settings.llm_lookup_tokens,
+            lookup_ngram=settings.llm_lookup_ngram,
         )
     if backend == "ollama":
         from llama_index.llms.ollama import Ollama

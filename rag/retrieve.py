@@ -1,10 +1,10 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 over the same chunks, fused by reciprocal rank."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (the docstore's SQLite FTS5 index) over the same
+chunks, fused by reciprocal rank."""
 
 from __future__ import annotations
 
 import functools
 import re
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -430,50 +430,27 @@ class Retrieved:
         }
 
 
-class BM25Index:
-    """BM25 over every stored chunk; rebuilt when the store's version changes, which each
-    search checks (one SQLite read), so another process's ingest or removal shows up on the
-    next query."""
+class LexicalIndex:
+    """BM25 over the store's lexical index (SQLite FTS5 in the docstore, see
+    ``rag.store``): persistent and kept in the transaction that writes the chunks, so nothing
+    is loaded or rebuilt here, and another process's ingest or removal shows up on the next
+    query. The filters are applied inside the index."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._version = -1
-        self._chunks: list[StoredChunk] = []
-        self._model = None
-        self._lock = threading.Lock()
-
-    def _refresh(self) -> None:
-        version = self.store.version()
-        if version == self._version:
-            return
-        import bm25s
-
-        chunks = self.store.all_chunks()
-        model = None
-        if chunks:
-            corpus = [tokenize(f"{c.meta.get('title', '')} {c.text}") or ["_"] for c in chunks]
-            model = bm25s.BM25()
-            model.index(corpus, show_progress=False)
-        self._chunks, self._model, self._version = chunks, model, version
 
     def search(
         self, query: str, k: int, filters: Filters | None
     ) -> list[tuple[StoredChunk, float]]:
-        with self._lock:
-            self._refresh()
-            chunks, model = self._chunks, self._model
         terms = tokenize(query)
-        if model is None or not terms:
+        if not terms:
             return []
-        scores = np.asarray(model.get_scores(terms))
-        order = np.argsort(-scores)
-        out = []
-        for i in order:
-            if scores[i] <= 0 or len(out) >= k:
-                break
-            if filters is None or filters.matches(chunks[i].meta):
-                out.append((chunks[i], float(scores[i])))
-        return out
+        if filters is None or filters.is_empty():
+            return self.store.lexical_search(terms, k)
+        lo, hi = filters._bounds()
+        return self.store.lexical_search(
+            terms, k, sources=filters.sources, doc_ids=filters.doc_ids, lo_ts=lo, hi_ts=hi
+        )
 
 
 class HybridRetriever(BaseRetriever):
@@ -495,7 +472,7 @@ class HybridRetriever(BaseRetriever):
         self.embedder = embedder
         self.top_k = top_k
         self.filters = Filters.of(filters)
-        self.bm25 = BM25Index(store)
+        self.bm25 = LexicalIndex(store)
 
     @property
     def similarity_top_k(self) -> int:
@@ -525,16 +502,21 @@ class HybridRetriever(BaseRetriever):
             else:
                 hit.score += 1 / (RRF_K + rank)
                 hit.bm25_rank = rank
-        # The BM25 index is a snapshot: a chunk removed since (by any process) is dropped.
+        # A chunk removed between the two searches (by any process) is dropped.
         live = self.store.live_chunk_ids(fused)
         ranked = sorted(
             (r for r in fused.values() if r.chunk.chunk_id in live), key=lambda r: -r.score
         )[:k]
         missing = [r for r in ranked if r.dense is None]
-        if missing:  # BM25-only hits get a cosine too, so relevance is judged on one scale
-            vecs = self.embedder.embed([r.chunk.text for r in missing])
-            for r, v in zip(missing, vecs, strict=True):
-                r.dense = float(np.dot(vector, v))
+        if missing:  # BM25-only hits get a cosine too, so relevance is judged on one scale:
+            # against their stored vectors, like the dense hits (no embedding per query)
+            stored = self.store.vectors([r.chunk.chunk_id for r in missing])
+            unstored = [r for r in missing if r.chunk.chunk_id not in stored]
+            if unstored:
+                vecs = self.embedder.embed([r.chunk.text for r in unstored])
+                stored.update((r.chunk.chunk_id, v) for r, v in zip(unstored, vecs, strict=True))
+            for r in missing:
+                r.dense = float(np.dot(vector, stored[r.chunk.chunk_id]))
         return ranked
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:

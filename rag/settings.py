@@ -163,6 +163,37 @@ class Settings(BaseSettings):
         description="A published date more than this many days after today is kept but warned"
         " about in the ingest report.",
     )
+    # llama.cpp speed (issue 12; each measured in the README's "Latency")
+    llm_threads_batch: int | None = Field(
+        None,
+        ge=1,
+        description="Threads llama.cpp reads the prompt with (n_threads_batch); unset: the"
+        " same as llm_threads, which it writes the answer with.",
+    )
+    llm_batch: int = Field(512, ge=8, description="Prompt tokens per llama.cpp decode (n_batch).")
+    llm_ubatch: int = Field(
+        512, ge=8, description="Tokens per compute step inside a decode (n_ubatch, <= n_batch)."
+    )
+    llm_flash_attn: bool = Field(False, description="llama.cpp's flash attention kernels.")
+    llm_mmap: bool = Field(True, description="Map the GGUF file instead of reading it in.")
+    llm_lookup_tokens: int = Field(
+        0,
+        ge=0,
+        le=32,
+        description="Prompt-lookup decoding: draft up to this many tokens per step by copying"
+        " what followed the same words in the prompt, checked in one batch (0: off).",
+    )
+    llm_lookup_ngram: int = Field(
+        2, ge=1, le=8, description="Words matched in the prompt to find a prompt-lookup draft."
+    )
+    # Scale (issue 14): the lexical index and ingest batching
+    lexical_max_postings: int = Field(
+        100_000,
+        ge=1,
+        description="A question's lexical search scores at most about this many chunks: its"
+        " most common terms are left out beyond it (the rarest is always kept). Higher ranks"
+        " large stores more exactly, and more slowly.",
+    )
 
     @field_validator("data_dir")
     @classmethod

@@ -37,11 +37,94 @@ def store(settings):
     s.close()
 
 
+# Fakes (tests/fakes.py) as fixtures ------------------------------------------------------
 @pytest.fixture
 def fake_embedder():
+    """Hashed bag of words and bigrams: similar wording, similar vectors; no model."""
     from tests.fakes import FakeEmbedder
 
     return FakeEmbedder()
+
+
+@pytest.fixture
+def word_embedder():
+    """Hashed bag of words only: what the judge's tests are tuned on."""
+    from tests.fakes import WordHashEmbedder
+
+    return WordHashEmbedder()
+
+
+@pytest.fixture
+def fake_llm():
+    """A LlamaIndex LLM answering with the source sentence that best matches the question."""
+    from tests.fakes import FakeLLM
+
+    return FakeLLM()
+
+
+@pytest.fixture
+def fake_llama():
+    """Just enough of ``llama_cpp.Llama`` (tokens and logits) for the judge's Yes/No step."""
+    from tests.fakes import FakeLlama
+
+    return FakeLlama()
+
+
+@pytest.fixture
+def stub_rag():
+    """Just enough of NewsRAG for the UI's handlers: three tokens, then an empty answer."""
+    from tests.fakes import StubRag
+
+    return StubRag()
+
+
+@pytest.fixture
+def fake_rag(settings, store, fake_embedder, fake_llm):
+    """A real NewsRAG over the test's empty store, with the fake embedder and LLM."""
+    from rag.engine import NewsRAG
+
+    return NewsRAG(settings, store, fake_embedder, fake_llm)
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    """Every evaluation suite run gets the fake embedder and LLM instead of real models."""
+    from eval.suites import common
+    from tests.fakes import FakeEmbedder, FakeLLM
+
+    real = common.build_models
+
+    def build(cfg, data_dir, **overrides):
+        cfg.embedder = FakeEmbedder()
+        cfg.llm = None if cfg.retrieval_only else FakeLLM()
+        return real(cfg, data_dir, **overrides)
+
+    monkeypatch.setattr(common, "build_models", build)
+
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path: Path):
+    """``newsrag`` in a temp folder with its own data dir, the fake embedder and fake LLM."""
+    import rag.embeddings
+    import rag.llm
+    from tests.fakes import FakeEmbedder, FakeLLM
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("COLUMNS", "200")
+    monkeypatch.setattr(
+        rag.embeddings, "build_embedder", lambda settings, store=None: FakeEmbedder()
+    )
+    monkeypatch.setattr(rag.llm, "build_llm", lambda settings: FakeLLM())
+    from typer.testing import CliRunner
+
+    from rag.cli import app
+
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+# Real models -------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="session")

@@ -45,6 +45,25 @@ class FakeEmbedder:
         return out
 
 
+class WordHashEmbedder:
+    """Hashed bag of lower-cased words only (no bigrams): shared words -> similar vectors. The
+    judge's tests are tuned on it."""
+
+    name = "hash-bow"
+    dim = 256
+
+    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z0-9]+", text.lower()):
+                digest = hashlib.md5(word.encode()).digest()
+                out[row, digest[0] % self.dim] += 1.0
+            norm = np.linalg.norm(out[row])
+            if norm:
+                out[row] /= norm
+        return out
+
+
 def _sources(prompt: str) -> list[tuple[int, str]]:
     """(label, sentence) of each numbered source sentence in our question prompt."""
     sources = prompt.split("Question:", 1)[0]
@@ -194,3 +213,80 @@ def react_tool_caller(tool: str, question: str) -> Callable[[str], str]:
         )
 
     return reply
+
+
+class FakeLlama:
+    """Just enough of ``llama_cpp.Llama`` for LlamaYesNo: word tokens, logits favouring Yes
+    when every claim word was in the prompt before the claim."""
+
+    def __init__(self) -> None:
+        self.vocab: dict[str, int] = {"Yes": 1, "No": 2, "<|im_start|>": 3}
+        self.n_tokens = 0
+        self._input_ids = np.zeros(512, dtype=np.intc)
+        self._logits_all = True
+        self.scores = np.zeros((512, 1024), dtype=np.float32)
+        self.evaluated = 0
+
+    def n_vocab(self) -> int:
+        return 1024
+
+    def n_ctx(self) -> int:
+        return 512
+
+    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
+        words = re.findall(r"<\|im_start\|>|[A-Za-z0-9]+", text.decode())
+        return [self.vocab.setdefault(w, len(self.vocab) + 1) for w in words]
+
+    def eval(self, tokens: list[int]) -> None:
+        start = self.n_tokens
+        self._input_ids[start : start + len(tokens)] = tokens
+        self.n_tokens += len(tokens)
+        self.evaluated += len(tokens)
+        ids = self._input_ids[: self.n_tokens].tolist()
+        # the claim sits between a "CLAIM" marker and the closest following "Is"
+        spans = []
+        for i, tok in enumerate(ids):
+            if tok == self.vocab["CLAIM"]:
+                nxt = [j for j in range(i + 1, len(ids)) if ids[j] == self.vocab["Is"]]
+                if nxt:
+                    spans.append((nxt[0] - i, i, nxt[0]))
+        _, claim_at, question_at = min(spans)
+        supported = set(ids[claim_at + 1 : question_at]) <= set(ids[:claim_at])
+        self.scores[self.n_tokens - 1, :] = 0.0
+        self.scores[self.n_tokens - 1, 1 if supported else 2] = 4.0
+
+
+class FixedYesNo:
+    """The judge's LLM step (``LlamaYesNo.p_yes``) answering one fixed P(Yes), counting calls."""
+
+    def __init__(self, p_yes: float) -> None:
+        self.value = p_yes
+        self.calls = 0
+
+    def p_yes(self, source: str, claim: str, question: str | None = None) -> float:
+        self.calls += 1
+        return self.value
+
+
+class StubRag:
+    """Just enough of NewsRAG for the UI handlers: streams ``tokens`` then an answer."""
+
+    def __init__(self, tokens: int = 3) -> None:
+        self.tokens = tokens
+        self.calls = 0
+        self.closed = False
+
+    def _events(self) -> Any:
+        self.calls += 1
+        try:
+            for n in range(self.tokens):
+                yield {"type": "token", "text": f"word{n} "}
+            yield {"type": "answer", "answer": None}
+        finally:
+            self.closed = True
+
+    def chat_stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self._events()
+
+    def stream(self, *args: Any, **kwargs: Any) -> Any:
+        return self._events()

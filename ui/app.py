@@ -1,9 +1,9 @@
 """The Gradio chat UI: presentation over NewsRAG's public API, nothing more.
 
 Chat answers stream through ``NewsRAG.chat_stream`` with one session id per browser tab, so
-follow-ups use that tab's history only. The Library tab ingests uploads through the same
-``Ingestor`` the CLI uses. ``launch`` is the one way to serve it: CSS, JS, theme, queue,
-auth and upload limits are applied there.
+follow-ups use that tab's history only. The Library tab ingests, lists and removes through
+``NewsRAG.library`` (``rag.library.Library``), the front door the CLI uses too. ``launch``
+is the one way to serve it: CSS, JS, theme, queue, auth and upload limits are applied there.
 """
 
 import ipaddress
@@ -18,12 +18,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from ingest.load import SUPPORTED_SUFFIXES, collect_warnings
-from ingest.pipeline import Ingestor, IngestReport
 from rag.dates import check_date_range
 from rag.engine import Answer, NewsRAG
 from rag.errors import (
@@ -33,13 +31,18 @@ from rag.errors import (
     RequestTimeout,
     StoreEmptyError,
 )
+from rag.library import supported_suffixes
 from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters
 from rag.settings import TOP_K_MAX, TOP_K_MIN, Settings
 from ui import render
 from ui.auth import ClientAddress, LoginGuard
 
+if TYPE_CHECKING:
+    from ingest.pipeline import IngestReport
+
 log = logging.getLogger("newsrag.ui")
+SUPPORTED_SUFFIXES = supported_suffixes()
 
 ANSWERS = "answers"  # the queue every question waits in (see ``build_app``)
 MAX_TURNS_SHOWN = 20  # answers whose sources stay in the panel
@@ -204,7 +207,7 @@ def discard_uploads(staged: Sequence[Path], files: Sequence[dict[str, Any]]) -> 
             log.warning("could not delete upload %s: %s", path, exc)
 
 
-def _outcome(report: IngestReport) -> tuple[str, str]:
+def _outcome(report: "IngestReport") -> tuple[str, str]:
     """(status, detail) for one file's ingest report."""
     counts = [
         (len(report.added), "added"),
@@ -254,7 +257,7 @@ class Handlers:
 
     def articles(self) -> list[dict[str, Any]]:
         try:
-            return self.rag.store.articles()
+            return self.rag.library.articles()
         except NewsragError:
             return []
 
@@ -362,7 +365,7 @@ class Handlers:
                     staged.append((len(rows) - 1, path))
                 except (ValueError, OSError) as exc:
                     rows[-1] = (name, "failed", str(exc))
-            ingestor = Ingestor(self.rag.settings, self.rag.store, self.rag.embedder)
+            library = self.rag.library
             for done, (row, path) in enumerate(staged):
                 name = rows[row][0]
                 progress((done, len(staged)), desc=f"Ingesting {path.name}")
@@ -370,10 +373,10 @@ class Handlers:
                     rows[row] = (name, "metadata", "applied to the article file of the same name")
                     continue
                 try:
-                    with collect_warnings() as warnings:
-                        status, detail = _outcome(ingestor.run([str(path)]))
-                    if warnings:
-                        detail += "; warning: " + "; ".join(message for _, message in warnings)
+                    ingested = library.ingest([path])
+                    status, detail = _outcome(ingested.report)
+                    if ingested.warnings:
+                        detail += "; warning: " + "; ".join(m for _, m in ingested.warnings)
                 except Exception as exc:
                     status, detail = "failed", user_message(exc)
                 rows[row] = (name, status, detail)
@@ -391,7 +394,7 @@ class Handlers:
             result = render.status_html("Choose an article to remove.", ok=False)
             return (result, *self.library_view())
         try:
-            found = self.rag.store.remove(doc_id)
+            found = bool(self.rag.library.remove(doc_id))
             message = f"Removed {doc_id}." if found else f"{doc_id} was not in the store."
             result = render.status_html(message, ok=found)
         except Exception as exc:

@@ -8,7 +8,6 @@ write the same three files. Scoring helpers here are pure functions so unit test
 from __future__ import annotations
 
 import json
-import math
 import re
 import string
 import time
@@ -31,7 +30,7 @@ from eval import metrics
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
 
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
     from rag.embeddings import Embedder
     from rag.engine import Answer, NewsRAG
     from rag.retrieve import Retrieved
@@ -134,21 +133,18 @@ def build_models(cfg: RunConfig, data_dir: Path, **overrides: Any) -> Models:
 
 def fresh_rag(models: Models, data_dir: Path, collection: str | None = None) -> NewsRAG:
     """A NewsRAG over an empty store in ``data_dir``, sharing the run's loaded models."""
-    from rag.engine import NewsRAG
-    from rag.store import Store
+    from rag.library import Library
 
     update: dict[str, Any] = {"data_dir": data_dir}
     if collection:
         update["collection"] = collection
     settings = models.settings.model_copy(update=update)
-    return NewsRAG(settings, Store(settings), models.embedder, models.llm)
+    return Library(settings, embedder=models.embedder).engine(models.llm)
 
 
 def ingest(rag: NewsRAG, paths: Iterable[str | Path]) -> Any:
     """Run the real ingestion pipeline into ``rag``'s store; fail loudly if nothing lands."""
-    from ingest.pipeline import Ingestor
-
-    report = Ingestor(rag.settings, rag.store, rag.embedder).run([str(p) for p in paths])
+    report = rag.library.ingest(paths).report
     if not (report.added or report.updated or report.unchanged):
         reasons = "; ".join(f"{p}: {r}" for p, r in report.failed) or "no articles found"
         raise RuntimeError(f"ingestion produced no articles ({reasons})")
@@ -156,10 +152,10 @@ def ingest(rag: NewsRAG, paths: Iterable[str | Path]) -> Any:
 
 
 def build_judge(cfg: RunConfig, models: Models) -> Judge:
-    """The independent judge (eval.faithfulness) on the run's embedder; no LLM by default."""
+    """The independent judge (eval.judge) on the run's embedder; no LLM by default."""
     if cfg.judge is not None:
         return cfg.judge
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
     from eval.suites.ragtruth import load_config
 
     return Judge(models.embedder, None, load_config(cfg.judge_config))
@@ -326,9 +322,19 @@ def first_hit_rank(
     return None
 
 
-class _PassageRankMetric(BaseRetrievalMetric):
-    """Base of the passage metrics: each scores the rank of the first chunk that hits a gold
-    passage, so the rank is found here once and subclasses only turn it into a score."""
+@dataclass(frozen=True)
+class Chunks:
+    """One query's gold passages and retrieved chunks, as ``span_id``s and texts."""
+
+    expected_ids: list[str]
+    retrieved_ids: list[str]
+    expected_texts: list[str]
+    retrieved_texts: list[str]
+
+
+class ChunkMetric(BaseRetrievalMetric):
+    """Base of our retrieval metrics: LlamaIndex's ``compute`` call, its optional lists made
+    lists, handed to ``score`` (which a metric defines)."""
 
     def compute(
         self,
@@ -339,8 +345,27 @@ class _PassageRankMetric(BaseRetrievalMetric):
         retrieved_texts: list[str] | None = None,
         **kwargs: Any,
     ) -> RetrievalMetricResult:
-        rank = first_hit_rank(expected_ids, retrieved_ids, expected_texts, retrieved_texts)
-        return self.from_rank(rank)
+        ids = list(retrieved_ids or [])
+        texts = list(retrieved_texts or [""] * len(ids))
+        return self.score(Chunks(list(expected_ids or []), ids, list(expected_texts or []), texts))
+
+    def score(self, chunks: Chunks) -> RetrievalMetricResult:
+        raise NotImplementedError
+
+
+class _PassageRankMetric(ChunkMetric):
+    """Base of the passage metrics: each scores the rank of the first chunk that hits a gold
+    passage, so the rank is found here once and subclasses only turn it into a score."""
+
+    def score(self, chunks: Chunks) -> RetrievalMetricResult:
+        return self.from_rank(
+            first_hit_rank(
+                chunks.expected_ids,
+                chunks.retrieved_ids,
+                chunks.expected_texts,
+                chunks.retrieved_texts,
+            )
+        )
 
     def from_rank(self, rank: int | None) -> RetrievalMetricResult:
         raise NotImplementedError
@@ -497,7 +522,7 @@ def judge_answers(
     the others without it (citation precision, ALCE's rule), against all cited passages
     together (faithfulness), and against every retrieved chunk (is the claim in the context at
     all; used for citation recall). Runs the judge's LlamaIndex evaluator
-    (``eval.faithfulness.FaithfulnessEvaluator``) through ``BatchEvalRunner``.
+    (``eval.judge.FaithfulnessEvaluator``) through ``BatchEvalRunner``.
     """
     from rag.verify import YES_NO_QUESTION
 
@@ -535,7 +560,7 @@ def judge_answers(
                 keys.append((ai, si, kind, number))
     results: list[EvaluationResult] = []
     if keys:
-        from eval.faithfulness import FaithfulnessEvaluator
+        from eval.judge import FaithfulnessEvaluator
 
         runner = BatchEvalRunner({"judge": FaithfulnessEvaluator(judge)}, workers=workers)
         results = runner.evaluate_response_strs(
@@ -675,152 +700,3 @@ def retrieved_record(hits: Sequence[Retrieved], limit: int = 10) -> list[dict[st
         }
         for r in hits[:limit]
     ]
-
-
-# ---------------------------------------------------------------------------------------------
-# Output: results.jsonl, summary.json, report.md with plots
-
-
-@dataclass
-class SuiteResult:
-    suite: str
-    summary: dict[str, Any]
-    rows: list[dict[str, Any]]
-    out_dir: Path
-
-
-def _fmt(value: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    if isinstance(value, bool):
-        return str(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return f"{value:.3f}" if abs(value) < 1000 else f"{value:,.0f}"
-    return str(value)
-
-
-def summary_markdown(summary: Mapping[str, Any]) -> str:
-    lines = ["| metric | value |", "|---|---:|"]
-    for key, value in summary.items():
-        if isinstance(value, (int, float)) or value is None:
-            lines.append(f"| {key} | {_fmt(value)} |")
-    return "\n".join(lines)
-
-
-def _plots(
-    out_dir: Path,
-    distributions: Mapping[str, Sequence[float]],
-    categories: Mapping[str, Mapping[str, float | None]],
-    latencies: Sequence[float],
-    suite: str,
-) -> list[str]:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names: list[str] = []
-    dists = {k: [float(v) for v in vals] for k, vals in distributions.items() if vals}
-    if dists:
-        fig, axes = plt.subplots(1, len(dists), figsize=(4 * len(dists), 3), squeeze=False)
-        for ax, (label, vals) in zip(axes[0], dists.items(), strict=True):
-            lo, hi = min(0.0, min(vals)), max(1.0, max(vals))
-            ax.hist(vals, bins=20, range=(lo, hi), color="tab:blue", alpha=0.8)
-            ax.set_title(label, fontsize=9)
-            ax.set_ylabel("count")
-        fig.suptitle(f"{suite}: score distributions", fontsize=10)
-        fig.tight_layout()
-        fig.savefig(out_dir / "scores.png", dpi=100)
-        plt.close(fig)
-        names.append("scores.png")
-    cats = {c: m for c, m in categories.items() if m}
-    metric_names = sorted({k for m in cats.values() for k, v in m.items() if v is not None})
-    if cats and metric_names:
-        fig, ax = plt.subplots(figsize=(max(6, 0.6 * len(cats) * len(metric_names) ** 0.5), 3.5))
-        width = 0.8 / len(metric_names)
-        labels = list(cats)
-        for k, metric in enumerate(metric_names):
-            xs = [i + k * width for i in range(len(labels))]
-            ys = [cats[c].get(metric) or 0.0 for c in labels]
-            ax.bar(xs, ys, width, label=metric)
-        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(labels))], labels, rotation=30)
-        ax.set_ylim(0, 1.05)
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-        ax.set_title(f"{suite}: per category", fontsize=10)
-        fig.tight_layout()
-        fig.savefig(out_dir / "categories.png", dpi=100)
-        plt.close(fig)
-        names.append("categories.png")
-    if latencies:
-        fig, ax = plt.subplots(figsize=(5, 3))
-        ax.hist(latencies, bins=20, color="tab:orange", alpha=0.8)
-        p50 = metrics.percentile(latencies, 50)
-        ax.axvline(p50, color="black", linestyle="--", label=f"p50 {p50:.1f}s")
-        ax.set_xlabel("seconds per question")
-        ax.set_ylabel("count")
-        ax.legend(fontsize=7)
-        ax.set_title(f"{suite}: latency", fontsize=10)
-        fig.tight_layout()
-        fig.savefig(out_dir / "latency.png", dpi=100)
-        plt.close(fig)
-        names.append("latency.png")
-    return names
-
-
-def category_table(categories: Mapping[str, Mapping[str, float | None]]) -> str:
-    metric_names = sorted({k for m in categories.values() for k in m})
-    if not metric_names:
-        return ""
-    lines = [
-        "| category | " + " | ".join(metric_names) + " |",
-        "|---|" + "---:|" * len(metric_names),
-    ]
-    for cat, m in categories.items():
-        lines.append(f"| {cat} | " + " | ".join(_fmt(m.get(k)) for k in metric_names) + " |")
-    return "\n".join(lines)
-
-
-def write_outputs(
-    suite: str,
-    out_dir: Path,
-    rows: Sequence[Mapping[str, Any]],
-    summary: Mapping[str, Any],
-    *,
-    categories: Mapping[str, Mapping[str, float | None]] | None = None,
-    distributions: Mapping[str, Sequence[float]] | None = None,
-    notes: Sequence[str] = (),
-    examples: Sequence[str] = (),
-) -> SuiteResult:
-    """results.jsonl, summary.json and report.md (summary table, category table, plots).
-
-    The latency plot shows the rows' ``latency_s``, the one timing every suite records.
-    """
-    from eval import report
-
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    report.write_results(out_dir, rows)
-    report.write_summary(out_dir, summary)
-    plots = _plots(out_dir, distributions or {}, categories or {}, row_latencies(rows), suite)
-    lines = [f"# newsrag eval: {suite}", ""]
-    lines += [f"- {n}" for n in notes]
-    lines += ["", "## Summary", "", summary_markdown(summary), ""]
-    table = category_table(categories or {})
-    if table:
-        lines += ["## Per category", "", table, ""]
-    if plots:
-        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
-    if examples:
-        lines += ["## Examples", "", *examples, ""]
-    (out_dir / "report.md").write_text("\n".join(lines), encoding="utf-8")
-    return SuiteResult(suite, dict(summary), list(rows), out_dir)
-
-
-def clean_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
-    """Round floats for readability; keep None for undefined metrics."""
-    out: dict[str, Any] = {}
-    for k, v in summary.items():
-        out[k] = round(v, 4) if isinstance(v, float) and not math.isnan(v) else v
-    return out

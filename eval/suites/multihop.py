@@ -8,20 +8,18 @@ compare ratios with the published figures. Retrieval calls the retriever directl
 from __future__ import annotations
 
 import re
-import tempfile
-import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
-from llama_index.core.evaluation.retrieval.metrics_base import (
-    BaseRetrievalMetric,
-    RetrievalMetricResult,
-)
+from llama_index.core.evaluation.retrieval.metrics_base import RetrievalMetricResult
 
 from eval import correctness
+from eval.report import SuiteResult
 from eval.suites import common
-from eval.suites.common import RunConfig, SuiteResult
+from eval.suites.common import RunConfig
+from eval.suites.runner import run_suite
 from rag.engine import strip_refusal_marker
 
 SUITE = "multihop"
@@ -83,7 +81,7 @@ def official_retrieval(retrieved: list[str], gold: list[str]) -> dict[str, Any]:
     }
 
 
-class MultiHopRetrievalMetric(BaseRetrievalMetric):
+class MultiHopRetrievalMetric(common.ChunkMetric):
     """The official MultiHop-RAG retrieval rules as a LlamaIndex retrieval metric.
 
     ``score`` is Hits@10; the other official numbers travel in ``metadata``.
@@ -91,16 +89,8 @@ class MultiHopRetrievalMetric(BaseRetrievalMetric):
 
     metric_name: ClassVar[str] = "multihop_official"
 
-    def compute(
-        self,
-        query: str | None = None,
-        expected_ids: list[str] | None = None,
-        retrieved_ids: list[str] | None = None,
-        expected_texts: list[str] | None = None,
-        retrieved_texts: list[str] | None = None,
-        **kwargs: Any,
-    ) -> RetrievalMetricResult:
-        scores = official_retrieval(list(retrieved_texts or []), list(expected_texts or []))
+    def score(self, chunks: common.Chunks) -> RetrievalMetricResult:
+        scores = official_retrieval(chunks.retrieved_texts, chunks.expected_texts)
         return RetrievalMetricResult(score=scores["hits@10"], metadata=scores)
 
 
@@ -217,111 +207,136 @@ def per_type(summary: dict[str, Any]) -> dict[str, dict[str, float | None]]:
 # Running
 
 
+class MultiHopSuite:
+    """MultiHop-RAG's queries over its corpus: the official retrieval rules on a direct
+    search at ``RETRIEVAL_K``, then ``rag.ask`` graded by the official and the strict rule."""
+
+    name = SUITE
+
+    def __init__(
+        self, cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None
+    ) -> None:
+        self.cfg = cfg
+        # The corpus runs Sept 26 - Dec 26 2023: "last week" means a week of that period.
+        self.overrides: dict[str, Any] = {"reference_date": "2023-12-31"}
+        self.corpus_path = Path(corpus) if corpus else default_corpus()
+        self.queries_path = Path(queries) if queries else default_queries()
+
+    def items(self) -> list[dict[str, Any]]:
+        common.need_files(
+            "MultiHop-RAG",
+            [
+                (self.corpus_path, "--corpus CORPUS.jsonl"),
+                (self.queries_path, "--queries QUERIES.jsonl"),
+            ],
+        )
+        qs = common.read_jsonl(self.queries_path)
+        return qs[: self.cfg.limit] if self.cfg.limit else qs
+
+    def corpus(self, models: common.Models, root: Path) -> None:
+        self.models = models
+        self.rag = common.fresh_rag(models, root / "store")
+        self.ingested, self.ingest_s = common.timed_call(
+            lambda: common.ingest(self.rag, [self.corpus_path])
+        )
+        self.evaluator = common.PrecomputedRetrievalEvaluator(metrics=[MultiHopRetrievalMetric()])
+
+    def row(self, q: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "id": q.get("id"),
+            "type": qtype(q),
+            "question": q["query"],
+            "gold_answer": q.get("answer", ""),
+            "n_gold_facts": len(q.get("evidence_list") or []),
+        }
+
+    def score(self, q: dict[str, Any], row: dict[str, Any], keep: Any) -> None:
+        rag, t = self.rag, qtype(q)
+        gold_facts = [e["fact"] for e in q.get("evidence_list") or []]
+        hits, search_s = common.timed_call(
+            lambda text=q["query"]: rag.retriever.search(text, top_k=RETRIEVAL_K)
+        )
+        row["search_s"] = search_s
+        if t != "null" and gold_facts:
+            ids, texts = common.retrieved_ids_texts(hits)
+            res = self.evaluator.evaluate(
+                q["query"],
+                expected_ids=[],
+                expected_texts=gold_facts,
+                retrieved_ids=ids,
+                retrieved_texts=texts,
+            )
+            row["retrieval"] = res.metric_dict["multihop_official"].metadata
+        row["retrieved"] = common.retrieved_record(hits, RETRIEVAL_K)
+        if self.cfg.retrieval_only:
+            return
+        answer, seconds = common.timed_call(lambda text=q["query"]: rag.ask(text))
+        keep(answer)
+        refused = common.record_answer(row, answer)
+        row["latency_s"] = seconds
+        row["qa_accuracy"] = qa_official(answer.text, row["gold_answer"], refused, t)
+        row["qa_strict"] = qa_strict(answer.text, row["gold_answer"], refused, t)
+        row["answerable"] = t != "null"
+        row["outcome"] = correctness.outcome(row["qa_strict"], refused, t != "null")
+        raw = strip_refusal_marker(answer.raw_text)
+        row["raw_outcome"] = correctness.outcome(
+            qa_strict(raw, row["gold_answer"], not raw, t), not raw, t != "null"
+        )
+
+    def label(self, q: dict[str, Any]) -> str:
+        return SUITE
+
+    def finish(self, rows: list[dict[str, Any]]) -> None:
+        self.model_name = self.rag.model_name
+        if self.cfg.retrieval_only:
+            self.model_name = "none (retrieval only)"
+        self.n_chunks = self.rag.library.chunk_count()
+        self.n_articles = self.rag.library.article_count()
+        self.rag.library.close()
+
+    def summarise(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        summary = summarize(list(rows))
+        summary["ingest_s"] = self.ingest_s
+        summary["search_p50_s"] = common.latency_stats(
+            [r["search_s"] for r in rows if "search_s" in r]
+        )["latency_p50_s"]
+        return summary
+
+    def report(
+        self, rows: Sequence[dict[str, Any]], summary: Mapping[str, Any], judge: Any
+    ) -> dict[str, Any]:
+        notes = [
+            f"model: `{self.model_name}`; embedder: `{getattr(self.models.embedder, 'name', '?')}`",
+            f"corpus: `{self.corpus_path}` ({self.n_articles} articles, {self.n_chunks} chunks, "
+            f"ingested in {self.ingested.seconds:.1f} s); queries: {len(rows)} "
+            "(first in file order)",
+            f"retrieval: `rag.retriever.search(query, top_k={RETRIEVAL_K})`, official rules "
+            "(null queries skipped); answers: `rag.ask` at the engine's top_k",
+            "qa_accuracy is the official any-shared-word rule (lenient); qa_strict judges yes/no "
+            "answers by polarity and others by containment of the gold answer.",
+            f"time: {summary['seconds_total']:.0f} s",
+        ]
+        examples = [
+            f"- **{r['id']}** ({r['type']}) gold {r['gold_answer']!r} → "
+            f"{r.get('answer', '')[:200]!r}"
+            for r in rows
+            if r.get("refused") is not None and not r["qa_strict"]
+        ][:12]
+        by_rank: dict[str, list[float]] = defaultdict(list)
+        for r in rows:
+            if r.get("retrieval"):
+                by_rank["reciprocal rank (first gold fact)"].append(r["retrieval"]["rr"])
+                by_rank["share of gold facts in top 10"].append(
+                    r["retrieval"]["found"] / max(1, r["retrieval"]["n_gold"])
+                )
+        return {
+            "categories": per_type(dict(summary)),
+            "distributions": dict(by_rank),
+            "notes": notes,
+            "examples": examples,
+        }
+
+
 def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None) -> SuiteResult:
     """Ingest the corpus into a temporary store, then retrieve (and answer) every query."""
-    started = time.perf_counter()
-    corpus = Path(corpus) if corpus else default_corpus()
-    queries = Path(queries) if queries else default_queries()
-    common.need_files(
-        "MultiHop-RAG", [(corpus, "--corpus CORPUS.jsonl"), (queries, "--queries QUERIES.jsonl")]
-    )
-    qs = common.read_jsonl(queries)
-    if cfg.limit:
-        qs = qs[: cfg.limit]
-    rows: list[dict[str, Any]] = []
-    answers = []
-    with tempfile.TemporaryDirectory(prefix="newsrag-eval-multihop-") as tmp:
-        store_dir = Path(tmp) / "store"
-        # The corpus runs Sept 26 - Dec 26 2023: "last week" means a week of that period.
-        models = common.build_models(cfg, store_dir, reference_date="2023-12-31")
-        rag = common.fresh_rag(models, store_dir)
-        ingested, ingest_s = common.timed_call(lambda: common.ingest(rag, [corpus]))
-        evaluator = common.PrecomputedRetrievalEvaluator(metrics=[MultiHopRetrievalMetric()])
-        judge = common.build_judge(cfg, models)
-        cfg.tick(0, len(qs), SUITE)
-        for n, q in enumerate(qs, 1):
-            t = qtype(q)
-            gold_facts = [e["fact"] for e in q.get("evidence_list") or []]
-            row: dict[str, Any] = {
-                "id": q.get("id"),
-                "type": t,
-                "question": q["query"],
-                "gold_answer": q.get("answer", ""),
-                "n_gold_facts": len(gold_facts),
-            }
-            answer = None
-            with common.recording_errors(row):
-                hits, search_s = common.timed_call(
-                    lambda text=q["query"]: rag.retriever.search(text, top_k=RETRIEVAL_K)
-                )
-                row["search_s"] = search_s
-                if t != "null" and gold_facts:
-                    ids, texts = common.retrieved_ids_texts(hits)
-                    res = evaluator.evaluate(
-                        q["query"],
-                        expected_ids=[],
-                        expected_texts=gold_facts,
-                        retrieved_ids=ids,
-                        retrieved_texts=texts,
-                    )
-                    row["retrieval"] = res.metric_dict["multihop_official"].metadata
-                row["retrieved"] = common.retrieved_record(hits, RETRIEVAL_K)
-                if not cfg.retrieval_only:
-                    answer, seconds = common.timed_call(lambda text=q["query"]: rag.ask(text))
-                    refused = common.record_answer(row, answer)
-                    row["latency_s"] = seconds
-                    row["qa_accuracy"] = qa_official(answer.text, row["gold_answer"], refused, t)
-                    row["qa_strict"] = qa_strict(answer.text, row["gold_answer"], refused, t)
-                    row["answerable"] = t != "null"
-                    row["outcome"] = correctness.outcome(row["qa_strict"], refused, t != "null")
-                    raw = strip_refusal_marker(answer.raw_text)
-                    row["raw_outcome"] = correctness.outcome(
-                        qa_strict(raw, row["gold_answer"], not raw, t), not raw, t != "null"
-                    )
-            answers.append(answer)
-            rows.append(row)
-            cfg.tick(n, len(qs), SUITE)
-        common.attach_judgements(judge, rows, answers)
-        model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
-        n_chunks = rag.store.chunk_count()
-        n_articles = rag.store.article_count()
-        rag.store.close()
-    summary = summarize(rows)
-    summary["ingest_s"] = ingest_s
-    summary["search_p50_s"] = common.latency_stats(
-        [r["search_s"] for r in rows if "search_s" in r]
-    )["latency_p50_s"]
-    summary["seconds_total"] = time.perf_counter() - started
-    summary = common.clean_summary(summary)
-    notes = [
-        f"model: `{model_name}`; embedder: `{getattr(models.embedder, 'name', '?')}`",
-        f"corpus: `{corpus}` ({n_articles} articles, {n_chunks} chunks, ingested in "
-        f"{ingested.seconds:.1f} s); queries: {len(rows)} (first in file order)",
-        f"retrieval: `rag.retriever.search(query, top_k={RETRIEVAL_K})`, official rules "
-        "(null queries skipped); answers: `rag.ask` at the engine's top_k",
-        "qa_accuracy is the official any-shared-word rule (lenient); qa_strict judges yes/no "
-        "answers by polarity and others by containment of the gold answer.",
-        f"time: {summary['seconds_total']:.0f} s",
-    ]
-    examples = [
-        f"- **{r['id']}** ({r['type']}) gold {r['gold_answer']!r} → {r.get('answer', '')[:200]!r}"
-        for r in rows
-        if r.get("refused") is not None and not r["qa_strict"]
-    ][:12]
-    by_rank: dict[str, list[float]] = defaultdict(list)
-    for r in rows:
-        if r.get("retrieval"):
-            by_rank["reciprocal rank (first gold fact)"].append(r["retrieval"]["rr"])
-            by_rank["share of gold facts in top 10"].append(
-                r["retrieval"]["found"] / max(1, r["retrieval"]["n_gold"])
-            )
-    return common.write_outputs(
-        SUITE,
-        cfg.out_dir,
-        rows,
-        summary,
-        categories=per_type(summary),
-        distributions=dict(by_rank),
-        notes=notes,
-        examples=examples,
-    )
+    return run_suite(MultiHopSuite(cfg, corpus, queries), cfg)

@@ -6,12 +6,11 @@ the same items. Items are split deterministically by a hash of ``task:source_id`
 (weights and thresholds are fitted there) and "test" (reported by default), so every response
 about one source lands on the same side and nothing is tuned on the items it is graded on.
 
-Run: ``python -m eval.suites.ragtruth --limit 10`` (see ``--help``).
+Run: ``newsrag eval ragtruth --limit 10``; refit the judge with ``newsrag eval ragtruth --tune``.
 """
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import re
@@ -23,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from eval import metrics
-from eval.faithfulness import (
+from eval.judge import (
     STOPWORDS,
     Judge,
     JudgeConfig,
     record_to_text,
     tokenize,
+    weighted_logit,
 )
 
 TASKS: tuple[str, ...] = ("qa", "summary", "data2txt")
@@ -223,10 +223,10 @@ def _verifier_checker(settings: Any | None = None) -> Callable[[Item], CheckResu
             f"split_answer), which is not available ({exc}). Use checker='judge' until the "
             "query engine's verifier exists."
         ) from exc
-    from eval.faithfulness import _default_embedder
+    from eval.judge import default_embedder
     from rag.settings import Settings
 
-    embedder = _default_embedder(str((settings or Settings()).model_dir))
+    embedder = default_embedder(str((settings or Settings()).model_dir))
     cache: dict[str, Any] = {}
 
     def run_one(item: Item) -> CheckResult:
@@ -372,7 +372,7 @@ def run(
     model_name = None
     if checker == "judge":
         if judge is None:
-            from eval.faithfulness import build_judge
+            from eval.judge import build_judge
 
             judge = build_judge(
                 settings,
@@ -452,7 +452,7 @@ def run(
             "notes": [*_default_notes(checker, config_path), *(notes or [])],
         }
     )
-    report.write_all(out_dir, rows, summary, PUBLISHED, suite="ragtruth")
+    report.write_ragtruth(out_dir, rows, summary, PUBLISHED, suite="ragtruth")
     return summary
 
 
@@ -462,7 +462,7 @@ def _default_notes(checker: str, config_path: Path | None) -> list[str]:
     source = f"`{config_path}`" if config_path else "the built-in configuration"
     return [
         f"Judge weights and thresholds: {source}, fitted on the `tune` split only "
-        "(refit with `python -m eval.suites.ragtruth --tune [--no-llm]`).",
+        "(refit with `newsrag eval ragtruth --tune [--no-llm]`).",
         "Response decision thresholds are per task; claim weights are shared by all tasks.",
     ]
 
@@ -499,7 +499,7 @@ def collect_claims(
     judge: Judge, items: Sequence[Item], use_llm: bool = False, progress: bool = True
 ) -> list[ClaimRecord]:
     """Claim features for ``items``; a claim is bad when it overlaps an annotated span."""
-    from eval.faithfulness import claim_spans
+    from eval.judge import claim_spans
 
     records: list[ClaimRecord] = []
     t0 = time.perf_counter()
@@ -511,7 +511,7 @@ def collect_claims(
         feats, _ = judge.claim_features(prep, item.response, spans, item.question)
         ask: set[int] = set()
         if use_llm and judge.llm is not None:  # the claims the judge itself would ask about
-            fast = [Judge._logit(judge.config.weights_fast, f) for f in feats]
+            fast = [weighted_logit(judge.config.weights_fast, f) for f in feats]
             ask = set(judge.llm_candidates([1 / (1 + pow(2.718281828459045, -x)) for x in fast]))
         for c, ((s, e), f) in enumerate(zip(spans, feats, strict=True)):
             bad = any(min(e, ge) > max(s, gs) for gs, ge in item.gold_spans)
@@ -542,7 +542,7 @@ def fit_config(
     only the answer-level decision threshold is per task, so the weights cannot follow one
     task's quirks.
     """
-    from eval.faithfulness import FEATURES_FAST, llm_logit
+    from eval.judge import FEATURES_FAST, llm_logit
 
     config = JudgeConfig(llm_band=llm_band)
     config.weights_fast = (
@@ -554,7 +554,7 @@ def fit_config(
             FEATURES_FAST,
         )
     )
-    fast = [Judge._logit(config.weights_fast, r.features) for r in records]
+    fast = [weighted_logit(config.weights_fast, r.features) for r in records]
     probs = [1 / (1 + pow(2.718281828459045, -x)) for x in fast]
     with_llm = [
         i
@@ -568,7 +568,7 @@ def fit_config(
             ("fast_logit", "llm_logit"),
         )
         for i in with_llm:
-            x = Judge._logit(
+            x = weighted_logit(
                 config.weights_llm,
                 {"fast_logit": fast[i], "llm_logit": llm_logit(records[i].p_yes or 0.5)},
             )
@@ -625,7 +625,7 @@ def tune(
     data_dir = Path(data_dir) if data_dir else default_data_dir()
     items = select(load_items(data_dir), "tune", limit)
     if judge is None:
-        from eval.faithfulness import build_judge
+        from eval.judge import build_judge
 
         judge = build_judge(settings, use_llm=use_llm, llm_model=llm_model)
     records = collect_claims(judge, items, use_llm=False, progress=progress)
@@ -640,64 +640,3 @@ def tune(
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(config.to_json(), encoding="utf-8")
     return config
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=None)
-    parser.add_argument("--out-dir", type=Path, default=Path("eval-out/ragtruth"))
-    parser.add_argument("--limit", type=int, default=None, help="responses per task")
-    parser.add_argument("--checker", choices=("judge", "verifier"), default="judge")
-    parser.add_argument("--split", choices=("test", "tune", "all"), default="test")
-    parser.add_argument("--no-llm", action="store_true", help="fast lexical+embedding judge")
-    parser.add_argument("--llm-model", default="qwen2.5-coder-1.5b-instruct")
-    parser.add_argument("--config", type=Path, default=None, help="judge config JSON")
-    parser.add_argument("--tune", action="store_true", help="fit the judge on the tune split")
-    parser.add_argument(
-        "--llm-limit",
-        type=int,
-        default=30,
-        help="with --tune: responses per task read by the LLM stage",
-    )
-    parser.add_argument("--quiet", action="store_true")
-    args = parser.parse_args(argv)
-    if args.tune:
-        config = tune(
-            args.data_dir,
-            args.out_dir / "judge_config.json",
-            use_llm=not args.no_llm,
-            llm_model=args.llm_model,
-            limit=args.limit,
-            llm_limit=args.llm_limit,
-            progress=not args.quiet,
-        )
-        print(config.to_json())
-        return 0
-    summary = run(
-        args.data_dir,
-        args.out_dir,
-        args.limit,
-        args.checker,
-        not args.quiet,
-        split=args.split,
-        use_llm=not args.no_llm,
-        llm_model=args.llm_model,
-        config_path=args.config,
-    )
-    keys = [
-        "response_f1",
-        "qa.response_f1",
-        "summary.response_f1",
-        "data2txt.response_f1",
-        "span_f1",
-        "auroc",
-        "baseline_all_hallucinated.response_f1",
-        "baseline_word_overlap.response_f1",
-        "seconds_total",
-    ]
-    print(json.dumps({k: summary.get(k) for k in keys}, indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
-import time
-from contextlib import closing
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from eval import correctness
+from eval.report import SuiteResult
 from eval.suites import common
-from eval.suites.common import RunConfig, SuiteResult
+from eval.suites.common import RunConfig
+from eval.suites.runner import run_suite
 
 SUITE = "rgb"
 CONDITIONS = ("answer", "reject", "counterfactual")
@@ -132,105 +132,123 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return summary
 
 
-def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
-    """Three fresh collections per item (answer, reject, counterfactual); one model load."""
-    if cfg.retrieval_only:
-        raise ValueError("the rgb suite grades answers only; run it without --retrieval-only")
-    started = time.perf_counter()
-    path = Path(path) if path else default_file()
-    common.need_files("RGB en_fact", [(path, "the file: `newsrag eval rgb EN_FACT.jsonl`")])
-    items = common.read_jsonl(path)
-    if cfg.limit:
-        items = items[: cfg.limit]
-    total = len(items) * len(CONDITIONS)
-    rows: list[dict[str, Any]] = []
-    answers = []
-    with tempfile.TemporaryDirectory(prefix="newsrag-eval-rgb-") as tmp:
-        root = Path(tmp)
-        models = common.build_models(cfg, root / "store")
-        judge = common.build_judge(cfg, models)
-        cfg.tick(0, total, SUITE)
-        done = 0
-        for item in items:
-            for condition in CONDITIONS:
-                row: dict[str, Any] = {
-                    "id": item["id"],
-                    "condition": condition,
-                    "question": item["query"],
-                    "gold_answer": item.get("answer"),
-                    "fake_answer": item.get("fakeanswer"),
-                }
-                answer = None
-                # One data dir per collection: the docstore and BM25 index must not mix items.
-                data_dir = root / f"{item['id']}-{condition}"
-                rag = common.fresh_rag(models, data_dir, collection=f"rgb-{item['id']}-{condition}")
-                with closing(rag.store), common.recording_errors(row):
-                    snippets = write_snippets(
-                        root / f"{item['id']}-{condition}.jsonl", item, condition
-                    )
-                    common.ingest(rag, [snippets])
-                    answer, seconds = common.timed_call(lambda r=rag, q=item["query"]: r.ask(q))
-                    refused = common.record_answer(row, answer)
-                    row["latency_s"] = seconds
-                    row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
-                    if condition != "counterfactual":  # answer: answerable; reject: not
-                        row["answerable"] = condition == "answer"
-                        row["outcome"] = correctness.outcome(
-                            row["correct"], refused, row["answerable"]
-                        )
-                    row["retrieved"] = common.retrieved_record(answer.retrieved)
-                answers.append(answer)
-                rows.append(row)
-                done += 1
-                cfg.tick(done, total, f"{SUITE} {condition}")
-        common.attach_judgements(judge, rows, answers)
-        for row, item in zip(rows, [it for it in items for _ in CONDITIONS], strict=True):
+class RGBSuite:
+    """RGB en_fact: each item under three conditions, each condition a fresh store holding
+    only its snippets (one data dir and collection per store; the models are shared)."""
+
+    name = SUITE
+
+    def __init__(self, cfg: RunConfig, path: Path | None = None) -> None:
+        self.cfg = cfg
+        self.overrides: dict[str, Any] = {}
+        self.path = Path(path) if path else default_file()
+
+    def items(self) -> list[tuple[dict[str, Any], str]]:
+        if self.cfg.retrieval_only:
+            raise ValueError("the rgb suite grades answers only; run it without --retrieval-only")
+        common.need_files(
+            "RGB en_fact", [(self.path, "the file: `newsrag eval rgb EN_FACT.jsonl`")]
+        )
+        items = common.read_jsonl(self.path)
+        if self.cfg.limit:
+            items = items[: self.cfg.limit]
+        self.pairs = [(item, condition) for item in items for condition in CONDITIONS]
+        return self.pairs
+
+    def corpus(self, models: common.Models, root: Path) -> None:
+        self.models, self.root = models, root  # a store per item and condition, in score()
+
+    def row(self, pair: tuple[dict[str, Any], str]) -> dict[str, Any]:
+        item, condition = pair
+        return {
+            "id": item["id"],
+            "condition": condition,
+            "question": item["query"],
+            "gold_answer": item.get("answer"),
+            "fake_answer": item.get("fakeanswer"),
+        }
+
+    def score(self, pair: tuple[dict[str, Any], str], row: dict[str, Any], keep: Any) -> None:
+        item, condition = pair
+        # One data dir per collection: the docstore and BM25 index must not mix items.
+        data_dir = self.root / f"{item['id']}-{condition}"
+        rag = common.fresh_rag(self.models, data_dir, collection=f"rgb-{item['id']}-{condition}")
+        with rag.library:
+            snippets = write_snippets(
+                self.root / f"{item['id']}-{condition}.jsonl", item, condition
+            )
+            common.ingest(rag, [snippets])
+            answer, seconds = common.timed_call(lambda r=rag, q=item["query"]: r.ask(q))
+            keep(answer)
+            refused = common.record_answer(row, answer)
+            row["latency_s"] = seconds
+            row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
+            if condition != "counterfactual":  # answer: answerable; reject: not
+                row["answerable"] = condition == "answer"
+                row["outcome"] = correctness.outcome(row["correct"], refused, row["answerable"])
+            row["retrieved"] = common.retrieved_record(answer.retrieved)
+
+    def label(self, pair: tuple[dict[str, Any], str]) -> str:
+        return f"{SUITE} {pair[1]}"
+
+    def finish(self, rows: list[dict[str, Any]]) -> None:
+        """The counterfactual grade needs the judge's verdict on the citations."""
+        for row, (item, _) in zip(rows, self.pairs, strict=True):
             if row["condition"] == "counterfactual" and "refused" in row:
                 row["counterfactual"] = score_counterfactual(
                     row["answer"], row["refused"], item, row["judge"]
                 )
-        model_name = models.llm.metadata.model_name if models.llm else "?"
-    summary = common.clean_summary(
-        {**summarize(rows), "seconds_total": time.perf_counter() - started}
-    )
-    categories = {
-        "answer": {"accuracy": summary["accuracy"]},
-        "reject": {"rejection_rate": summary["rejection_rate"]},
-        "counterfactual": {
-            "counterfactual_cited_rate": summary["counterfactual_cited_rate"],
-            "counterfactual_follows_rate": summary["counterfactual_follows_rate"],
-        },
-    }
-    notes = [
-        f"model: `{model_name}`; embedder: `{getattr(models.embedder, 'name', '?')}`; "
-        "judge: eval.faithfulness",
-        f"items: {summary['n_items']} from `{path}` (first in file order), 3 collections each",
-        "accuracy: gold answer (any alias, lower-cased) contained in the answer with positive + "
-        "negative snippets; rejection_rate: refusals with negative snippets only; "
-        "counterfactual_cited_rate: with the fake-answer snippets, the answer gives the fake "
-        "answer or flags the conflict, and every citation is judged to support its sentence.",
-        f"time: {summary['seconds_total']:.0f} s",
-    ]
-    examples = []
-    for r in rows:
-        if "refused" not in r:
-            continue
-        text = r.get("answer", "")[:200]
-        if r["condition"] == "answer" and not r["correct"]:
-            examples.append(f"- **{r['id']}** answer wrong (gold {r['gold_answer']!r}): {text!r}")
-        elif r["condition"] == "reject" and not r["refused"]:
-            examples.append(f"- **{r['id']}** answered without the answer in sources: {text!r}")
-        elif r["condition"] == "counterfactual" and not r["counterfactual"]["ok"]:
-            examples.append(
-                f"- **{r['id']}** counterfactual failed (fake {r['fake_answer']!r}): {text!r}"
-            )
-    return common.write_outputs(
-        SUITE,
-        cfg.out_dir,
-        rows,
-        summary,
-        categories=categories,
-        distributions={"judge support score per sentence": common.sentence_scores(rows)},
-        notes=notes,
-        examples=examples[:15],
-    )
+        self.model_name = self.models.llm.metadata.model_name if self.models.llm else "?"
+
+    def summarise(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        return summarize(list(rows))
+
+    def report(
+        self, rows: Sequence[dict[str, Any]], summary: Mapping[str, Any], judge: Any
+    ) -> dict[str, Any]:
+        categories = {
+            "answer": {"accuracy": summary["accuracy"]},
+            "reject": {"rejection_rate": summary["rejection_rate"]},
+            "counterfactual": {
+                "counterfactual_cited_rate": summary["counterfactual_cited_rate"],
+                "counterfactual_follows_rate": summary["counterfactual_follows_rate"],
+            },
+        }
+        notes = [
+            f"model: `{self.model_name}`; "
+            f"embedder: `{getattr(self.models.embedder, 'name', '?')}`; judge: eval.judge",
+            f"items: {summary['n_items']} from `{self.path}` (first in file order), "
+            "3 collections each",
+            "accuracy: gold answer (any alias, lower-cased) contained in the answer with "
+            "positive + negative snippets; rejection_rate: refusals with negative snippets "
+            "only; counterfactual_cited_rate: with the fake-answer snippets, the answer gives "
+            "the fake answer or flags the conflict, and every citation is judged to support "
+            "its sentence.",
+            f"time: {summary['seconds_total']:.0f} s",
+        ]
+        examples = []
+        for r in rows:
+            if "refused" not in r:
+                continue
+            text = r.get("answer", "")[:200]
+            if r["condition"] == "answer" and not r["correct"]:
+                examples.append(
+                    f"- **{r['id']}** answer wrong (gold {r['gold_answer']!r}): {text!r}"
+                )
+            elif r["condition"] == "reject" and not r["refused"]:
+                examples.append(f"- **{r['id']}** answered without the answer in sources: {text!r}")
+            elif r["condition"] == "counterfactual" and not r["counterfactual"]["ok"]:
+                examples.append(
+                    f"- **{r['id']}** counterfactual failed (fake {r['fake_answer']!r}): {text!r}"
+                )
+        return {
+            "categories": categories,
+            "distributions": {"judge support score per sentence": common.sentence_scores(rows)},
+            "notes": notes,
+            "examples": examples[:15],
+        }
+
+
+def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
+    """Three fresh collections per item (answer, reject, counterfactual); one model load."""
+    return run_suite(RGBSuite(cfg, path), cfg)

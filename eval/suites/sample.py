@@ -3,21 +3,22 @@
 Why: a small set a person can read end to end, covering facts, numbers, dates, attribution,
 the article's conflicting claims, multi-sentence answers, follow-ups (through ``chat``) and
 questions the article cannot answer. Answers are graded by the independent judge
-(``eval.faithfulness``), never by the engine's own verifier.
+(``eval.judge``), never by the engine's own verifier.
 """
 
 from __future__ import annotations
 
-import tempfile
-import time
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from eval import correctness
+from eval.report import SuiteResult
 from eval.suites import common
-from eval.suites.common import RunConfig, SuiteResult
+from eval.suites.common import RunConfig
+from eval.suites.runner import run_suite
 from ingest.chunk import sentence_spans
 from rag.engine import strip_refusal_marker
 
@@ -271,114 +272,137 @@ def _examples(rows: list[dict[str, Any]], per_kind: int = 6) -> list[str]:
 # Running
 
 
-def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = None) -> SuiteResult:
-    """Ingest the sample article into a temporary store, ask every question, grade, write."""
-    started = time.perf_counter()
-    items = load_set(set_path)
-    if cfg.limit:
-        items = items[: cfg.limit]
-    articles = Path(articles) if articles else default_articles()
-    rows: list[dict[str, Any]] = []
-    answers = []
-    with tempfile.TemporaryDirectory(prefix="newsrag-eval-sample-") as tmp:
-        store_dir = Path(tmp) / "store"
-        models = common.build_models(cfg, store_dir)
-        rag = common.fresh_rag(models, store_dir)
-        common.ingest(rag, [articles])
-        docs = {a["doc_id"]: rag.store.article(a["doc_id"])["text"] for a in rag.store.articles()}
-        top_k = rag.settings.top_k
-        evaluator = common.PrecomputedRetrievalEvaluator(
-            metrics=[common.PassageHitRate(k=top_k), common.PassageMRR()]
+class SampleSuite:
+    """The sample set over the bundled articles, asked through ``chat`` (follow-ups keep
+    their conversation), graded against the key facts, retrieval against the gold passages."""
+
+    name = SUITE
+
+    def __init__(
+        self, cfg: RunConfig, set_path: Path | None = None, articles: Path | None = None
+    ) -> None:
+        self.cfg = cfg
+        self.overrides: dict[str, Any] = {}
+        self.set_path = set_path
+        self.articles = Path(articles) if articles else default_articles()
+        self.sessions: dict[str, str] = {}
+
+    def items(self) -> list[SampleItem]:
+        items = load_set(self.set_path)
+        return items[: self.cfg.limit] if self.cfg.limit else items
+
+    def corpus(self, models: common.Models, root: Path) -> None:
+        self.models = models
+        self.rag = common.fresh_rag(models, root / "store")
+        common.ingest(self.rag, [self.articles])
+        library = self.rag.library
+        self.docs = {a["doc_id"]: library.article(a["doc_id"])["text"] for a in library.articles()}
+        self.top_k = self.rag.settings.top_k
+        self.evaluator = common.PrecomputedRetrievalEvaluator(
+            metrics=[common.PassageHitRate(k=self.top_k), common.PassageMRR()]
         )
-        judge = common.build_judge(cfg, models)
-        baseline = None
-        if cfg.baseline and not cfg.retrieval_only:
+        self.baseline = None
+        if self.cfg.baseline and not self.cfg.retrieval_only:
             from eval.baseline import citation_engine
 
-            baseline = citation_engine(rag, models.llm)
-        sessions: dict[str, str] = {}
-        cfg.tick(0, len(items), SUITE)
-        for n, item in enumerate(items, 1):
-            row: dict[str, Any] = {
-                "id": item.id,
-                "category": item.category,
-                "answerable": item.answerable,
-                "question": item.question,
-                "follow_up_of": item.follow_up_of,
-                "gold_answer": item.answer,
-                "gold_passages": item.gold_passages,
-            }
-            answer = None
-            with common.recording_errors(row):
-                if cfg.retrieval_only:
-                    # No LLM to condense a follow-up: search with the earlier turns prepended.
-                    query = " ".join([*item.history, item.question])
-                    (hits, _, _), seconds = common.timed_call(lambda q=query: rag.retrieve(q))
-                    row["query"] = query
-                else:
-                    sid = _session_for(rag, item, sessions)
-                    answer, seconds = common.timed_call(
-                        lambda s=sid, q=item.question: rag.chat(s, q)
-                    )
-                    hits = answer.retrieved
-                    refused = common.record_answer(row, answer)
-                    row.update(score_answer(item, answer.text, refused, answer.raw_text))
-                    if baseline is not None:
-                        # The baseline has no chat: it gets our standalone question.
-                        row["baseline"] = _baseline_row(
-                            baseline, models.llm, item, answer.standalone_question or item.question
-                        )
-                row["latency_s"] = seconds
-                if item.answerable:
-                    ids, texts = common.retrieved_ids_texts(hits)
-                    res = evaluator.evaluate(
-                        item.question,
-                        expected_ids=gold_span_ids(item.gold_passages, docs),
-                        expected_texts=item.gold_passages,
-                        retrieved_ids=ids,
-                        retrieved_texts=texts,
-                    )
-                    row["hit_rank"] = res.metric_dict["passage_mrr"].metadata.get("rank")
-                    row[f"hit@{top_k}"] = res.metric_dict["passage_hit"].score
-                row["retrieved"] = common.retrieved_record(hits)
-            answers.append(answer)
-            rows.append(row)
-            cfg.tick(n, len(items), SUITE)
-        common.attach_judgements(judge, rows, answers)
-        model_name = "none (retrieval only)" if cfg.retrieval_only else rag.model_name
-        n_chunks = len(rag.store.all_chunks())
-        rag.store.close()
-    summary = summarize(rows, top_k)
-    summary["seconds_total"] = time.perf_counter() - started
-    summary = common.clean_summary(summary)
-    embedder_name = getattr(models.embedder, "name", models.settings.embed_model)
-    notes = [
-        f"model: `{model_name}`; embedder: `{embedder_name}`; "
-        f"judge: eval.faithfulness ({'with' if judge.llm else 'no'} LLM)",
-        f"items: {len(rows)} ({summary['n_answerable']} answerable) from "
-        f"`{set_path or default_set_path().name}` over `{articles.name}`",
-        f"time: {summary['seconds_total']:.0f} s",
-        f"retrieval: top_k={top_k}; the article has {n_chunks} chunks, so "
-        "hit@k at the engine's top_k is near-trivial here; read hit@1 and mrr.",
-    ]
-    return common.write_outputs(
-        SUITE,
-        cfg.out_dir,
-        rows,
-        summary,
-        categories=per_category(rows),
-        distributions={
-            "answer F1 (answerable)": [
-                r["answer_f1"] for r in rows if r.get("answer_f1") is not None
-            ],
-            "judge support score per sentence": common.sentence_scores(rows),
-            "reciprocal rank of gold passage": [
-                1.0 / r["hit_rank"] if r.get("hit_rank") else 0.0 for r in rows if "hit_rank" in r
-            ],
-        },
-        notes=notes,
-        examples=_examples(rows),
-    )
+            self.baseline = citation_engine(self.rag, models.llm)
+
+    def row(self, item: SampleItem) -> dict[str, Any]:
+        return {
+            "id": item.id,
+            "category": item.category,
+            "answerable": item.answerable,
+            "question": item.question,
+            "follow_up_of": item.follow_up_of,
+            "gold_answer": item.answer,
+            "gold_passages": item.gold_passages,
+        }
+
+    def score(self, item: SampleItem, row: dict[str, Any], keep: Any) -> None:
+        rag, top_k = self.rag, self.top_k
+        if self.cfg.retrieval_only:
+            # No LLM to condense a follow-up: search with the earlier turns prepended.
+            query = " ".join([*item.history, item.question])
+            (hits, _, _), seconds = common.timed_call(lambda q=query: rag.retrieve(q))
+            row["query"] = query
+        else:
+            sid = _session_for(rag, item, self.sessions)
+            answer, seconds = common.timed_call(lambda s=sid, q=item.question: rag.chat(s, q))
+            keep(answer)
+            hits = answer.retrieved
+            refused = common.record_answer(row, answer)
+            row.update(score_answer(item, answer.text, refused, answer.raw_text))
+            if self.baseline is not None:
+                # The baseline has no chat: it gets our standalone question.
+                row["baseline"] = _baseline_row(
+                    self.baseline,
+                    self.models.llm,
+                    item,
+                    answer.standalone_question or item.question,
+                )
+        row["latency_s"] = seconds
+        if item.answerable:
+            ids, texts = common.retrieved_ids_texts(hits)
+            res = self.evaluator.evaluate(
+                item.question,
+                expected_ids=gold_span_ids(item.gold_passages, self.docs),
+                expected_texts=item.gold_passages,
+                retrieved_ids=ids,
+                retrieved_texts=texts,
+            )
+            row["hit_rank"] = res.metric_dict["passage_mrr"].metadata.get("rank")
+            row[f"hit@{top_k}"] = res.metric_dict["passage_hit"].score
+        row["retrieved"] = common.retrieved_record(hits)
+
+    def label(self, item: SampleItem) -> str:
+        return SUITE
+
+    def finish(self, rows: list[dict[str, Any]]) -> None:
+        self.model_name = (
+            "none (retrieval only)" if self.cfg.retrieval_only else self.rag.model_name
+        )
+        self.n_chunks = self.rag.library.chunk_count()
+        self.rag.library.close()
+
+    def summarise(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        return summarize(list(rows), self.top_k)
+
+    def report(
+        self, rows: Sequence[dict[str, Any]], summary: Mapping[str, Any], judge: Any
+    ) -> dict[str, Any]:
+        models = self.models
+        embedder_name = getattr(models.embedder, "name", models.settings.embed_model)
+        notes = [
+            f"model: `{self.model_name}`; embedder: `{embedder_name}`; "
+            f"judge: eval.judge ({'with' if judge.llm else 'no'} LLM)",
+            f"items: {len(rows)} ({summary['n_answerable']} answerable) from "
+            f"`{self.set_path or default_set_path().name}` over `{self.articles.name}`",
+            f"time: {summary['seconds_total']:.0f} s",
+            f"retrieval: top_k={self.top_k}; the article has {self.n_chunks} chunks, so "
+            "hit@k at the engine's top_k is near-trivial here; read hit@1 and mrr.",
+        ]
+        rows = list(rows)
+        return {
+            "categories": per_category(rows),
+            "distributions": {
+                "answer F1 (answerable)": [
+                    r["answer_f1"] for r in rows if r.get("answer_f1") is not None
+                ],
+                "judge support score per sentence": common.sentence_scores(rows),
+                "reciprocal rank of gold passage": [
+                    1.0 / r["hit_rank"] if r.get("hit_rank") else 0.0
+                    for r in rows
+                    if "hit_rank" in r
+                ],
+            },
+            "notes": notes,
+            "examples": _examples(rows),
+        }
+
+
+def run(cfg: RunConfig, set_path: Path | None = None, articles: Path | None = None) -> SuiteResult:
+    """Ingest the sample articles into a temporary store, ask every question, grade, write."""
+    return run_suite(SampleSuite(cfg, set_path, articles), cfg)
 
 
 def _baseline_row(engine: Any, llm: Any, item: SampleItem, question: str) -> dict[str, Any]:

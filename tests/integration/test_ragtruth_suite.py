@@ -114,7 +114,7 @@ def test_judge_with_real_llm_step() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from llama_cpp import Llama
 
-    from eval.faithfulness import Judge, JudgeConfig, LlamaYesNo, _default_embedder
+    from eval.judge import Judge, JudgeConfig, LlamaYesNo, default_embedder
     from rag import models
 
     settings = _settings()
@@ -127,7 +127,7 @@ def test_judge_with_real_llm_step() -> None:
     p_true = llm.p_yes(source, "The bridge cost 12 million dollars.")
     p_false = llm.p_yes(source, "The bridge cost 90 million dollars and carries trucks.")
     assert 0.0 < p_false < p_true < 1.0
-    judge = Judge(_default_embedder(str(settings.model_dir)), llm, JudgeConfig.with_llm())
+    judge = Judge(default_embedder(str(settings.model_dir)), llm, JudgeConfig.with_llm())
     verdicts = judge.check([source], "The bridge opened on Monday. It cost 90 million dollars.")
     assert verdicts.used_llm
     assert not verdicts.faithful

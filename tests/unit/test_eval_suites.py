@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from eval.suites import common, multihop, rgb, sample
 from tests.conftest import SAMPLE_ARTICLE
-from tests.fakes import FakeEmbedder, FakeLLM
+from tests.fakes import FakeEmbedder
 
 ARTICLE = SAMPLE_ARTICLE.read_text(encoding="utf-8")
 
@@ -175,7 +175,7 @@ def _answer(sentences, citations, refused=False, question="q"):
 
 
 def test_judge_grades_sentences_against_their_own_citations():
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
 
     deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
     clashes = "Clashes erupted on Sept. 27, 2020, with the Armenian army attacking civilians."
@@ -204,7 +204,7 @@ def test_judge_grades_sentences_against_their_own_citations():
 
 
 def test_judge_reads_a_bare_yes_as_the_question_it_answers():
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
 
     deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
     true_q = "Did Moscow deploy almost 2,000 peacekeepers to the region?"
@@ -218,7 +218,7 @@ def test_judge_reads_a_bare_yes_as_the_question_it_answers():
 def test_judge_reads_the_outlet_on_the_source_card():
     import dataclasses
 
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
 
     deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
     claim = "Anadolu Agency reports that Moscow deployed almost 2,000 peacekeepers."
@@ -235,7 +235,7 @@ def test_judge_reads_the_outlet_on_the_source_card():
 
 
 def test_citation_precision_follows_alce_for_several_citations():
-    from eval.faithfulness import Judge
+    from eval.judge import Judge
 
     deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
     clashes = "Clashes erupted on Sept. 27, 2020, with the Armenian army attacking civilians."
@@ -436,19 +436,6 @@ def test_rgb_counterfactual_needs_fake_or_flag_and_supported_citations():
 
 # ---------------------------------------------------------------------------------------------
 # The CLI: three files, a table, the gate
-
-
-@pytest.fixture
-def fake_models(monkeypatch):
-    """Every suite gets the fake embedder and LLM instead of loading real models."""
-    real = common.build_models
-
-    def build(cfg, data_dir, **overrides):
-        cfg.embedder = FakeEmbedder()
-        cfg.llm = None if cfg.retrieval_only else FakeLLM()
-        return real(cfg, data_dir, **overrides)
-
-    monkeypatch.setattr(common, "build_models", build)
 
 
 def _summary(out_dir: Path) -> dict:

@@ -10,10 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
 from rag.settings import Settings
-from tests.fakes import FakeEmbedder, FakeLLM
+from tests.fakes import FakeEmbedder, StubRag
 
 TOP_K_MIN, TOP_K_MAX = 1, 50  # rag.settings.TOP_K_MIN/MAX: checked below
 BODY = "Moscow deployed almost 2,000 peacekeepers to the region, the ministry said on Monday."
@@ -28,25 +27,6 @@ def one_line_error(result: Any) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:"), text
     return lines[0]
-
-
-@pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    """``newsrag`` in a temp folder with its own data dir, the fake embedder and fake LLM."""
-    import rag.embeddings
-    import rag.llm
-
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(
-        rag.embeddings, "build_embedder", lambda settings, store=None: FakeEmbedder()
-    )
-    monkeypatch.setattr(rag.llm, "build_llm", lambda settings: FakeLLM())
-    from rag.cli import app
-
-    runner = CliRunner()
-    return lambda *args: runner.invoke(app, list(args))
 
 
 # 4. Folders that are not just files -----------------------------------------------------------
@@ -128,40 +108,16 @@ def test_cli_refuses_an_overlong_question_before_loading_anything(cli: Any) -> N
     assert "the limit is 2,000" in line and "Shorten the question" in line
 
 
-class StubRag:
-    """Just enough of NewsRAG for the UI handlers: streams ``tokens`` then an answer."""
-
-    def __init__(self, tokens: int = 3) -> None:
-        self.tokens = tokens
-        self.calls = 0
-        self.closed = False
-
-    def _events(self) -> Any:
-        self.calls += 1
-        try:
-            for n in range(self.tokens):
-                yield {"type": "token", "text": f"word{n} "}
-            yield {"type": "answer", "answer": None}
-        finally:
-            self.closed = True
-
-    def chat_stream(self, *args: Any, **kwargs: Any) -> Any:
-        return self._events()
-
-    def stream(self, *args: Any, **kwargs: Any) -> Any:
-        return self._events()
-
-
 def _respond(handlers: Any, question: str, top_k: float = 5) -> list[tuple[Any, ...]]:
     return list(handlers.respond(question, [], "s1", [], [], "", "", top_k))
 
 
 def test_ui_shows_an_overlong_question_as_one_error_and_keeps_the_text(
-    settings: Settings,
+    settings: Settings, stub_rag: Any
 ) -> None:
     from ui.app import Handlers
 
-    rag = StubRag()
+    rag = stub_rag
     question = "why? " * 1000
     last = _respond(Handlers(rag, settings), question)[-1]
     history, box = last[0], last[1]
@@ -188,14 +144,11 @@ def test_ui_stops_an_answer_past_the_time_limit(settings: Settings) -> None:
     assert rag.closed  # the engine's stream was closed: generation ends
 
 
-def test_ui_answers_wait_in_one_bounded_queue(settings: Settings) -> None:
-    from rag.engine import NewsRAG
-    from rag.store import Store
+def test_ui_answers_wait_in_one_bounded_queue(settings: Settings, fake_rag: Any) -> None:
     from ui.app import ANSWERS, build_app
 
     settings = settings.model_copy(update={"ui_concurrency": 1, "ui_queue_size": 7})
-    rag = NewsRAG(settings, Store(settings), FakeEmbedder(), FakeLLM())
-    demo = build_app(rag, settings)
+    demo = build_app(fake_rag, settings)
     assert demo._queue.max_size == 7 and demo._queue.default_concurrency_limit == 1
     answers = [fn for fn in demo.fns.values() if fn.concurrency_id == ANSWERS]
     names = {getattr(fn.fn, "__name__", "") for fn in answers}
@@ -319,29 +272,24 @@ def test_failed_logins_are_throttled_per_user_and_per_address() -> None:
 
 
 def test_launch_uses_the_throttled_login(
-    monkeypatch: pytest.MonkeyPatch, settings: Settings
+    monkeypatch: pytest.MonkeyPatch, settings: Settings, fake_rag: Any
 ) -> None:
     import gradio as gr
 
-    from rag.engine import NewsRAG
-    from rag.store import Store
     from ui import app
     from ui.auth import LoginGuard
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
-    rag = NewsRAG(settings, Store(settings), FakeEmbedder(), FakeLLM())
-    app.launch(rag, settings, auth="ann:secret")
+    app.launch(fake_rag, settings, auth="ann:secret")
     guard = calls[0]["auth"]
     assert isinstance(guard, LoginGuard) and guard.max_failures == settings.login_max_failures
     assert calls[0]["app_kwargs"]["middleware"]  # the client address reaches the guard
 
 
 def test_uploads_are_deleted_after_ingest_even_rejected_ones(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_rag: Any
 ) -> None:
-    from rag.engine import NewsRAG
-    from rag.store import Store
     from ui.app import Handlers
 
     gradio_tmp = tmp_path / "gradio"
@@ -357,10 +305,9 @@ def test_uploads_are_deleted_after_ingest_even_rejected_ones(
     outside = tmp_path / "mine.txt"
     outside.write_text("Mine\n\nA different article: " + BODY)
     uploads.append({"path": str(outside), "orig_name": "mine.txt"})  # not Gradio's: kept
-    rag = NewsRAG(settings, Store(settings), FakeEmbedder(), FakeLLM())
-    result = Handlers(rag, settings).ingest(uploads, progress=lambda *a, **k: None)
+    result = Handlers(fake_rag, settings).ingest(uploads, progress=lambda *a, **k: None)
     assert "2 of 4 files ingested" in result[0]
-    assert rag.store.article_count() == 2  # the store keeps the text
+    assert fake_rag.library.article_count() == 2  # the store keeps the text
     assert not list(gradio_tmp.iterdir())  # Gradio's copies and their folders: gone
     assert not settings.upload_dir.exists() or not list(settings.upload_dir.iterdir())
     assert outside.exists()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from eval import faithfulness as fa
+from eval import judge as fa
 from eval import pairs as pa
 from tests.conftest import SAMPLE
 from tests.fakes import FakeEmbedder

@@ -139,3 +139,60 @@ def test_chunk_metadata_is_flat_and_complete(settings, store, fake_embedder, tmp
         assert key in meta
     assert all(isinstance(v, (str, int, float, bool)) for v in meta.values())
     assert meta["published_ts"] == 1696464000
+
+
+# Streaming JSON Lines (issue 14) -----------------------------------------------------------
+def _jsonl(path: Path, n: int, start: int = 0) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        for i in range(start, start + n):
+            body = f"Story number {i} about the harbour of town {i}. " * 3
+            fh.write(json.dumps({"id": f"s{i}", "title": f"Story {i}", "text": body}) + "\n")
+    return path
+
+
+def test_a_jsonl_file_is_written_while_it_is_read(
+    settings, store, fake_embedder, tmp_path: Path, monkeypatch
+):
+    """A corpus file bigger than one embedding group is written group by group while it is
+    read: the queue never holds much more than EMBED_GROUP chunks (constant memory)."""
+    import ingest.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EMBED_GROUP", 16)
+    f = _jsonl(tmp_path / "corpus.jsonl", 100)
+    batches: list[int] = []
+    write = store.write_articles
+    monkeypatch.setattr(
+        store, "write_articles", lambda items: (batches.append(len(items)), write(items))
+    )
+    seen = []
+    report = Ingestor(settings, store, fake_embedder).run(
+        [str(f)], progress=lambda stage, done, total: seen.append((stage, done, total))
+    )
+    assert len(report.added) == 100 and store.article_count() == 100
+    assert len(batches) >= 100 // 16 and max(batches) <= 16
+    # Progress: bytes of the file read, to the end; chunks embedded, counting up.
+    size = f.stat().st_size
+    assert ("read", size, size) in seen
+    embedded = [done for stage, done, _ in seen if stage == "embedded"]
+    assert embedded == sorted(embedded) and embedded[-1] == report.chunks
+
+
+def test_a_jsonl_file_is_streamed_not_read_whole(settings, store, fake_embedder, tmp_path):
+    """Over the per-file size limit a JSON Lines file is still read (the limit bounds one
+    record); one bad line is reported and the rest are ingested; the first of two records
+    with one id wins, as before."""
+    f = _jsonl(tmp_path / "big.jsonl", 30)
+    with f.open("ab") as fh:
+        fh.write(b'{"id": "bad", "text": "caf\xe9"}\n')  # not UTF-8
+        fh.write(b"not json\n")
+        fh.write(json.dumps({"id": "s1", "title": "Other", "text": "Replaced? No."}).encode())
+    settings.max_file_mb = f.stat().st_size / 2 / 1_000_000
+    report = Ingestor(settings, store, fake_embedder).run([str(f)])
+    assert len(report.added) == 30 and store.article_count() == 30
+    reasons = " | ".join(r for _, r in report.failed)
+    assert "line 31: not valid UTF-8" in reasons and "line 32: invalid JSON" in reasons
+    assert not any(a["title"] == "Other" for a in store.articles())
+    # Read in full, the same file with fewer records: the others are removed.
+    _jsonl(f, 5)
+    again = Ingestor(settings, store, fake_embedder).run([str(f)])
+    assert len(again.removed) == 25 and store.article_count() == 5

@@ -288,19 +288,18 @@ def test_user_message_is_one_line_and_hides_unexpected_errors(
 
 
 def test_launch_warns_on_open_address_without_login(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], settings: Any
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    settings: Any,
+    fake_rag: Any,
 ) -> None:
     import gradio as gr
 
-    from tests.fakes import FakeEmbedder, FakeLLM
     from ui import app
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
-    from rag.engine import NewsRAG
-    from rag.store import Store
-
-    rag = NewsRAG(settings, Store(settings), FakeEmbedder(), FakeLLM())
+    rag = fake_rag
     app.launch(rag, settings, "0.0.0.0", 7999, None)
     assert "without a login" in capsys.readouterr().err
     app.launch(rag, settings, "0.0.0.0", 7999, "ann:secret")

@@ -509,3 +509,217 @@ def test_vectors_and_their_dimension_come_from_the_store(
     for c in chunks:  # each is the vector Chroma searches for that chunk
         [(nearest, similarity)] = store.query(got[c.chunk_id], 1)
         assert nearest.chunk_id == c.chunk_id and similarity == pytest.approx(1.0, abs=1e-5)
+
+
+# The lexical index (SQLite FTS5 in the docstore) -----------------------------------------
+def _write(store, fake_embedder, doc_id: str, text: str, source: str, day: str, title=""):
+    """Write one article of one chunk straight through ``write_articles``."""
+    import hashlib
+    from datetime import UTC, datetime
+
+    from rag.documents import Article, Chunk
+
+    ts = int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp())
+    article = Article(
+        doc_id=doc_id,
+        path=f"/tmp/{doc_id}.txt",
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        title=title or doc_id,
+        source=source,
+        author="",
+        published=day,
+        published_ts=ts,
+        url="",
+        ingested_at="2026-12-04T00:00:00+00:00",
+        text=text,
+    )
+    chunk = Chunk(doc_id, 0, 0, len(text), text)
+    store.write_articles([(article, [chunk], fake_embedder.embed([text]))])
+
+
+def _lex(store, query: str, k: int = 10, **filters) -> list[str]:
+    from rag.retrieve import tokenize
+
+    return [c.doc_id for c, _ in store.lexical_search(tokenize(query), k, **filters)]
+
+
+def _ts(day: str, end: bool = False) -> int:
+    from datetime import UTC, datetime
+
+    return int(datetime.fromisoformat(day).replace(tzinfo=UTC).timestamp()) + (86399 * end)
+
+
+@pytest.fixture
+def lexical_store(store, fake_embedder):
+    """Four articles: two outlets, three months of 2023."""
+    _write(store, fake_embedder, "a", "Zebrafish swimming in the bay.", "Reuters", "2023-01-10")
+    _write(store, fake_embedder, "b", "The zebrafish were counted.", "AP", "2023-02-15")
+    _write(store, fake_embedder, "c", "Whales and zebrafish swam.", "Reuters", "2023-03-20")
+    _write(store, fake_embedder, "d", "Budget talks stalled again.", "AP", "2023-03-21")
+    return store
+
+
+def test_lexical_search_ranks_stemmed_terms_by_bm25(lexical_store):
+    # "swims" and "swimming" share a stem; "zebrafish" is in three, "whales" in one.
+    assert _lex(lexical_store, "whale zebrafish")[0] == "c"
+    assert set(_lex(lexical_store, "zebrafish")) == {"a", "b", "c"}
+    assert _lex(lexical_store, "swims") == ["a"]
+    hits = lexical_store.lexical_search(["zebrafish"], 10)
+    assert all(score > 0 for _, score in hits)
+    chunk = hits[0][0]  # a chunk as the query side sees it: text cut from the article
+    assert chunk.text in {"Zebrafish swimming in the bay.", "The zebrafish were counted."} | {
+        "Whales and zebrafish swam."
+    }
+    assert chunk.meta["source"] in {"Reuters", "AP"} and chunk.meta["doc_id"] == chunk.doc_id
+    assert _lex(lexical_store, "nothing matches this") == [] and _lex(lexical_store, "") == []
+
+
+def test_lexical_filters_apply_inside_the_index(lexical_store):
+    assert set(_lex(lexical_store, "zebrafish", sources=["Reuters"])) == {"a", "c"}
+    assert _lex(lexical_store, "zebrafish", doc_ids=["b", "d"]) == ["b"]
+    feb_mar = {"lo_ts": _ts("2023-02-15"), "hi_ts": _ts("2023-03-20", end=True)}
+    assert set(_lex(lexical_store, "zebrafish", **feb_mar)) == {"b", "c"}
+    assert _lex(lexical_store, "zebrafish", sources=["Reuters"], **feb_mar) == ["c"]
+    assert set(_lex(lexical_store, "zebrafish", lo_ts=_ts("2023-02-16"))) == {"c"}
+    assert set(_lex(lexical_store, "zebrafish", hi_ts=_ts("2023-01-10", end=True))) == {"a"}
+    # k is applied after the filters: one best match per filter, even with k=1.
+    assert _lex(lexical_store, "zebrafish", k=1, sources=["AP"]) == ["b"]
+    assert _lex(lexical_store, "zebrafish", sources=["Nobody"]) == []
+
+
+def test_day_blocks_cover_a_range_exactly():
+    import random
+
+    from rag.store import _DAY_LEVELS, _day_cover
+
+    def days(token: str) -> set[int]:
+        level, block = (int(x) for x in token[1:].split("x"))
+        return set(range(block << level, (block + 1) << level))
+
+    rng = random.Random(7)
+    top = (1 << _DAY_LEVELS) - 1
+    for lo, hi in [(0, top), (5, 5), (0, 0), (top, top)] + [
+        tuple(sorted(rng.sample(range(300_000), 2))) for _ in range(200)
+    ]:
+        cover = _day_cover(lo, hi)
+        covered = [d for t in cover for d in days(t)]
+        assert sorted(covered) == list(range(lo, hi + 1))  # every day once, none outside
+        assert len(cover) <= 2 * _DAY_LEVELS
+
+
+def test_replace_and_remove_update_the_lexical_index_in_the_same_write(
+    lexical_store, fake_embedder
+):
+    store = lexical_store
+    _write(store, fake_embedder, "a", "Otters replaced the fish.", "Reuters", "2023-01-10")
+    assert "a" not in _lex(store, "zebrafish") and _lex(store, "otters") == ["a"]
+    assert store.remove("c")
+    assert set(_lex(store, "zebrafish")) == {"b"} and _lex(store, "whales") == []
+    # The index holds exactly the chunk rows (FTS5's own consistency check passes).
+    store._db.execute("INSERT INTO lexical(lexical, rank) VALUES ('integrity-check', 1)")
+    n = store._db.execute("SELECT COUNT(*) FROM lexical_vocab WHERE term='otter'").fetchone()
+    assert n[0] == 1
+
+
+def test_a_write_that_fails_leaves_the_lexical_index_as_it_was(
+    lexical_store, fake_embedder, monkeypatch
+):
+    import sqlite3
+
+    store = lexical_store
+
+    def fail(*args, **kwargs):  # the last statement of the version switch's transaction
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_bump", fail)
+    with pytest.raises(sqlite3.OperationalError):
+        _write(store, fake_embedder, "b", "Otters everywhere.", "AP", "2023-02-15")
+    monkeypatch.undo()
+    assert _lex(store, "otters") == [] and "b" in _lex(store, "zebrafish")
+
+
+def test_the_most_common_terms_are_left_out_beyond_the_postings_budget(lexical_store):
+    store = lexical_store
+    # "zebrafish" is in 3 chunks, "whales" in 1: with room for 2 postings only the rarer
+    # term is searched (and scored), so the budget bounds the work per question.
+    store.settings.lexical_max_postings = 2
+    assert _lex(store, "zebrafish whales") == ["c"]
+    assert set(_lex(store, "zebrafish")) == {"a", "b", "c"}  # the rarest is always kept
+    store.settings.lexical_max_postings = 4
+    assert set(_lex(store, "zebrafish whales")) == {"a", "b", "c"}
+
+
+def _legacy_docstore(path: Path) -> None:
+    """Turn a docstore into the layout before the lexical index: no id/terms/facets columns,
+    no FTS5 table or triggers, no version in meta."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    with db:
+        for statement in (
+            "DROP TRIGGER chunks_lexical_ai",
+            "DROP TRIGGER chunks_lexical_ad",
+            "DROP TRIGGER chunks_lexical_au",
+            "DROP TABLE lexical_vocab",
+            "DROP TABLE lexical",
+            "ALTER TABLE chunks RENAME TO chunks_new",
+            "CREATE TABLE chunks (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT"
+            " NULL, end INTEGER NOT NULL, chunk_id TEXT, PRIMARY KEY (doc_id, idx))",
+            "INSERT INTO chunks SELECT doc_id, idx, start, end, chunk_id FROM chunks_new",
+            "DROP TABLE chunks_new",
+            "CREATE UNIQUE INDEX chunks_id ON chunks(chunk_id)",
+            "DELETE FROM meta WHERE key='lexical_index'",
+        ):
+            db.execute(statement)
+    db.close()
+
+
+def test_a_store_from_before_the_lexical_index_is_indexed_once_on_open(
+    settings, lexical_store, caplog
+):
+    import logging
+
+    before = {q: _lex(lexical_store, q) for q in ("zebrafish", "whales budget", "swims")}
+    ids = sorted(c.chunk_id for c in lexical_store.all_chunks())
+    lexical_store.close()
+    _legacy_docstore(settings.docstore_path)
+    with caplog.at_level(logging.WARNING, logger="newsrag.store"):
+        migrated = Store(settings)
+    try:
+        assert "Building the lexical index" in caplog.text and "4 chunks" in caplog.text
+        assert {q: _lex(migrated, q) for q in before} == before
+        assert sorted(c.chunk_id for c in migrated.all_chunks()) == ids
+        assert set(_lex(migrated, "zebrafish", sources=["AP"])) == {"b"}
+        caplog.clear()
+        Store(settings).close()  # the next open finds it done
+        assert "Building" not in caplog.text
+    finally:
+        migrated.close()
+
+
+def test_a_lexical_index_from_a_newer_newsrag_is_refused(settings, lexical_store):
+    from rag.errors import StoreError
+
+    with lexical_store._tx() as db:
+        db.execute("UPDATE meta SET value='99' WHERE key='lexical_index'")
+    with pytest.raises(StoreError, match=r"newer newsrag.*Upgrade newsrag"):
+        Store(settings)
+
+
+def test_the_retriever_loads_no_chunks_and_sees_other_processes_writes(
+    settings, store, fake_embedder, monkeypatch
+):
+    _write(store, fake_embedder, "a", "Zebrafish swimming in the bay.", "Reuters", "2023-01-10")
+    monkeypatch.setattr(Store, "all_chunks", lambda self: pytest.fail("loaded every chunk"))
+    retriever = HybridRetriever(store, fake_embedder)
+    assert [h.chunk.doc_id for h in retriever.search("zebrafish")] == ["a"]
+    _in_other_process(
+        settings,
+        """
+        from tests.unit.test_store import _write
+        _write(store, embedder, "z", "Zebrafish and otters.", "AP", "2023-05-01")
+        """,
+    )
+    hits = retriever.search("otters zebrafish")
+    assert hits[0].chunk.doc_id == "z" and hits[0].bm25_rank == 1
+    assert all(h.dense is not None for h in hits)  # BM25-only hits get their stored cosine

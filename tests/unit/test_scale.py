@@ -1,5 +1,5 @@
 """`newsrag bench scale`'s cheap parts: the copies it fills stores with, its filters, sizes
-and table (the run itself is in tests/integration/test_bench.py)."""
+and table (the run itself is in tests/integration/test_scale.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import hashlib
 import numpy as np
 import pytest
 
-from eval.bench import (
+from eval.scale import (
     COPY_WEEKS,
     SCALE_COLUMNS,
     _copies,

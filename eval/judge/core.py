@@ -16,8 +16,9 @@ claims (sentences) and, for each, combines
   the logits of the first answer token rather than from sampled text.
 
 The features are mixed by a logistic model whose weights were fitted on the tuning half of
-RAGTruth (see ``eval.suites.ragtruth``); weights and thresholds live in ``JudgeConfig`` so the
-suite can refit them without touching this code.
+RAGTruth (see ``eval.suites.ragtruth``); weights and thresholds live in ``JudgeConfig``
+(``eval/judge/weights.json``) so the suite can refit them without touching this code; the LLM
+step is in ``eval.judge.llm``.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from llama_index.core.evaluation import BaseEvaluator, EvaluationResult
 
-from rag.llm import last_logits, single_token_ids
+from eval.judge.config import JudgeConfig
+from eval.judge.llm import load_llm
 from rag.text import same_name
 
 if TYPE_CHECKING:
@@ -121,91 +123,6 @@ class Verdicts:
         data["faithful"] = self.faithful
         data["hallucination_score"] = self.hallucination_score
         return data
-
-
-# ---------------------------------------------------------------------------------------------
-# Configuration: fitted on the RAGTruth tuning split (eval.suites.ragtruth.tune).
-
-FEATURES_FAST: tuple[str, ...] = (
-    "coverage",
-    "missing_content",
-    "missing_numbers",
-    "missing_names",
-    "negated_only",
-    "local_coverage",
-    "emb_max",
-    "neg_mismatch",
-    "length",
-)
-FEATURES_LLM: tuple[str, ...] = ("fast_logit", "llm_logit")
-
-
-# Fitted by ``eval.suites.ragtruth.fit_config`` on the RAGTruth "tune" split (fast judge).
-_FAST_WEIGHTS = {
-    "bias": 1.471,
-    "coverage": -0.919,
-    "missing_content": 0.172,
-    "missing_numbers": 2.122,
-    "missing_names": 0.501,
-    "negated_only": 0.95,
-    "local_coverage": -1.083,
-    "emb_max": -0.25,
-    "neg_mismatch": -0.196,
-    "length": -0.464,
-}
-# The LLM stacker: log-odds from the fast judge and from the LLM's Yes/No.
-# Fitted on the LLM's reads of 243 claims from 72 tuning responses (few: reads are slow).
-_LLM_WEIGHTS = {"bias": -0.339, "fast_logit": 0.746, "llm_logit": -0.762}
-_LLM_THRESHOLDS = {"all": 0.553, "qa": 0.619, "summary": 0.57, "data2txt": 0.433}
-_LLM_CLAIM_THRESHOLD = 0.8
-_LLM_BAND = (0.0, 1.0)
-_FAST_THRESHOLDS = {"qa": 0.567, "summary": 0.485, "data2txt": 0.617}
-
-
-@dataclass
-class JudgeConfig:
-    """Weights, thresholds and switches. ``threshold`` applies to the hallucination score.
-
-    The defaults are the fast (no LLM) judge fitted on RAGTruth's tuning split;
-    :meth:`with_llm` gives the configuration fitted with the LLM step.
-    """
-
-    weights_fast: dict[str, float] = field(default_factory=lambda: dict(_FAST_WEIGHTS))
-    weights_llm: dict[str, float] = field(default_factory=dict)
-    threshold: float = 0.569
-    task_thresholds: dict[str, float] = field(default_factory=lambda: dict(_FAST_THRESHOLDS))
-    claim_threshold: float = 0.6  # per-claim hallucination probability to call it unsupported
-    llm_band: tuple[float, float] = (0.0, 1.0)  # ask the LLM only inside this fast-score band
-    llm_max_claims: int = 3  # and about at most this many claims per answer
-    span_mode: Literal["sentence", "clause"] = "sentence"
-    max_source_chars: int = 12000
-    # Read claims and sources for structure (names by role, numbers by noun, polarity): a
-    # claim that contradicts them is "conflicting" whatever the fitted mix says.
-    structure: bool = True
-
-    @classmethod
-    def with_llm(cls) -> JudgeConfig:
-        """The configuration fitted with the LLM step (qwen2.5-coder-1.5b-instruct)."""
-        return cls(
-            weights_llm=dict(_LLM_WEIGHTS),
-            threshold=_LLM_THRESHOLDS["all"],
-            task_thresholds={k: v for k, v in _LLM_THRESHOLDS.items() if k != "all"},
-            claim_threshold=_LLM_CLAIM_THRESHOLD,
-            llm_band=_LLM_BAND,
-        )
-
-    def threshold_for(self, task: str | None) -> float:
-        return self.task_thresholds.get(task or "", self.threshold)
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2, sort_keys=True)
-
-    @classmethod
-    def from_json(cls, text: str) -> JudgeConfig:
-        data = json.loads(text)
-        if "llm_band" in data:
-            data["llm_band"] = tuple(data["llm_band"])
-        return cls(**data)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1293,11 +1210,6 @@ class Judge:
         return _structure_reason(_read_structure(claim), prep.structures)
 
     # -- scoring --------------------------------------------------------------------------
-    @staticmethod
-    def _logit(weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
-        return weights.get("bias", 0.0) + sum(
-            w * feats.get(k, 0.0) for k, w in weights.items() if k != "bias"
-        )
 
     def llm_candidates(self, fast_probs: Sequence[float]) -> list[int]:
         """Claims worth an LLM read: inside the uncertain band, most suspicious first.
@@ -1328,7 +1240,7 @@ class Judge:
         spans = claim_spans(answer)
         feats, details = self.claim_features(prep, answer, spans, question)
         verdicts: list[ClaimVerdict] = []
-        probs = [_sigmoid(self._logit(cfg.weights_fast, f)) for f in feats]
+        probs = [_sigmoid(weighted_logit(cfg.weights_fast, f)) for f in feats]
         asked = False
         if use_llm and cfg.weights_llm:
             for n in self.llm_candidates(probs):
@@ -1337,9 +1249,9 @@ class Judge:
                     self.llm.p_yes(prep.text[: cfg.max_source_chars], answer[s:e], question)
                 )
                 asked = True
-                feats[n]["fast_logit"] = self._logit(cfg.weights_fast, feats[n])
+                feats[n]["fast_logit"] = weighted_logit(cfg.weights_fast, feats[n])
                 feats[n]["llm_logit"] = llm_logit(p_yes)
-                probs[n] = _sigmoid(self._logit(cfg.weights_llm, feats[n]))
+                probs[n] = _sigmoid(weighted_logit(cfg.weights_llm, feats[n]))
         if cfg.structure:
             for n, (s, e) in enumerate(spans):
                 why = self.structure(prep, answer[s:e])
@@ -1418,6 +1330,15 @@ class Judge:
         )
 
 
+def weighted_logit(weights: Mapping[str, float], feats: Mapping[str, float]) -> float:
+    """The fitted logistic model's log-odds of "hallucinated" for one claim's features
+    (``weights`` from ``JudgeConfig``; ``bias`` is the intercept). Public because the
+    RAGTruth tuning (``eval.suites.ragtruth``) fits these weights and scores with them."""
+    return weights.get("bias", 0.0) + sum(
+        w * feats.get(k, 0.0) for k, w in weights.items() if k != "bias"
+    )
+
+
 def llm_logit(p_yes: float) -> float:
     """log-odds of the LLM's Yes, clipped so one overconfident read cannot dominate."""
     p = min(max(float(p_yes), 1e-4), 1 - 1e-4)
@@ -1484,94 +1405,16 @@ def _answer_spans(answer: str, s: int, e: int, d: dict[str, Any], mode: str) -> 
 
 
 # ---------------------------------------------------------------------------------------------
-# The LLM step
-
-
-class LlamaYesNo:
-    """Ask a llama.cpp model "is this claim supported?" and read P(Yes) from its logits.
-
-    The sources go first in the prompt and the claim last, so consecutive claims about the same
-    sources reuse llama.cpp's KV cache: each extra claim costs only its own few tokens.
-    """
-
-    SYSTEM = (
-        "You are a strict fact checker. You judge whether a CLAIM is fully supported by the "
-        "SOURCE. Answer Yes only if every detail of the claim (names, numbers, times, "
-        "qualities, negations) is stated in or directly implied by the SOURCE. Answer No if "
-        "any detail is missing from the SOURCE or contradicts it."
-    )
-
-    def __init__(self, llm: Any) -> None:
-        self.llm = llm
-        self.yes_ids = single_token_ids(llm, ("Yes", " Yes", "yes", " yes", "YES"))
-        self.no_ids = single_token_ids(llm, ("No", " No", "no", " no", "NO"))
-        if not self.yes_ids or not self.no_ids:
-            raise ValueError("the LLM's vocabulary has no single-token Yes/No")
-        self.chatml = len(llm.tokenize(b"<|im_start|>", add_bos=False, special=True)) == 1
-
-    def prompt(self, source: str, claim: str, question: str | None = None) -> str:
-        q = f"QUESTION the answer responds to: {question}\n\n" if question else ""
-        user_head = f"SOURCE:\n{source}\n\n{q}"
-        user_tail = (
-            f"CLAIM: {claim}\n\nIs every detail of the CLAIM supported by the SOURCE? "
-            "Answer Yes or No."
-        )
-        if self.chatml:
-            return (
-                f"<|im_start|>system\n{self.SYSTEM}<|im_end|>\n<|im_start|>user\n"
-                f"{user_head}{user_tail}<|im_end|>\n<|im_start|>assistant\n"
-            )
-        return f"{self.SYSTEM}\n\n{user_head}{user_tail}\nAnswer:"
-
-    def p_yes(self, source: str, claim: str, question: str | None = None) -> float:
-        """P(Yes) / (P(Yes) + P(No)) for the first answer token."""
-        logits = self._last_logits(self.prompt(source, claim, question))
-        top = float(np.max(logits))
-        yes = float(np.sum(np.exp(logits[self.yes_ids] - top)))
-        no = float(np.sum(np.exp(logits[self.no_ids] - top)))
-        return yes / (yes + no) if yes + no > 0 else 0.5
-
-    def _last_logits(self, prompt: str) -> np.ndarray:
-        tokens = self.llm.tokenize(prompt.encode(), add_bos=True, special=True)
-        return last_logits(self.llm, tokens)
-
-
-# ---------------------------------------------------------------------------------------------
 # Convenience entry points
 
 
 @lru_cache(maxsize=2)
-def _default_embedder(model_dir: str) -> Embedder:
+def default_embedder(model_dir: str) -> Embedder:
+    """The project's embedder from the model cache at ``model_dir``, loaded once a process."""
     from rag.embeddings import build_embedder
     from rag.settings import Settings
 
     return build_embedder(Settings(model_dir=model_dir))
-
-
-def load_llm(
-    settings: Settings | None = None,
-    model: str = "qwen2.5-coder-1.5b-instruct",
-    n_ctx: int = 4096,
-    n_threads: int | None = None,
-) -> LlamaYesNo:
-    """A :class:`LlamaYesNo` over a registry GGUF model that is already pulled."""
-    from llama_cpp import Llama
-
-    from rag.models import resolve
-    from rag.settings import Settings
-
-    settings = settings or Settings()
-    path = resolve(model, settings)
-    llm = Llama(
-        model_path=str(path),
-        n_ctx=n_ctx,
-        n_threads=n_threads or settings.llm_threads,
-        n_batch=512,
-        logits_all=False,
-        verbose=False,
-        seed=0,
-    )
-    return LlamaYesNo(llm)
 
 
 def build_judge(
@@ -1585,7 +1428,7 @@ def build_judge(
     from rag.settings import Settings
 
     settings = settings or Settings()
-    embedder = _default_embedder(str(settings.model_dir))
+    embedder = default_embedder(str(settings.model_dir))
     llm = load_llm(settings, llm_model) if use_llm else None
     if config is None:
         config = JudgeConfig.with_llm() if use_llm else JudgeConfig()
@@ -1610,7 +1453,7 @@ def check(
     if embedder is None:
         from rag.settings import Settings
 
-        embedder = _default_embedder(str((settings or Settings()).model_dir))
+        embedder = default_embedder(str((settings or Settings()).model_dir))
     if use_llm and llm is None:
         llm = load_llm(settings)
     judge = Judge(embedder, llm if use_llm else None, config)

@@ -1,36 +1,15 @@
-"""The judge on tiny hand-made sources, with a deterministic hashed bag-of-words embedder."""
+"""eval.judge: the judge on tiny hand-made sources, with a hashed bag-of-words embedder."""
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import hashlib
-import re
 
-import numpy as np
 import pytest
 
-from eval import faithfulness as fa
+from eval import judge as fa
 from eval.suites import ragtruth
-
-
-class HashEmbedder:
-    """Hashed bag of lower-cased words: shared words -> similar vectors. No model needed."""
-
-    name = "hash-bow"
-    dim = 256
-
-    def embed(self, texts: list[str], batch_size: int | None = None) -> np.ndarray:
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for word in re.findall(r"[a-z0-9]+", text.lower()):
-                digest = hashlib.md5(word.encode()).digest()
-                out[row, digest[0] % self.dim] += 1.0
-            norm = np.linalg.norm(out[row])
-            if norm:
-                out[row] /= norm
-        return out
-
+from tests.fakes import FakeLlama, FixedYesNo, WordHashEmbedder
 
 SOURCE = (
     "Mayor Anna Keller opened the new bridge in Riverton on Monday. "
@@ -41,7 +20,7 @@ SOURCE = (
 
 @pytest.fixture()
 def judge() -> fa.Judge:
-    return fa.Judge(HashEmbedder())
+    return fa.Judge(WordHashEmbedder())
 
 
 def _claim(verdicts: fa.Verdicts, needle: str) -> fa.ClaimVerdict:
@@ -86,14 +65,14 @@ def test_invented_name_is_flagged(judge: fa.Judge) -> None:
 
 def test_negated_fact_scores_low_and_is_called_conflicting() -> None:
     record = fa.record_to_text({"name": "Cafe Blue", "WiFi": False, "OutdoorSeating": True})
-    calibrated = fa.Judge(HashEmbedder())
+    calibrated = fa.Judge(WordHashEmbedder())
     bad = calibrated.check([record], "Cafe Blue offers WiFi.").claims[0]
     good = calibrated.check([record], "Cafe Blue has outdoor seating.").claims[0]
     assert bad.score < good.score
     assert any("wifi" in r.lower() for r in bad.reasons)
     assert good.verdict == "supported"
     # once a claim is flagged, a fact the sources negate makes it a conflict, not a gap
-    strict = fa.Judge(HashEmbedder(), config=fa.JudgeConfig(claim_threshold=0.4, threshold=0.4))
+    strict = fa.Judge(WordHashEmbedder(), config=fa.JudgeConfig(claim_threshold=0.4, threshold=0.4))
     flagged = strict.check([record], "Cafe Blue offers WiFi.")
     assert not flagged.faithful
     assert flagged.claims[0].verdict == "conflicting"
@@ -151,47 +130,6 @@ def test_stem_and_numbers_normalise() -> None:
     assert {"1200", "45", "19:30"} <= keys
 
 
-class FakeLlama:
-    """Just enough of ``llama_cpp.Llama`` for LlamaYesNo: word tokens, logits favouring Yes
-    when every claim word was in the prompt before the claim."""
-
-    def __init__(self) -> None:
-        self.vocab: dict[str, int] = {"Yes": 1, "No": 2, "<|im_start|>": 3}
-        self.n_tokens = 0
-        self._input_ids = np.zeros(512, dtype=np.intc)
-        self._logits_all = True
-        self.scores = np.zeros((512, 1024), dtype=np.float32)
-        self.evaluated = 0
-
-    def n_vocab(self) -> int:
-        return 1024
-
-    def n_ctx(self) -> int:
-        return 512
-
-    def tokenize(self, text: bytes, add_bos: bool = True, special: bool = False) -> list[int]:
-        words = re.findall(r"<\|im_start\|>|[A-Za-z0-9]+", text.decode())
-        return [self.vocab.setdefault(w, len(self.vocab) + 1) for w in words]
-
-    def eval(self, tokens: list[int]) -> None:
-        start = self.n_tokens
-        self._input_ids[start : start + len(tokens)] = tokens
-        self.n_tokens += len(tokens)
-        self.evaluated += len(tokens)
-        ids = self._input_ids[: self.n_tokens].tolist()
-        # the claim sits between a "CLAIM" marker and the closest following "Is"
-        spans = []
-        for i, tok in enumerate(ids):
-            if tok == self.vocab["CLAIM"]:
-                nxt = [j for j in range(i + 1, len(ids)) if ids[j] == self.vocab["Is"]]
-                if nxt:
-                    spans.append((nxt[0] - i, i, nxt[0]))
-        _, claim_at, question_at = min(spans)
-        supported = set(ids[claim_at + 1 : question_at]) <= set(ids[:claim_at])
-        self.scores[self.n_tokens - 1, :] = 0.0
-        self.scores[self.n_tokens - 1, 1 if supported else 2] = 4.0
-
-
 def test_llm_yes_no_reads_logits_and_reuses_the_source_prefix() -> None:
     fake = FakeLlama()
     yn = fa.LlamaYesNo(fake)
@@ -203,19 +141,11 @@ def test_llm_yes_no_reads_logits_and_reuses_the_source_prefix() -> None:
 
 
 def test_judge_with_llm_uses_its_answer() -> None:
-    class StubLLM:
-        def __init__(self) -> None:
-            self.calls = 0
-
-        def p_yes(self, source: str, claim: str, question: str | None = None) -> float:
-            self.calls += 1
-            return 0.01
-
     cfg = fa.JudgeConfig(weights_llm={"bias": 0.0, "fast_logit": 0.0, "llm_logit": -3.0})
-    stub = StubLLM()
-    judge = fa.Judge(HashEmbedder(), stub, cfg)
+    stub = FixedYesNo(0.01)
+    judge = fa.Judge(WordHashEmbedder(), stub, cfg)
     answer = "Anna Keller opened the new bridge in Riverton on Monday."
-    fast = fa.Judge(HashEmbedder()).check(SOURCE, answer)
+    fast = fa.Judge(WordHashEmbedder()).check(SOURCE, answer)
     slow = judge.check(SOURCE, answer)
     assert stub.calls == 1 and slow.used_llm
     assert fast.faithful and not slow.faithful
@@ -225,7 +155,7 @@ def test_judge_with_llm_uses_its_answer() -> None:
 def test_llamaindex_evaluator() -> None:
     from llama_index.core.evaluation import BaseEvaluator
 
-    evaluator = fa.FaithfulnessEvaluator(fa.Judge(HashEmbedder()))
+    evaluator = fa.FaithfulnessEvaluator(fa.Judge(WordHashEmbedder()))
     assert isinstance(evaluator, BaseEvaluator)
     assert evaluator.get_prompts() == {}
     good = evaluator.evaluate(
@@ -275,3 +205,22 @@ def test_verifier_results_are_mapped_to_spans() -> None:
     assert [response[s:e] for s, e in spans] == ["It has 90 million people."]
     ok = ragtruth.verifier_result(response, claims[:1], supports[:1])
     assert ok[:3] == (pytest.approx(0.1), False, [])
+
+
+def test_the_fitted_weights_are_read_from_their_data_file() -> None:
+    fast, with_llm = fa.JudgeConfig(), fa.JudgeConfig.with_llm()
+    assert fast.weights_fast == fa.FITTED["fast"]["weights"] and not fast.weights_llm
+    assert fast.task_thresholds == fa.FITTED["fast"]["task_thresholds"]
+    assert with_llm.weights_llm == fa.FITTED["llm"]["weights"]
+    assert with_llm.threshold == fa.FITTED["llm"]["threshold"]
+    assert set(fast.weights_fast) == {"bias", *fa.FEATURES_FAST}
+    assert fa.JudgeConfig.from_json(with_llm.to_json()) == with_llm
+
+
+def test_the_llm_prompt_comes_from_the_prompt_files(fake_llama) -> None:
+    import prompts
+
+    prompt = fa.LlamaYesNo(fake_llama).prompt("SRC TEXT", "the claim", "Who?")
+    assert prompts.load("judge_system") in prompt
+    asked = "QUESTION the answer responds to: Who?"
+    assert f"SOURCE:\nSRC TEXT\n\n{asked}\n\nCLAIM: the claim" in prompt
