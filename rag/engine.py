@@ -28,6 +28,7 @@ from rag.store import Store
 from rag.text import answer_items
 from rag.tokens import count_tokens
 from rag.verify import (
+    ANCHORED_KINDS,
     YES_NO_QUESTION,
     SourceSentence,
     Support,
@@ -703,6 +704,21 @@ class NewsRAG:
         if not any(s.supported and s.citations for s in sentences):
             return refuse(sentences)
         kind = asked_for(question)
+        if kind in ANCHORED_KINDS and sentences and not sentences[0].supported:
+            # The lead sentence is the answer ("The 2019 Tour was won by X"); when the name,
+            # time or number it gives is unsupported and no supported sentence gives it,
+            # the sentences after it are context around an unverified answer.
+            verified = " ".join(s.text for s in sentences if s.supported).lower()
+            lead = [
+                item
+                for item in answer_items(sentences[0].text, kind, question)
+                if item.lower() not in verified
+            ]
+            if lead:
+                base["notes"].append(
+                    f"The {kind} the answer gives ({lead[0]}) is not in its sources."
+                )
+                return refuse(sentences)
         # An answering sentence is supported, cited, gives the kind of thing asked for (what
         # the user typed, not the condensed question, must not already hold it: condensing
         # can slip the answer in) and speaks of what the question asks about.

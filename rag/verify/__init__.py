@@ -10,7 +10,7 @@ a field of ``VerifyConfig``."""
 from __future__ import annotations
 
 from rag.verify.answer import MARKER, split_answer
-from rag.verify.asks import asked_for, gives, off_focus
+from rag.verify.asks import ANCHORED_KINDS, asked_for, gives, off_focus
 from rag.verify.common import (
     FRAMING,
     Evidence,
@@ -24,6 +24,7 @@ from rag.verify.support import check_support, choose_citations
 from rag.verify.yes import YES_NO_QUESTION, check_yes, restates
 
 __all__ = [
+    "ANCHORED_KINDS",
     "DEFAULT",
     "FRAMING",
     "MARKER",

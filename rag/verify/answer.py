@@ -40,7 +40,7 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     # A marker in front of capitalised text starts a new sentence: "[1] X [2] Y" lists.
     answer = re.sub(r"(?<=[^\s.!?])[ \t]*(?=\[\d+\][ \t]+[A-Z])", "\n", answer.strip())
     answer = re.sub(r"\s*\n\s*", "\n\n", answer)  # a line break ends a sentence
-    for s, e in sentence_spans(answer):
+    for s, e in _joined_initials(answer, sentence_spans(answer)):
         raw = answer[s:e]
         text = raw
         prefix = _MARKER_AS_NOUN.match(raw)
@@ -64,4 +64,20 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
         text = re.sub(r"\s+([.,;:!?])", r"\1", text)
         if text and not re.fullmatch(r"[\W_]+", text):
             out.append((text, sorted(set(cited))))
+    return out
+
+
+# A sentence "ending" in one capital and a full stop is an initial: "U. S. Open", "John F.
+# Kennedy" (small models space out "U.S.").
+_INITIAL = re.compile(r"(?:^|[\s.])[A-Z]\.$")
+
+
+def _joined_initials(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """``spans`` with each span that ends in an initial joined to the next one."""
+    out: list[tuple[int, int]] = []
+    for s, e in spans:
+        if out and _INITIAL.search(text[out[-1][0] : out[-1][1]]):
+            out[-1] = (out[-1][0], e)
+        else:
+            out.append((s, e))
     return out

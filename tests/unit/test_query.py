@@ -301,6 +301,11 @@ def test_a_yes_must_come_from_the_outlet_the_question_names(settings, store, tmp
     assert wrong.refused
 
 
+def test_an_initial_does_not_end_an_answer_sentence():
+    parts = split_answer("Emma Raducanu won the U. S. Open in 2021 [5]. She was 18 [2].")
+    assert parts == [("Emma Raducanu won the U. S. Open in 2021.", [5]), ("She was 18.", [2])]
+
+
 def test_split_answer_reads_markers():
     parts = split_answer("Moscow sent troops [2]. Azerbaijan denied it [1, 3]. Done[4-5].")
     assert parts[0] == ("Moscow sent troops.", [2])
@@ -867,3 +872,16 @@ def test_the_item_of_a_failed_answer_is_verified_on_its_own(sample_rag):
         .ask("How many drone strikes did Russia say Azerbaijan had carried out?")
         .refused
     )
+
+
+def test_an_unsupported_lead_answer_is_not_rescued_by_its_context(sample_rag):
+    question = "Who brokered the agreement that ended the fighting?"
+    reply = (
+        "The agreement was brokered by Erdogan in Ankara [1]. The fighting ended with a"
+        " Russian-brokered agreement on Nov. 10, 2020 [1]."
+    )
+    answer = sample_rag(FakeLLM(lambda p: reply)).ask(question)
+    assert answer.refused and any("Erdogan" in n for n in answer.notes)
+    # The same context after a supported lead sentence is an answer.
+    alone = "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020 [1]."
+    assert not sample_rag(FakeLLM(lambda p: alone)).ask(question).refused
