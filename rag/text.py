@@ -663,6 +663,29 @@ def fills_slot(question: str, answer: str) -> bool:
     return False
 
 
+# Entities that are a measure with its unit, not a count of things.
+_MEASURES = frozenset({"QUANTITY", "MONEY", "PERCENT"})
+
+
+def equated_counts(text: str, noun: str) -> frozenset[str]:
+    """The nouns that numbers count where ``text`` says its ``noun`` is that many of them:
+    "The area of Gaza is 2.3 million residents" -> {"resident"} for "area"; empty when no
+    copula sets ``noun`` equal to a counted thing."""
+    out: set[str] = set()
+    for tok in parse(text):
+        if tok.lemma_.lower() != noun or tok.dep_ not in ("nsubj", "nsubjpass"):
+            continue
+        verb = tok.head
+        if verb.lemma_.lower() != "be":
+            continue
+        for attr in verb.children:
+            if attr.dep_ != "attr" or attr.like_num or attr.ent_type_ in _MEASURES:
+                continue  # "is 2.3 million", "is 365 square kilometres": a measure
+            if any(c.dep_ == "nummod" or c.like_num for c in attr.subtree if c.i != attr.i):
+                out.add(attr.lemma_.lower())
+    return frozenset(out)
+
+
 def lemmas(text: str) -> frozenset[str]:
     """Lower-case lemmas of the words of ``text`` ("had" -> "have", "strikes" -> "strike")."""
     return frozenset(t.lemma_.lower() for t in parse(text) if t.is_alpha)

@@ -13,6 +13,7 @@ from rag.text import (
     as_statement,
     asked_words,
     counted,
+    equated_counts,
     fills_slot,
     focus,
     lemmas,
@@ -180,6 +181,15 @@ def off_focus(
         ):
             return ""
         return f"its numbers count something else than the {noun} asked about"
+    # A number given as the N itself must be of N: "The area of Gaza is 2.3 million
+    # residents" does not answer "What is the area of Gaza?".
+    equated = equated_counts(statement, noun) if numbers else frozenset()
+    if (
+        equated
+        and noun not in equated
+        and (not similar or max(similar(noun, n) for n in equated) < config.focus_similarity)
+    ):
+        return f"it gives as the {noun} a number of something else"
     if _generic(question, statement):
         return f"it speaks of the {noun} asked about without saying which"
     if fills_slot(question, statement):

@@ -885,3 +885,13 @@ def test_an_unsupported_lead_answer_is_not_rescued_by_its_context(sample_rag):
     # The same context after a supported lead sentence is an answer.
     alone = "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020 [1]."
     assert not sample_rag(FakeLLM(lambda p: alone)).ask(question).refused
+
+
+def test_a_number_of_something_else_given_as_the_thing_asked_is_no_answer():
+    from rag.verify import off_focus
+
+    evidence = ["Gaza, an area roughly 25 miles long, is home to 2.3 million residents."]
+    question = "What is the area of Gaza in square miles?"
+    claim = "The area of Gaza is 2.3 million residents, which is roughly 25 miles long."
+    assert "number of something else" in off_focus(question, claim, evidence)
+    assert off_focus(question, "The area of Gaza is 140 square miles.", evidence) == ""

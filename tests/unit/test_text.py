@@ -276,3 +276,11 @@ def test_answer_items_are_the_new_things_of_the_kind_asked_for():
     )
     assert names == ["Sam Bankman-Fried", "Todd Boehly"]
     assert text.answer_items("Boehly's commitment was £4.5bn.", "money", "How much?") == ["£4.5bn"]
+
+
+def test_equated_counts_reads_a_number_given_as_the_thing_asked():
+    claim = "The area of Gaza is 2.3 million residents, which is roughly 25 miles long."
+    assert text.equated_counts(claim, "area") == {"resident"}
+    # A measure with its unit, or a bare number, is the thing itself.
+    assert text.equated_counts("The area is 365 square kilometres.", "area") == frozenset()
+    assert text.equated_counts("Gaza's population is 2.3 million.", "population") == frozenset()
