@@ -261,16 +261,19 @@ class Timed:
 
 
 def label_calls(usage: list[Any]) -> list[tuple[str, Any]]:
-    """Name each model call of one question by its place in the engine's order: condensing
-    (a ``chat`` call), the pick (every probe but the last), the refusal probe (the last
-    probe), the answer (the ``stream`` call)."""
-    probes = [i for i, u in enumerate(usage) if u.kind == "probe"]
+    """Name each model call of one question: condensing (a ``chat`` call), the pick (a probe
+    whose prompt ends in the pick instruction), the refusal probe (any other probe), the
+    answer (the ``stream`` call)."""
+    import prompts
+
+    pick = prompts.load("pick")
     labels = []
-    for i, u in enumerate(usage):
+    for u in usage:
         if u.kind == "chat":
             labels.append(("condense", u))
         elif u.kind == "probe":
-            labels.append(("refusal_probe" if i == probes[-1] else "pick", u))
+            last = u.messages[-1]["content"] if u.messages else ""
+            labels.append(("pick" if last.rstrip().endswith(pick) else "refusal_probe", u))
         else:
             labels.append(("answer", u))
     return labels
@@ -449,12 +452,26 @@ def _floor(llm, rows: list[Timed], settings) -> list[dict]:
     in the same order so its cache holds what ours held (the previous prompt; the last
     question's prompt, untimed, before the first)."""
     out = []
+    llama = llm.llama
+    # llama.cpp alone: none of our saved prompt states (which hold these very prompts).
+    saved, keep = getattr(llama, "saved", None), getattr(llama, "prefix_states", 0)
+    if saved is not None:
+        llama.saved, llama.prefix_states = type(saved)(), 0
+    try:
+        out = _floor_calls(llama, rows, settings)
+    finally:
+        if saved is not None:
+            llama.saved, llama.prefix_states = saved, keep
+    return out
+
+
+def _floor_calls(llama, rows: list[Timed], settings) -> list[dict]:
+    out = []
     for n, r in enumerate(rows[-1:] + rows):
         call = r.answer_call
         if call is None:
             continue
         written = call.generated_tokens if call.kind == "stream" else FLOOR_MIN_TOKENS
-        llama = llm.llama
         t = time.perf_counter()
         first = None
         for part in llama.create_chat_completion(

@@ -5,23 +5,38 @@ from __future__ import annotations
 
 import json
 
+import prompts
 from eval.bench import Timed, call_stats, headline, label_calls, timing_stats
 from rag.llm import CallUsage
 
 
 def _calls(*kinds: str) -> list[CallUsage]:
-    return [CallUsage(k, 600, 500, generated_tokens=41 if k == "stream" else 0) for k in kinds]
+    """Calls of these kinds; "pick" is a probe whose prompt ends in the pick instruction."""
+    return [
+        CallUsage(
+            "probe" if k == "pick" else k,
+            600,
+            500,
+            generated_tokens=41 if k == "stream" else 0,
+            messages=[{"role": "user", "content": "Sources: ...\n" + prompts.load(k)}]
+            if k == "pick"
+            else [{"role": "user", "content": "Sources: ...\nAnswer ..."}],
+        )
+        for k in kinds
+    ]
 
 
-def test_calls_are_named_by_their_place_in_the_engine_order():
-    named = [k for k, _ in label_calls(_calls("chat", "probe", "probe", "stream"))]
+def test_calls_are_named_by_what_they_ask():
+    named = [k for k, _ in label_calls(_calls("chat", "pick", "probe", "stream"))]
     assert named == ["condense", "pick", "refusal_probe", "answer"]
-    # Without a pick, the one probe is the refusal probe; a probed refusal writes nothing.
+    # The pick may come after the answer; a probed refusal writes nothing.
+    named = [k for k, _ in label_calls(_calls("probe", "stream", "pick"))]
+    assert named == ["refusal_probe", "answer", "pick"]
     assert [k for k, _ in label_calls(_calls("probe"))] == ["refusal_probe"]
 
 
 def _timed(ttft: float, total: float, outcome: str = "correct", **kw) -> Timed:
-    calls = label_calls(_calls("probe", "probe", "stream"))
+    calls = label_calls(_calls("pick", "probe", "stream"))
     calls[-1][1].seconds, calls[-1][1].first_token_s = total - ttft + 0.5, 0.5
     return Timed("multihop", "q", outcome, True, ttft, total, calls, **kw)
 
