@@ -6,14 +6,15 @@ Only this module knows which LLM is in use. Every backend is used through the Ll
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import hashlib
 import json
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ BACKENDS = ("llama_cpp", "ollama", "openai_like")
 # Calls whose costs are kept for `newsrag bench query` (a long-running server keeps the last
 # ones only).
 USAGE_KEPT = 512
+# A saved KV state is loaded only when it holds at least this many more of the prompt's
+# leading tokens than the live cache (loading is a memory copy of a few ms; reading a token
+# costs ~10 ms on two cores).
+RECALL_MIN_GAIN = 8
 
 
 @dataclass
@@ -60,25 +65,35 @@ class CallUsage:
     decode_steps: int = 0  # model evaluations while writing; fewer than tokens with lookup
     seconds: float = 0.0
     first_token_s: float | None = None
+    # The chat messages sent (role, content), so a benchmark can time llama.cpp alone on
+    # exactly this prompt.
+    messages: list[dict[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def new_tokens(self) -> int:
         return self.prompt_tokens - self.cached_tokens
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "new_tokens": self.new_tokens}
+        row = asdict(self)
+        row.pop("messages")
+        return {**row, "new_tokens": self.new_tokens}
+
+
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token sequences."""
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def cached_prefix(llama: Any, tokens: Sequence[int]) -> int:
     """How many leading ``tokens`` llama.cpp's KV cache already holds (the longest common
     prefix with what it evaluated last). llama-cpp-python reuses exactly this much."""
     held = llama._input_ids[: llama.n_tokens].tolist() if llama.n_tokens else []
-    prefix = 0
-    for a, b in zip(held, tokens, strict=False):
-        if a != b:
-            break
-        prefix += 1
-    return prefix
+    return common_prefix(held, tokens)
 
 
 def last_logits(llama: Any, tokens: list[int]) -> np.ndarray:
@@ -109,20 +124,71 @@ def _llama_class() -> type:
     ``logits_all``: every prompt token then goes through the 150k-word output layer (about a
     sixth of a 1.5B model's work per token) and is copied into an n_ctx x n_vocab array
     (2.5 GB). Here only the last ``output_tail`` positions of an evaluation are outputs:
-    the prompt's last token, or a whole draft batch (at most 1 + the draft length)."""
+    the prompt's last token, or a whole draft batch (at most 1 + the draft length); (3) the
+    KV cache holds one sequence, so a prompt that starts otherwise evicts what the next one
+    would have reused: up to ``prefix_states`` states of earlier prompts are kept in memory
+    and loaded back when they hold more of a prompt's start than the live cache."""
+    import llama_cpp
     from llama_cpp import Llama
 
     class NewsragLlama(Llama):  # type: ignore[misc]
-        def __init__(self, *args: Any, output_tail: int = 1, **kwargs: Any) -> None:
+        def __init__(
+            self, *args: Any, output_tail: int = 1, prefix_states: int = 0, **kwargs: Any
+        ) -> None:
             super().__init__(*args, **kwargs)
             self.output_tail = max(1, output_tail)
             self.evals: list[int] = []
             self.prompt_len = 0
+            self.prefix_states = prefix_states
+            self.saved: OrderedDict[tuple[int, ...], bytes] = OrderedDict()
 
         def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Any:
             self.prompt_len = len(tokens)
+            self.recall(tokens)
             self.evals = []
             return super().generate(tokens, *args, **kwargs)
+
+        def remember(self) -> None:
+            """Save the KV cache's state (its tokens' keys and values, no logits) so a later
+            prompt that starts the same way skips reading that start again, even after
+            other prompts went through the cache: the answer's system prompt after a
+            condensing call, a conversation's earlier turns at the next follow-up."""
+            if not self.prefix_states or not self.n_tokens:
+                return
+            key = tuple(self._input_ids[: self.n_tokens].tolist())
+            size = llama_cpp.llama_state_seq_get_size(self._ctx.ctx, 0)
+            buf = (ctypes.c_uint8 * size)()
+            n = llama_cpp.llama_state_seq_get_data(self._ctx.ctx, buf, size, 0)
+            if not n:
+                return
+            self.saved[key] = ctypes.string_at(buf, n)
+            self.saved.move_to_end(key)
+            while len(self.saved) > self.prefix_states:
+                self.saved.popitem(last=False)
+
+        def recall(self, tokens: Sequence[int]) -> int:
+            """Load the saved state that holds the longest start of ``tokens``, when it
+            holds ``RECALL_MIN_GAIN`` tokens more than the live cache; the tokens gained."""
+            if not self.saved:
+                return 0
+            live = cached_prefix(self, tokens)
+            best, best_len = None, live
+            for key in self.saved:
+                n = common_prefix(key, tokens)
+                if n > best_len:
+                    best, best_len = key, n
+            if best is None or best_len - live < RECALL_MIN_GAIN:
+                return 0
+            data = self.saved[best]
+            buf = (ctypes.c_uint8 * len(data)).from_buffer_copy(data)
+            if llama_cpp.llama_state_seq_set_data(self._ctx.ctx, buf, len(data), 0) != len(data):
+                self.reset()
+                return 0
+            self.input_ids[: len(best)] = best
+            self.n_tokens = len(best)
+            self._requires_eval = True  # no logits came with the state
+            self.saved.move_to_end(best)
+            return best_len - live
 
         def eval(self, tokens: Sequence[int]) -> None:
             tokens = list(tokens)
@@ -212,6 +278,7 @@ class LlamaCppChat(ChatOnlyLLM):
     use_mmap: bool = True
     lookup_tokens: int = 0
     lookup_ngram: int = 2
+    prefix_states: int = 4
     last_prompt_tokens: int = 0
     _llama: Any = PrivateAttr(default=None)
     _lock: Any = PrivateAttr(default_factory=threading.Lock)
@@ -232,6 +299,7 @@ class LlamaCppChat(ChatOnlyLLM):
             seed=self.seed,
             verbose=False,
             output_tail=1 + self.lookup_tokens,
+            prefix_states=self.prefix_states,
         )
         if self.lookup_tokens > 0:
             from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
@@ -300,11 +368,18 @@ class LlamaCppChat(ChatOnlyLLM):
                 result.prompt.encode("utf-8"), add_bos=not result.added_special, special=True
             )
             firsts = [self.first_token(t) for t in texts]
+            self._llama.recall(tokens)
             self._llama.evals = []
             logits = last_logits(self._llama, tokens)
             read = sum(self._llama.evals)
             self._usage.append(
-                CallUsage("probe", len(tokens), len(tokens) - read, 0, 0, time.perf_counter() - t)
+                CallUsage(
+                    "probe",
+                    len(tokens),
+                    len(tokens) - read,
+                    seconds=time.perf_counter() - t,
+                    messages=self._messages(messages),
+                )
             )
         probs = np.exp(logits - float(np.max(logits)))
         total = float(probs.sum())
@@ -330,9 +405,17 @@ class LlamaCppChat(ChatOnlyLLM):
     def _messages(messages: Sequence[ChatMessage]) -> list[dict[str, str]]:
         return [{"role": m.role.value, "content": m.content or ""} for m in messages]
 
-    def _record(self, kind: str, text: str, start: float, first: float | None) -> None:
+    def _record(
+        self,
+        kind: str,
+        messages: Sequence[ChatMessage],
+        text: str,
+        start: float,
+        first: float | None,
+    ) -> None:
         """Append the cost of the generation that just ended (its prompt tokens and how many
         of them the KV cache held, from the evaluations it made)."""
+        self._llama.remember()
         evals = self._llama.evals
         new = evals[0] if evals else 0
         prompt = self._llama.prompt_len
@@ -346,6 +429,7 @@ class LlamaCppChat(ChatOnlyLLM):
                 max(0, len(evals) - 1),
                 time.perf_counter() - start,
                 None if first is None else first - start,
+                self._messages(messages),
             )
         )
 
@@ -357,7 +441,7 @@ class LlamaCppChat(ChatOnlyLLM):
                 self._messages(messages), **self._params(kwargs)
             )
             text = out["choices"][0]["message"]["content"] or ""
-            self._record("chat", text, start, None)
+            self._record("chat", messages, text, start, None)
         self.last_prompt_tokens = int(out.get("usage", {}).get("prompt_tokens", 0))
         return ChatResponse(message=ChatMessage(role=MessageRole.ASSISTANT, content=text), raw=out)
 
@@ -384,7 +468,7 @@ class LlamaCppChat(ChatOnlyLLM):
                             delta=delta,
                         )
                 finally:
-                    self._record("stream", text, start, first)
+                    self._record("stream", messages, text, start, first)
 
         return gen()
 
@@ -424,6 +508,7 @@ def _build_backend(settings: Settings) -> LLM:
             use_mmap=settings.llm_mmap,
             lookup_tokens=settings.llm_lookup_tokens,
             lookup_ngram=settings.llm_lookup_ngram,
+            prefix_states=settings.llm_prefix_states,
         )
     if backend == "ollama":
         from llama_index.llms.ollama import Ollama

@@ -186,6 +186,12 @@ class Settings(BaseSettings):
     llm_lookup_ngram: int = Field(
         2, ge=1, le=8, description="Words matched in the prompt to find a prompt-lookup draft."
     )
+    llm_prefix_states: int = Field(
+        4,
+        ge=0,
+        description="KV-cache states of earlier prompts kept in memory (~28 KB a token for"
+        " the 1.5B model), so a prompt that starts like one of them is not read again (0: off).",
+    )
     # Scale (issue 14): the lexical index and ingest batching
     lexical_max_postings: int = Field(
         100_000,

@@ -290,3 +290,14 @@ class StubRag:
 
     def stream(self, *args: Any, **kwargs: Any) -> Any:
         return self._events()
+
+
+def make_fake_llm(settings: Any) -> FakeLLM:
+    """The fake LLM as a 'custom' backend: NEWSRAG_LLM_BACKEND=custom with
+    NEWSRAG_LLM_FACTORY=tests.fakes:make_fake_llm (rag.llm), instead of monkeypatching."""
+    return FakeLLM()
+
+
+def make_fake_embedder(settings: Any) -> FakeEmbedder:
+    """The fake embedder as a 'custom' backend (NEWSRAG_EMBED_FACTORY=tests.fakes:...)."""
+    return FakeEmbedder()

@@ -24,6 +24,7 @@ from llama_index.core.evaluation.retrieval.metrics_base import (
     BaseRetrievalMetric,
     RetrievalMetricResult,
 )
+from pydantic import PrivateAttr
 
 from eval import metrics
 
@@ -397,10 +398,14 @@ class PrecomputedRetrievalEvaluator(BaseRetrievalEvaluator):
     retriever would grade a different retrieval than the one the answer was built from.
     """
 
+    _given: tuple[list[str], list[str]] | None = PrivateAttr(default=None)
+
     async def _aget_retrieved_ids_and_texts(
         self, query: str, mode: RetrievalEvalMode = RetrievalEvalMode.TEXT
     ) -> tuple[list[str], list[str]]:
-        raise NotImplementedError("pass retrieved_ids and retrieved_texts to evaluate()")
+        if self._given is None:
+            raise NotImplementedError("pass retrieved_ids and retrieved_texts to evaluate()")
+        return self._given
 
     async def aevaluate(
         self,
@@ -412,24 +417,11 @@ class PrecomputedRetrievalEvaluator(BaseRetrievalEvaluator):
         retrieved_texts: list[str] | None = None,
         **kwargs: Any,
     ) -> RetrievalEvalResult:
-        if retrieved_ids is None:
-            retrieved_ids, retrieved_texts = await self._aget_retrieved_ids_and_texts(query, mode)
-        retrieved_texts = list(retrieved_texts or [""] * len(retrieved_ids))
-        metric_dict = {
-            m.metric_name: m.compute(
-                query, expected_ids, retrieved_ids, expected_texts, retrieved_texts
-            )
-            for m in self.metrics
-        }
-        return RetrievalEvalResult(
-            query=query,
-            expected_ids=expected_ids,
-            expected_texts=expected_texts,
-            retrieved_ids=retrieved_ids,
-            retrieved_texts=retrieved_texts,
-            mode=mode,
-            metric_dict=metric_dict,
-        )
+        """LlamaIndex's evaluation, over the chunks given instead of a new retrieval."""
+        if retrieved_ids is not None:
+            ids = list(retrieved_ids)
+            self._given = (ids, list(retrieved_texts or [""] * len(ids)))
+        return await super().aevaluate(query, expected_ids, expected_texts, mode, **kwargs)
 
 
 def retrieved_ids_texts(hits: Sequence[Retrieved]) -> tuple[list[str], list[str]]:

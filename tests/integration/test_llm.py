@@ -63,3 +63,22 @@ def test_prompt_lookup_writes_the_same_text_in_fewer_steps():
     slow, fast = plain.usage[-1], lookup.usage[-1]
     assert fast.generated_tokens == slow.generated_tokens
     assert fast.decode_steps < slow.decode_steps
+
+
+def test_a_saved_state_brings_back_a_prefix_another_prompt_evicted():
+    """A condensing call (another prompt) between two answers: the second answer still
+    finds the first one's system prompt and sources in a saved state, not in the live cache."""
+    llm = _llm(prefix_states=2)
+    llm.chat(_messages("How many peacekeepers were deployed?"), max_tokens=4)
+    first = llm.usage[-1]
+    llm.chat([ChatMessage(role=MessageRole.USER, content="Say hello.")], max_tokens=4)
+    assert llm.usage[-1].cached_tokens < 10  # the live cache held the answer prompt
+    llm.chat(_messages("Who said so?"), max_tokens=4)
+    again = llm.usage[-1]
+    assert again.cached_tokens > first.prompt_tokens * 0.7
+    off = _llm(prefix_states=0)
+    off.chat(_messages("How many peacekeepers were deployed?"), max_tokens=4)
+    off.chat([ChatMessage(role=MessageRole.USER, content="Say hello.")], max_tokens=4)
+    off.chat(_messages("Who said so?"), max_tokens=4)
+    assert off.usage[-1].cached_tokens < 10
+    assert off.chat(_messages("Who said so?"), max_tokens=4).message.content

@@ -1,5 +1,5 @@
 """The README's "Python API" section runs as written (models swapped for fakes): both styles,
-NewsRAG and LlamaIndex, and plain LlamaIndex opening the store."""
+NewsRAG and LlamaIndex, plain LlamaIndex opening the store, and the library."""
 
 from __future__ import annotations
 
@@ -19,15 +19,17 @@ def _python_blocks(section: str) -> list[str]:
 
 def test_the_python_section_shows_both_styles():
     blocks = _python_blocks("Python API")
-    assert len(blocks) == 3
+    assert len(blocks) == 4
     assert "rag.ask(" in blocks[0] and "as_query_engine(" in blocks[1]
     assert "ChromaVectorStore(chroma_collection=" in blocks[2]
+    assert "library.ingest(" in blocks[3] and "library.remove(" in blocks[3]
 
 
 def test_the_python_section_runs_as_written(settings, store, monkeypatch, capsys):
     embedder = FakeEmbedder()
     ingest_paths(settings, store, embedder, SAMPLE)
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(settings.data_dir))
+    monkeypatch.chdir(REPO)  # the README's paths are relative to the checkout
     monkeypatch.setattr(
         NewsRAG,
         "from_settings",
@@ -50,3 +52,6 @@ def test_the_python_section_runs_as_written(settings, store, monkeypatch, capsys
     assert scope["tool"].call("How many peacekeepers did Moscow deploy?").raw_output.source_nodes
     assert "about:" in scope["reply"].metadata["answer"].standalone_question
     assert len(scope["nodes"]) == 3 and all(n.node.ref_doc_id for n in scope["nodes"])
+    assert scope["done"].report.ok and scope["done"].report.unchanged  # ingested before
+    left = {a["doc_id"] for a in scope["library"].articles()}
+    assert len(scope["removed"]) == 1 and scope["removed"][0] not in left
