@@ -25,7 +25,7 @@ from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
-from rag.text import answer_items
+from rag.text import answer_items, refers_back
 from rag.tokens import count_tokens
 from rag.verify import (
     ANCHORED_KINDS,
@@ -940,9 +940,13 @@ class NewsRAG:
         self._memory(session_id).set(list(messages))
 
     def condense(self, session_id: str, message: str) -> str:
-        """Turn a follow-up into a standalone question using this session's history."""
+        """Turn a follow-up into a standalone question using this session's history.
+
+        Only a message that points back into the conversation (``text.refers_back``: "Who
+        did he ...?", "that claim", "And ...?") is condensed; one that names its subject is
+        searched as typed, saving a model call (2-3 s of the default model here)."""
         history = self._memory(session_id).get()
-        if not history:
+        if not history or not refers_back(message):
             return message
         lines = [f"{m.role.value}: {m.content}" for m in history[-6:]]
         prompt = prompts.render("condense", history="\n".join(lines), question=message)

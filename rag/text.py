@@ -104,9 +104,11 @@ def parse_many(texts: Iterable[str]) -> list[Any]:
 
 
 def name_key(word: str) -> str:
-    """A name's comparable form: lower case, no possessive."""
+    """A name's comparable form: lower case, no possessive, no abbreviation dots ("U.S." and
+    "US" are one name)."""
     low = word.lower().replace("’", "'")
-    return low[:-2] if low.endswith("'s") else low
+    low = low[:-2] if low.endswith("'s") else low
+    return low.replace(".", "") or low
 
 
 def same_name(a: str, b: str) -> bool:
@@ -684,6 +686,27 @@ def equated_counts(text: str, noun: str) -> frozenset[str]:
             if any(c.dep_ == "nummod" or c.like_num for c in attr.subtree if c.i != attr.i):
                 out.add(attr.lemma_.lower())
     return frozenset(out)
+
+
+def refers_back(message: str, min_words: int = 4) -> bool:
+    """Whether a chat message points back into the conversation before it, read from its
+    parse: a third-person pronoun ("Who did he ...?", "What would it be for?"), a
+    demonstrative ("that claim", "Who did that leave ...?"; not the "that" opening a
+    reported clause), an opening conjunction ("And when ...?"), or fewer than ``min_words``
+    words ("Why?"). A message that names its subject can be searched as typed."""
+    doc = parse(message)
+    words = [t for t in doc if not t.is_punct]
+    if len(words) < min_words:
+        return True
+    if words[0].pos_ == "CCONJ":
+        return True
+    for tok in words:
+        person = tok.morph.get("Person")
+        if tok.pos_ == "PRON" and "Prs" in tok.morph.get("PronType") and person in ([], ["3"]):
+            return True
+        if "Dem" in tok.morph.get("PronType") and tok.dep_ not in ("mark", "expl"):
+            return True
+    return False
 
 
 def lemmas(text: str) -> frozenset[str]:

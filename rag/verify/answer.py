@@ -40,6 +40,7 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
     # A marker in front of capitalised text starts a new sentence: "[1] X [2] Y" lists.
     answer = re.sub(r"(?<=[^\s.!?])[ \t]*(?=\[\d+\][ \t]+[A-Z])", "\n", answer.strip())
     answer = re.sub(r"\s*\n\s*", "\n\n", answer)  # a line break ends a sentence
+    answer = re.sub(r"\b([A-Z])\. (?=[A-Z]\.)", r"\1.", answer)  # "U. S. Open" -> "U.S. Open"
     for s, e in _joined_initials(answer, sentence_spans(answer)):
         raw = answer[s:e]
         text = raw

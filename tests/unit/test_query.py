@@ -303,7 +303,8 @@ def test_a_yes_must_come_from_the_outlet_the_question_names(settings, store, tmp
 
 def test_an_initial_does_not_end_an_answer_sentence():
     parts = split_answer("Emma Raducanu won the U. S. Open in 2021 [5]. She was 18 [2].")
-    assert parts == [("Emma Raducanu won the U. S. Open in 2021.", [5]), ("She was 18.", [2])]
+    assert parts == [("Emma Raducanu won the U.S. Open in 2021.", [5]), ("She was 18.", [2])]
+    assert split_answer("John F. Kennedy was shot.") == [("John F. Kennedy was shot.", [])]
 
 
 def test_split_answer_reads_markers():
@@ -508,7 +509,10 @@ def test_chat_sessions_are_separate_and_condense(sample_rag):
     assert "about:" in follow.standalone_question  # condensed with alice's history
     fresh = rag.chat("bob", "What did Azerbaijan say about it?")
     assert fresh.standalone_question == ""  # bob has no history
-    assert len(rag.history("alice")) == 4 and len(rag.history("bob")) == 2
+    # A follow-up that names its subject is searched as typed: no condensing call.
+    named = rag.chat("alice", "How many peacekeepers did Moscow deploy to the region?")
+    assert named.standalone_question == ""
+    assert len(rag.history("alice")) == 6 and len(rag.history("bob")) == 2
 
 
 def test_concurrent_calls_from_threads(sample_rag):

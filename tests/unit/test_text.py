@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from eval.suites.sample import load_set
 from rag import text
 
 SOURCES = [
@@ -284,3 +285,42 @@ def test_equated_counts_reads_a_number_given_as_the_thing_asked():
     # A measure with its unit, or a bare number, is the thing itself.
     assert text.equated_counts("The area is 365 square kilometres.", "area") == frozenset()
     assert text.equated_counts("Gaza's population is 2.3 million.", "population") == frozenset()
+
+
+def test_abbreviation_dots_do_not_make_another_name():
+    source = ["Emma Raducanu won the 2021 US Open women's singles title."]
+    assert text.role_conflict("Emma Raducanu won the U.S. Open.", source) == ""
+    assert text.role_conflict("Leylah Fernandez won the U.S. Open.", source)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How did Azerbaijan respond to that claim?",
+        "And when did the fighting end?",
+        "Who did he discuss developments with last week?",
+        "What would it be for, according to Ankara?",
+        "Who did that leave a clear path for?",
+        "Why?",
+    ],
+)
+def test_a_follow_up_that_points_back_refers_back(message):
+    assert text.refers_back(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "How many peacekeepers did Moscow deploy?",
+        "Did Russia's Defense Ministry say that Azerbaijani forces violated the cease-fire?",
+        "Who is buying a stake in Manchester United?",
+    ],
+)
+def test_a_question_that_names_its_subject_does_not_refer_back(message):
+    assert not text.refers_back(message)
+
+
+def test_the_sample_sets_follow_ups_refer_back():
+    follow_ups = [it.question for it in load_set() if it.follow_up_of]
+    # All but "What number was on the bracelet?", whose subject retrieval finds as typed.
+    assert sum(map(text.refers_back, follow_ups)) >= len(follow_ups) - 1
