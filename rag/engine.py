@@ -486,13 +486,9 @@ class NewsRAG:
         pick = None
         try:
             with self._generate_lock:
-                pick = self._pick(query, passages)
-                if pick is not None:
-                    base["pick"] = {
-                        "sentence": pick.sentence.text,
-                        "share": pick.share,
-                        "none_share": pick.none_share,
-                    }
+                # The refusal probe reads the answer's prompt, so the answer starts from the
+                # cache; the pick (needed only by the verifier) comes after it and reads just
+                # its own instruction again: the first token does not wait for the pick.
                 p_refuse, extra = self._probe_refusal(messages)
                 base["refusal_probability"] = p_refuse
                 if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:
@@ -508,6 +504,13 @@ class NewsRAG:
                     raw += delta
                     if delta:
                         yield {"type": "token", "text": delta}
+                pick = self._pick(query, passages)
+                if pick is not None:
+                    base["pick"] = {
+                        "sentence": pick.sentence.text,
+                        "share": pick.share,
+                        "none_share": pick.none_share,
+                    }
         except NewsragError:
             raise
         except Exception as exc:
