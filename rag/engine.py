@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -630,7 +630,14 @@ class NewsRAG:
             # something else, is no answer to repair.
             repairable = " ".join(details)
             rescued = (
-                self._salvage(base, passages, raw, cache, prompt_tokens, timings, repairable)
+                self._salvage(
+                    base,
+                    raw,
+                    repairable,
+                    lambda trial, text: self._verify(
+                        trial, passages, text, cache, prompt_tokens, timings, salvage=False
+                    ),
+                )
                 if salvage and repairable
                 else None
             )
@@ -770,14 +777,11 @@ class NewsRAG:
     def _salvage(
         self,
         base: dict[str, Any],
-        passages: list[Passage],
         raw: str,
-        cache: dict[str, np.ndarray],
-        prompt_tokens: int,
-        timings: dict[str, float],
         written: str,
+        verify: Callable[[dict[str, Any], str], Answer],
     ) -> Answer | None:
-        """The name, time or number the ``written`` sentences give, verified on its own as
+        """The time or number the ``written`` sentences give, verified on its own as
         the answer to the question, when the sentences around it were not supported; else
         None.
 
@@ -790,17 +794,15 @@ class NewsRAG:
         things, and a name's tie to the question is looser (measured: names rescued from RGB
         noise passages were wrong: "the Home Depot College Football Awards Show" for "Who is
         the Maxwell Award winner?"). Not for yes/no questions, nor when the model declined
-        to write."""
+        to write. ``verify(base, text)`` checks a text as the written answer, without
+        salvaging again."""
         asked = base["question"]
         question = base["standalone_question"] or asked
         kind = asked_for(question)
         if not written.strip() or kind not in _SALVAGED_KINDS or YES_NO_QUESTION.match(asked):
             return None
         for item in answer_items(written, kind, question):
-            trial = {**base, "notes": list(base["notes"])}
-            answer = self._verify(
-                trial, passages, f"{item}.", cache, prompt_tokens, timings, salvage=False
-            )
+            answer = verify({**base, "notes": list(base["notes"])}, f"{item}.")
             if not answer.refused:
                 answer.raw_text = raw
                 answer.notes.append(
