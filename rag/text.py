@@ -328,6 +328,54 @@ def _attributes(event: Event) -> bool:
     return event.reports and event.lemma in _REPORTING
 
 
+def _reported(doc: Any) -> list[tuple[Any, Any]]:
+    """(speaker, subject of what was said) heads of each verb of saying with a clause."""
+    out = []
+    for verb in doc:
+        if verb.lemma_.lower() not in _REPORTING:
+            continue
+        speaker = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        for clause in (c for c in verb.children if c.dep_ == "ccomp"):
+            subject = next((c for c in clause.children if c.dep_ in ("nsubj", "nsubjpass")), None)
+            if speaker is not None and subject is not None:
+                out.append((speaker, subject))
+    return out
+
+
+def _is_pronoun(tok: Any) -> bool:
+    return tok.pos_ == "PRON" and tok.lower_ in ("it", "they", "he", "she", "we")
+
+
+def reports_another(question: str, answer: str) -> str:
+    """Why ``answer`` tells what someone other than the speaker did, when ``question`` asks
+    what the speaker said it did itself ("What did Russia say it was doing?" answered with
+    "Russia's ministry said that Azerbaijani forces had entered a zone"), or "".
+
+    Read from the parse: the question's clause of saying has a pronoun for its subject (the
+    speaker itself); the answer's clause of saying has a named subject that is not the
+    speaker. An answer that names no such subject is not judged here."""
+    asked = [
+        _participants([speaker])
+        for speaker, subject in _reported(parse(question))
+        if _is_pronoun(subject)
+    ]
+    speakers = frozenset().union(*asked) if asked else frozenset()
+    if not speakers:
+        return ""
+    for speaker, subject in _reported(parse(answer)):
+        said_by = _participants([speaker])
+        if said_by and _unmatched(said_by, speakers) == set(said_by):
+            continue  # another speaker: judged by the speaker checks
+        actors = _phrase_names(subject)
+        if actors and not _is_pronoun(subject) and _unmatched(actors, speakers) == set(actors):
+            return (
+                "it tells what "
+                + ", ".join(sorted(actors))
+                + " did, not what the speaker said it did"
+            )
+    return ""
+
+
 def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
     return {n for n in names if not any(same_name(n, o) for o in others)}
 

@@ -18,6 +18,7 @@ from rag.text import (
     focus,
     lemmas,
     parse,
+    reports_another,
     same_name,
 )
 from rag.verify.common import _names
@@ -166,6 +167,9 @@ def off_focus(
     detached = _detached(question, text, evidence, similar, config)
     if detached:
         return detached
+    another = reports_another(question, text)
+    if another:
+        return another
     noun = focus(question)
     kind = asked_for(question)
     # A name, or a time asked for by its type ("what is the premiere date"), answers by

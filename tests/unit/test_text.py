@@ -324,3 +324,13 @@ def test_the_sample_sets_follow_ups_refer_back():
     follow_ups = [it.question for it in load_set() if it.follow_up_of]
     # All but "What number was on the bracelet?", whose subject retrieval finds as typed.
     assert sum(map(text.refers_back, follow_ups)) >= len(follow_ups) - 1
+
+
+def test_what_a_speaker_said_it_did_is_not_what_it_said_another_did():
+    question = "What did Russia say it was doing in response to the incident?"
+    other = "Russia's Defense Ministry said that Azerbaijani armed forces had entered a zone."
+    assert "azerbaijani" in text.reports_another(question, other)
+    itself = "Russia said it had called on Azerbaijan to pull out its troops."
+    assert text.reports_another(question, itself) == ""
+    # A question about anything the speaker said is not judged here.
+    assert text.reports_another("What did Russia say about the incident?", other) == ""
