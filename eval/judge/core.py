@@ -243,10 +243,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    """Add ``text[start:end]`` without its outer white space, if it holds a word."""
+    piece = text[start:end]
+    start, end = start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
     if end - start >= 2 and re.search(r"[A-Za-z0-9]", text[start:end]):
         spans.append((start, end))
 
