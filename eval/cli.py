@@ -51,6 +51,19 @@ FailUnder = Annotated[
         "is below its minimum, above its maximum (METRIC<=MAX), or missing.",
     ),
 ]
+# The benchmark files (MultiHop-RAG corpus and queries, RGB), by default in ../shared/datasets.
+Corpus = Annotated[
+    Path | None,
+    typer.Option(help="Corpus JSONL (default: ../shared/datasets/multihop-rag/corpus.jsonl)."),
+]
+Queries = Annotated[
+    Path | None,
+    typer.Option(help="Queries JSONL (default: ../shared/datasets/multihop-rag/queries.jsonl)."),
+]
+RGBFile = Annotated[
+    Path | None,
+    typer.Argument(help="RGB en_fact JSONL (default: ../shared/datasets/rgb/en_fact.jsonl)."),
+]
 JudgeConfig = Annotated[
     Path | None,
     typer.Option("--judge-config", help="Fitted judge config JSON (from the ragtruth tuning)."),
@@ -276,19 +289,7 @@ def sample(
 
 @app.command()
 @qa_suite
-def multihop(
-    shared: _Shared,
-    corpus: Annotated[
-        Path | None,
-        typer.Option(help="Corpus JSONL (default: ../shared/datasets/multihop-rag/corpus.jsonl)."),
-    ] = None,
-    queries: Annotated[
-        Path | None,
-        typer.Option(
-            help="Queries JSONL (default: ../shared/datasets/multihop-rag/queries.jsonl)."
-        ),
-    ] = None,
-) -> None:
+def multihop(shared: _Shared, corpus: Corpus = None, queries: Queries = None) -> None:
     """MultiHop-RAG: official Hits@k / MRR / MAP retrieval, and answer accuracy."""
     from eval.suites import multihop as suite
 
@@ -297,13 +298,7 @@ def multihop(
 
 @app.command()
 @qa_suite
-def rgb(
-    shared: _Shared,
-    file: Annotated[
-        Path | None,
-        typer.Argument(help="RGB en_fact JSONL (default: ../shared/datasets/rgb/en_fact.jsonl)."),
-    ] = None,
-) -> None:
+def rgb(shared: _Shared, file: RGBFile = None) -> None:
     """RGB: accuracy, negative rejection, counterfactual robustness (one collection per item)."""
     from eval.suites import rgb as suite
 

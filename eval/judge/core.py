@@ -198,46 +198,19 @@ NEGATIONS = _wordset(
     weren't doesn't don't didn't won't wouldn't can't couldn't shouldn't hasn't haven't hadn't
     lack lacks lacking"""
 )
-_NUMBER_WORDS = {
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "thousand": 1000,
-    "dozen": 12,
-    "first": 1,
-    "second": 2,
-    "third": 3,
-    "fourth": 4,
-    "fifth": 5,
-    "half": 0.5,
-    "once": 1,
-    "twice": 2,
-    "double": 2,
-    "single": 1,
+# Number words the judge reads as numbers: 2-19 and the tens by their place in these lists,
+# then the rest by value.
+_UNITS = (  # noqa: SIM905 -- in order: a word's place is its value
+    "two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()  # noqa: SIM905
+_NUMBER_WORDS: dict[str, float] = {
+    **{word: n for n, word in enumerate(_UNITS, 2)},
+    **{word: 10 * n for n, word in enumerate(_TENS, 2)},
+    **{"hundred": 100, "thousand": 1000, "dozen": 12},
+    **{"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5},
+    **{"half": 0.5, "once": 1, "twice": 2, "double": 2, "single": 1},
 }
 _TOKEN = re.compile(
     r"(?P<time>\b\d{1,2}(?::\d{1,2})?\s*(?:[ap]\.?\s?m\b\.?)|\b\d{1,2}:\d{1,2}\b|\bnoon\b|\bmidnight\b)"
@@ -270,10 +243,9 @@ def split_sentences(text: str) -> list[tuple[int, int]]:
 
 
 def _append_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    """Add ``text[start:end]`` without its outer white space, if it holds a word."""
+    piece = text[start:end]
+    start, end = start + len(piece) - len(piece.lstrip()), end - len(piece) + len(piece.rstrip())
     if end - start >= 2 and re.search(r"[A-Za-z0-9]", text[start:end]):
         spans.append((start, end))
 
