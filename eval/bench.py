@@ -74,6 +74,9 @@ def _phase(name: str, corpus: Path, data_dir: Path) -> dict[str, Any]:
         embedder = build_embedder(settings)
         embedder.embed(["warm up"])
         count_tokens("warm up")  # loads the tokenizer (and llama-index) like the models
+        from rag.text import nlp
+
+        nlp()  # and spaCy (the injection check's parser): a model load, not ingest work
         store = Store(settings)
         _ = store.collection
         t = time.perf_counter()

@@ -374,7 +374,12 @@ def bench_ingest_cmd(
 @bench_app.command("query")
 def bench_query_cmd(
     model: Annotated[str | None, typer.Option(help="LLM registry name.")] = None,
-    questions: Annotated[int, typer.Option(help="Questions to answer.")] = 12,
+    questions: Annotated[int, typer.Option(help="MultiHop questions to answer.")] = 12,
+    sample: Annotated[int, typer.Option(help="Sample-set questions to answer.")] = 12,
+    followups: Annotated[int, typer.Option(help="Sample-set follow-ups (chat turns).")] = 6,
+    baseline: Annotated[
+        bool, typer.Option(help="Also time LlamaIndex's CitationQueryEngine.")
+    ] = True,
     chunks: Annotated[int, typer.Option(help="Store size for retrieval latency.")] = 10_000,
     corpus: Annotated[
         Path | None, typer.Option(help="JSONL corpus (default: MultiHop-RAG)")
@@ -382,19 +387,30 @@ def bench_query_cmd(
     queries: Annotated[
         Path | None, typer.Option(help="JSONL queries (default: MultiHop-RAG)")
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
 ) -> None:
-    """Retrieval latency at scale; answer time, prompt tokens vs. floor and baseline."""
+    """Retrieval latency at scale; TTFT, answer time, prompt tokens (new vs cached) and
+    correctness vs. llama.cpp alone and LlamaIndex's CitationQueryEngine."""
     from eval.bench import DEFAULT_CORPUS, bench_query
 
     load_settings()
     try:
-        _print_numbers(
-            bench_query(
-                model, questions, corpus or DEFAULT_CORPUS, target_chunks=chunks, queries=queries
-            )
+        numbers = bench_query(
+            model,
+            questions,
+            corpus or DEFAULT_CORPUS,
+            target_chunks=chunks,
+            queries=queries,
+            sample=sample,
+            followups=followups,
+            baseline=baseline,
         )
     except NewsragError as exc:
         fail(exc)
+    if as_json:
+        out.print_json(json.dumps(numbers))
+    else:
+        _print_numbers(numbers)
 
 
 @bench_app.command("scale", context_settings=_FORWARD, add_help_option=False)

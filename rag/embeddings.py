@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
     from rag.store import Store
 
-BACKENDS = ("local", "http")
+BACKENDS = ("local", "http", "custom")
 # Statuses that mean "busy or restarting, try again": the batch is retried; others are not.
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 # First wait before a retry; it doubles with each further one.
@@ -291,6 +291,10 @@ def build_embedder(settings: Settings, store: Store | None = None) -> Embedder:
 
 def _build_backend(settings: Settings) -> Embedder:
     backend = settings.embed_backend
+    if backend == "custom":
+        from rag.llm import load_factory
+
+        return load_factory(settings.embed_factory, "NEWSRAG_EMBED_FACTORY")(settings)
     if backend == "http":
         key = settings.embed_api_key
         return HttpEmbedder(

@@ -37,7 +37,7 @@ from rag.models import resolve
 from rag.settings import Settings
 from rag.tokens import count_tokens
 
-BACKENDS = ("llama_cpp", "ollama", "openai_like")
+BACKENDS = ("llama_cpp", "ollama", "openai_like", "custom")
 
 
 # Calls whose costs are kept for `newsrag bench query` (a long-running server keeps the last
@@ -487,8 +487,44 @@ def build_llm(settings: Settings) -> LLM:
     )
 
 
+def load_factory(spec: str | None, setting: str) -> Any:
+    """The callable ``spec`` names ("package.module:callable"), for a 'custom' backend."""
+    import importlib
+
+    module, sep, name = (spec or "").partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError, ValueError):
+        raise ConfigError(
+            f"{setting} '{spec or ''}' names no callable.",
+            f"Set {setting} to 'package.module:callable' (e.g. tests.fakes:make_fake_llm).",
+        ) from None
+
+
+def logit_model(settings: Settings, model: str | None = None, n_ctx: int = 4096) -> Any:
+    """A plain llama.cpp model for reading next-token logits (the evaluation's judge asks it
+    Yes/No and reads P(Yes) with ``last_logits``): the registry GGUF ``model`` (default:
+    ``settings.llm_model``), n_batch 512, seed 0, logits for the last position only."""
+    from llama_cpp import Llama
+
+    path = resolve(model or settings.llm_model, settings)
+    return Llama(
+        model_path=str(path),
+        n_ctx=n_ctx,
+        n_threads=settings.llm_threads,
+        n_batch=512,
+        logits_all=False,
+        verbose=False,
+        seed=0,
+    )
+
+
 def _build_backend(settings: Settings) -> LLM:
     backend = settings.llm_backend
+    if backend == "custom":
+        return load_factory(settings.llm_factory, "NEWSRAG_LLM_FACTORY")(settings)
     if backend == "llama_cpp":
         path = settings.llm_path or resolve(settings.llm_model, settings)
         if not Path(path).is_file():

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     # Ingestion
     embed_model: str = "all-minilm-l6-v2"
     embed_batch_size: int = 64
-    embed_backend: Literal["local", "http"] = Field(
+    embed_backend: Literal["local", "http", "custom"] = Field(
         "local",
         description="Where texts are embedded: 'local' runs embed_model (sentence-transformers)"
         " in this process; 'http' posts them to an OpenAI-compatible /v1/embeddings server"
@@ -84,7 +84,17 @@ class Settings(BaseSettings):
     max_file_mb: float = 20.0
 
     # Query side
-    llm_backend: Literal["llama_cpp", "ollama", "openai_like"] = "llama_cpp"
+    llm_backend: Literal["llama_cpp", "ollama", "openai_like", "custom"] = "llama_cpp"
+    llm_factory: str | None = Field(
+        None,
+        description="With llm_backend='custom': 'package.module:callable', called with the"
+        " settings, returning a LlamaIndex LLM (the tests' fake LLM, or one of your own).",
+    )
+    embed_factory: str | None = Field(
+        None,
+        description="With embed_backend='custom': 'package.module:callable', called with the"
+        " settings, returning an Embedder (rag.embeddings.Embedder).",
+    )
     llm_model: str = "qwen2.5-coder-1.5b-instruct"
     llm_path: Path | None = None
     llm_threads: int = Field(default_factory=lambda: os.cpu_count() or 2)

@@ -87,35 +87,26 @@ def fake_rag(settings, store, fake_embedder, fake_llm):
 
 
 @pytest.fixture
-def fake_models(monkeypatch):
-    """Every evaluation suite run gets the fake embedder and LLM instead of real models."""
-    from eval.suites import common
-    from tests.fakes import FakeEmbedder, FakeLLM
-
-    real = common.build_models
-
-    def build(cfg, data_dir, **overrides):
-        cfg.embedder = FakeEmbedder()
-        cfg.llm = None if cfg.retrieval_only else FakeLLM()
-        return real(cfg, data_dir, **overrides)
-
-    monkeypatch.setattr(common, "build_models", build)
+def fake_backends(monkeypatch):
+    """Settings select the fakes (the 'custom' LLM and embedding backends): every
+    ``build_llm`` / ``build_embedder`` of the test builds them, nothing is patched."""
+    monkeypatch.setenv("NEWSRAG_LLM_BACKEND", "custom")
+    monkeypatch.setenv("NEWSRAG_LLM_FACTORY", "tests.fakes:make_fake_llm")
+    monkeypatch.setenv("NEWSRAG_EMBED_BACKEND", "custom")
+    monkeypatch.setenv("NEWSRAG_EMBED_FACTORY", "tests.fakes:make_fake_embedder")
 
 
 @pytest.fixture
-def cli(monkeypatch, tmp_path: Path):
-    """``newsrag`` in a temp folder with its own data dir, the fake embedder and fake LLM."""
-    import rag.embeddings
-    import rag.llm
-    from tests.fakes import FakeEmbedder, FakeLLM
+def fake_models(fake_backends):
+    """Every evaluation suite run gets the fake embedder and LLM instead of real models."""
 
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path: Path, fake_backends):
+    """``newsrag`` in a temp folder with its own data dir, the fake embedder and fake LLM."""
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("COLUMNS", "200")
-    monkeypatch.setattr(
-        rag.embeddings, "build_embedder", lambda settings, store=None: FakeEmbedder()
-    )
-    monkeypatch.setattr(rag.llm, "build_llm", lambda settings: FakeLLM())
     from typer.testing import CliRunner
 
     from rag.cli import app

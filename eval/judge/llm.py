@@ -64,21 +64,12 @@ def load_llm(
     n_ctx: int = 4096,
     n_threads: int | None = None,
 ) -> LlamaYesNo:
-    """A :class:`LlamaYesNo` over a registry GGUF model that is already pulled."""
-    from llama_cpp import Llama
-
-    from rag.models import resolve
+    """A :class:`LlamaYesNo` over a registry GGUF model that is already pulled (loaded by
+    ``rag.llm.logit_model``: the judge reads logits, it does not chat)."""
+    from rag.llm import logit_model
     from rag.settings import Settings
 
     settings = settings or Settings()
-    path = resolve(model, settings)
-    llm = Llama(
-        model_path=str(path),
-        n_ctx=n_ctx,
-        n_threads=n_threads or settings.llm_threads,
-        n_batch=512,
-        logits_all=False,
-        verbose=False,
-        seed=0,
-    )
-    return LlamaYesNo(llm)
+    if n_threads:
+        settings = settings.model_copy(update={"llm_threads": n_threads})
+    return LlamaYesNo(logit_model(settings, model, n_ctx))

@@ -296,7 +296,7 @@ def test_an_unknown_backend_in_the_environment_is_one_line_with_the_choices(monk
     with pytest.raises(ConfigError) as info:
         load_settings()
     text = one_line(info.value)
-    assert "NEWSRAG_EMBED_BACKEND=grpc" in text and "'local' or 'http'" in text
+    assert "NEWSRAG_EMBED_BACKEND=grpc" in text and "'local', 'http' or 'custom'" in text
 
 
 # The store's dimension ---------------------------------------------------------------------
