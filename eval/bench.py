@@ -571,45 +571,31 @@ def _sample_answers(rag, llm, n: int, followups: int, baseline: bool) -> dict:
     follow = [it for it in items if it.follow_up_of][:followups]
     if plain:
         rag.ask(items[-1].question)  # warm-up: the constant prefix into the cache
-    ours = []
-    for it in plain:
-        answer, calls, _ = _ask(rag, llm, it.question)
+
+    def timed(kind: str, it, session: str | None = None) -> Timed:
+        answer, calls, condense_s = _ask(rag, llm, it.question, session)
         grade = correctness.grade(
             answer.text, answer.refused, it.answerable, it.key_facts, it.must_not
         )
-        ours.append(
-            Timed(
-                "sample",
-                it.question,
-                grade.outcome,
-                it.answerable,
-                answer.timings.get("first_token_s"),
-                answer.timings["total_s"],
-                calls,
-            )
+        return Timed(
+            kind,
+            it.question,
+            grade.outcome,
+            it.answerable,
+            answer.timings.get("first_token_s"),
+            answer.timings["total_s"],
+            calls,
+            condense_s if session else 0.0,
         )
+
+    ours = [timed("sample", it) for it in plain]
     later = []
     for it in follow:
         session = f"bench-{it.id}"
         rag.reset(session)
         for turn in it.history:
             rag.chat(session, turn)
-        answer, calls, condense_s = _ask(rag, llm, it.question, session)
-        grade = correctness.grade(
-            answer.text, answer.refused, it.answerable, it.key_facts, it.must_not
-        )
-        later.append(
-            Timed(
-                "followup",
-                it.question,
-                grade.outcome,
-                it.answerable,
-                answer.timings.get("first_token_s"),
-                answer.timings["total_s"],
-                calls,
-                condense_s,
-            )
-        )
+        later.append(timed("followup", it, session))
     floor = _floor(llm, ours, rag.settings)
     base = []
     if baseline and plain:

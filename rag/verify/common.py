@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ingest.chunk import sentence_spans
@@ -141,3 +142,24 @@ def _near(words: set[str], own: set[str], window: set[str]) -> float:
     return max(
         len(words & own) / len(words), len(words & window) / len(words) - DEFAULT.window_penalty
     )
+
+
+def windows(
+    sources: Sequence[SourceSentence], headers: Mapping[int, str]
+) -> tuple[list[set[str]], list[set[str]], list[list[str]]]:
+    """Per source sentence: its words; its words read with its neighbours in the same
+    passage and that passage's header (``headers``: passage number -> title, outlet); and
+    those neighbouring sentences (itself included). A claim often joins two adjacent
+    sentences, and "the ministry said" refers back to the sentence before."""
+    by_passage: dict[int, list[int]] = {}
+    for i, s in enumerate(sources):
+        by_passage.setdefault(s.number, []).append(i)
+    own, around, texts = [], [], []
+    for i, s in enumerate(sources):
+        ids = by_passage[s.number]
+        k = ids.index(i)
+        near = [sources[j].text for j in ids[max(0, k - 1) : k + 2]]
+        own.append(set(tokenize(s.text)))
+        around.append(set(tokenize(" ".join([headers.get(s.number, ""), *near]))))
+        texts.append(near)
+    return own, around, texts

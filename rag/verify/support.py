@@ -29,6 +29,7 @@ from rag.verify.common import (
     _names,
     _near,
     _numbers,
+    windows,
 )
 from rag.verify.config import DEFAULT, VerifyConfig
 
@@ -95,15 +96,8 @@ def check_support(
     premise_words = set(tokenize(premise)) - FRAMING
     anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
     premise_nums, premise_lower = _numbers(premise), premise.lower()
-    own_tokens, window_tokens, window_texts = [], [], []
-    for i, s in enumerate(usable):
-        ids = by_passage[s.number]
-        k = ids.index(i)
-        # The header (title, outlet) is read with every sentence of its passage.
-        window = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
-        own_tokens.append(set(tokenize(s.text)))
-        window_tokens.append(set(tokenize(" ".join([headers.get(s.number, ""), *window]))))
-        window_texts.append(window)
+    # The header (title, outlet) is read with every sentence of its passage.
+    own_tokens, window_tokens, window_texts = windows(usable, headers)
 
     results = []
     for ci, claim in enumerate(claims):

@@ -17,6 +17,7 @@ from rag.verify.common import (
     SourceSentence,
     Support,
     _near,
+    windows,
 )
 from rag.verify.config import DEFAULT, VerifyConfig
 from rag.verify.support import _CLAUSE_BREAK
@@ -71,19 +72,9 @@ def check_yes(
     clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
     if not clauses or not usable:
         return Support("Yes.", False, 0.0, reason="no claim in the question to check")
-    titles = titles or {}
     # Per sentence, once: its words, its words with its neighbours and title, its polarity.
-    by_passage: dict[int, list[int]] = {}
-    for i, s in enumerate(usable):
-        by_passage.setdefault(s.number, []).append(i)
-    own, around, contrary = [], [], []
-    for i, s in enumerate(usable):
-        ids = by_passage[s.number]
-        k = ids.index(i)
-        near = [usable[j].text for j in ids[max(0, k - 1) : k + 2]]
-        own.append(set(tokenize(s.text)))
-        around.append(set(tokenize(" ".join([titles.get(s.number, ""), *near]))))
-        contrary.append(bool(_CONTRARY.search(s.text)))
+    own, around, _ = windows(usable, titles or {})
+    contrary = [bool(_CONTRARY.search(s.text)) for s in usable]
     cache = cache if cache is not None else {}
     evidence: list[Evidence] = []
     lowest = 1.0
