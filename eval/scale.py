@@ -392,7 +392,7 @@ def _llama_filters(f):
     parts = []
     if f.sources:
         parts.append(MetadataFilter(key="source", value=f.sources, operator=FilterOperator.IN))
-    lo, hi = f._bounds()
+    lo, hi = f.bounds()
     if lo is not None:
         parts.append(MetadataFilter(key="published_ts", value=lo, operator=FilterOperator.GTE))
     if hi is not None:

@@ -183,7 +183,9 @@ class Filters:
     def is_empty(self) -> bool:
         return not (self.sources or self.after or self.before or self.doc_ids)
 
-    def _bounds(self) -> tuple[int | None, int | None]:
+    def bounds(self) -> tuple[int | None, int | None]:
+        """The published range as epoch seconds (start of ``after``'s day, end of
+        ``before``'s), None where open."""
         lo = int(datetime.combine(self.after, time.min, UTC).timestamp()) if self.after else None
         hi = int(datetime.combine(self.before, time.max, UTC).timestamp()) if self.before else None
         return lo, hi
@@ -195,7 +197,7 @@ class Filters:
             clauses.append({"source": {"$in": list(self.sources)}})
         if self.doc_ids:
             clauses.append({"doc_id": {"$in": list(self.doc_ids)}})
-        lo, hi = self._bounds()
+        lo, hi = self.bounds()
         if lo is not None:
             clauses.append({"published_ts": {"$gte": lo}})
         if hi is not None:
@@ -210,7 +212,7 @@ class Filters:
             return False
         if self.doc_ids and meta.get("doc_id") not in self.doc_ids:
             return False
-        lo, hi = self._bounds()
+        lo, hi = self.bounds()
         ts = meta.get("published_ts")
         if (lo is not None or hi is not None) and ts is None:
             return False
@@ -232,7 +234,7 @@ class Filters:
             items.append(MetadataFilter(key="source", operator="in", value=list(self.sources)))
         if self.doc_ids:
             items.append(MetadataFilter(key="doc_id", operator="in", value=list(self.doc_ids)))
-        lo, hi = self._bounds()
+        lo, hi = self.bounds()
         if lo is not None:
             items.append(MetadataFilter(key="published_ts", operator=">=", value=lo))
         if hi is not None:
@@ -447,7 +449,7 @@ class LexicalIndex:
             return []
         if filters is None or filters.is_empty():
             return self.store.lexical_search(terms, k)
-        lo, hi = filters._bounds()
+        lo, hi = filters.bounds()
         return self.store.lexical_search(
             terms, k, sources=filters.sources, doc_ids=filters.doc_ids, lo_ts=lo, hi_ts=hi
         )

@@ -91,7 +91,7 @@ def test_filtered_queries_take_turns_between_outlet_window_and_both():
         kinds.append((bool(f.sources), f.after is not None))
         if f.after:
             assert (f.before - f.after).days == 30
-            assert lo <= f._bounds()[0] <= hi
+            assert lo <= f.bounds()[0] <= hi
     assert kinds[:3] == [(True, False), (False, True), (True, True)]
     assert not _filters_for(0, [], lo, hi).sources  # no outlets: a date window
 
