@@ -740,13 +740,16 @@ def refers_back(message: str, min_words: int = 4) -> bool:
     """Whether a chat message points back into the conversation before it, read from its
     parse: a third-person pronoun ("Who did he ...?", "What would it be for?"), a
     demonstrative ("that claim", "Who did that leave ...?"; not the "that" opening a
-    reported clause), an opening conjunction ("And when ...?"), or fewer than ``min_words``
-    words ("Why?"). A message that names its subject can be searched as typed."""
+    reported clause), an opening conjunction ("And when ...?"), fewer than ``min_words``
+    words ("Why?"), or no name at all ("Who brokered the agreement?": which agreement is
+    the conversation's). A message that names its subject can be searched as typed."""
     doc = parse(message)
     words = [t for t in doc if not t.is_punct]
     if len(words) < min_words:
         return True
     if words[0].pos_ == "CCONJ":
+        return True
+    if not any(_is_name(t) for t in words):
         return True
     for tok in words:
         person = tok.morph.get("Person")
