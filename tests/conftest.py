@@ -164,3 +164,28 @@ def run_async(coro: Any) -> Any:
     tests) leaves an event loop running in the main thread, where ``asyncio.run`` refuses."""
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(asyncio.run, coro).result()
+
+
+def legacy_docstore(path: Path) -> None:
+    """Turn a docstore into the layout before the lexical index: no id/terms/facets columns,
+    no FTS5 table or triggers, no version in meta."""
+    import sqlite3
+
+    db = sqlite3.connect(path)
+    with db:
+        for statement in (
+            "DROP TRIGGER chunks_lexical_ai",
+            "DROP TRIGGER chunks_lexical_ad",
+            "DROP TRIGGER chunks_lexical_au",
+            "DROP TABLE lexical_vocab",
+            "DROP TABLE lexical",
+            "ALTER TABLE chunks RENAME TO chunks_new",
+            "CREATE TABLE chunks (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT"
+            " NULL, end INTEGER NOT NULL, chunk_id TEXT, PRIMARY KEY (doc_id, idx))",
+            "INSERT INTO chunks SELECT doc_id, idx, start, end, chunk_id FROM chunks_new",
+            "DROP TABLE chunks_new",
+            "CREATE UNIQUE INDEX chunks_id ON chunks(chunk_id)",
+            "DELETE FROM meta WHERE key='lexical_index'",
+        ):
+            db.execute(statement)
+    db.close()

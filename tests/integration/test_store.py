@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from ingest.pipeline import Ingestor
 from rag.retrieve import Filters, HybridRetriever
 from rag.store import Store
-from tests.conftest import SAMPLE, ingest_paths
+from tests.conftest import SAMPLE, ingest_paths, legacy_docstore
 
 pytestmark = pytest.mark.slow
 
@@ -47,21 +46,7 @@ def test_a_store_written_before_the_index_is_migrated_on_open(settings, store, r
     question = "Who is buying a stake in Manchester United?"
     before = [h.chunk.chunk_id for h in HybridRetriever(store, real_embedder).search(question)]
     store.close()
-    db = sqlite3.connect(settings.docstore_path)
-    with db:  # the docstore as the in-memory BM25 version left it
-        for statement in (
-            "DROP TRIGGER chunks_lexical_ai",
-            "DROP TRIGGER chunks_lexical_ad",
-            "DROP TRIGGER chunks_lexical_au",
-            "DROP TABLE lexical_vocab",
-            "DROP TABLE lexical",
-            "CREATE TABLE old AS SELECT doc_id, idx, start, end, chunk_id FROM chunks",
-            "DROP TABLE chunks",
-            "ALTER TABLE old RENAME TO chunks",
-            "DELETE FROM meta WHERE key='lexical_index'",
-        ):
-            db.execute(statement)
-    db.close()
+    legacy_docstore(settings.docstore_path)  # the docstore as the in-memory BM25 version left it
     migrated = Store(settings)
     try:
         after = HybridRetriever(migrated, real_embedder).search(question)

@@ -18,7 +18,7 @@ from chromadb.api.models.Collection import Collection
 
 from rag.retrieve import HybridRetriever
 from rag.store import Store
-from tests.conftest import REPO, SAMPLE_ARTICLE, ingest_paths
+from tests.conftest import REPO, SAMPLE_ARTICLE, ingest_paths, legacy_docstore
 
 MUSEUM = "# Museum reopens\n\nThe city museum reopened its doors on Sunday after long repairs."
 BRIDGE = "# Bridge opens\n\nThe new zebrafish bridge over the river opened to traffic in March."
@@ -649,31 +649,6 @@ def test_the_most_common_terms_are_left_out_beyond_the_postings_budget(lexical_s
     assert set(_lex(store, "zebrafish whales")) == {"a", "b", "c"}
 
 
-def _legacy_docstore(path: Path) -> None:
-    """Turn a docstore into the layout before the lexical index: no id/terms/facets columns,
-    no FTS5 table or triggers, no version in meta."""
-    import sqlite3
-
-    db = sqlite3.connect(path)
-    with db:
-        for statement in (
-            "DROP TRIGGER chunks_lexical_ai",
-            "DROP TRIGGER chunks_lexical_ad",
-            "DROP TRIGGER chunks_lexical_au",
-            "DROP TABLE lexical_vocab",
-            "DROP TABLE lexical",
-            "ALTER TABLE chunks RENAME TO chunks_new",
-            "CREATE TABLE chunks (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT"
-            " NULL, end INTEGER NOT NULL, chunk_id TEXT, PRIMARY KEY (doc_id, idx))",
-            "INSERT INTO chunks SELECT doc_id, idx, start, end, chunk_id FROM chunks_new",
-            "DROP TABLE chunks_new",
-            "CREATE UNIQUE INDEX chunks_id ON chunks(chunk_id)",
-            "DELETE FROM meta WHERE key='lexical_index'",
-        ):
-            db.execute(statement)
-    db.close()
-
-
 def test_a_store_from_before_the_lexical_index_is_indexed_once_on_open(
     settings, lexical_store, caplog
 ):
@@ -682,7 +657,7 @@ def test_a_store_from_before_the_lexical_index_is_indexed_once_on_open(
     before = {q: _lex(lexical_store, q) for q in ("zebrafish", "whales budget", "swims")}
     ids = sorted(c.chunk_id for c in lexical_store.all_chunks())
     lexical_store.close()
-    _legacy_docstore(settings.docstore_path)
+    legacy_docstore(settings.docstore_path)
     with caplog.at_level(logging.WARNING, logger="newsrag.store"):
         migrated = Store(settings)
     try:
