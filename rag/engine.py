@@ -146,6 +146,8 @@ class Pick:
     passage: Passage
     share: float
     none_share: float
+    # every labelled sentence with its share, likeliest first: the candidates for a hint
+    ranked: list[tuple[int, SourceSentence, Passage, float]] = field(default_factory=list)
 
 
 def final_answer(events: Iterator[dict[str, Any]]) -> Answer:
@@ -522,6 +524,8 @@ class NewsRAG:
 
         t3 = time.perf_counter()
         answer = self._verify(base, passages, raw, cache, prompt_tokens, timings, pick)
+        if answer.refused and strip_refusal_marker(raw).strip() and pick is not None:
+            answer = self._second_look(answer, query, passages, cache, pick) or answer
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}
@@ -549,9 +553,89 @@ class NewsRAG:
             return None
         total = sum(probs) or 1.0
         share = [p / total for p in probs]
-        best = max(range(1, len(share)), key=lambda i: share[i])
-        _, sentence, passage = labelled[best - 1]
-        return Pick(sentence, passage, round(share[best], 4), round(share[0], 4))
+        ranked = sorted(
+            ((n, s, p, round(share[i + 1], 4)) for i, (n, s, p) in enumerate(labelled)),
+            key=lambda x: -x[3],
+        )
+        _, sentence, passage, best = ranked[0]
+        return Pick(sentence, passage, best, round(share[0], 4), ranked)
+
+    def _hint(self, pick: Pick) -> tuple[int, SourceSentence] | None:
+        """The picked sentence to point the model at when its written answer failed: the
+        likeliest pick, when it is at least ``hint_threshold`` likely and likelier than
+        "none of them"; else None. Its answer faces every check, so the pick need only be
+        plausible."""
+        for label, sentence, _, share in pick.ranked:
+            if share < self.settings.hint_threshold or share <= pick.none_share:
+                return None
+            if not is_instruction(sentence.text):
+                return label, sentence
+        return None
+
+    def _second_look(
+        self,
+        failed: Answer,
+        question: str,
+        passages: list[Passage],
+        cache: dict[str, np.ndarray],
+        pick: Pick,
+    ) -> Answer | None:
+        """A second written answer, from the evidence sentence the model picked, when the
+        first did not pass verification; None when there is no such sentence, the model
+        declines, or the second answer does not pass either.
+
+        Why: a small model writing freely copies a passage's lead or names the wrong side,
+        while asked only to choose it points at the answering sentence more often. Told
+        which sentence that is, it writes the answer from it; the answer faces every check
+        the first one did. Only after a failure, so an answer that passes costs nothing
+        more; the prompt shares everything up to the instruction with the first, so the
+        model reads only the new instruction. Not for yes/no questions (the yes/no check
+        reads the whole evidence) nor when the model itself declined."""
+        if YES_NO_QUESTION.match(failed.question):
+            return None
+        hint = self._hint(pick)
+        if hint is None:
+            return None
+        label, sentence = hint
+        instruction = prompts.render("hint", label=label, sentence=sentence.text)
+        messages = self._messages(question, passages, instruction)
+        t = time.perf_counter()
+        try:
+            with self._generate_lock:
+                raw = self.llm.chat(messages, **self._no_refusal()).message.content or ""
+        except Exception as exc:
+            raise LLMError(
+                f"The language model failed: {exc}",
+                "Check the model settings (`newsrag models list`).",
+            ) from exc
+        timings = dict(failed.timings)
+        timings["second_look_s"] = time.perf_counter() - t
+        tried = f"The model answered again from sentence [{label}], which it picked"
+        if not strip_refusal_marker(raw):
+            failed.notes.append(f"{tried}, and declined.")
+            return None
+        base = {
+            "question": failed.question,
+            "retrieved": failed.retrieved,
+            "filters": failed.filters,
+            "model": failed.model,
+            "standalone_question": failed.standalone_question,
+            "notes": [
+                *failed.notes,
+                f"The written answer did not pass verification ({failed.raw_text.strip()!r})."
+                f" {tried}.",
+            ],
+            "refusal_probability": failed.refusal_probability,
+            "pick": failed.pick,
+        }
+        strict = replace(self.verify_config, act_anchored=True)
+        second = self._verify(
+            base, passages, raw, cache, failed.prompt_tokens, timings, config=strict
+        )
+        if second.refused:
+            failed.notes.append(f"{tried}; that answer did not pass either: {raw.strip()!r}.")
+            return None
+        return second
 
     def _probe_refusal(self, messages: list[ChatMessage]) -> tuple[float | None, dict[str, Any]]:
         """How sure the model is that the sources lack the answer, and the generation options
@@ -569,11 +653,19 @@ class NewsRAG:
         p = probe(messages, marker)
         if p is None:
             return None, {}
-        # Banned: the marker's first token, and "[" opening a line (a list of source
-        # headers, "[1] Title [2] Title", is what small models write when pushed to answer;
-        # " [" closing a sentence is another token and stays allowed).
-        banned = {self.llm.first_token(marker), self.llm.first_token("[1]")}
-        return round(p, 4), {"logit_bias": {str(t): -100.0 for t in sorted(banned)}}
+        return round(p, 4), self._no_refusal()
+
+    def _no_refusal(self) -> dict[str, Any]:
+        """Generation options that keep a local model from opening with the refusal marker.
+
+        Banned: the marker's first token, and "[" opening a line (a list of source headers,
+        "[1] Title [2] Title", is what small models write when pushed to answer; " ["
+        closing a sentence is another token and stays allowed)."""
+        first = getattr(self.llm, "first_token", None)
+        if not callable(first):
+            return {}
+        banned = {first(prompts.load("refusal_marker")), first("[1]")}
+        return {"logit_bias": {str(t): -100.0 for t in sorted(banned)}}
 
     def _refusal(
         self,
@@ -604,8 +696,10 @@ class NewsRAG:
         timings: dict[str, float],
         pick: Pick | None = None,
         salvage: bool = True,
+        config: VerifyConfig | None = None,
     ) -> Answer:
         question = base["standalone_question"] or base["question"]
+        config = config or self.verify_config
         # A copied header ends its line, unless the sentence goes on to its citation mark.
         cleaned = _SOURCE_DATE.sub(
             lambda m: "" if re.match(r"\s*[\[.,;]", m.string[m.end() :]) else "\n",
@@ -635,7 +729,14 @@ class NewsRAG:
                     raw,
                     repairable,
                     lambda trial, text: self._verify(
-                        trial, passages, text, cache, prompt_tokens, timings, salvage=False
+                        trial,
+                        passages,
+                        text,
+                        cache,
+                        prompt_tokens,
+                        timings,
+                        salvage=False,
+                        config=config,
                     ),
                 )
                 if salvage and repairable
@@ -669,7 +770,7 @@ class NewsRAG:
             contexts,
             premise,
             headers,
-            config=self.verify_config,
+            config=config,
             outlets={p.number: p.retrieved.chunk.meta.get("source") or "" for p in passages},
         )
         if YES_NO_QUESTION.match(asked):
@@ -696,7 +797,7 @@ class NewsRAG:
                 continue
             verdict.cited = cited
             numbers = []
-            for ev in choose_citations(verdict, self.verify_config.max_citations):
+            for ev in choose_citations(verdict, config.max_citations):
                 p = by_number[ev.number]
                 key = (p.retrieved.chunk.doc_id, ev.start, ev.end)
                 if key not in keyed:
@@ -751,7 +852,7 @@ class NewsRAG:
                 list(dict.fromkeys([citations[n - 1].sentence for n in s.citations] + support)),
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
-                config=self.verify_config,
+                config=config,
             )
             for s, support in answering
         ]

@@ -138,6 +138,14 @@ class Settings(BaseSettings):
         description="When the written answer fails verification, the sentence the model picks"
         " as the answer is quoted instead if its share of the pick is at least this.",
     )
+    hint_threshold: float = Field(
+        0.25,
+        ge=0.0,
+        le=1.0,
+        description="When the written answer fails verification, the model answers again"
+        " from the evidence sentence it picks, if that sentence's share of the pick is at"
+        " least this (and above the share of 'none of them').",
+    )
     reference_date: date | None = None
     chat_memory_tokens: int = 1500
 

@@ -576,6 +576,45 @@ def asked_words(question: str) -> frozenset[str]:
     )
 
 
+def asked_act(question: str) -> str:
+    """The verb the answer does, when a question asks who or what did it ("Who scored for
+    Inter Miami?" -> score; "Which company pulled out of the bidding?" -> pull), else "".
+
+    Why: such a question's other words (Inter Miami, the match) frame the act; a name the
+    sources tie only to the frame ("likely to have Messi back for this match") did not do
+    it. Read from the parse: the wh-word, or the noun it asks for, is the verb's subject."""
+    light = {"do", "be", "have", "say", "make", "get", "go", "happen"}
+    for tok in parse(question):
+        if tok.lower_ not in ("who", "what", "which", "whose"):
+            continue
+        subject = tok.head if tok.dep_ == "det" and tok.head.pos_ in ("NOUN", "PROPN") else tok
+        verb = subject.head
+        if subject.dep_ in ("nsubj", "nsubjpass") and verb.pos_ == "VERB":
+            lemma = verb.lemma_.lower()
+            return "" if lemma in light else lemma
+        return ""
+    return ""
+
+
+def actors(token: Any) -> frozenset[str]:
+    """The lemmas of the verbs a word of a sentence is the doer of: the verb whose subject
+    its phrase is, whose "by" agent it is, or that it modifies as a compound ("the
+    Russian-brokered agreement"); a conjunct counts as its first conjunct."""
+    head = token
+    while head.dep_ in ("compound", "flat", "amod", "poss", "nmod") and head.head.i != head.i:
+        head = head.head
+    while head.dep_ == "conj" and head.head.i != head.i:
+        head = head.head
+    out: set[str] = set()
+    if head.dep_ in ("nsubj", "csubj") or (head.dep_ == "npadvmod" and head.head.pos_ == "VERB"):
+        out.add(head.head.lemma_.lower())
+    elif head.dep_ == "pobj" and head.head.lower_ == "by" and head.head.dep_ == "agent":
+        out.add(head.head.head.lemma_.lower())
+    if token.dep_ in ("npadvmod", "compound") and token.head.pos_ == "VERB":
+        out.add(token.head.lemma_.lower())
+    return frozenset(out)
+
+
 def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any]:
     """The tokens of a source sentence that are what ``answer`` adds to the question
     ``asked``: its new names (kind "name"), dates and times ("time"), or numbers ("number",

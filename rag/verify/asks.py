@@ -8,9 +8,11 @@ from collections.abc import Callable, Sequence
 
 from rag.text import (
     LEADING_PREPOSITION,
+    actors,
     anchors,
     answer_tokens,
     as_statement,
+    asked_act,
     asked_words,
     counted,
     equated_counts,
@@ -228,14 +230,19 @@ def _detached(
         return ""
     if kind == "number" and focus(question):
         return ""  # "how many N": the number must count N, checked in ``off_focus``
-    wanted = asked_words(question)
+    # Who or what did something, for an answer held to the stricter bar: the item must be
+    # tied to the act itself, not only to the question's frame (paraphrases of the act,
+    # "sent" / "deployed", fail it, hence not the default).
+    act = asked_act(question) if config.act_anchored else ""
+    wanted = frozenset({act}) if act else asked_words(question)
     if not wanted:
         return ""
     found = False
     for sentence in evidence:
         for token in answer_tokens(sentence, text, kind, question):
             found = True
-            around = anchors(token)
+            # The stricter bar: the item did the act asked about.
+            around = actors(token) if act else anchors(token)
             if any(same_name(a, w) for a in around for w in wanted):
                 return ""
             if similar and any(

@@ -39,6 +39,12 @@ class VerifyConfig:
     # an answer's source words are many, and among 20-30 of them an unrelated word reaches
     # 0.55-0.65 by chance ("market"/"trader" 0.64, "goal"/"score" 0.55).
     anchor_similarity: float = 0.7
+    # A name given for who or what did something must be tied, in its source, to the act
+    # the question asks about (``rag.text.asked_act``), not only to the question's other
+    # words. Off by default (the sources often word the act otherwise: "sent" / "deployed");
+    # on for an answer the model wrote after being pointed at a sentence (the engine's
+    # second look), where a forced answer is likelier.
+    act_anchored: bool = False
     # Citations kept per answer sentence (the model's own first, when they support it).
     max_citations: int = 2
 

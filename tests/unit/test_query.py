@@ -631,6 +631,43 @@ def test_failed_written_answer_falls_back_to_the_models_confident_pick(sample_ra
     assert sample_rag(declined).ask(question).refused
 
 
+def test_failed_written_answer_gets_a_second_look_at_the_models_pick(sample_rag):
+    """Written from the sentence the model picked, when the first answer failed and the
+    pick was too unsure to quote; the second answer faces the checks again."""
+    hinted = re.compile(r'Sentence \[(\d+)\] answers the question: "(.*)"')
+
+    def reply(prompt: str) -> str:
+        found = hinted.search(prompt)
+        if found:  # the second look: answers from the sentence it is pointed at
+            return f"{found.group(2).rstrip('.')} [{found.group(1)}]."
+        return "Azerbaijani forces prevented a sabotage attempt [1]."  # true, not the answer
+
+    question = "What weather did the Armenian forces take advantage of to provoke the army?"
+    unsure = PickingFakeLLM(reply, refusal_p=0.1, pick_text="hazy weather", pick_p=0.3)
+    answer = sample_rag(unsure).ask(question)
+    assert not answer.refused and "hazy weather" in answer.text
+    assert not answer.text.startswith("“")  # written, not quoted
+    [c] = answer.citations
+    assert "hazy weather" in c.sentence
+    assert any("answered again" in n for n in answer.notes)
+    assert unsure.calls == 2
+    # A pick below hint_threshold, or one no likelier than "none", gets no second look.
+    faint = PickingFakeLLM(reply, refusal_p=0.1, pick_text="hazy weather", pick_p=0.1)
+    assert sample_rag(faint).ask(question).refused and faint.calls == 1
+    # A second answer that fails too leaves the refusal, and says what was tried.
+    stubborn = PickingFakeLLM(
+        lambda p: "Azerbaijani forces prevented a sabotage attempt [1].",
+        refusal_p=0.1,
+        pick_text="hazy weather",
+        pick_p=0.3,
+    )
+    refused = sample_rag(stubborn).ask(question)
+    assert refused.refused and any("did not pass either" in n for n in refused.notes)
+    # When the model itself declines to write, there is no second look.
+    declined = PickingFakeLLM(reply, refusal_p=0.9, pick_text="hazy weather", pick_p=0.3)
+    assert sample_rag(declined).ask(question).refused and declined.calls == 0
+
+
 def test_supported_sentence_that_does_not_answer_is_a_refusal(sample_rag):
     # True to the sources, but no number for a "how many" question.
     def reply(prompt: str) -> str:

@@ -334,3 +334,52 @@ def test_what_a_speaker_said_it_did_is_not_what_it_said_another_did():
     assert text.reports_another(question, itself) == ""
     # A question about anything the speaker said is not judged here.
     assert text.reports_another("What did Russia say about the incident?", other) == ""
+
+
+@pytest.mark.parametrize(
+    "question, act",
+    [
+        ("Who scored for Inter Miami in the match?", "score"),
+        ("Which company pulled out of the bidding?", "pull"),
+        ("Who brokered the agreement that ended the fighting?", "broker"),
+        # The wh-word is not the doer, or the verb says nothing of an act: no act asked.
+        ("Who did Bankman-Fried talk into joining him?", ""),
+        ("Who is the president of Azerbaijan?", ""),
+        ("When did the trial begin?", ""),
+    ],
+)
+def test_asked_act_is_the_verb_a_who_or_what_question_asks_the_doer_of(question, act):
+    assert text.asked_act(question) == act
+
+
+@pytest.mark.parametrize(
+    "sentence, word, acts",
+    [
+        ("Moscow deployed almost 2,000 peacekeepers to the region.", "Moscow", {"deploy"}),
+        ("The fighting ended with a Russian-brokered agreement.", "Russian", {"broker"}),
+        ("The goal was scored by Alvaro Barreal.", "Barreal", {"score"}),
+        ("Turkey and Russia signed the deal.", "Russia", {"sign"}),
+        # Told about, not the doer: the subject of "claiming" is "he".
+        ("He argued, claiming that Alameda acted legally as an FTX customer.", "Alameda", {"act"}),
+        ("Reports say the club is likely to have Messi back for this match.", "Messi", set()),
+    ],
+)
+def test_actors_are_the_verbs_a_word_is_the_doer_of(sentence, word, acts):
+    [token] = [t for t in text.parse(sentence) if t.text == word]
+    assert text.actors(token) == acts
+
+
+def test_the_stricter_bar_ties_who_did_it_to_the_act_itself():
+    from dataclasses import replace
+
+    from rag.verify import DEFAULT, off_focus
+
+    question = "Who scored for Inter Miami in the match?"
+    framed = (
+        "A report indicated that Inter Miami are likely to have Lionel Messi back for this match."
+    )
+    answer = "Lionel Messi scored for Inter Miami in the match."
+    strict = replace(DEFAULT, act_anchored=True)
+    assert off_focus(question, answer, [framed], config=strict)
+    scored = "Lionel Messi scored for Inter Miami in the 78th minute of the match."
+    assert not off_focus(question, answer, [scored], config=strict)
