@@ -239,7 +239,7 @@ WARMUP_QUESTIONS = 1
 FLOOR_MIN_TOKENS = 1
 # The issue's targets, printed beside the figures (seconds).
 TARGETS = {"ttft_p50_s": 3.0, "answer_p50_s": 5.0, "answer_p95_s": 10.0, "overhead": 0.10}
-CALL_KINDS = ("condense", "pick", "refusal_probe", "answer")
+CALL_KINDS = ("condense", "pick", "refusal_probe", "answer", "second_look")
 
 
 @dataclass
@@ -264,16 +264,26 @@ class Timed:
 
 
 def label_calls(usage: list[Any]) -> list[tuple[str, Any]]:
-    """Name each model call of one question: condensing (a ``chat`` call), the pick (a probe
-    whose prompt ends in the pick instruction), the refusal probe (any other probe), the
-    answer (the ``stream`` call)."""
+    """Name each model call of one question: condensing (a ``chat`` call), the second look
+    (a ``chat`` call whose prompt ends in the hint instruction), the pick (a probe whose
+    prompt ends in the pick instruction), the refusal probe (any other probe), the answer
+    (the ``stream`` call)."""
+    import re
+
     import prompts
 
     pick = prompts.load("pick")
+    hint = re.compile(
+        re.escape(prompts.load("hint").strip())
+        .replace(re.escape("{label}"), r"\d+")
+        .replace(re.escape("{sentence}"), ".*"),
+        re.DOTALL,
+    )
     labels = []
     for u in usage:
         if u.kind == "chat":
-            labels.append(("condense", u))
+            last = u.messages[-1]["content"] if u.messages else ""
+            labels.append(("second_look" if hint.search(last) else "condense", u))
         elif u.kind == "probe":
             last = u.messages[-1]["content"] if u.messages else ""
             labels.append(("pick" if last.rstrip().endswith(pick) else "refusal_probe", u))
@@ -322,8 +332,8 @@ def timing_stats(rows: list[Timed], prefix: str = "") -> dict[str, Any]:
 
 
 def call_stats(rows: list[Timed]) -> dict[str, Any]:
-    """Per kind of call (condense, pick, refusal probe, answer): prompt tokens read anew and
-    taken from llama.cpp's cache (p50), and how many questions made it."""
+    """Per kind of call (condense, pick, refusal probe, answer, second look): prompt tokens
+    read anew and taken from llama.cpp's cache (p50), and how many questions made it."""
     out: dict[str, Any] = {}
     for kind in CALL_KINDS:
         calls = [u for r in rows for k, u in r.calls if k == kind]

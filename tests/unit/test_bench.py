@@ -33,6 +33,12 @@ def test_calls_are_named_by_what_they_ask():
     named = [k for k, _ in label_calls(_calls("probe", "stream", "pick"))]
     assert named == ["refusal_probe", "answer", "pick"]
     assert [k for k, _ in label_calls(_calls("probe"))] == ["refusal_probe"]
+    # A written answer that failed gets a second look: a chat call with the hint.
+    second = _calls("chat")[0]
+    hint = prompts.render("hint", label=3, sentence="The weather was hazy.")
+    second.messages = [{"role": "user", "content": "Sources: ...\n" + hint}]
+    calls = [*_calls("probe", "stream", "pick"), second]
+    assert [k for k, _ in label_calls(calls)][-1] == "second_look"
 
 
 def _timed(ttft: float, total: float, outcome: str = "correct", **kw) -> Timed:
