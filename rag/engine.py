@@ -6,6 +6,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -139,15 +140,24 @@ class Passage:
 
 @dataclass
 class Pick:
-    """The evidence sentence the model picks as the answer (a constrained one-token choice
-    among the labels), with its share of the choice and the share of "none"."""
+    """The model's constrained one-token choice among the labelled evidence sentences: each
+    (label, sentence, passage, share of the choice), likeliest first, and the share of
+    "none of them". The first is the pick; the rest are candidates for a hint."""
 
-    sentence: SourceSentence
-    passage: Passage
-    share: float
+    ranked: list[tuple[int, SourceSentence, Passage, float]]
     none_share: float
-    # every labelled sentence with its share, likeliest first: the candidates for a hint
-    ranked: list[tuple[int, SourceSentence, Passage, float]] = field(default_factory=list)
+
+    @property
+    def sentence(self) -> SourceSentence:
+        return self.ranked[0][1]
+
+    @property
+    def passage(self) -> Passage:
+        return self.ranked[0][2]
+
+    @property
+    def share(self) -> float:
+        return self.ranked[0][3]
 
 
 def final_answer(events: Iterator[dict[str, Any]]) -> Answer:
@@ -486,46 +496,38 @@ class NewsRAG:
         t2 = time.perf_counter()
         raw = ""
         pick = None
-        try:
-            with self._generate_lock:
-                # The refusal probe reads the answer's prompt, so the answer starts from the
-                # cache; the pick (needed only by the verifier) comes after it and reads just
-                # its own instruction again: the first token does not wait for the pick.
-                p_refuse, extra = self._probe_refusal(messages)
-                base["refusal_probability"] = p_refuse
-                if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:
-                    raw = prompts.load("refusal_marker")
+        with self._model_call():
+            # The refusal probe reads the answer's prompt, so the answer starts from the
+            # cache; the pick (needed only by the verifier) comes after it and reads just
+            # its own instruction again: the first token does not wait for the pick.
+            p_refuse, extra = self._probe_refusal(messages)
+            base["refusal_probability"] = p_refuse
+            if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:
+                raw = prompts.load("refusal_marker")
+                timings["first_token_s"] = time.perf_counter() - t0
+                parts = iter(())
+            else:
+                parts = self.llm.stream_chat(messages, **extra)
+            for part in parts:
+                if not raw:
                     timings["first_token_s"] = time.perf_counter() - t0
-                    parts = iter(())
-                else:
-                    parts = self.llm.stream_chat(messages, **extra)
-                for part in parts:
-                    if not raw:
-                        timings["first_token_s"] = time.perf_counter() - t0
-                    delta = part.delta or ""
-                    raw += delta
-                    if delta:
-                        yield {"type": "token", "text": delta}
-                pick = self._pick(query, passages)
-                if pick is not None:
-                    base["pick"] = {
-                        "sentence": pick.sentence.text,
-                        "share": pick.share,
-                        "none_share": pick.none_share,
-                    }
-        except NewsragError:
-            raise
-        except Exception as exc:
-            raise LLMError(
-                f"The language model failed: {exc}",
-                "Check the model settings (`newsrag models list`).",
-            ) from exc
+                delta = part.delta or ""
+                raw += delta
+                if delta:
+                    yield {"type": "token", "text": delta}
+            pick = self._pick(query, passages)
+            if pick is not None:
+                base["pick"] = {
+                    "sentence": pick.sentence.text,
+                    "share": pick.share,
+                    "none_share": pick.none_share,
+                }
         timings["generate_s"] = time.perf_counter() - t2
 
         t3 = time.perf_counter()
         answer = self._verify(base, passages, raw, cache, prompt_tokens, timings, pick)
-        if answer.refused and strip_refusal_marker(raw).strip() and pick is not None:
-            answer = self._second_look(answer, query, passages, cache, pick) or answer
+        if answer.refused and strip_refusal_marker(raw) and pick is not None:
+            answer = self._second_look(base, answer, query, passages, cache, pick) or answer
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}
@@ -557,8 +559,7 @@ class NewsRAG:
             ((n, s, p, round(share[i + 1], 4)) for i, (n, s, p) in enumerate(labelled)),
             key=lambda x: -x[3],
         )
-        _, sentence, passage, best = ranked[0]
-        return Pick(sentence, passage, best, round(share[0], 4), ranked)
+        return Pick(ranked, round(share[0], 4))
 
     def _hint(self, pick: Pick) -> tuple[int, SourceSentence] | None:
         """The picked sentence to point the model at when its written answer failed: the
@@ -574,6 +575,7 @@ class NewsRAG:
 
     def _second_look(
         self,
+        base: dict[str, Any],
         failed: Answer,
         question: str,
         passages: list[Passage],
@@ -600,42 +602,47 @@ class NewsRAG:
         instruction = prompts.render("hint", label=label, sentence=sentence.text)
         messages = self._messages(question, passages, instruction)
         t = time.perf_counter()
-        try:
-            with self._generate_lock:
-                raw = self.llm.chat(messages, **self._no_refusal()).message.content or ""
-        except Exception as exc:
-            raise LLMError(
-                f"The language model failed: {exc}",
-                "Check the model settings (`newsrag models list`).",
-            ) from exc
-        timings = dict(failed.timings)
-        timings["second_look_s"] = time.perf_counter() - t
+        with self._model_call():
+            raw = self.llm.chat(messages, **self._no_refusal()).message.content or ""
+        # The question's own timings: the caller adds verify_s and total_s to them.
+        failed.timings["second_look_s"] = time.perf_counter() - t
         tried = f"The model answered again from sentence [{label}], which it picked"
         if not strip_refusal_marker(raw):
             failed.notes.append(f"{tried}, and declined.")
             return None
-        base = {
-            "question": failed.question,
-            "retrieved": failed.retrieved,
-            "filters": failed.filters,
-            "model": failed.model,
-            "standalone_question": failed.standalone_question,
-            "notes": [
-                *failed.notes,
-                f"The written answer did not pass verification ({failed.raw_text.strip()!r})."
-                f" {tried}.",
-            ],
-            "refusal_probability": failed.refusal_probability,
-            "pick": failed.pick,
-        }
+        notes = [
+            *failed.notes,
+            f"The written answer did not pass verification ({failed.raw_text.strip()!r}). {tried}.",
+        ]
         strict = replace(self.verify_config, act_anchored=True)
         second = self._verify(
-            base, passages, raw, cache, failed.prompt_tokens, timings, config=strict
+            {**base, "notes": notes},
+            passages,
+            raw,
+            cache,
+            failed.prompt_tokens,
+            failed.timings,
+            config=strict,
         )
         if second.refused:
             failed.notes.append(f"{tried}; that answer did not pass either: {raw.strip()!r}.")
             return None
         return second
+
+    @contextmanager
+    def _model_call(self) -> Iterator[None]:
+        """One model call at a time (llama.cpp holds one context); a backend's failure
+        becomes an LLMError that says what to check."""
+        try:
+            with self._generate_lock:
+                yield
+        except NewsragError:
+            raise
+        except Exception as exc:
+            raise LLMError(
+                f"The language model failed: {exc}",
+                "Check the model settings (`newsrag models list`).",
+            ) from exc
 
     def _probe_refusal(self, messages: list[ChatMessage]) -> tuple[float | None, dict[str, Any]]:
         """How sure the model is that the sources lack the answer, and the generation options

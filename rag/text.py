@@ -561,11 +561,16 @@ def anchors(token: Any) -> frozenset[str]:
     return frozenset(out)
 
 
+# Verbs every question uses and that say nothing of what it asks about (not
+# ``_LIGHT_VERBS``, the verbs whose events are read through their objects).
+_QUESTION_VERBS = frozenset({"do", "be", "have", "say", "make", "get", "go", "happen"})
+
+
 def asked_words(question: str) -> frozenset[str]:
     """The lemmas of what a question says about its answer, without its names and the
     light words every question has ("What is the name of the defense lawyer who gave the
     opening statement?" -> defense, lawyer, give, opening, statement)."""
-    light = {"do", "be", "have", "name", "say", "make", "get", "go", "happen"}
+    light = _QUESTION_VERBS | {"name"}
     return frozenset(
         t.lemma_.lower()
         for t in parse(question)
@@ -583,7 +588,6 @@ def asked_act(question: str) -> str:
     Why: such a question's other words (Inter Miami, the match) frame the act; a name the
     sources tie only to the frame ("likely to have Messi back for this match") did not do
     it. Read from the parse: the wh-word, or the noun it asks for, is the verb's subject."""
-    light = {"do", "be", "have", "say", "make", "get", "go", "happen"}
     for tok in parse(question):
         if tok.lower_ not in ("who", "what", "which", "whose"):
             continue
@@ -591,7 +595,7 @@ def asked_act(question: str) -> str:
         verb = subject.head
         if subject.dep_ in ("nsubj", "nsubjpass") and verb.pos_ == "VERB":
             lemma = verb.lemma_.lower()
-            return "" if lemma in light else lemma
+            return "" if lemma in _QUESTION_VERBS else lemma
         return ""
     return ""
 

@@ -650,6 +650,7 @@ def test_failed_written_answer_gets_a_second_look_at_the_models_pick(sample_rag)
     [c] = answer.citations
     assert "hazy weather" in c.sentence
     assert any("answered again" in n for n in answer.notes)
+    assert {"second_look_s", "verify_s", "total_s"} <= set(answer.timings)
     assert unsure.calls == 2
     # A pick below hint_threshold, or one no likelier than "none", gets no second look.
     faint = PickingFakeLLM(reply, refusal_p=0.1, pick_text="hazy weather", pick_p=0.1)
