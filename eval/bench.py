@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eval.metrics import percentile
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_CORPUS = REPO.parent / "shared" / "datasets" / "multihop-rag" / "corpus.jsonl"
 
@@ -42,7 +44,8 @@ def need(corpus: Path | None = None, queries: Path | None = None) -> None:
         )
 
 
-def _proc_status_mb(field: str) -> float | None:
+def proc_status_mb(field: str) -> float | None:
+    """A size field of ``/proc/self/status`` (``VmRSS``, ``VmHWM``) in MB; None off Linux."""
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith(f"{field}:"):
@@ -52,11 +55,11 @@ def _proc_status_mb(field: str) -> float | None:
     return None
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """Peak RSS of this process since it started its program. Linux's ``ru_maxrss`` survives
     fork and exec, so a phase started from a big parent would report the parent's size;
     ``VmHWM`` belongs to the program's own memory map."""
-    peak = _proc_status_mb("VmHWM")
+    peak = proc_status_mb("VmHWM")
     return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -66,8 +69,8 @@ def _phase(name: str, corpus: Path, data_dir: Path) -> dict[str, Any]:
 
     settings = Settings(data_dir=data_dir)
     if name == "ours":
-        from ingest.pipeline import Ingestor
         from rag.embeddings import build_embedder
+        from rag.library import Library
         from rag.store import Store
         from rag.tokens import count_tokens
 
@@ -78,9 +81,9 @@ def _phase(name: str, corpus: Path, data_dir: Path) -> dict[str, Any]:
 
         nlp()  # and spaCy (the injection check's parser): a model load, not ingest work
         store = Store(settings)
-        _ = store.collection
+        _ = store.collection  # Chroma opened before the clock, like the embedder
         t = time.perf_counter()
-        report = Ingestor(settings, store, embedder).run([str(corpus)])
+        report = Library(settings, store, embedder).ingest([corpus]).report  # as `newsrag ingest`
         seconds = time.perf_counter() - t
         texts = _chunk_texts(store)
         (data_dir / "texts.json").write_text(json.dumps(texts))
@@ -140,9 +143,9 @@ def _chunk_texts(store) -> list[str]:
 
 def _run_phase(name: str, corpus: Path, data_dir: Path) -> dict[str, Any]:
     code = (
-        "import json, sys; from pathlib import Path; from eval.bench import _phase, _peak_rss_mb;"
+        "import json, sys; from pathlib import Path; from eval.bench import _phase, peak_rss_mb;"
         f"r = _phase({name!r}, Path({str(corpus)!r}), Path({str(data_dir)!r}));"
-        "r['peak_rss_mb'] = _peak_rss_mb(); print(json.dumps(r))"
+        "r['peak_rss_mb'] = peak_rss_mb(); print(json.dumps(r))"
     )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
     proc = subprocess.run(
@@ -188,26 +191,20 @@ def bench_ingest(corpus: Path = DEFAULT_CORPUS, rounds: int = 2) -> dict[str, An
 QUERIES = REPO.parent / "shared" / "datasets" / "multihop-rag" / "queries.jsonl"
 
 
-def _percentile(values: list[float], q: float) -> float:
-    import numpy as np
-
-    return float(np.percentile(values, q)) if values else float("nan")
-
-
-def _build_large_store(settings, embedder, corpus: Path, target_chunks: int) -> int:
-    """Ingest the corpus for real, then add perturbed copies (fresh ids, vectors nudged by
-    noise) until the store holds ``target_chunks`` chunks: realistic sizes for the ANN and
-    BM25 indexes without hours of embedding."""
+def _build_large_store(store, embedder, corpus: Path, target_chunks: int) -> int:
+    """Ingest the corpus for real (through the library, as ``newsrag ingest`` does), then
+    write perturbed copies (fresh ids, vectors nudged by noise) straight to the store until it
+    holds ``target_chunks`` chunks: realistic sizes for the ANN and BM25 indexes without hours
+    of embedding. The copies are the store's own business (``Store.write_articles``, already
+    embedded), not the library's."""
     import dataclasses
 
     import numpy as np
 
-    from ingest.pipeline import Ingestor
     from rag.documents import Chunk
-    from rag.store import Store
+    from rag.library import Library
 
-    store = Store(settings)
-    Ingestor(settings, store, embedder).run([str(corpus)])
+    Library(store.settings, store, embedder).ingest([corpus])
     base = store.all_chunks()
     vec = store.vectors([c.chunk_id for c in base])
     rng = np.random.default_rng(0)
@@ -308,13 +305,13 @@ def timing_stats(rows: list[Timed], prefix: str = "") -> dict[str, Any]:
     writing_s = sum(u.seconds - (u.first_token_s or 0.0) for u in written)
     out: dict[str, Any] = {
         "questions": len(rows),
-        "ttft_p50_s": _percentile(ttft, 50),
-        "ttft_p95_s": _percentile(ttft, 95),
-        "answer_p50_s": _percentile(total, 50),
-        "answer_p95_s": _percentile(total, 95),
-        "prompt_tokens_p50": _percentile(prompt, 50),
-        "new_tokens_p50": _percentile(new, 50),
-        "cached_tokens_p50": _percentile(cached, 50),
+        "ttft_p50_s": percentile(ttft, 50),
+        "ttft_p95_s": percentile(ttft, 95),
+        "answer_p50_s": percentile(total, 50),
+        "answer_p95_s": percentile(total, 95),
+        "prompt_tokens_p50": percentile(prompt, 50),
+        "new_tokens_p50": percentile(new, 50),
+        "cached_tokens_p50": percentile(cached, 50),
         "tokens_per_s": (sum(u.generated_tokens - 1 for u in written) / writing_s)
         if writing_s > 0
         else float("nan"),
@@ -339,11 +336,11 @@ def call_stats(rows: list[Timed]) -> dict[str, Any]:
         calls = [u for r in rows for k, u in r.calls if k == kind]
         if calls:
             out[f"calls.{kind}.count"] = len(calls)
-            out[f"calls.{kind}.new_tokens_p50"] = _percentile([u.new_tokens for u in calls], 50)
-            out[f"calls.{kind}.cached_tokens_p50"] = _percentile(
+            out[f"calls.{kind}.new_tokens_p50"] = percentile([u.new_tokens for u in calls], 50)
+            out[f"calls.{kind}.cached_tokens_p50"] = percentile(
                 [u.cached_tokens for u in calls], 50
             )
-            out[f"calls.{kind}.seconds_p50"] = _percentile([u.seconds for u in calls], 50)
+            out[f"calls.{kind}.seconds_p50"] = percentile([u.seconds for u in calls], 50)
     return out
 
 
@@ -365,7 +362,6 @@ def bench_query(
     same questions; the grades of each beside the timings. The top-level ``ttft_p50_s``,
     ``answer_p50_s``... cover the MultiHop and sample questions together."""
     from rag.embeddings import build_embedder
-    from rag.engine import NewsRAG
     from rag.library import Library
     from rag.llm import build_llm
     from rag.settings import Settings
@@ -378,10 +374,16 @@ def bench_query(
     with tempfile.TemporaryDirectory(prefix="newsrag-bench-q-") as tmp:
         big = Settings(data_dir=Path(tmp) / "big")
         embedder = build_embedder(big)
+        store = Store(big)
         t = time.perf_counter()
-        result["retrieval.chunks"] = _build_large_store(big, embedder, corpus, target_chunks)
+        try:
+            result["retrieval.chunks"] = _build_large_store(store, embedder, corpus, target_chunks)
+        finally:
+            store.close()
         result["retrieval.build_s"] = time.perf_counter() - t
-        rag = NewsRAG(big, Store(big), embedder, llm=None)
+        # Searched through a freshly opened store, as a server started on it would be; no LLM
+        # is loaded (retrieval only).
+        rag = Library(big, embedder=embedder).engine()
         rag.retriever.search("warm up", 5)  # builds the lexical index once
         lat = []
         for row in rows[:retrieval_queries]:
@@ -389,8 +391,8 @@ def bench_query(
             rag.retriever.search(row["query"], 5)
             lat.append(time.perf_counter() - t)
         result["retrieval.queries"] = len(lat)
-        result["retrieval.p50_ms"] = _percentile(lat, 50) * 1000
-        result["retrieval.p95_ms"] = _percentile(lat, 95) * 1000
+        result["retrieval.p50_ms"] = percentile(lat, 50) * 1000
+        result["retrieval.p95_ms"] = percentile(lat, 95) * 1000
 
         overrides = {"llm_model": model} if model else {}
         settings = Settings(data_dir=Path(tmp) / "multihop", **overrides)
@@ -427,17 +429,17 @@ def _summarise(ours: list[Timed], floor: list[dict], base: list[dict], prefix: s
     out = timing_stats(ours, f"{prefix}.")
     if floor:
         f_total = [f["total_s"] for f in floor]
-        out[f"{prefix}.floor.ttft_p50_s"] = _percentile([f["ttft_s"] for f in floor], 50)
-        out[f"{prefix}.floor.answer_p50_s"] = _percentile(f_total, 50)
-        out[f"{prefix}.floor.answer_p95_s"] = _percentile(f_total, 95)
-        out[f"{prefix}.floor.new_tokens_p50"] = _percentile([f["new_tokens"] for f in floor], 50)
+        out[f"{prefix}.floor.ttft_p50_s"] = percentile([f["ttft_s"] for f in floor], 50)
+        out[f"{prefix}.floor.answer_p50_s"] = percentile(f_total, 50)
+        out[f"{prefix}.floor.answer_p95_s"] = percentile(f_total, 95)
+        out[f"{prefix}.floor.new_tokens_p50"] = percentile([f["new_tokens"] for f in floor], 50)
         ours_total = sum(f["ours_total_s"] for f in floor)
         out[f"{prefix}.overhead"] = ours_total / sum(f_total) - 1.0
     if base:
         b_total = [b["total_s"] for b in base]
-        out[f"{prefix}.baseline.answer_p50_s"] = _percentile(b_total, 50)
-        out[f"{prefix}.baseline.answer_p95_s"] = _percentile(b_total, 95)
-        out[f"{prefix}.baseline.prompt_tokens_p50"] = _percentile(
+        out[f"{prefix}.baseline.answer_p50_s"] = percentile(b_total, 50)
+        out[f"{prefix}.baseline.answer_p95_s"] = percentile(b_total, 95)
+        out[f"{prefix}.baseline.prompt_tokens_p50"] = percentile(
             [b["prompt_tokens"] for b in base], 50
         )
         from eval import correctness
@@ -631,7 +633,7 @@ def _sample_answers(rag, llm, n: int, followups: int, baseline: bool) -> dict:
     out.update({f"followup.{k}": v for k, v in call_stats(later).items()})
     if later:
         out["followup.condensed"] = sum(any(k == "condense" for k, _ in r.calls) for r in later)
-        out["followup.condense_s_p50"] = _percentile([r.condense_s for r in later], 50)
+        out["followup.condense_s_p50"] = percentile([r.condense_s for r in later], 50)
     out["_rows.sample"] = ours
     return out
 

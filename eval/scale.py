@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 import typer
 
-from eval.bench import DEFAULT_CORPUS, REPO, _peak_rss_mb, _percentile, _proc_status_mb
+from eval.bench import DEFAULT_CORPUS, REPO, peak_rss_mb, proc_status_mb
+from eval.metrics import percentile
 
 # `newsrag bench scale` --------------------------------------------------------------------
 SCALE_SIZES = (10_000, 100_000)
@@ -58,29 +59,29 @@ def _scale_queries(corpus: Path, n: int) -> list[str]:
 
 
 def _build_seed(corpus: Path, work: Path) -> Path:
-    """Ingest the corpus for real (the only embedding done) and keep its articles, chunks and
-    vectors in one pickle the measuring processes read."""
+    """Ingest the corpus for real (the only embedding done, through the library as ``newsrag
+    ingest`` does) and keep its articles, chunks and vectors, read back from the store, in one
+    pickle the measuring processes read."""
     import dataclasses
     import pickle
 
     import numpy as np
 
-    from ingest.pipeline import Ingestor
     from rag.documents import Article, Chunk
-    from rag.embeddings import build_embedder
+    from rag.library import Library
     from rag.settings import Settings
     from rag.store import Store
 
     settings = Settings(data_dir=work / "seed")
     store = Store(settings)
-    try:
-        Ingestor(settings, store, build_embedder(settings, store)).run([str(corpus)])
+    with Library(settings, store) as library:  # closes the store
+        library.ingest([corpus])
         chunks = store.all_chunks()
         vectors = store.vectors([c.chunk_id for c in chunks])
         fields = [f.name for f in dataclasses.fields(Article)]
         seed = []
-        for row in store.articles():
-            full = store.article(row["doc_id"]) or {}
+        for row in library.articles():
+            full = library.article(row["doc_id"]) or {}
             article = Article(**{k: full[k] for k in fields if k in full})
             mine = [c for c in chunks if c.doc_id == article.doc_id]
             if not mine:
@@ -92,8 +93,6 @@ def _build_seed(corpus: Path, work: Path) -> Path:
                     np.stack([vectors[c.chunk_id] for c in mine]),
                 )
             )
-    finally:
-        store.close()
     if not seed:
         from rag.errors import DataMissingError
 
@@ -249,8 +248,8 @@ def _disk_mb(path: Path) -> float:
 
 
 def _rss_now_mb() -> float:
-    now = _proc_status_mb("VmRSS")
-    return now if now is not None else _peak_rss_mb()
+    now = proc_status_mb("VmRSS")
+    return now if now is not None else peak_rss_mb()
 
 
 def _filters_for(i: int, outlets: list[str], lo_ts: int, hi_ts: int):
@@ -299,9 +298,9 @@ def _scale_phase(config: dict[str, Any]) -> dict[str, Any]:
             t = time.perf_counter()
             search(q, filters[i] if use else None)
             lat.append(time.perf_counter() - t)
-        out[f"{name}p50_ms"] = _percentile(lat, 50) * 1000
-        out[f"{name}p95_ms"] = _percentile(lat, 95) * 1000
-    out["rss_mb"] = _peak_rss_mb()
+        out[f"{name}p50_ms"] = percentile(lat, 50) * 1000
+        out[f"{name}p95_ms"] = percentile(lat, 95) * 1000
+    out["rss_mb"] = peak_rss_mb()
     out["chunks"] = chunks()
     out["disk_mb"] = _disk_mb(data_dir)
     batch = list(_copies(seed, config["add_copy"], config["add"]))
@@ -329,13 +328,13 @@ def _ours_searcher(data_dir: Path, top_k: int):
         from rag.engine import NewsRAG
         from rag.store import Store
 
-        store = Store(settings)
+        store = holder["store"] = Store(settings)
         _ = store.collection  # opened here, like the baseline's, not inside the first write
         holder["rag"] = NewsRAG(settings, store, embedder, llm=None)
         return lambda q, f: holder["rag"].retriever.search(q, top_k, f)
 
-    def add(batch) -> None:
-        store = holder["rag"].store
+    def add(batch) -> None:  # already embedded: written to the store, as bench fills it
+        store = holder["store"]
         group: list = []
         for item in batch:  # in the Ingestor's groups of about EMBED_GROUP chunks
             group.append(item)
@@ -344,7 +343,7 @@ def _ours_searcher(data_dir: Path, top_k: int):
                 group = []
         store.write_articles(group)
 
-    return open_and_search, add, lambda: holder["rag"].store.chunk_count()
+    return open_and_search, add, lambda: holder["store"].chunk_count()
 
 
 def _baseline_searcher(data_dir: Path, top_k: int):
@@ -507,8 +506,8 @@ def bench_scale(
 
 
 def _ordered(got: dict[str, Any]) -> dict[str, Any]:
-    keys = ["chunks", "p50_ms", "p95_ms", "filtered_p50_ms", "filtered_p95_ms", "startup_s"]
-    keys += ["rss_mb", "rss_models_mb", "disk_mb", "add_s", "add_empty_s", "query_after_add_s"]
+    """A phase's figures in the table's order (``SCALE_COLUMNS``), then the rest by name."""
+    keys = [k for k, _, _ in SCALE_COLUMNS]
     return {k: got[k] for k in keys + sorted(set(got) - set(keys))}
 
 

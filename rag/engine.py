@@ -50,10 +50,6 @@ if TYPE_CHECKING:
 
 # Kinds of answer item a failed answer may be reduced to (see ``NewsRAG._salvage``).
 _SALVAGED_KINDS = frozenset({"time", "number", "money"})
-# Budget of source text sent to the model, in tokens: the most question-relevant sentences
-# of the retrieved chunks, kept in article order. Small models read ~100 tokens/s here.
-CONTEXT_BUDGET = 420
-MAX_SENTENCES_PER_PASSAGE = 4
 # Questions whose answer adds something to the question (not yes/no ones, whose answer is
 # the question's own claim and must be checked in full).
 _WH_QUESTION = re.compile(
@@ -352,7 +348,7 @@ class NewsRAG:
                 lex = len(qwords & words) / max(1, len(qwords))
                 scored.append((float(cache[text] @ qv) + 0.5 * lex - 0.01 * hi, hi, s, e))
         scored.sort(key=lambda x: -x[0])
-        budget = CONTEXT_BUDGET
+        budget = self.settings.context_budget
         chosen: dict[int, list[tuple[int, int]]] = {}
         taken: set[tuple[str, int]] = set()  # overlapping chunks repeat sentences: send once
         for _, hi, s, e in scored:
@@ -362,7 +358,7 @@ class NewsRAG:
             n = count_tokens(hits[hi].chunk.text[s:e])
             if n > budget and chosen:
                 continue
-            if len(chosen.get(hi, [])) >= MAX_SENTENCES_PER_PASSAGE:
+            if len(chosen.get(hi, [])) >= self.settings.max_sentences_per_passage:
                 continue
             chosen.setdefault(hi, []).append((s, e))
             taken.add(key)

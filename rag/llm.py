@@ -546,14 +546,18 @@ def _build_backend(settings: Settings) -> LLM:
             lookup_ngram=settings.llm_lookup_ngram,
             prefix_states=settings.llm_prefix_states,
         )
+    # What the server backends share: the model's name, its sampling and its window.
+    common = {
+        "model": settings.llm_model,
+        "temperature": settings.llm_temperature,
+        "context_window": settings.llm_context,
+    }
     if backend == "ollama":
         from llama_index.llms.ollama import Ollama
 
         return Ollama(
-            model=settings.llm_model,
+            **common,
             base_url=settings.ollama_base_url,
-            temperature=settings.llm_temperature,
-            context_window=settings.llm_context,
             request_timeout=300.0,
             additional_kwargs={"seed": settings.llm_seed, "num_predict": settings.llm_max_tokens},
         )
@@ -561,13 +565,11 @@ def _build_backend(settings: Settings) -> LLM:
         from llama_index.llms.openai_like import OpenAILike
 
         return OpenAILike(
-            model=settings.llm_model,
+            **common,
             api_base=settings.openai_base_url,
             api_key=settings.openai_api_key,
-            temperature=settings.llm_temperature,
             max_tokens=settings.llm_max_tokens,
             is_chat_model=True,
-            context_window=settings.llm_context,
             timeout=300.0,
             additional_kwargs={"seed": settings.llm_seed},
         )

@@ -190,24 +190,8 @@ class Filters:
         hi = int(datetime.combine(self.before, time.max, UTC).timestamp()) if self.before else None
         return lo, hi
 
-    def to_where(self) -> dict[str, Any] | None:
-        """A Chroma ``where`` clause."""
-        clauses: list[dict[str, Any]] = []
-        if self.sources:
-            clauses.append({"source": {"$in": list(self.sources)}})
-        if self.doc_ids:
-            clauses.append({"doc_id": {"$in": list(self.doc_ids)}})
-        lo, hi = self.bounds()
-        if lo is not None:
-            clauses.append({"published_ts": {"$gte": lo}})
-        if hi is not None:
-            clauses.append({"published_ts": {"$lte": hi}})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
     def matches(self, meta: dict[str, Any]) -> bool:
-        """The same rule as ``to_where``, for chunks that do not come from Chroma (BM25)."""
+        """The same rule as ``rag.store.chroma_where``, for chunks that do not come from Chroma."""
         if self.sources and meta.get("source") not in self.sources:
             return False
         if self.doc_ids and meta.get("doc_id") not in self.doc_ids:
@@ -490,9 +474,12 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Retrieved]:
         k = top_k or self.top_k
         pool = max(k * 4, 20)
-        where = filters.to_where() if filters else None
+        f = filters or Filters()
+        lo, hi = f.bounds()
         vector = self.embedder.embed([query])[0]
-        dense = self.store.query(vector, pool, where)
+        dense = self.store.query(
+            vector, pool, sources=f.sources, doc_ids=f.doc_ids, lo_ts=lo, hi_ts=hi
+        )
         sparse = self.bm25.search(query, pool, filters)
         fused: dict[str, Retrieved] = {}
         for rank, (chunk, sim) in enumerate(dense, 1):

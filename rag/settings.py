@@ -146,6 +146,17 @@ class Settings(BaseSettings):
         " from the evidence sentence it picks, if that sentence's share of the pick is at"
         " least this (and above the share of 'none of them').",
     )
+    context_budget: int = Field(
+        420,
+        ge=50,
+        description="Tokens of evidence sentences sent to the model per question (the most"
+        " question-relevant sentences of the retrieved chunks; their headers come on top)."
+        " The prompt is read at ~100 tokens/s on 2 cores, so this sets the wait before the"
+        " first word.",
+    )
+    max_sentences_per_passage: int = Field(
+        4, ge=1, description="Most evidence sentences taken from one retrieved chunk."
+    )
     reference_date: date | None = None
     chat_memory_tokens: int = 1500
 

@@ -247,6 +247,29 @@ class StoredChunk:
         )
 
 
+def chroma_where(
+    sources: Sequence[str] = (),
+    doc_ids: Sequence[str] = (),
+    lo_ts: int | None = None,
+    hi_ts: int | None = None,
+) -> dict[str, Any] | None:
+    """The filters as a Chroma ``where`` clause on the chunks' flat metadata (None for no
+    filter): the same rule as ``rag.retrieve.Filters.matches`` and the lexical facets."""
+    clauses: list[dict[str, Any]] = [
+        {key: {"$in": list(values)}}
+        for key, values in (("source", sources), ("doc_id", doc_ids))
+        if values
+    ]
+    clauses += [
+        {"published_ts": {op: ts}}
+        for op, ts in (("$gte", lo_ts), ("$lte", hi_ts))
+        if ts is not None
+    ]
+    if len(clauses) > 1:
+        return {"$and": clauses}
+    return clauses[0] if clauses else None
+
+
 def chunk_node(
     chunk_id: str,
     doc_id: str,
@@ -1023,11 +1046,23 @@ class Store:
         return kept
 
     def query(
-        self, embedding: np.ndarray, k: int, where: dict[str, Any] | None = None
+        self,
+        embedding: np.ndarray,
+        k: int,
+        *,
+        sources: Sequence[str] = (),
+        doc_ids: Sequence[str] = (),
+        lo_ts: int | None = None,
+        hi_ts: int | None = None,
     ) -> list[tuple[StoredChunk, float]]:
         """Nearest readable chunks by cosine similarity (1 - distance), best first. Hits the
         docstore does not list (a write in progress elsewhere, a chunk removed since) are
-        skipped, never an error."""
+        skipped, never an error.
+
+        The filters are ``lexical_search``'s (outlets, doc ids, published between ``lo_ts``
+        and ``hi_ts`` inclusive), turned into Chroma's ``where`` here (``chroma_where``), so
+        no other module writes Chroma's query language."""
+        where = chroma_where(sources, doc_ids, lo_ts, hi_ts)
         # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
         if self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:

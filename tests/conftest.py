@@ -145,6 +145,17 @@ def default_llm():
     return build_llm(Settings())
 
 
+def one_line_error(result: Any) -> str:
+    """The CLI's output for a failed command: exit 2, one 'error:' line, no traceback."""
+    text = result.output.strip()
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:"), text
+    return lines[0]
+
+
 def ingest_paths(settings, store, embedder, *paths):
     from ingest.pipeline import Ingestor
 

@@ -23,7 +23,7 @@ from rag.text import (
     reports_another,
     same_name,
 )
-from rag.verify.common import _names
+from rag.verify.common import name_words
 from rag.verify.config import DEFAULT, VerifyConfig
 
 # What a question asks for, and how an answer shows it has it.
@@ -106,7 +106,7 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     """Whether an answer sentence contains the kind of thing asked for, beyond what the
     question itself says ("the January 2021 pact" does not answer "how much")."""
     if kind == "name":
-        return bool(_names(text) - _names(question)) or _narrows(text, question)
+        return bool(name_words(text) - name_words(question)) or _narrows(text, question)
     pattern = _HAS[kind]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))

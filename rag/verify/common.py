@@ -14,10 +14,10 @@ from rag.verify.config import DEFAULT
 
 __all__ = ["is_instruction"]  # re-exported: the engine and tests import it from rag.verify
 
-_NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
+NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
 
 
-_NEGATION = re.compile(rf"\b({_NEGATION_WORDS})\b|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(rf"\b({NEGATION_WORDS})\b|n't\b", re.IGNORECASE)
 
 
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
@@ -26,7 +26,7 @@ _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
-_YEAR = re.compile(r"(19|20)\d\d")
+YEAR = re.compile(r"(19|20)\d\d")
 
 
 # Words that start sentences or name nothing: not evidence of a named entity.
@@ -46,7 +46,7 @@ _NOT_NAMES = STOPWORDS | {
 }
 
 
-_POLARITY = re.compile(r"^\s*(yes|no)[,.:;!]\s*", re.IGNORECASE)  # "No peacekeepers" stays
+POLARITY = re.compile(r"^\s*(yes|no)[,.:;!]\s*", re.IGNORECASE)  # "No peacekeepers" stays
 
 
 # Words about the reporting, not the facts ("as reported by TechCrunch", "the article
@@ -117,11 +117,11 @@ def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
     ]
 
 
-def _numbers(text: str) -> set[str]:
+def number_strings(text: str) -> set[str]:
     return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
 
 
-def _names(text: str) -> set[str]:
+def name_words(text: str) -> set[str]:
     names = set()
     for w in _CAPITAL.findall(text):
         low = w.lower().strip("'’-")
@@ -132,11 +132,11 @@ def _names(text: str) -> set[str]:
     return names
 
 
-def _has_negation(text: str) -> bool:
+def has_negation(text: str) -> bool:
     return bool(_NEGATION.search(text))
 
 
-def _near(words: set[str], own: set[str], window: set[str]) -> float:
+def near_share(words: set[str], own: set[str], window: set[str]) -> float:
     """Share of ``words`` in a sentence; words found only in its neighbours count for less
     (a claim that stitches together pieces of different sentences is weaker evidence)."""
     return max(

@@ -19,16 +19,16 @@ from rag.retrieve import tokenize
 from rag.text import as_statement, number_conflict, respelled, role_conflict
 from rag.verify.asks import ANCHORED_KINDS, asked_for
 from rag.verify.common import (
-    _POLARITY,
-    _YEAR,
     FRAMING,
+    POLARITY,
+    YEAR,
     Evidence,
     SourceSentence,
     Support,
-    _has_negation,
-    _names,
-    _near,
-    _numbers,
+    has_negation,
+    name_words,
+    near_share,
+    number_strings,
     windows,
 )
 from rag.verify.config import DEFAULT, VerifyConfig
@@ -70,7 +70,7 @@ def check_support(
     # A name misspelt from the question is the question's name.
     checked = [respelled(c, premise) for c in claims]
     scored = [
-        f"{ctx} {_POLARITY.sub('', c)}".strip() for c, ctx in zip(checked, contexts, strict=True)
+        f"{ctx} {POLARITY.sub('', c)}".strip() for c, ctx in zip(checked, contexts, strict=True)
     ]
     texts = scored + [s.text for s in usable]
     cache = cache if cache is not None else {}
@@ -85,7 +85,7 @@ def check_support(
     for i, s in enumerate(usable):
         by_passage.setdefault(s.number, []).append(i)
     passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
-    passage_numbers = {n: _numbers(t) for n, t in passage_text.items()}
+    passage_numbers = {n: number_strings(t) for n, t in passage_text.items()}
     headers = headers or {}
     # Months as the claim may spell them ("September" where the passage says "Sept. 27").
     passage_lower = {
@@ -95,7 +95,7 @@ def check_support(
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
     premise_words = set(tokenize(premise)) - FRAMING
     anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
-    premise_nums, premise_lower = _numbers(premise), premise.lower()
+    premise_nums, premise_lower = number_strings(premise), premise.lower()
     # The header (title, outlet) is read with every sentence of its passage.
     own_tokens, window_tokens, window_texts = windows(usable, headers)
 
@@ -106,7 +106,7 @@ def check_support(
             results.append(Support(claim, True, 1.0, neutral=True, reason="no claim to check"))
             continue
         text = checked[ci]
-        nums, names, neg = _numbers(text), _names(text), _has_negation(text)
+        nums, names, neg = number_strings(text), name_words(text), has_negation(text)
         given = words & premise_words
         added = words - premise_words
         if not added:
@@ -114,7 +114,7 @@ def check_support(
             continue
         # A year the claim repeats from the question must not stand where the source has
         # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
-        premise_years = {n for n in nums & premise_nums if _YEAR.fullmatch(n)}
+        premise_years = {n for n in nums & premise_nums if YEAR.fullmatch(n)}
         nums -= premise_nums
         # Names the claim repeats from the question need only be in the sources (a header
         # counts: "as reported by TechCrunch"); checked below where no word count is.
@@ -147,7 +147,7 @@ def check_support(
             results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))
             continue
         for si, src in enumerate(usable):
-            near = _near(added, own_tokens[si], window_tokens[si])
+            near = near_share(added, own_tokens[si], window_tokens[si])
             if given and near < 0.5:  # what the claim adds must be in this sentence
                 reasons["too little overlap with any source sentence"] = 1
                 continue
@@ -161,8 +161,8 @@ def check_support(
                 in_passage = len(given & passage_tokens[src.number]) / len(given)
                 coverage = 0.7 * near + 0.3 * in_passage
             else:
-                coverage = _near(words, own_tokens[si], window_tokens[si])
-            window_years = {t for t in window_tokens[si] if _YEAR.fullmatch(t)}
+                coverage = near_share(words, own_tokens[si], window_tokens[si])
+            window_years = {t for t in window_tokens[si] if YEAR.fullmatch(t)}
             if premise_years - window_years and window_years - premise_years:
                 reasons["the source gives another year"] = 1
                 continue
@@ -171,7 +171,7 @@ def check_support(
                 # A claim restating the question takes its context from the passage, often
                 # from the sentence before ("Clashes erupted on Sept. 27, 2020 ..." / "During
                 # the 44-day conflict ..."): it is compared with the sentence's window too,
-                # at a cost, as words found only in the neighbours are (``_near``).
+                # at a cost, as words found only in the neighbours are (``near_share``).
                 window_sim = _window_similarity(scored[ci], window_texts[si], embedder, cache)
                 sim = max(sim, window_sim - config.window_penalty)
             missing_nums = nums - passage_numbers[src.number]
@@ -193,7 +193,7 @@ def check_support(
             if missing_names:
                 reasons["name not in sources: " + ", ".join(sorted(missing_names))] = 1
                 continue
-            if neg != _has_negation(src.text) and sim < 0.85:  # "No X" vs "X" share all words
+            if neg != has_negation(src.text) and sim < 0.85:  # "No X" vs "X" share all words
                 reasons["negation differs from the source"] = 1
                 continue
             if weak:
@@ -268,7 +268,7 @@ def _window_similarity(
 
 
 # Where a claim joins statements that each need their own support.
-_CLAUSE_BREAK = re.compile(r",?\s+(?:while|whereas)\s+|;\s+|,\s+(?:and|but|with)\s+", re.I)
+CLAUSE_BREAK = re.compile(r",?\s+(?:while|whereas)\s+|;\s+|,\s+(?:and|but|with)\s+", re.I)
 
 
 def _clause_evidence(
@@ -282,7 +282,7 @@ def _clause_evidence(
     """One evidence sentence per clause when every clause of the claim is supported on its
     own (each checked as a claim, names and numbers included); [] otherwise."""
     clauses: list[str] = []
-    for piece in _CLAUSE_BREAK.split(_POLARITY.sub("", claim)):
+    for piece in CLAUSE_BREAK.split(POLARITY.sub("", claim)):
         if clauses and len(set(tokenize(piece)) - FRAMING) < 2:
             clauses[-1] += f", {piece}"  # too short to stand alone: keep it with the last one
         elif piece.strip():
@@ -330,11 +330,11 @@ def _joint_evidence(
                 continue
             coverage = len(ta | tb) / len(words) - config.joint_penalty
             sim = max(float(sims[a]), float(sims[b]))
-            numbers = _numbers(passage_text[na] + " " + passage_text[nb])
+            numbers = number_strings(passage_text[na] + " " + passage_text[nb])
             text = passage_lower[na] + " " + passage_lower[nb]
             if nums - numbers or any(n not in text for n in names):
                 continue
-            if neg and not (_has_negation(usable[a].text) or _has_negation(usable[b].text)):
+            if neg and not (has_negation(usable[a].text) or has_negation(usable[b].text)):
                 continue
             if claim and role_conflict(claim, [usable[a].text, usable[b].text]):
                 continue

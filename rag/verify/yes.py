@@ -10,17 +10,17 @@ import numpy as np
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import outlet_names, tokenize
 from rag.verify.common import (
-    _NEGATION_WORDS,
-    _POLARITY,
     FRAMING,
+    NEGATION_WORDS,
+    POLARITY,
     Evidence,
     SourceSentence,
     Support,
-    _near,
+    near_share,
     windows,
 )
 from rag.verify.config import DEFAULT, VerifyConfig
-from rag.verify.support import _CLAUSE_BREAK
+from rag.verify.support import CLAUSE_BREAK
 
 # A "Yes" to a yes/no question claims the question itself -----------------------------
 # Questions answered by yes or no.
@@ -31,12 +31,12 @@ YES_NO_QUESTION = re.compile(
 
 
 # The clause breaks of an answer, and the "as opposed to" that questions also use.
-_QUESTION_BREAK = re.compile(rf"{_CLAUSE_BREAK.pattern}|,\s+as opposed to\s+", re.I)
+_QUESTION_BREAK = re.compile(rf"{CLAUSE_BREAK.pattern}|,\s+as opposed to\s+", re.I)
 
 
 # Negation, plus the verbs that negate what follows ("fails to identify X", "lacks X").
 _CONTRARY = re.compile(
-    rf"\b({_NEGATION_WORDS}|fail|fails|failed|failing|lack|lacks|lacked|unable)\b|n't\b",
+    rf"\b({NEGATION_WORDS}|fail|fails|failed|failing|lack|lacks|lacked|unable)\b|n't\b",
     re.IGNORECASE,
 )
 
@@ -44,7 +44,7 @@ _CONTRARY = re.compile(
 def restates(text: str, question: str) -> bool:
     """Whether an answer sentence only repeats the question ("Yes, A says X" to "Does A say
     X?"): at least four fifths of its content words are the question's."""
-    words = set(tokenize(_POLARITY.sub("", text))) - FRAMING
+    words = set(tokenize(POLARITY.sub("", text))) - FRAMING
     return len(words & (set(tokenize(question)) - FRAMING)) >= 0.8 * len(words)
 
 
@@ -93,7 +93,7 @@ def check_yes(
                 continue
             if negated != contrary[i]:
                 continue  # "fails to identify X" is not supported by "X", nor the reverse
-            cover = _near(words, own[i], around[i])
+            cover = near_share(words, own[i], around[i])
             score = 0.5 * cover + 0.5 * float(cache[text] @ cache[s.text])
             if score > best[0]:
                 best = (score, s)

@@ -1,13 +1,19 @@
-"""`newsrag bench query`'s bookkeeping: which model call is which, and the figures it prints
-(percentiles, new vs cached prompt tokens, grades, overhead), without a model."""
+"""eval/bench.py without a model: `newsrag bench query`'s bookkeeping (which model call is
+which, and the figures it prints: percentiles, new vs cached prompt tokens, grades, overhead),
+and what the benchmarks say when their shared data is missing."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from typing import Any
+
+import pytest
 
 import prompts
 from eval.bench import Timed, call_stats, headline, label_calls, timing_stats
 from rag.llm import CallUsage
+from tests.conftest import one_line_error
 
 
 def _calls(*kinds: str) -> list[CallUsage]:
@@ -81,3 +87,44 @@ def test_call_stats_and_headline_are_flat_json_with_the_issue_keys():
     assert result["multihop.floor.ttft_p50_s"] is None
     assert not any(k.startswith("_rows") for k in result)
     json.loads(json.dumps(result, allow_nan=False))
+
+
+def test_bench_without_shared_data_names_the_files_and_flags(
+    cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import eval.bench
+
+    gone = tmp_path / "no-shared" / "corpus.jsonl"
+    monkeypatch.setattr(eval.bench, "DEFAULT_CORPUS", gone)
+    monkeypatch.setattr(eval.bench, "QUERIES", gone.with_name("queries.jsonl"))
+    line = one_line_error(cli("bench", "ingest"))
+    assert str(gone) in line and "--corpus FILE" in line
+    line = one_line_error(cli("bench", "query"))
+    assert "queries.jsonl" in line and "--corpus FILE --queries FILE" in line
+
+
+def test_bench_ingest_and_the_large_store_ingest_through_the_library(tmp_path, fake_backends):
+    """Our side of `bench ingest` and the store `bench query` searches, on the fakes (the
+    settings choose them): the corpus goes in through ``Library.ingest``, the copies straight
+    into the store. The real stack is in tests/integration/test_bench.py."""
+    from eval.bench import _build_large_store, _phase
+    from rag.library import Library
+    from rag.settings import Settings
+    from rag.store import Store
+    from tests.conftest import SAMPLE
+    from tests.fakes import FakeEmbedder
+
+    articles = len(list(SAMPLE.glob("*.txt")))
+    ours = _phase("ours", SAMPLE, tmp_path)
+    texts = json.loads((tmp_path / "texts.json").read_text())
+    assert ours["articles"] == articles and ours["chunks"] == len(texts) > 0
+    assert ours["seconds"] > 0
+    settings = Settings(data_dir=tmp_path / "big")
+    store = Store(settings)
+    try:
+        chunks = _build_large_store(store, FakeEmbedder(), SAMPLE, 3 * len(texts))
+    finally:
+        store.close()
+    with Library(settings) as library:
+        assert library.chunk_count() == chunks >= 3 * len(texts)
+        assert library.article_count() % articles == 0 and library.article_count() >= 3 * articles

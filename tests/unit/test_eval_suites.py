@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from eval.suites import common, multihop, rgb, sample
-from tests.conftest import SAMPLE_ARTICLE
+from tests.conftest import SAMPLE_ARTICLE, one_line_error
 from tests.fakes import FakeEmbedder
 
 ARTICLE = SAMPLE_ARTICLE.read_text(encoding="utf-8")
@@ -642,6 +642,25 @@ def test_cli_rgb_on_a_tiny_dataset(tmp_path, fake_models):
     assert [r["condition"] for r in rows] == ["answer", "reject", "counterfactual"]
     refused = CliRunner().invoke(app, ["rgb", str(data), "--retrieval-only", "--out", str(out)])
     assert refused.exit_code == 2
+
+
+def test_eval_suites_without_shared_data_name_the_files_and_flags(cli, tmp_path: Path) -> None:
+    gone = tmp_path / "nothing"
+    line = one_line_error(
+        cli(
+            "eval",
+            "multihop",
+            "--corpus",
+            str(gone / "c.jsonl"),
+            "--queries",
+            str(gone / "q.jsonl"),
+        )
+    )
+    assert "MultiHop-RAG not found" in line and "--corpus CORPUS.jsonl --queries" in line
+    line = one_line_error(cli("eval", "rgb", str(gone / "en_fact.jsonl")))
+    assert "RGB en_fact not found" in line and "newsrag eval rgb" in line
+    line = one_line_error(cli("eval", "ragtruth", str(gone), "--no-llm"))
+    assert "RAGTruth not found" in line and "newsrag eval ragtruth DIR" in line
 
 
 def test_summary_table_and_failures_helpers():

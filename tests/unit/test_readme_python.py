@@ -6,9 +6,8 @@ from __future__ import annotations
 import re
 
 import rag.models
-from rag.engine import NewsRAG
 from tests.conftest import REPO, SAMPLE, ingest_paths
-from tests.fakes import FakeEmbedder, FakeLlamaEmbedding, FakeLLM
+from tests.fakes import FakeEmbedder, FakeLlamaEmbedding
 
 
 def _python_blocks(section: str) -> list[str]:
@@ -25,16 +24,14 @@ def test_the_python_section_shows_both_styles():
     assert "library.ingest(" in blocks[3] and "library.remove(" in blocks[3]
 
 
-def test_the_python_section_runs_as_written(settings, store, monkeypatch, capsys):
-    embedder = FakeEmbedder()
-    ingest_paths(settings, store, embedder, SAMPLE)
+def test_the_python_section_runs_as_written(settings, store, fake_backends, monkeypatch, capsys):
+    ingest_paths(settings, store, FakeEmbedder(), SAMPLE)
+    # `NewsRAG.from_settings(Settings())` as written: the settings choose the fake LLM and
+    # embedder (fake_backends) and this test's store; only plain LlamaIndex's own embedding
+    # model is swapped below.
     monkeypatch.setenv("NEWSRAG_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("NEWSRAG_REFERENCE_DATE", str(settings.reference_date))
     monkeypatch.chdir(REPO)  # the README's paths are relative to the checkout
-    monkeypatch.setattr(
-        NewsRAG,
-        "from_settings",
-        classmethod(lambda cls, s=None, load_llm=True: cls(settings, store, embedder, FakeLLM())),
-    )
     monkeypatch.setattr(
         "llama_index.embeddings.huggingface.HuggingFaceEmbedding",
         lambda *args, **kwargs: FakeLlamaEmbedding(),

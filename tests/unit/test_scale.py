@@ -112,3 +112,44 @@ def test_the_table_has_a_row_per_system_and_size():
     assert all(len(cells) == len(SCALE_COLUMNS) for _, cells in rows)
     assert rows[0][1][0] == "10,000" and rows[2][1][0] == "100,000"
     assert rows[1][1][1] == "2" and "-" in rows[0][1]  # a missing value shows as "-"
+
+
+def test_our_side_runs_on_the_fakes_from_a_seed_ingested_through_the_library(
+    tmp_path, fake_backends
+):
+    """The seed goes in through ``Library.ingest``, our store is filled with its copies and
+    one measuring phase runs in this process, on the fakes (the settings choose them). The
+    real stack, each phase in its own process, is in tests/integration/test_scale.py."""
+    import pickle
+
+    from eval.scale import SAMPLE_DIR, _build_seed, _ordered, _scale_phase, _ScaleStores
+
+    seed_path = _build_seed(SAMPLE_DIR, tmp_path)
+    seed = pickle.loads(seed_path.read_bytes())
+    assert len(seed) == len(list(SAMPLE_DIR.glob("*.txt")))
+    stores = _ScaleStores(tmp_path, seed, baseline=False)
+    try:
+        stores.fill(60)
+    finally:
+        stores.close()
+    assert stores.chunks >= 60 and stores.build_s > 0
+    stamps = [a.published_ts for a, _, _ in seed if a.published_ts is not None]
+    got = _scale_phase(
+        {
+            "seed": str(seed_path),
+            "data_dir": str(stores.settings.data_dir),
+            "queries": ["Who won the match?", "What did the lawyers say?", "Who bought it?"],
+            "top_k": 3,
+            "outlets": sorted({a.source for a, _, _ in seed if a.source}),
+            "ts_range": [min(stamps), max(stamps)],
+            "add": 2,
+            "add_copy": 10_000_000,
+            "system": "ours",
+        }
+    )
+    assert got["chunks"] == stores.chunks and got["add_chunks"] >= 2
+    assert 0 < got["p50_ms"] <= got["p95_ms"]
+    assert 0 < got["filtered_p50_ms"] <= got["filtered_p95_ms"]
+    assert got["startup_s"] > 0 and got["add_s"] > 0 and got["query_after_add_s"] > 0
+    ordered = list(_ordered({**got, "add_empty_s": None}))
+    assert ordered[: len(SCALE_COLUMNS)] == [k for k, _, _ in SCALE_COLUMNS]

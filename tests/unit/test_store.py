@@ -365,9 +365,44 @@ def test_plain_llamaindex_reads_the_nodes_as_written(settings, store, fake_embed
     found = hits.retrieve(question)
     assert found and {n.node.metadata["source"] for n in found} == {"Fortune"}
     assert all(n.node.metadata["published"].startswith("2023-10") for n in found)
+    lo, hi = filters.bounds()
     assert [n.node.node_id for n in found] == [
-        c.chunk_id for c, _ in store.query(vector, 6, filters.to_where())
+        c.chunk_id for c, _ in store.query(vector, 6, sources=filters.sources, lo_ts=lo, hi_ts=hi)
     ]
+
+
+def test_dense_search_filters_by_the_same_rule_as_the_filters(settings, store, fake_embedder):
+    """Store.query writes Chroma's ``where`` itself (``chroma_where``): each filter keeps
+    exactly the chunks ``Filters.matches`` keeps, as the lexical search's facets do."""
+    from rag.retrieve import Filters
+    from rag.store import chroma_where
+
+    ingest_paths(settings, store, fake_embedder, SAMPLE_ARTICLE.parent)
+    chunks = store.all_chunks()
+    one = chunks[0].doc_id
+    vector = fake_embedder.embed(["What did the lawyers say in their opening statements?"])[0]
+    for f in (
+        Filters(),
+        Filters(sources=["Fortune", "Daily Sabah"]),
+        Filters(doc_ids=[one]),
+        Filters(after=date(2023, 10, 1), before=date(2023, 10, 31)),
+        Filters(sources=["Fortune"], after=date(2023, 10, 1)),
+        Filters(before=date(2020, 1, 1)),
+    ):
+        lo, hi = f.bounds()
+        kept = store.query(
+            vector, len(chunks), sources=f.sources, doc_ids=f.doc_ids, lo_ts=lo, hi_ts=hi
+        )
+        assert {c.chunk_id for c, _ in kept} == {c.chunk_id for c in chunks if f.matches(c.meta)}
+    assert chroma_where() is None
+    assert chroma_where(doc_ids=["d"]) == {"doc_id": {"$in": ["d"]}}
+    assert chroma_where(["A"], lo_ts=5, hi_ts=9) == {
+        "$and": [
+            {"source": {"$in": ["A"]}},
+            {"published_ts": {"$gte": 5}},
+            {"published_ts": {"$lte": 9}},
+        ]
+    }
 
 
 def test_llamaindex_delete_removes_an_articles_chunks(settings, store, fake_embedder, two_articles):

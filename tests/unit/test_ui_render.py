@@ -1,15 +1,10 @@
-"""ui/render.py (HTML for answers, cards, library) and the UI's small input helpers."""
+"""ui/render.py: HTML for answers, source cards and the library."""
 
 from __future__ import annotations
 
-import logging
-from pathlib import Path
 from typing import Any
 
-import pytest
-
 from rag.engine import Answer, AnswerSentence, Citation
-from rag.errors import ConfigError, LLMError, StoreEmptyError
 from ui import render
 
 EVIL = '<img src=x onerror="alert(1)">'
@@ -210,105 +205,3 @@ def test_ingest_result_reports_each_file_escaped() -> None:
     )
     assert 'class="nr-status-added"' in html and 'class="nr-status-failed"' in html
     assert "<img" not in html
-
-
-# Input helpers (ui/app.py) ------------------------------------------------------------
-def test_safe_name_cannot_leave_the_folder() -> None:
-    from ui.app import safe_name
-
-    assert safe_name("../../etc/passwd") == "passwd"
-    assert safe_name("..\\..\\windows\\evil.txt") == "evil.txt"
-    assert safe_name("/abs/path/a b.txt") == "a b.txt"
-    assert safe_name("..") == "upload" and safe_name("") == "upload"
-    assert safe_name(".hidden.txt") == "hidden.txt"
-    assert safe_name("we<ird>|na:me?.md") == "we_ird_na_me_.md"
-    assert safe_name("a" * 300 + ".json").endswith(".json") and len(safe_name("a" * 300)) <= 120
-
-
-def test_stage_upload_checks_type_and_size_and_never_overwrites(tmp_path: Path) -> None:
-    from ui.app import stage_upload
-
-    folder = tmp_path / "uploads"
-    src = tmp_path / "tmp123"
-    src.write_text("Title\n\nBody text of the article.")
-    first = stage_upload(src, "../../news.txt", folder, 1000)
-    assert first == folder / "news.txt" and first.read_text() == src.read_text()
-    assert stage_upload(src, "news.txt", folder, 1000) == first  # same bytes: reused
-    other = tmp_path / "tmp456"
-    other.write_text("Other\n\nDifferent body.")
-    assert stage_upload(other, "news.txt", folder, 1000) == folder / "news-1.txt"
-    assert first.read_text() == src.read_text()
-    with pytest.raises(ValueError, match=r"unsupported file type '\.exe'"):
-        stage_upload(src, "tool.exe", folder, 1000)
-    with pytest.raises(ValueError, match="upload limit"):
-        stage_upload(src, "big.txt", folder, 10)
-    assert all(p.parent == folder for p in folder.iterdir())
-
-
-def test_date_filters_are_validated_with_a_clear_message() -> None:
-    from ui.app import build_filters
-
-    f = build_filters(["Wire"], " 2023-01-01 ", "")
-    assert f.sources == ["Wire"] and str(f.after) == "2023-01-01" and f.before is None
-    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
-        build_filters([], "2023-13-40", "")
-    with pytest.raises(ConfigError, match="YYYY-MM-DD"):
-        build_filters([], "", "yesterday")
-    with pytest.raises(ConfigError, match="empty"):
-        build_filters([], "2023-02-01", "2023-01-01")
-
-
-def test_auth_and_loopback() -> None:
-    from ui.app import is_loopback, parse_auth
-
-    assert parse_auth(None) is None and parse_auth("") is None
-    assert parse_auth("ann:pa:ss") == ("ann", "pa:ss")
-    for bad in ("ann", ":x", "ann:"):
-        with pytest.raises(ConfigError):
-            parse_auth(bad)
-    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
-    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")
-    assert not is_loopback("example.com")
-
-
-def test_user_message_is_one_line_and_hides_unexpected_errors(
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    from ui.app import user_message
-
-    assert user_message(LLMError("Model down.", "Restart it.")) == "Model down. Restart it."
-    assert "Library tab" in user_message(StoreEmptyError("No articles.", "Ingest."))
-    with caplog.at_level(logging.ERROR, logger="newsrag.ui"):
-        try:
-            raise KeyError("internal detail")
-        except KeyError as exc:
-            message = user_message(exc)
-    assert message == render.GENERIC_ERROR and "internal" not in message
-    assert caplog.records and caplog.records[0].exc_info
-
-
-def test_launch_warns_on_open_address_without_login(
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    settings: Any,
-    fake_rag: Any,
-) -> None:
-    import gradio as gr
-
-    from ui import app
-
-    calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(gr.Blocks, "launch", lambda self, **kw: calls.append(kw))
-    rag = fake_rag
-    app.launch(rag, settings, "0.0.0.0", 7999, None)
-    assert "without a login" in capsys.readouterr().err
-    app.launch(rag, settings, "0.0.0.0", 7999, "ann:secret")
-    assert "without a login" not in capsys.readouterr().err
-    demo = app.launch(rag, settings)  # loopback from settings
-    assert "without a login" not in capsys.readouterr().err
-    assert (calls[1]["auth"].user, calls[1]["auth"].password) == ("ann", "secret")
-    assert calls[2]["server_name"] == "127.0.0.1" and calls[2]["server_port"] == 7860
-    assert calls[2]["auth"] is None and calls[2]["css"] and calls[2]["js"]
-    assert calls[2]["max_file_size"] == int(settings.max_upload_mb * 1_000_000)
-    assert demo._queue.default_concurrency_limit == settings.ui_concurrency
-    assert any(fn.api_name == "ask" for fn in demo.fns.values())

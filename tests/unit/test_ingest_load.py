@@ -1,22 +1,26 @@
-"""Load, clean and chunk: each stage on small hand-made inputs."""
+"""ingest/load.py: files, folders and feeds to raw articles, on small hand-made inputs; bad
+inputs, odd folders and noisy PDFs each get one line naming the path."""
 
 from __future__ import annotations
 
-import itertools
 import json
+import logging
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from ingest.chunk import chunk_article, sentence_spans
-from ingest.clean import clean, clean_text, parse_date
+from ingest.clean import clean
 from ingest.load import expand_paths, load_file
 from rag.documents import RawArticle
 from rag.errors import IngestError
-from rag.tokens import count_tokens
+from rag.settings import Settings
 from tests.conftest import SAMPLE_ARTICLE
+from tests.fakes import FakeEmbedder
 
 MB = 1_000_000
+BODY = "Moscow deployed almost 2,000 peacekeepers to the region, the ministry said on Monday."
 
 
 def test_sample_txt_title_from_first_line_and_caption_dropped():
@@ -187,44 +191,72 @@ def test_expand_paths_folders_globs_and_missing(tmp_path: Path):
     assert missing == [(str(tmp_path / "nope.txt"), "path does not exist: check the spelling")]
 
 
-def test_clean_text_whitespace_and_dates():
-    assert clean_text("a  b\t c\r\n\n\n\nnext ") == "a b c\n\nnext"
-    assert parse_date("Nov 10, 2020")[0].startswith("2020-11-10")
-    assert parse_date("2023-10-05T08:00:00+02:00")[1] == 1696485600
-    assert parse_date("not a date") == ("", None)
+# Folders that are not just files, PDFs that complain ------------------------------------------
+def test_unreadable_folder_is_skipped_with_a_line_and_the_rest_is_ingested(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings, store: Any
+) -> None:
+    from ingest.pipeline import Ingestor
 
+    (tmp_path / "in" / "locked").mkdir(parents=True)
+    (tmp_path / "in" / "locked" / "secret.txt").write_text("Secret\n\n" + BODY)
+    (tmp_path / "in" / "good.txt").write_text("Good news\n\n" + BODY)
+    real_scandir = os.scandir
 
-def test_sentence_spans_keep_abbreviations_and_offsets():
-    text = 'Clashes erupted on Sept. 27, 2020. "We left," he said. Mr. Lavrov spoke.\n\nNext'
-    spans = sentence_spans(text)
-    pieces = [text[s:e] for s, e in spans]
-    assert pieces == [
-        "Clashes erupted on Sept. 27, 2020.",
-        '"We left," he said.',
-        "Mr. Lavrov spoke.",
-        "Next",
+    def scandir(path: Any = ".") -> Any:  # root ignores chmod, so deny the folder here
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    files, skipped = expand_paths([tmp_path / "in"])
+    assert [f.name for f in files] == ["good.txt"]
+    assert skipped == [
+        (str(tmp_path / "in" / "locked"), "cannot read this folder (permission denied): skipped")
     ]
+    report = Ingestor(settings, store, FakeEmbedder()).run([str(tmp_path / "in")])
+    assert len(report.added) == 1 and report.ok
+    assert [p for p, _ in report.failed] == [str(tmp_path / "in" / "locked")]
 
 
-def test_chunks_respect_size_overlap_and_offsets():
-    [raw] = load_file(SAMPLE_ARTICLE, MB)
-    article = clean(raw)
-    chunks = chunk_article(article, size=64, overlap=16)
-    assert len(chunks) > 5
-    for c in chunks:
-        assert article.text[c.start : c.end] == c.text
-        assert count_tokens(c.text) <= 64 + 8  # joining sentences adds a token or two
-    # consecutive chunks overlap (a sentence carried over) or touch
-    assert any(b.start < a.end for a, b in itertools.pairwise(chunks))
-    covered = set()
-    for c in chunks:
-        covered.update(range(c.start, c.end))
-    letters = {i for i, ch in enumerate(article.text) if not ch.isspace()}
-    assert letters <= covered
+def test_symlink_loops_dangling_links_and_fifos_each_get_a_line(tmp_path: Path) -> None:
+    root = tmp_path / "in"
+    root.mkdir()
+    (root / "good.txt").write_text("Good news\n\n" + BODY)
+    os.symlink(root, root / "loop")
+    os.symlink(root / "self", root / "self")
+    os.symlink(root / "gone.txt", root / "dangling.txt")
+    os.mkfifo(root / "pipe.txt")
+    files, skipped = expand_paths([root, root / "pipe.txt", root / "dangling.txt"])
+    assert [f.name for f in files] == ["good.txt"]
+    reasons = {Path(p).name: why for p, why in skipped}
+    assert reasons["loop"].startswith("symlink loop")
+    assert reasons["self"].startswith("symlink loop")
+    assert reasons["dangling.txt"].startswith("dangling symlink")
+    assert reasons["pipe.txt"] == "not a regular file (a FIFO)"
+    assert len(skipped) == 6  # the FIFO and the dangling link are also named as inputs
 
 
-def test_overlong_sentence_is_split_by_tokens():
-    art = clean(RawArticle(text=" ".join(["word"] * 1000) + ".", path="x", title="t"))
-    chunks = chunk_article(art, size=100, overlap=10)
-    assert len(chunks) >= 10
-    assert all(count_tokens(c.text) <= 101 for c in chunks)
+def test_pypdf_warnings_name_the_file(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from ingest import load
+
+    def noisy_reader(path: str) -> Any:
+        logging.getLogger("pypdf._reader").warning("incorrect startxref pointer(%d)", 3)
+        raise ValueError("broken")
+
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 junk")
+    import pypdf
+
+    real = pypdf.PdfReader
+    pypdf.PdfReader = noisy_reader  # type: ignore[assignment]
+    try:
+        with (
+            caplog.at_level(logging.WARNING),
+            load.collect_warnings() as warnings,
+            pytest.raises(load.IngestError, match="unreadable PDF"),
+        ):
+            load.load_pdf(pdf, 10_000)
+    finally:
+        pypdf.PdfReader = real  # type: ignore[assignment]
+    assert warnings == [(str(pdf), "pypdf: incorrect startxref pointer(3)")]
+    assert not any(r.name.startswith("pypdf") for r in caplog.records)  # only the named line
