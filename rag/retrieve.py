@@ -22,7 +22,7 @@ from llama_index.core.vector_stores.types import (
 
 from rag.embeddings import Embedder
 from rag.errors import InputError
-from rag.store import Store, StoredChunk
+from rag.store import ChunkFilter, Store, StoredChunk
 
 RRF_K = 60
 _WORD = re.compile(r"[A-Za-z0-9]+(?:[.,'][A-Za-z0-9]+)*")
@@ -190,8 +190,13 @@ class Filters:
         hi = int(datetime.combine(self.before, time.max, UTC).timestamp()) if self.before else None
         return lo, hi
 
+    def chunk_filter(self) -> ChunkFilter:
+        """These filters as the store's searches take them (the dates as epoch seconds)."""
+        lo, hi = self.bounds()
+        return ChunkFilter(tuple(self.sources), tuple(self.doc_ids), lo, hi)
+
     def matches(self, meta: dict[str, Any]) -> bool:
-        """The same rule as ``rag.store.chroma_where``, for chunks that do not come from Chroma."""
+        """The same rule as ``ChunkFilter.where``, for chunks that do not come from Chroma."""
         if self.sources and meta.get("source") not in self.sources:
             return False
         if self.doc_ids and meta.get("doc_id") not in self.doc_ids:
@@ -431,12 +436,7 @@ class LexicalIndex:
         terms = tokenize(query)
         if not terms:
             return []
-        if filters is None or filters.is_empty():
-            return self.store.lexical_search(terms, k)
-        lo, hi = filters.bounds()
-        return self.store.lexical_search(
-            terms, k, sources=filters.sources, doc_ids=filters.doc_ids, lo_ts=lo, hi_ts=hi
-        )
+        return self.store.lexical_search(terms, k, (filters or Filters()).chunk_filter())
 
 
 class HybridRetriever(BaseRetriever):
@@ -474,12 +474,8 @@ class HybridRetriever(BaseRetriever):
     ) -> list[Retrieved]:
         k = top_k or self.top_k
         pool = max(k * 4, 20)
-        f = filters or Filters()
-        lo, hi = f.bounds()
         vector = self.embedder.embed([query])[0]
-        dense = self.store.query(
-            vector, pool, sources=f.sources, doc_ids=f.doc_ids, lo_ts=lo, hi_ts=hi
-        )
+        dense = self.store.query(vector, pool, (filters or Filters()).chunk_filter())
         sparse = self.bm25.search(query, pool, filters)
         fused: dict[str, Retrieved] = {}
         for rank, (chunk, sim) in enumerate(dense, 1):

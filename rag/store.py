@@ -247,27 +247,37 @@ class StoredChunk:
         )
 
 
-def chroma_where(
-    sources: Sequence[str] = (),
-    doc_ids: Sequence[str] = (),
-    lo_ts: int | None = None,
-    hi_ts: int | None = None,
-) -> dict[str, Any] | None:
-    """The filters as a Chroma ``where`` clause on the chunks' flat metadata (None for no
-    filter): the same rule as ``rag.retrieve.Filters.matches`` and the lexical facets."""
-    clauses: list[dict[str, Any]] = [
-        {key: {"$in": list(values)}}
-        for key, values in (("source", sources), ("doc_id", doc_ids))
-        if values
-    ]
-    clauses += [
-        {"published_ts": {op: ts}}
-        for op, ts in (("$gte", lo_ts), ("$lte", hi_ts))
-        if ts is not None
-    ]
-    if len(clauses) > 1:
-        return {"$and": clauses}
-    return clauses[0] if clauses else None
+@dataclass(frozen=True)
+class ChunkFilter:
+    """Which chunks a search may return, empty for any: outlets, article ids, and published
+    between ``lo_ts`` and ``hi_ts`` (epoch seconds, inclusive). ``rag.retrieve.Filters``
+    (dates, LlamaIndex filters) makes one with ``chunk_filter()``; both searches take it, the
+    dense one as Chroma's ``where`` and the lexical one as index facets."""
+
+    sources: Sequence[str] = ()
+    doc_ids: Sequence[str] = ()
+    lo_ts: int | None = None
+    hi_ts: int | None = None
+
+    def where(self) -> dict[str, Any] | None:
+        """This filter as a Chroma ``where`` clause on the chunks' flat metadata (None for
+        no filter): the same rule as ``rag.retrieve.Filters.matches``."""
+        clauses: list[dict[str, Any]] = [
+            {key: {"$in": list(values)}}
+            for key, values in (("source", self.sources), ("doc_id", self.doc_ids))
+            if values
+        ]
+        clauses += [
+            {"published_ts": {op: ts}}
+            for op, ts in (("$gte", self.lo_ts), ("$lte", self.hi_ts))
+            if ts is not None
+        ]
+        if len(clauses) > 1:
+            return {"$and": clauses}
+        return clauses[0] if clauses else None
+
+
+ANY_CHUNK = ChunkFilter()
 
 
 def chunk_node(
@@ -969,16 +979,12 @@ class Store:
         self,
         tokens: Sequence[str],
         k: int,
-        *,
-        sources: Sequence[str] = (),
-        doc_ids: Sequence[str] = (),
-        lo_ts: int | None = None,
-        hi_ts: int | None = None,
+        only: ChunkFilter = ANY_CHUNK,
     ) -> list[tuple[StoredChunk, float]]:
         """The ``k`` readable chunks ranked best by BM25 (FTS5's ``bm25()``, k1 1.2, b 0.75)
         for any of ``tokens`` (``rag.retrieve.tokenize``'s), best first, with a positive
-        score. The filters (outlets, doc ids, published between ``lo_ts`` and ``hi_ts``,
-        inclusive, whole UTC days) are facets inside the index (see ``_LEXICAL_SCHEMA``).
+        score, among the chunks ``only`` allows: its outlets, ids and whole UTC days are
+        facets inside the index (see ``_LEXICAL_SCHEMA``).
 
         Terms found in more chunks than ``settings.lexical_max_postings`` together are left
         out, most common first (always keeping the rarest): a question's common words match
@@ -992,6 +998,7 @@ class Store:
         if not words:
             return []
         expr = "{terms}: (" + " OR ".join(f'"{w}"' for w in words) + ")"
+        sources, doc_ids, lo_ts, hi_ts = only.sources, only.doc_ids, only.lo_ts, only.hi_ts
         if sources:
             expr += " AND {facets}: (" + " OR ".join(_hashed("s", s) for s in sources) + ")"
         if doc_ids:
@@ -1049,20 +1056,15 @@ class Store:
         self,
         embedding: np.ndarray,
         k: int,
-        *,
-        sources: Sequence[str] = (),
-        doc_ids: Sequence[str] = (),
-        lo_ts: int | None = None,
-        hi_ts: int | None = None,
+        only: ChunkFilter = ANY_CHUNK,
     ) -> list[tuple[StoredChunk, float]]:
         """Nearest readable chunks by cosine similarity (1 - distance), best first. Hits the
         docstore does not list (a write in progress elsewhere, a chunk removed since) are
         skipped, never an error.
 
-        The filters are ``lexical_search``'s (outlets, doc ids, published between ``lo_ts``
-        and ``hi_ts`` inclusive), turned into Chroma's ``where`` here (``chroma_where``), so
-        no other module writes Chroma's query language."""
-        where = chroma_where(sources, doc_ids, lo_ts, hi_ts)
+        ``only`` becomes Chroma's ``where`` here (``ChunkFilter.where``), so no other module
+        writes Chroma's query language."""
+        where = only.where()
         # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
         if self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:

@@ -17,7 +17,7 @@ import pytest
 from chromadb.api.models.Collection import Collection
 
 from rag.retrieve import HybridRetriever
-from rag.store import Store
+from rag.store import ChunkFilter, Store
 from tests.conftest import REPO, SAMPLE_ARTICLE, ingest_paths, legacy_docstore
 
 MUSEUM = "# Museum reopens\n\nThe city museum reopened its doors on Sunday after long repairs."
@@ -365,17 +365,15 @@ def test_plain_llamaindex_reads_the_nodes_as_written(settings, store, fake_embed
     found = hits.retrieve(question)
     assert found and {n.node.metadata["source"] for n in found} == {"Fortune"}
     assert all(n.node.metadata["published"].startswith("2023-10") for n in found)
-    lo, hi = filters.bounds()
     assert [n.node.node_id for n in found] == [
-        c.chunk_id for c, _ in store.query(vector, 6, sources=filters.sources, lo_ts=lo, hi_ts=hi)
+        c.chunk_id for c, _ in store.query(vector, 6, filters.chunk_filter())
     ]
 
 
 def test_dense_search_filters_by_the_same_rule_as_the_filters(settings, store, fake_embedder):
-    """Store.query writes Chroma's ``where`` itself (``chroma_where``): each filter keeps
+    """Store.query writes Chroma's ``where`` itself (``ChunkFilter.where``): each filter keeps
     exactly the chunks ``Filters.matches`` keeps, as the lexical search's facets do."""
     from rag.retrieve import Filters
-    from rag.store import chroma_where
 
     ingest_paths(settings, store, fake_embedder, SAMPLE_ARTICLE.parent)
     chunks = store.all_chunks()
@@ -389,14 +387,11 @@ def test_dense_search_filters_by_the_same_rule_as_the_filters(settings, store, f
         Filters(sources=["Fortune"], after=date(2023, 10, 1)),
         Filters(before=date(2020, 1, 1)),
     ):
-        lo, hi = f.bounds()
-        kept = store.query(
-            vector, len(chunks), sources=f.sources, doc_ids=f.doc_ids, lo_ts=lo, hi_ts=hi
-        )
+        kept = store.query(vector, len(chunks), f.chunk_filter())
         assert {c.chunk_id for c, _ in kept} == {c.chunk_id for c in chunks if f.matches(c.meta)}
-    assert chroma_where() is None
-    assert chroma_where(doc_ids=["d"]) == {"doc_id": {"$in": ["d"]}}
-    assert chroma_where(["A"], lo_ts=5, hi_ts=9) == {
+    assert ChunkFilter().where() is None
+    assert ChunkFilter(doc_ids=["d"]).where() == {"doc_id": {"$in": ["d"]}}
+    assert ChunkFilter(["A"], lo_ts=5, hi_ts=9).where() == {
         "$and": [
             {"source": {"$in": ["A"]}},
             {"published_ts": {"$gte": 5}},
@@ -575,7 +570,7 @@ def _write(store, fake_embedder, doc_id: str, text: str, source: str, day: str, 
 def _lex(store, query: str, k: int = 10, **filters) -> list[str]:
     from rag.retrieve import tokenize
 
-    return [c.doc_id for c, _ in store.lexical_search(tokenize(query), k, **filters)]
+    return [c.doc_id for c, _ in store.lexical_search(tokenize(query), k, ChunkFilter(**filters))]
 
 
 def _ts(day: str, end: bool = False) -> int:
