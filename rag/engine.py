@@ -26,7 +26,7 @@ from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
-from rag.text import answer_items, refers_back
+from rag.text import answer_items, other_speaker, refers_back
 from rag.tokens import count_tokens
 from rag.verify import (
     ANCHORED_KINDS,
@@ -861,6 +861,12 @@ class NewsRAG:
         ]
         if elsewhere and all(elsewhere):
             base["notes"].append(f"Not an answer: {elsewhere[0]}.")
+            return refuse(sentences)
+        # Whose words: the asked speaker's, not another of its kind. Read over the whole
+        # answer, so that "It added ..." is the speaker named before it.
+        speaker = other_speaker(question, " ".join(s.text for s, _ in answering))
+        if speaker:
+            base["notes"].append(f"Not an answer: {speaker}.")
             return refuse(sentences)
         return Answer(
             text=" ".join(pieces),

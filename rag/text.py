@@ -376,6 +376,57 @@ def reports_another(question: str, answer: str) -> str:
     return ""
 
 
+# Verbs that say what a speaker made of something ("described ... as one-sided", "refuted
+# Moscow's version"): a speaker's words as much as "said".
+_CHARACTERISING = frozenset({"describe", "call", "refute", "dismiss", "reject", "blame"})
+
+
+def _speakers(doc: Any) -> list[Any]:
+    """Heads of the subjects of a parse's verbs of saying (a verb joined to one by "and"
+    shares its subject), wh-words left out."""
+    return [
+        c
+        for verb in doc
+        if verb.lemma_.lower() in _REPORTING or verb.lemma_.lower() in _CHARACTERISING
+        for c in _actors(verb)
+        if c.dep_ == "nsubj" and not c.tag_.startswith("W")
+    ]
+
+
+def other_speaker(question: str, answer: str) -> str:
+    """Why ``answer`` gives another speaker's words when ``question`` asks what a named
+    speaker said ("What did Armenia's Defense Ministry say?" answered with "Azerbaijan's
+    Defense Ministry said ..."), or "".
+
+    Read from the parse: the speakers are the subjects of the verbs of saying. Two speakers
+    clash only when they are the same kind of speaker (one head word: "ministry") owned by
+    different names (each has a name the other lacks). A speaker named more or less fully
+    ("Russia" / "Russia's Defense Ministry") or one of another kind ("Moscow" for "Russia",
+    a lawyer by name for "the lawyers") may be the asked one: news names its speakers in
+    many ways. One left unnamed ("it added") is whoever the answer named before it, so
+    ``answer`` is the whole answer, not one of its sentences."""
+    asked = _speakers(parse(question))
+    given = _speakers(parse(answer)) if asked else []
+    clashes = []
+    for a in asked:
+        for g in given:
+            names, said_by = _phrase_names(a), _participants([g])
+            if not said_by:
+                continue  # "it added": whoever was named before it
+            if not names or a.lemma_.lower() != g.lemma_.lower():
+                return ""  # a speaker this reading cannot tell apart from the asked one
+            if not _unmatched(names, said_by) or not _unmatched(said_by, names):
+                return ""  # the asked speaker, named more or less fully
+            clashes.append((names, said_by))
+    if not clashes:
+        return ""
+    names, said_by = clashes[0]
+    return (
+        f"it gives what {', '.join(sorted(_unmatched(said_by, names)))}'s {given[0].lower_}"
+        f" said, not {', '.join(sorted(_unmatched(names, said_by)))}'s"
+    )
+
+
 def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
     return {n for n in names if not any(same_name(n, o) for o in others)}
 

@@ -935,3 +935,19 @@ def test_a_number_of_something_else_given_as_the_thing_asked_is_no_answer():
     claim = "The area of Gaza is 2.3 million residents, which is roughly 25 miles long."
     assert "number of something else" in off_focus(question, claim, evidence)
     assert off_focus(question, "The area of Gaza is 140 square miles.", evidence) == ""
+
+
+def test_an_answer_in_another_speakers_words_is_refused(settings, store):
+    """Asked what one side's ministry said, an answer quoting the other side's ministry is
+    cited and supported, and still no answer."""
+    ingest_paths(settings, store, FakeEmbedder(), SAMPLE_ARTICLE)
+    reply = (
+        "Azerbaijan's Defense Ministry announced that Azerbaijani forces prevented a sabotage"
+        " attempt by illegal Armenian armed elements [1]."
+    )
+    rag = NewsRAG(settings, store, FakeEmbedder(), FakeLLM(lambda prompt: reply))
+    asked = "What did {}'s Defense Ministry announce about the sabotage attempt?"
+    asked_other = rag.ask(asked.format("Armenia"))
+    assert asked_other.refused and any("not armenia" in n for n in asked_other.notes)
+    asked_own = rag.ask(asked.format("Azerbaijan"))
+    assert not asked_own.refused, asked_own.notes

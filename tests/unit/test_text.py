@@ -383,3 +383,34 @@ def test_the_stricter_bar_ties_who_did_it_to_the_act_itself():
     assert off_focus(question, answer, [framed], config=strict)
     scored = "Lionel Messi scored for Inter Miami in the 78th minute of the match."
     assert not off_focus(question, answer, [scored], config=strict)
+
+
+def test_other_speaker_is_the_same_kind_of_speaker_owned_by_another_name():
+    asked = "What did Armenia's Defense Ministry say about the incident?"
+    other = "Azerbaijan's Defense Ministry said that Armenian forces provoked the army [1]."
+    assert "azerbaijan" in text.other_speaker(asked, other)
+    assert text.other_speaker(asked, "Armenia's Defense Ministry said that it was calm [1].") == ""
+    described = "How did Azerbaijan's Defense Ministry describe Russia's statement?"
+    assert "russia" in text.other_speaker(
+        described, "Russia's Defense Ministry said the statement was one-sided [1]."
+    )
+    # Named more or less fully, left unnamed, or another kind of speaker: not judged.
+    russia = "What did Russia say about the incident?"
+    for answer in (
+        "Russia's Defense Ministry said that Azerbaijani forces entered the zone [1].",
+        "Moscow said that Azerbaijani forces entered the zone [1].",
+        "The ministry said that Azerbaijani forces entered the zone [1].",
+    ):
+        assert text.other_speaker(russia, answer) == "", answer
+    lawyers = "What did Bankman-Fried's lawyers say in their opening statements?"
+    assert text.other_speaker(lawyers, "Mark Cohen said his client acted in good faith [1].") == ""
+    assert text.other_speaker("Who said the strikes happened?", other) == ""
+
+
+def test_an_unnamed_speaker_is_the_one_named_before_it():
+    asked = "What did Armenia's Defense Ministry say about the incident?"
+    answer = (
+        "Azerbaijan's Defense Ministry said that Armenian forces provoked the army [1]. It added"
+        ' that the Armenian forces had to retreat when "immediate measures" were taken [2].'
+    )
+    assert "azerbaijan" in text.other_speaker(asked, answer)
