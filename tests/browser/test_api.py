@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 
 QUESTIONS = [
     "How many peacekeepers did Moscow deploy?",
-    "What did Russia's Defense Ministry say about Azerbaijan?",
+    "What did Russia's Defense Ministry say Azerbaijani forces had entered?",
     "How did Azerbaijan respond to Russia's claims?",
     "Who brokered the agreement that ended the fighting?",
 ]

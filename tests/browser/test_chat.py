@@ -74,7 +74,7 @@ def test_source_card_shows_article_and_highlighted_sentence(sample_app: Any, new
 def test_clicking_a_citation_reveals_its_source(sample_app: Any, new_page: Any) -> None:
     page = new_page(sample_app[0], viewport={"width": 400, "height": 860})
     first = ask(page, PEACEKEEPERS)
-    ask(page, "What did Russia's Defense Ministry say about Azerbaijan?")
+    ask(page, "What did Russia's Defense Ministry say Azerbaijani forces had entered?")
     # The first answer's sources are folded below the newest ones, off screen.
     older = page.locator('#nr-sources details[data-turn="1"]')
     assert older.get_attribute("open") is None
@@ -133,7 +133,7 @@ def test_two_browsers_keep_separate_conversations(sample_app: Any, new_page: Any
     url = sample_app[0]
     alice, bob = new_page(url), new_page(url)
     ask(alice, PEACEKEEPERS)
-    ask(bob, "What did Russia's Defense Ministry say about Azerbaijan?")
+    ask(bob, "What did Russia's Defense Ministry say Azerbaijani forces had entered?")
     follow_up = ask(alice, "Who brokered the agreement?")
     bob_follow_up = ask(bob, "Who brokered the agreement?")
     # Each follow-up was read in the light of its own conversation only.

@@ -78,7 +78,7 @@ def test_missing_model_is_a_message_not_a_crash(
         text = _error(ask(page, QUESTION))
         assert "models pull" in text  # says what to run
         _no_trace(page)
-        _error(ask(page, "What did Russia's Defense Ministry say about Azerbaijan?"))
+        _error(ask(page, "What did Russia's Defense Ministry say Azerbaijani forces had entered?"))
         page.get_by_role("tab", name="Library").click()
         page.wait_for_function(
             "() => document.querySelector('#nr-library').innerText.includes('Azerbaijan thwarts')"
