@@ -417,12 +417,12 @@ def other_speaker(question: str, answer: str) -> str:
                 return ""  # a speaker this reading cannot tell apart from the asked one
             if not _unmatched(names, said_by) or not _unmatched(said_by, names):
                 return ""  # the asked speaker, named more or less fully
-            clashes.append((names, said_by))
+            clashes.append((names, said_by, g))
     if not clashes:
         return ""
-    names, said_by = clashes[0]
+    names, said_by, speaker = clashes[0]
     return (
-        f"it gives what {', '.join(sorted(_unmatched(said_by, names)))}'s {given[0].lower_}"
+        f"it gives what {', '.join(sorted(_unmatched(said_by, names)))}'s {speaker.lower_}"
         f" said, not {', '.join(sorted(_unmatched(names, said_by)))}'s"
     )
 
