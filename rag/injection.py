@@ -694,12 +694,78 @@ def _read(doc: Any, text: str) -> Reading:
 # Public API ---------------------------------------------------------------------------------
 
 
+def _inflections(word: str) -> set[str]:
+    """The regular forms of a word (tell -> tells, telling; reply -> replied; skip ->
+    skipped): what a lemma class can look like on the page."""
+    forms = {word, word + "s", word + "es", word + "ed", word + "d", word + "ing"}
+    if word.endswith("e"):
+        forms |= {word[:-1] + "ing", word[:-1] + "ed"}
+    if word.endswith("y"):
+        forms |= {word[:-1] + "ies", word[:-1] + "ied"}
+    forms |= {word + word[-1] + "ed", word + word[-1] + "ing"}
+    return forms
+
+
+def _forms(words: frozenset[str]) -> frozenset[str]:
+    return frozenset(form for word in words for form in _inflections(word))
+
+
+# What ``_read`` cannot flag a sentence without, read off each of its reasons. Alone: a
+# machine noun, "you", a cancelling verb in any form ("should be ignored"), a recipient or an
+# asking verb, or the base form of a verb of answering or role-taking (only an imperative or
+# an obligation counts, and both take the base form: "said" and "playing" order nobody).
+_GATE_ALONE = (
+    _forms(_MACHINE | _MACHINE_KIND | _CANCEL | _RECIPIENT | _words("ask query question wonder"))
+    | _SAY
+    | _ROLE
+    | _words("you u ya yourself yourselves a.i forgot forgotten overrode overridden")
+)
+# In pairs: a pointer at this text ("this article", "the page above", "models reading this"),
+# or the reader's answer or instructions ("your answer", "your earlier rules").
+_GATE_POINTER = _words("this these above below")
+_GATE_POINTED = _forms(_THIS_TEXT | _PROCESS | _words("answer reply response"))
+_GATE_YOUR = _forms(_ANSWER_NOUNS | _EARLIER)
+_GATE_WORD = re.compile(r"[a-z]+(?:\.[a-z])*")
+
+
+def _may_instruct(text: str) -> bool:
+    """Whether ``text`` could be flagged at all: a chat marker, or the words one of ``_read``'s
+    reasons needs. A necessary condition, checked without a parse, so at ingest the parser
+    reads only the few sentences that could be instructions, not every sentence of every
+    article."""
+    if _MARKERS.search(text):
+        return True
+    words = set(_GATE_WORD.findall(_plain(text).lower()))
+    return (
+        not words.isdisjoint(_GATE_ALONE)
+        or (not words.isdisjoint(_GATE_POINTER) and not words.isdisjoint(_GATE_POINTED))
+        or ("your" in words and not words.isdisjoint(_GATE_YOUR))
+    )
+
+
 def read_sentences(
     sentences: Sequence[str], paragraph_starts: Sequence[bool] = ()
 ) -> list[Reading]:
     """One ``Reading`` per sentence, in context: openers and continuations taint their
     neighbours. ``paragraph_starts[i]`` says sentence i begins a paragraph (default: none
-    does, the sentences are one paragraph)."""
+    does, the sentences are one paragraph).
+
+    Taint only spreads from a flagged sentence, and a sentence is flagged on its own parse,
+    so when none of the sentences that may instruct (``_may_instruct``) is flagged, none is:
+    the rest are never parsed."""
+    candidates = [t for t in sentences if _may_instruct(t)]
+    if not any(
+        _read(d, t).flagged
+        for t, d in zip(candidates, parse_many([_plain(t) for t in candidates]), strict=True)
+    ):
+        return [Reading(t) for t in sentences]
+    return read_in_context(sentences, paragraph_starts)
+
+
+def read_in_context(
+    sentences: Sequence[str], paragraph_starts: Sequence[bool] = ()
+) -> list[Reading]:
+    """``read_sentences`` with every sentence parsed (no gate)."""
     starts = list(paragraph_starts) or [i == 0 for i in range(len(sentences))]
     readings = [
         _read(d, t)

@@ -12,7 +12,14 @@ import pytest
 from ingest.chunk import sentence_spans
 from ingest.clean import clean_article, clean_text
 from rag.documents import RawArticle
-from rag.injection import instruction_spans, is_instruction, strip_instructions
+from rag.injection import (
+    _may_instruct,
+    instruction_spans,
+    is_instruction,
+    read_in_context,
+    read_sentences,
+    strip_instructions,
+)
 from rag.verify import SourceSentence, check_support, split_passage
 from tests.conftest import SAMPLE, ingest_paths
 from tests.fakes import FakeEmbedder
@@ -59,6 +66,27 @@ def test_corpus_catch_rate_and_false_drop_rate():
     kinds = {i["kind"] for i in injections}
     assert {"direct", "paraphrased", "polite note", "role-play", "in quotes", "split"} <= kinds
     assert {"html comment", "html hidden", "json field"} <= kinds
+
+
+def test_the_parse_free_gate_never_hides_an_instruction():
+    """Ingest parses only the sentences ``_may_instruct`` lets through: every sentence the
+    full reading flags must pass it, and the gated reading must equal the full one on every
+    corpus item and bundled article (news sentences mostly skip the parser)."""
+    texts = [i["text"] for i in _corpus()]
+    texts += [clean_text(p.read_text()) for p in sorted(SAMPLE.glob("*.txt"))]
+    skipped = total = 0
+    for text in texts:
+        sentences = [text[s:e] for s, e in sentence_spans(text)]
+        full = read_in_context(sentences)
+        assert [r.reason for r in read_sentences(sentences)] == [r.reason for r in full], text[:80]
+        for sentence, reading in zip(sentences, full, strict=True):
+            total += 1
+            if not _may_instruct(sentence):
+                skipped += 1
+                assert not reading.flagged or reading.reason.startswith(
+                    ("inside", "continues", "what an instruction")
+                ), sentence
+    assert skipped / total > 0.3  # the gate does skip most news sentences
 
 
 def test_bundled_articles_lose_no_sentence():
