@@ -315,7 +315,6 @@ def _scale_phase(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _ours_searcher(data_dir: Path, top_k: int):
-    from ingest.pipeline import EMBED_GROUP
     from rag.embeddings import build_embedder
     from rag.settings import Settings
 
@@ -336,9 +335,9 @@ def _ours_searcher(data_dir: Path, top_k: int):
     def add(batch) -> None:  # already embedded: written to the store, as bench fills it
         store = holder["store"]
         group: list = []
-        for item in batch:  # in the Ingestor's groups of about EMBED_GROUP chunks
+        for item in batch:  # in the Ingestor's groups (settings.ingest_group_chunks)
             group.append(item)
-            if sum(len(c) for _, c, _ in group) >= EMBED_GROUP:
+            if sum(len(c) for _, c, _ in group) >= settings.ingest_group_chunks:
                 store.write_articles(group)
                 group = []
         store.write_articles(group)

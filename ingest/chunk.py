@@ -63,7 +63,8 @@ def chunk_article(article: Article, size: int = 256, overlap: int = 32) -> list[
     spans = sentence_spans(text)
     if not spans:
         return []
-    counts = [len(t) for t in encoding().encode_ordinary_batch([text[s:e] for s, e in spans])]
+    enc = encoding()  # one sentence at a time: the batch call starts a thread pool per call
+    counts = [len(enc.encode_ordinary(text[s:e])) for s, e in spans]
     units: list[tuple[int, int, int]] = []
     for (s, e), n in zip(spans, counts, strict=True):
         units += _split_long(text, s, e, size) if n > size else [(s, e, n)]

@@ -19,9 +19,6 @@ from rag.errors import IngestError
 from rag.settings import Settings
 from rag.store import Store
 
-# Articles are embedded in groups of about this many chunks, so batches stay full.
-EMBED_GROUP = 256
-
 
 @dataclass
 class IngestReport:
@@ -140,7 +137,7 @@ class Ingestor:
             reading.done(n - 1)
             if read:
                 vanished += self._vanished(str(path.resolve()), kept, complete)
-            if sum(len(c) for _, c, _ in pending) >= EMBED_GROUP:
+            if sum(len(c) for _, c, _ in pending) >= self.settings.ingest_group_chunks:
                 self._flush(pending, report, progress)
                 self._remove_vanished(vanished, report)
             if progress:
@@ -160,10 +157,10 @@ class Ingestor:
         progress: ProgressFn | None = None,
     ) -> tuple[set[str], bool, bool]:
         """Clean and chunk the file's articles as they are read; queue new or changed ones,
-        writing the queue whenever it holds ``EMBED_GROUP`` chunks, so a JSON Lines file of
-        any size is never held in memory. Returns the ids of the articles the file holds,
-        whether every one of its records could be read, and whether the file could be read
-        at all (a file that failed leaves what was stored from it untouched)."""
+        writing the queue whenever it holds ``settings.ingest_group_chunks`` chunks, so a
+        JSON Lines file of any size is never held in memory. Returns the ids of the articles
+        the file holds, whether every one of its records could be read, and whether the file
+        could be read at all (a file that failed leaves what was stored from it untouched)."""
         kept: set[str] = set()
         complete = True
         queued = {a.doc_id for a, _, _ in pending}
@@ -197,7 +194,7 @@ class Ingestor:
                 pending.append((article, chunks, known is not None))
                 queued.add(article.doc_id)
                 queued_chunks += len(chunks)
-                if queued_chunks >= EMBED_GROUP:
+                if queued_chunks >= self.settings.ingest_group_chunks:
                     self._flush(pending, report, progress)
                     queued, queued_chunks = set(), 0
         except IngestError as exc:

@@ -528,13 +528,14 @@ def _cancels(doc: Any) -> bool:
 def _role_play(doc: Any) -> bool:
     """A new role for the reader: "You are now FactBot", "From now on you answer as ...",
     "Act as", "Pretend you are"."""
+    from_now_on = "from now on" in doc.text.lower()
     for verb in doc:
         subj = _subjects(verb)
         lem = _lemma(verb)
         identity = (lem == "be" and any(c.dep_ == "attr" for c in verb.children)) or (
             lem in _SPEECH | _ROLE
         )
-        changed = "from now on" in doc.text.lower() or any(
+        changed = from_now_on or any(
             c.lower_ in {"now", "henceforth", "longer", "anymore"} for c in verb.subtree
         )
         if (
@@ -756,7 +757,9 @@ def read_sentences(
     candidates = [t for t in sentences if _may_instruct(t)]
     if not any(
         _read(d, t).flagged
-        for t, d in zip(candidates, parse_many([_plain(t) for t in candidates]), strict=True)
+        for t, d in zip(
+            candidates, parse_many([_plain(t) for t in candidates], entities=False), strict=True
+        )
     ):
         return [Reading(t) for t in sentences]
     return read_in_context(sentences, paragraph_starts)
@@ -769,7 +772,9 @@ def read_in_context(
     starts = list(paragraph_starts) or [i == 0 for i in range(len(sentences))]
     readings = [
         _read(d, t)
-        for t, d in zip(sentences, parse_many([_plain(t) for t in sentences]), strict=True)
+        for t, d in zip(
+            sentences, parse_many([_plain(t) for t in sentences], entities=False), strict=True
+        )
     ]
     flagged = [r.flagged for r in readings]
     reasons = [r.reason for r in readings]

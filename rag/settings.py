@@ -82,6 +82,14 @@ class Settings(BaseSettings):
     chunk_size: int = Field(256, ge=16, le=8192)
     chunk_overlap: int = Field(32, ge=0)
     max_file_mb: float = 20.0
+    ingest_group_chunks: int = Field(
+        1024,
+        ge=1,
+        description="Ingest embeds and writes articles in groups of about this many chunks:"
+        " the embedder sorts a group by length, so a larger group pads less (groups of 256"
+        " embed 8% slower than one call on MultiHop), while memory stays bounded by the group"
+        " and a crash loses at most one group's work.",
+    )
 
     # Query side
     llm_backend: Literal["llama_cpp", "ollama", "openai_like", "custom"] = "llama_cpp"

@@ -75,7 +75,8 @@ def nlp() -> Any:
 
 
 _CACHE_SIZE = 8192
-_cache: OrderedDict[str, Any] = OrderedDict()
+# text -> (Doc, whether the entity recogniser ran on it)
+_cache: OrderedDict[str, tuple[Any, bool]] = OrderedDict()
 _lock = threading.Lock()  # one parse at a time: spaCy pipelines are not documented thread-safe
 
 
@@ -84,17 +85,24 @@ def parse(text: str) -> Any:
     return parse_many([text])[0]
 
 
-def parse_many(texts: Iterable[str]) -> list[Any]:
-    """Docs for many texts, parsing the uncached ones in one batch."""
+def parse_many(texts: Iterable[str], entities: bool = True) -> list[Any]:
+    """Docs for many texts, parsing the uncached ones in one batch. ``entities=False`` is for
+    callers that read only tags, lemmas and the dependency parse (the planted-instruction
+    check at ingest): the entity recogniser is about half of the pipeline's time, so it is
+    skipped for them, and a text first parsed that way is parsed again when entities are
+    asked for."""
     texts = list(texts)
     with _lock:
-        todo = [t for t in dict.fromkeys(texts) if t not in _cache]
+        todo = [
+            t for t in dict.fromkeys(texts) if t not in _cache or (entities and not _cache[t][1])
+        ]
         if todo:
-            for text, doc in zip(todo, nlp().pipe(todo, batch_size=64), strict=True):
-                _cache[text] = doc
+            skip = [] if entities else ["ner"]
+            for text, doc in zip(todo, nlp().pipe(todo, batch_size=64, disable=skip), strict=True):
+                _cache[text] = (doc, entities)
         for t in texts:
             _cache.move_to_end(t)
-        docs = [_cache[t] for t in texts]
+        docs = [_cache[t][0] for t in texts]
         while len(_cache) > _CACHE_SIZE:
             _cache.popitem(last=False)
     return docs

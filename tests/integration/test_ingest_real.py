@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pipeline import EMBED_GROUP
 from rag.settings import Settings
 from rag.store import Store
 from tests.conftest import REPO, SAMPLE, SAMPLE_ARTICLE, SHARED, ingest_paths
@@ -29,11 +28,12 @@ NEWSRAG = [sys.executable, "-m", "rag.cli"]
 
 # The kill -9 corpus: mostly one-chunk briefs, every KILL_LONG_EVERY-th a longer article of
 # two or three chunks, in files of KILL_PER_FILE. About 1,000 chunks: the pipeline writes them
-# in 4 groups of EMBED_GROUP, so a fast machine still has most of them to go when the first
+# in 4 groups of KILL_GROUP, so a fast machine still has most of them to go when the first
 # group lands (the kill), while a slow 2-core one embeds all of them in about 15 s.
 KILL_ARTICLES = 1000
 KILL_PER_FILE = 20
 KILL_LONG_EVERY = 20
+KILL_GROUP = 256  # NEWSRAG_INGEST_GROUP_CHUNKS for the killed ingest
 OUTLETS = [
     ("Daily Sabah", "dailysabah.com"),
     ("Reuters", "reuters.com"),
@@ -214,9 +214,9 @@ def test_kill_9_mid_ingest_then_rerun_converges(tmp_path: Path):
         _write_jsonl(corpus / f"part-{f // KILL_PER_FILE:03d}.jsonl", records[f:][:KILL_PER_FILE])
     expected = _expected_chunks(corpus)
     assert len(expected) == KILL_ARTICLES
-    assert sum(expected.values()) > 3 * EMBED_GROUP  # written in several groups, see above
+    assert sum(expected.values()) > 3 * KILL_GROUP  # written in several groups, see above
     data = tmp_path / "data"
-    env = _env(data)
+    env = _env(data, NEWSRAG_INGEST_GROUP_CHUNKS=str(KILL_GROUP))
     proc = subprocess.Popen(
         [*NEWSRAG, "ingest", str(corpus)],
         env=env,

@@ -141,10 +141,8 @@ def test_a_jsonl_file_is_written_while_it_is_read(
     settings, store, fake_embedder, tmp_path: Path, monkeypatch
 ):
     """A corpus file bigger than one embedding group is written group by group while it is
-    read: the queue never holds much more than EMBED_GROUP chunks (constant memory)."""
-    import ingest.pipeline as pipeline
-
-    monkeypatch.setattr(pipeline, "EMBED_GROUP", 16)
+    read: the queue never holds much more than a group's chunks (constant memory)."""
+    settings = settings.model_copy(update={"ingest_group_chunks": 16})
     f = _jsonl(tmp_path / "corpus.jsonl", 100)
     batches: list[int] = []
     write = store.write_articles
