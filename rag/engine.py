@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 import time
@@ -491,11 +492,10 @@ class NewsRAG:
 
         t2 = time.perf_counter()
         raw = ""
-        pick = None
         with self._model_call():
             # The refusal probe reads the answer's prompt, so the answer starts from the
-            # cache; the pick (needed only by the verifier) comes after it and reads just
-            # its own instruction again: the first token does not wait for the pick.
+            # cache; the pick (needed only when the answer fails) comes later and reads just
+            # its own instruction again.
             p_refuse, extra = self._probe_refusal(messages)
             base["refusal_probability"] = p_refuse
             if p_refuse is not None and p_refuse >= self.settings.refusal_threshold:
@@ -511,19 +511,27 @@ class NewsRAG:
                 raw += delta
                 if delta:
                     yield {"type": "token", "text": delta}
-            pick = self._pick(query, passages)
-            if pick is not None:
-                base["pick"] = {
-                    "sentence": pick.sentence.text,
-                    "share": pick.share,
-                    "none_share": pick.none_share,
-                }
         timings["generate_s"] = time.perf_counter() - t2
+
+        @functools.cache
+        def pick() -> Pick | None:
+            """The model's pick, read only once a written answer has failed: an answer that
+            passes never needs it, so it costs the user nothing (the model call after the
+            answer was most of the time between the last word and the verified answer)."""
+            with self._model_call():
+                found = self._pick(query, passages)
+            if found is not None:
+                base["pick"] = {
+                    "sentence": found.sentence.text,
+                    "share": found.share,
+                    "none_share": found.none_share,
+                }
+            return found
 
         t3 = time.perf_counter()
         answer = self._verify(base, passages, raw, cache, prompt_tokens, timings, pick)
-        if answer.refused and strip_refusal_marker(raw) and pick is not None:
-            answer = self._second_look(base, answer, query, passages, cache, pick) or answer
+        if answer.refused and strip_refusal_marker(raw) and pick() is not None:
+            answer = self._second_look(base, answer, query, passages, cache, pick()) or answer
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}
@@ -697,7 +705,7 @@ class NewsRAG:
         cache: dict[str, np.ndarray],
         prompt_tokens: int,
         timings: dict[str, float],
-        pick: Pick | None = None,
+        pick: Callable[[], Pick | None] | None = None,
         salvage: bool = True,
         config: VerifyConfig | None = None,
     ) -> Answer:
@@ -928,7 +936,7 @@ class NewsRAG:
         timings: dict[str, float],
         raw: str,
         prompt_tokens: int,
-        pick: Pick | None,
+        pick: Callable[[], Pick | None] | None,
         question: str,
         written: str,
     ) -> Answer | None:
@@ -937,16 +945,17 @@ class NewsRAG:
 
         Not when the model itself declined to write (the refusal probe), nor for a yes/no
         question (a sentence is not a yes or a no)."""
+        if not written or YES_NO_QUESTION.match(base["question"]):
+            return None
+        found = pick() if pick else None
         if (
-            pick is None
-            or not written
-            or YES_NO_QUESTION.match(base["question"])
-            or pick.share < self.settings.pick_threshold
-            or pick.none_share >= pick.share
-            or is_instruction(pick.sentence.text)
+            found is None
+            or found.share < self.settings.pick_threshold
+            or found.none_share >= found.share
+            or is_instruction(found.sentence.text)
         ):
             return None
-        text = pick.sentence.text
+        text = found.sentence.text
         kind = asked_for(question)
         if kind and not gives(text, kind, question):
             return None
@@ -958,18 +967,18 @@ class NewsRAG:
             config=self.verify_config,
         ):
             return None
-        s = pick.sentence
-        citation = self._citation(1, pick.passage, s.start, s.end, s.text, pick.share)
+        s = found.sentence
+        citation = self._citation(1, found.passage, s.start, s.end, s.text, found.share)
         quoted = f"“{text}” [1]"
         base["notes"].append(
             "The written answer did not pass verification; quoted the source sentence the"
-            f" model picked as the answer (P = {pick.share:.2f})."
+            f" model picked as the answer (P = {found.share:.2f})."
         )
         return Answer(
             text=quoted,
             refused=False,
             citations=[citation],
-            sentences=[AnswerSentence(f"“{text}”", True, [1], pick.share, "picked and quoted")],
+            sentences=[AnswerSentence(f"“{text}”", True, [1], found.share, "picked and quoted")],
             timings=timings,
             prompt_tokens=prompt_tokens,
             raw_text=raw,
