@@ -4,7 +4,9 @@ HTTP; either way batched, float32 and unit-normalised, so the store cannot tell 
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol
@@ -77,6 +79,34 @@ def embed_cached(embedder: Embedder, texts: list[str], cache: dict[str, np.ndarr
     if todo:
         for t, v in zip(todo, embedder.embed(todo), strict=True):
             cache[t] = v
+
+
+class VectorMemory:
+    """Vectors of source sentences embedded for earlier questions, kept (least recently used
+    first out) across questions: a chat's follow-ups, and questions about the same articles,
+    read the same sentences, and embedding them was most of the wait before the prompt."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def fill(self, embedder: Embedder, texts: list[str], cache: dict[str, np.ndarray]) -> None:
+        """``embed_cached``, taking what this memory holds first and keeping what it adds."""
+        todo = [t for t in dict.fromkeys(texts) if t not in cache]
+        with self._lock:
+            for t in todo:
+                vector = self._vectors.get(t)
+                if vector is not None:
+                    cache[t] = vector
+                    self._vectors.move_to_end(t)
+        embed_cached(embedder, todo, cache)
+        with self._lock:
+            for t in todo:
+                self._vectors[t] = cache[t]
+                self._vectors.move_to_end(t)
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
 
 
 def _unit_rows(vectors: np.ndarray) -> np.ndarray:

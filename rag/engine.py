@@ -20,7 +20,7 @@ from llama_index.core.memory import ChatMemoryBuffer
 import prompts
 from ingest.chunk import sentence_spans
 from rag.dates import parse_temporal
-from rag.embeddings import Embedder, embed_cached
+from rag.embeddings import Embedder, VectorMemory, embed_cached
 from rag.errors import LLMError, NewsragError, StoreEmptyError
 from rag.injection import instruction_spans
 from rag.limits import check_question, check_top_k
@@ -214,6 +214,7 @@ class NewsRAG:
         self._llm = llm
         self.retriever = HybridRetriever(store, embedder, settings.top_k)
         self.verify_config = VerifyConfig()  # the verifier's thresholds (rag.verify.config)
+        self._sentence_vectors = VectorMemory(settings.sentence_memory)
         self._generate_lock = threading.Lock()
         self._sessions: dict[str, ChatMemoryBuffer] = {}
         self._sessions_lock = threading.Lock()
@@ -339,7 +340,8 @@ class NewsRAG:
             spans = [(s, e) for s, e in sentence_spans(r.chunk.text) if (s, e) not in flagged]
             per_hit.append(spans)
             all_sentences += [r.chunk.text[s:e] for s, e in spans]
-        embed_cached(self.embedder, [question, *all_sentences], cache)
+        embed_cached(self.embedder, [question], cache)
+        self._sentence_vectors.fill(self.embedder, all_sentences, cache)
         qv, qwords = cache[question], set(tokenize(question))
         scored = []
         for hi, (r, spans) in enumerate(zip(hits, per_hit, strict=True)):

@@ -165,6 +165,12 @@ class Settings(BaseSettings):
     max_sentences_per_passage: int = Field(
         4, ge=1, description="Most evidence sentences taken from one retrieved chunk."
     )
+    sentence_memory: int = Field(
+        20_000,
+        ge=0,
+        description="Source sentences whose vectors are kept across questions (about 1.5 kB"
+        " each): follow-ups and questions about the same articles skip embedding them again.",
+    )
     reference_date: date | None = None
     chat_memory_tokens: int = 1500
 

@@ -1,5 +1,6 @@
 """The HTTP embedder against an in-process fake OpenAI /v1/embeddings server (httpx's
-MockTransport), the factory's backends, and the store-dimension check."""
+MockTransport), the factory's backends, the store-dimension check, and the sentence-vector
+memory kept across questions."""
 
 from __future__ import annotations
 
@@ -341,3 +342,28 @@ def test_factory_checks_the_store_it_is_given(store, monkeypatch):
     with pytest.raises(ConfigError, match="holds 3-dimensional"):
         build_embedder(settings, store)
     assert isinstance(build_embedder(settings), HttpEmbedder)  # no store, no check
+
+
+def test_sentence_vectors_are_remembered_across_questions_within_a_bound():
+    """A sentence embedded for one question is not embedded again for the next (a chat's
+    follow-ups read the same sources); the least recently used go first past the bound."""
+    from rag.embeddings import VectorMemory
+    from tests.fakes import FakeEmbedder
+
+    class Counting(FakeEmbedder):
+        def __init__(self) -> None:
+            self.embedded: list[str] = []
+
+        def embed(self, texts, batch_size=None):
+            self.embedded += texts
+            return super().embed(texts, batch_size)
+
+    embedder, memory = Counting(), VectorMemory(size=3)
+    first: dict = {}
+    memory.fill(embedder, ["a b", "c d", "e f"], first)
+    later: dict = {}
+    memory.fill(embedder, ["c d", "g h"], later)
+    assert embedder.embedded == ["a b", "c d", "e f", "g h"]
+    assert set(later) == {"c d", "g h"} and (later["c d"] == first["c d"]).all()
+    memory.fill(embedder, ["a b"], {})  # "a b" was the least recently used: it went
+    assert embedder.embedded[-1] == "a b"
