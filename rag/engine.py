@@ -27,7 +27,7 @@ from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
-from rag.text import answer_items, other_speaker, refers_back
+from rag.text import answer_items, doer_unnamed, other_speaker, refers_back
 from rag.tokens import count_tokens
 from rag.verify import (
     ANCHORED_KINDS,
@@ -190,6 +190,17 @@ _YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
 _DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see|and|or)\W*$", re.IGNORECASE)
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
+
+
+def _before(passages: list[Passage], sentence: str) -> str:
+    """``sentence`` with the text before it in the chunk that holds it (the sentence alone
+    when no passage's chunk does)."""
+    for p in passages:
+        text = p.retrieved.chunk.text
+        at = text.find(sentence)
+        if at >= 0:
+            return text[: at + len(sentence)]
+    return sentence
 
 
 def _plain(text: str) -> str:
@@ -872,6 +883,15 @@ class NewsRAG:
         if elsewhere and all(elsewhere):
             base["notes"].append(f"Not an answer: {elsewhere[0]}.")
             return refuse(sentences)
+        # "Who made the bracelet?" answered with a name the sources do not give the maker:
+        # every supporting sentence, read with what comes before it in its chunk (where "he"
+        # may be named), tells of the act with a doer it does not name.
+        if answering and all(
+            support and all(doer_unnamed(question, _before(passages, e)) for e in support)
+            for _, support in answering
+        ):
+            base["notes"].append("Not an answer: its sources do not say who did it.")
+            return refuse(sentences)
         # Whose words: the asked speaker's, not another of its kind. Read over the whole
         # answer, so that "It added ..." is the speaker named before it.
         speaker = other_speaker(question, " ".join(s.text for s, _ in answering))
@@ -959,7 +979,7 @@ class NewsRAG:
             return None
         text = found.sentence.text
         kind = asked_for(question)
-        if kind and not gives(text, kind, question):
+        if (kind and not gives(text, kind, question)) or doer_unnamed(question, text):
             return None
         if off_focus(
             question,

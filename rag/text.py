@@ -491,6 +491,37 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
                 who = ", ".join(sorted(_unmatched(mine, theirs[0])))
                 side = "acts" if role == "actors" else "is acted on"
                 return f"in the sources someone else {side} ({event.lemma}): {who}"
+    return possessor_conflict(claim, sources)
+
+
+# Gender of the possessive determiners: a closed class, so a table, not a word list to grow.
+_POSSESSIVE_GENDER = {"his": "his", "her": "her"}
+
+
+def _possessors(text: str) -> dict[str, set[str]]:
+    """Per noun (lemma), the genders of the possessive determiners it takes ("his number")."""
+    out: dict[str, set[str]] = {}
+    for tok in parse(text):
+        if tok.dep_ == "poss" and tok.lower_ in _POSSESSIVE_GENDER:
+            out.setdefault(tok.head.lemma_.lower(), set()).add(_POSSESSIVE_GENDER[tok.lower_])
+    return out
+
+
+def possessor_conflict(claim: str, sources: Iterable[str]) -> str:
+    """Why ``claim`` gives a thing to someone the sources do not, read off the possessive
+    determiners of the same noun, or "": "Taylor Swift made a bracelet with her number" where
+    the source says "he made a bracelet with his number" has another owner of the number,
+    even when the source's "he" names no one the text layer can resolve."""
+    mine = _possessors(claim)
+    if not mine:
+        return ""
+    theirs: dict[str, set[str]] = {}
+    for source in sources:
+        for noun, genders in _possessors(source).items():
+            theirs.setdefault(noun, set()).update(genders)
+    for noun, genders in mine.items():
+        if len(genders) == 1 and theirs.get(noun) and not genders & theirs[noun]:
+            return f"in the sources the {noun} is someone else's ({sorted(theirs[noun])[0]} {noun})"
     return ""
 
 
@@ -784,6 +815,32 @@ def focus(question: str) -> str:
 
 
 _SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass"})
+
+
+def doer_unnamed(question: str, text: str) -> bool:
+    """Whether ``text`` tells of the act a "Who did it?" question asks about only with a
+    pronoun for its doer that nothing before it names: "He revealed that he made a
+    bracelet" (no one named before "he") does not answer "Who made a bracelet?". False when
+    ``text`` does not tell of the act, names a doer ("a source told ...", "aid groups now
+    face ..."), or the question asks for someone other than the doer."""
+    who = next((t for t in parse(question) if not t.is_punct), None)
+    if who is None or who.lower_ != "who" or who.dep_ != "nsubj":  # not "Who was told?"
+        return False
+    verb = who.head
+    # "Who did the person leave a path for?": with "did" (or another subject) the question
+    # asks for someone the act is for, not its doer, whatever the parse calls "who".
+    if any(
+        (c.dep_ in _SUBJECT_ROLES and c.i != who.i) or (c.dep_ == "aux" and c.lemma_ == "do")
+        for c in verb.children
+    ):
+        return False
+    doers = [
+        d
+        for tok in parse(text)
+        if tok.pos_ == "VERB" and tok.lemma_.lower() == verb.lemma_.lower()
+        for d in _actors(tok)
+    ]
+    return bool(doers) and all(_is_pronoun(d) and not _antecedent(d) for d in doers)
 
 
 def fills_slot(question: str, answer: str) -> bool:

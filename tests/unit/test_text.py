@@ -414,3 +414,45 @@ def test_an_unnamed_speaker_is_the_one_named_before_it():
         ' that the Armenian forces had to retreat when "immediate measures" were taken [2].'
     )
     assert "azerbaijan" in text.other_speaker(asked, answer)
+
+
+BRACELET = (
+    "He revealed that he made a friendship bracelet, a fan tradition at her concerts, with "
+    "his number on it to give to her, seemingly expressing his interest in Swift."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "sources", "conflict"),
+    [
+        ("Taylor Swift made a friendship bracelet with her number on it.", [BRACELET], True),
+        ("Travis Kelce made a friendship bracelet with his number on it.", [BRACELET], False),
+        ("She praised her team.", ["The coach praised his team and her staff."], True),
+        ("She praised her team.", ["The coach praised her team."], False),
+        ("He thanked the fans.", [BRACELET], False),  # no possessive to compare
+    ],
+)
+def test_a_possessive_of_the_other_gender_gives_the_thing_to_someone_else(claim, sources, conflict):
+    assert bool(text.possessor_conflict(claim, sources)) is conflict
+    assert bool(text.role_conflict(claim, sources)) is conflict  # read by the support check
+
+
+@pytest.mark.parametrize(
+    ("question", "source", "unnamed"),
+    [
+        ("Who made a friendship bracelet with his number on it?", BRACELET, True),
+        # "he" named before it, in the same chunk
+        (
+            "Who made a friendship bracelet?",
+            "Travis Kelce spoke on his podcast. " + BRACELET,
+            False,
+        ),
+        ("Who now faces the same problem?", "Aid groups now face the same problem.", False),
+        ("Who told the magazine about it?", "A source told the magazine about it.", False),
+        ("Who was told about the incident?", "They were told about it.", False),  # not the doer
+        ("Who did the blast leave homeless?", "It left them homeless.", False),  # not the doer
+        ("Who made the bracelet?", "The bracelet was on sale.", False),  # the act is not told
+    ],
+)
+def test_a_who_question_is_not_answered_by_an_unnamed_doer(question, source, unnamed):
+    assert text.doer_unnamed(question, source) is unnamed
