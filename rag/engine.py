@@ -363,9 +363,18 @@ class NewsRAG:
                 scored.append((float(cache[text] @ qv) + 0.5 * lex - 0.01 * hi, hi, s, e))
         scored.sort(key=lambda x: -x[0])
         budget = self.settings.context_budget
+        # Only sentences close to the best one answer. A retrieved chunk's best sentence may be
+        # twice as far (a question about two articles needs a sentence of each).
+        margin = self.settings.evidence_margin
+        floor = scored[0][0] - margin if scored and margin is not None else float("-inf")
+        heads = {}
+        for i, (_, hi, _, _) in enumerate(scored):
+            heads.setdefault(hi, i)
         chosen: dict[int, list[tuple[int, int]]] = {}
         taken: set[tuple[str, int]] = set()  # overlapping chunks repeat sentences: send once
-        for _, hi, s, e in scored:
+        for i, (score, hi, s, e) in enumerate(scored):
+            if score < floor and (heads[hi] != i or score < floor - margin):
+                continue
             key = (hits[hi].chunk.doc_id, hits[hi].chunk.start + s)
             if key in taken:
                 continue

@@ -165,6 +165,13 @@ class Settings(BaseSettings):
     max_sentences_per_passage: int = Field(
         4, ge=1, description="Most evidence sentences taken from one retrieved chunk."
     )
+    evidence_margin: float | None = Field(
+        None,
+        ge=0,
+        description="Evidence sentences scoring more than this below the best one are not"
+        " sent (a retrieved chunk's best sentence may be twice as far): the prompt is the"
+        " wait before the first word. Unset sends the budget's worth of the best-scoring ones.",
+    )
     sentence_memory: int = Field(
         20_000,
         ge=0,

@@ -951,3 +951,23 @@ def test_an_answer_in_another_speakers_words_is_refused(settings, store):
     assert asked_other.refused and any("not armenia" in n for n in asked_other.notes)
     asked_own = rag.ask(asked.format("Azerbaijan"))
     assert not asked_own.refused, asked_own.notes
+
+
+def test_the_evidence_margin_sends_only_sentences_near_the_best(settings, store):
+    """With ``evidence_margin`` set, a sentence scoring further below the best one is not
+    sent (shorter prompts: the wait before the first word), the best one always is, and a
+    chunk's best sentence may be twice as far."""
+    ingest_paths(settings, store, FakeEmbedder(), SAMPLE_ARTICLE)
+    question = "How many peacekeepers did Moscow deploy to the region after the cease-fire?"
+
+    def sent(margin):
+        rag = NewsRAG(
+            settings.model_copy(update={"evidence_margin": margin}), store, FakeEmbedder(), None
+        )
+        hits, _, _ = rag.retrieve(question)
+        return [s.text for p in rag._passages(question, hits, {}) for s in p.sentences]
+
+    everything, near, nearest = sent(None), sent(0.5), sent(0.0)
+    assert len(nearest) < len(everything)
+    assert set(nearest) <= set(near) <= set(everything)
+    assert any(t.startswith("Moscow deployed almost 2,000 peacekeepers") for t in nearest)
