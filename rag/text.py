@@ -494,16 +494,16 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
     return possessor_conflict(claim, sources)
 
 
-# Gender of the possessive determiners: a closed class, so a table, not a word list to grow.
-_POSSESSIVE_GENDER = {"his": "his", "her": "her"}
+# The possessive determiners that tell their owner's gender: a closed class.
+_GENDERED_POSSESSIVES = frozenset({"his", "her"})
 
 
 def _possessors(text: str) -> dict[str, set[str]]:
     """Per noun (lemma), the genders of the possessive determiners it takes ("his number")."""
     out: dict[str, set[str]] = {}
     for tok in parse(text):
-        if tok.dep_ == "poss" and tok.lower_ in _POSSESSIVE_GENDER:
-            out.setdefault(tok.head.lemma_.lower(), set()).add(_POSSESSIVE_GENDER[tok.lower_])
+        if tok.dep_ == "poss" and tok.lower_ in _GENDERED_POSSESSIVES:
+            out.setdefault(tok.head.lemma_.lower(), set()).add(tok.lower_)
     return out
 
 
