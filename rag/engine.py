@@ -554,6 +554,8 @@ class NewsRAG:
         answer = self._verify(base, passages, raw, cache, prompt_tokens, timings, pick)
         if answer.refused and strip_refusal_marker(raw) and pick() is not None:
             answer = self._second_look(base, answer, query, passages, cache, pick()) or answer
+            # Read after the refusal was written: report it on the answer, as it was read.
+            answer.pick = answer.pick or base.get("pick")
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}
