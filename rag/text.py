@@ -855,6 +855,8 @@ def fills_slot(question: str, answer: str) -> bool:
     ]
     if not wh:
         return False
+    if _fills_fronted_slot(question, answer):
+        return True
     slot = wh[0].head
     # "What type of establishments ...?": the phrase's role is that of "type".
     role = "nsubj" if slot.dep_ in _SUBJECT_ROLES else slot.dep_
@@ -869,6 +871,31 @@ def fills_slot(question: str, answer: str) -> bool:
             and tok.lemma_.lower() not in asked
         ):
             return True
+    return False
+
+
+def _fills_fronted_slot(question: str, answer: str) -> bool:
+    """Whether the answer fills a wh-phrase the question fronts with its preposition:
+    "According to what source did Lavrov ...?" -> "According to a statement by the Russian
+    Foreign Ministry, Lavrov ..." (the object of the same preposition, with a word the
+    question does not use). Read from the words, not the question's parse: the parser
+    often hangs the fronted phrase on the verb ("what source" as the object of "touch")."""
+    match = LEADING_PREPOSITION.match(question.strip())
+    if not match:
+        return False
+    preposition = match.group(0).lower().split()
+    asked = lemmas(question)
+    doc = parse(answer)
+    words = [t.lower_ for t in doc]
+    for start in range(len(doc) - len(preposition) + 1):
+        if words[start : start + len(preposition)] != preposition:
+            continue
+        head = doc[start + len(preposition) - 1]
+        for obj in head.children:
+            if obj.dep_ == "pobj" and any(
+                w.is_alpha and not w.is_stop and w.lemma_.lower() not in asked for w in obj.subtree
+            ):
+                return True
     return False
 
 

@@ -181,20 +181,13 @@ def off_focus(
     statement = as_statement(question, text) if fragment else text
     numbers = counted(statement)
     if kind == "number" and numbers:
-        counts = {n for nouns in numbers.values() for n in nouns}
-        if noun in counts or (
-            similar and max(similar(noun, n) for n in counts) >= config.focus_similarity
-        ):
+        if _counts_noun(noun, {n for nouns in numbers.values() for n in nouns}, similar, config):
             return ""
         return f"its numbers count something else than the {noun} asked about"
     # A number given as the N itself must be of N: "The area of Gaza is 2.3 million
     # residents" does not answer "What is the area of Gaza?".
     equated = equated_counts(statement, noun) if numbers else frozenset()
-    if (
-        equated
-        and noun not in equated
-        and (not similar or max(similar(noun, n) for n in equated) < config.focus_similarity)
-    ):
+    if equated and not _counts_noun(noun, equated, similar, config):
         return f"it gives as the {noun} a number of something else"
     if _generic(question, statement):
         return f"it speaks of the {noun} asked about without saying which"
@@ -205,6 +198,36 @@ def off_focus(
     if any(noun in lemmas(e) for e in evidence):
         return ""
     return f"its sources do not speak of the {noun} asked about"
+
+
+def _counts_noun(
+    noun: str,
+    counted_nouns: set[str] | frozenset[str],
+    similar: Callable[[str, str], float] | None,
+    config: VerifyConfig,
+) -> bool:
+    """Whether a number counting ``counted_nouns`` is a number of the ``noun`` asked about:
+    the same noun, a near synonym ("four games" for "how many matches"), or the noun is
+    itself a count of them ("2.3 million residents" for "population", read as "the number
+    of residents"). Each reading must be at least ``config.focus_similarity`` close."""
+    if noun in counted_nouns:
+        return True
+    if not similar:
+        return False
+    return any(
+        max(similar(noun, n), similar(noun, f"number of {_plural(n)}")) >= config.focus_similarity
+        for n in counted_nouns
+    )
+
+
+def _plural(noun: str) -> str:
+    """A rough English plural of a lemma, for comparing meanings ("number of residents"
+    reads closer to "population" than "number of resident"), never shown to a reader."""
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun if noun.endswith("s") else noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in ("a", "e", "o", "u"):
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def _detached(

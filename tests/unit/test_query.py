@@ -937,6 +937,26 @@ def test_a_number_of_something_else_given_as_the_thing_asked_is_no_answer():
     assert off_focus(question, "The area of Gaza is 140 square miles.", evidence) == ""
 
 
+def test_a_count_of_people_answers_a_question_for_a_noun_that_is_their_number():
+    """ "Population" is the number of residents: the number of ``off_focus`` is compared
+    with the noun asked about both as "residents" and as "number of residents"."""
+    from rag.verify import off_focus
+
+    seen: list[tuple[str, str]] = []
+
+    def similar(a: str, b: str) -> float:
+        seen.append((a, b))
+        return 0.6 if b == "number of residents" else 0.3
+
+    evidence = ["Israel stopped deliveries to Gaza's 2.3 million residents."]
+    question = "What is Gaza's population?"
+    answer = "Gaza's population is 2.3 million residents."
+    assert off_focus(question, answer, evidence, similar=similar) == ""
+    assert ("population", "number of residents") in seen
+    # Neither reading close enough: the number counts something else.
+    assert "count something else" in off_focus(question, answer, evidence, similar=lambda a, b: 0.3)
+
+
 def test_an_answer_in_another_speakers_words_is_refused(settings, store):
     """Asked what one side's ministry said, an answer quoting the other side's ministry is
     cited and supported, and still no answer."""

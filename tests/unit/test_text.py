@@ -239,6 +239,23 @@ def test_an_answer_must_be_tied_in_its_source_to_what_was_asked(
         ("What measures did Russia take?", "Russia took measures.", False),
         ("What is the area of Gaza?", "The area of Gaza is 2.3 million residents.", False),
         ("What company makes the iPhone?", "The iPhone is popular.", False),
+        # A fronted wh-phrase: its preposition's object in the answer, with a new word.
+        (
+            "According to what source did Lavrov touch upon a peace agreement?",
+            "According to a statement by the Russian Foreign Ministry, Lavrov touched upon"
+            " a peace agreement.",
+            True,
+        ),
+        (
+            "According to what source did Lavrov touch upon a peace agreement?",
+            "According to the source, Lavrov touched upon a peace agreement.",
+            False,
+        ),
+        (
+            "According to what source did Lavrov touch upon a peace agreement?",
+            "Lavrov touched upon a peace agreement in a statement.",
+            False,
+        ),
     ],
 )
 def test_an_instance_answers_a_what_n_question_in_the_wh_phrase_slot(question, answer, fills):
