@@ -27,7 +27,14 @@ from rag.limits import check_question, check_top_k
 from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
 from rag.settings import Settings
 from rag.store import Store
-from rag.text import answer_items, doer_unnamed, other_speaker, refers_back
+from rag.text import (
+    answer_items,
+    doer_unnamed,
+    other_speaker,
+    refers_back,
+    resolve_pointers,
+    resolves,
+)
 from rag.tokens import count_tokens
 from rag.verify import (
     ANCHORED_KINDS,
@@ -186,8 +193,11 @@ def strip_refusal_marker(raw: str) -> str:
 # Only yes/no questions (``YES_NO_QUESTION``) get the "Start with Yes or No." instruction
 # (given to every question, the 1.5B model began wh-answers with "Yes,").
 _YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
-# A sentence left hanging once its marker is gone: "This is stated in [1]."
-_DANGLING = re.compile(r"\b(in|at|by|from|of|to|on|with|per|see|and|or)\W*$", re.IGNORECASE)
+# A sentence left hanging once its marker is gone: "This is stated in [1].", "This
+# information is found in source [3]." (the prompt's own word for a passage).
+_DANGLING = re.compile(
+    r"\b(in|at|by|from|of|to|on|with|per|see|and|or)(\s+(the\s+)?sources?)?\W*$", re.IGNORECASE
+)
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
 
@@ -1101,10 +1111,26 @@ class NewsRAG:
 
         Only a message that points back into the conversation (``text.refers_back``: "Who
         did he ...?", "that claim", "And ...?") is condensed; one that names its subject is
-        searched as typed, saving a model call (2-3 s of the default model here)."""
+        searched as typed, saving a model call (2-3 s of the default model here).
+
+        Its pointers ("he", "it", "that warning") are first replaced from the parse of the
+        last exchange (``text.resolve_pointers``); the model rewrites only what that does
+        not resolve. A rewrite is used only if it keeps the message's question and resolves
+        its pointers (``text.resolves``): the small model's rewrites drop words ("Why does
+        he say ...?" -> "Why does Apple ...?") or answer another question ("What would it be
+        for?" -> "What would the platform comprise?"), and a wrong rewrite is a wrong search
+        and a wrong question. Else the message is searched as typed."""
         history = self._memory(session_id).get()
         if not history or not refers_back(message):
             return message
+        asked = [m.content for m in history if m.role == MessageRole.USER]
+        answered = [m.content for m in history if m.role == MessageRole.ASSISTANT]
+        if asked:
+            said = answered[-1] if answered else ""
+            said = "" if said.strip() == prompts.load("refusal").strip() else said
+            resolved = resolve_pointers(message, asked[-1], said)
+            if resolved != message and resolves(message, resolved):
+                return resolved
         lines = [f"{m.role.value}: {m.content}" for m in history[-6:]]
         prompt = prompts.render("condense", history="\n".join(lines), question=message)
         with self._generate_lock:
@@ -1113,7 +1139,7 @@ class NewsRAG:
             )
         text = (reply.message.content or "").strip().splitlines()
         standalone = text[0].strip().strip('"') if text else ""
-        return standalone if len(standalone) > 3 else message
+        return standalone if len(standalone) > 3 and resolves(message, standalone) else message
 
     def chat_stream(
         self,

@@ -937,13 +937,160 @@ def refers_back(message: str, min_words: int = 4) -> bool:
         return True
     if not any(_is_name(t) for t in words):
         return True
-    for tok in words:
-        person = tok.morph.get("Person")
-        if tok.pos_ == "PRON" and "Prs" in tok.morph.get("PronType") and person in ([], ["3"]):
-            return True
-        if "Dem" in tok.morph.get("PronType") and tok.dep_ not in ("mark", "expl"):
-            return True
-    return False
+    return any(_points_back(tok) for tok in words)
+
+
+def _points_back(tok: Any) -> bool:
+    """A third-person pronoun ("he", "it") or a demonstrative ("that claim", "there"): a
+    word that stands for something the conversation named."""
+    person = tok.morph.get("Person")
+    if tok.pos_ == "PRON" and "Prs" in tok.morph.get("PronType") and person in ([], ["3"]):
+        return True
+    return "Dem" in tok.morph.get("PronType") and tok.dep_ not in ("mark", "expl")
+
+
+def resolves(message: str, standalone: str) -> bool:
+    """Whether ``standalone`` is ``message`` made to stand on its own: it keeps every word
+    of the message (by lemma) other than the words that point back, its articles and an
+    opening conjunction, and where the message points back ("he", "that warning") it says
+    something the message does not. A rewrite that answers another question ("What would
+    it be for?" -> "What would the platform comprise?") or leaves the pointer unresolved
+    ("Who issued that warning?" -> "Who issued the warning?") does not."""
+    doc = parse(message)
+    kept = lemmas(standalone) | {w.lower() for w in re.findall(r"\w+", standalone)}
+    pointers = False
+    for i, tok in enumerate(doc):
+        if _points_back(tok):
+            pointers = True
+            continue
+        if not tok.is_alpha or tok.pos_ == "DET" or (i == 0 and tok.pos_ == "CCONJ"):
+            continue
+        if tok.lemma_.lower() not in kept and tok.lower_ not in kept:
+            return False
+    if not pointers:
+        return True
+    asked = lemmas(message)
+    return any(
+        t.is_alpha and not t.is_stop and t.lemma_.lower() not in asked for t in parse(standalone)
+    )
+
+
+_GENDERED = frozenset({"he", "she", "him", "her", "his", "hers"})
+_WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "how", "when", "where", "why"})
+
+
+def resolve_pointers(message: str, previous_question: str, previous_answer: str = "") -> str:
+    """``message`` with the words that point back replaced by what the previous exchange
+    names, read from the parse (a stand-in for the model's rewrite when that fails
+    ``resolves``): "he" / "she" -> the person the answer (else the question) names first;
+    "it" / "they" -> what the previous question was about (its subject; the answer's when
+    the question's subject was its wh-phrase, "Which exchange ...?" -> "Binance"; else its
+    object); "that N" -> a phrase of the exchange headed by N, or the act N names ("that
+    warning" -> "the warning of 1.1 million Gaza residents" after "Israel warned 1.1
+    million Gaza residents"); "there" -> the place the exchange puts things in. A word with
+    nothing to stand for is left as it is. ``previous_answer`` is "" for a refusal."""
+    question_doc = parse(previous_question)
+    answer_doc = parse(previous_answer) if previous_answer else None
+    docs = [d for d in (answer_doc, question_doc) if d is not None]
+
+    def root_child(doc: Any, roles: tuple[str, ...]) -> Any:
+        root = next((t for t in doc if t.dep_ == "ROOT"), None)
+        found = next((c for c in root.children if c.dep_ in roles), None) if root else None
+        if found is None or found.pos_ == "PRON":
+            return None
+        if any(w.lower_ in _WH_WORDS for w in found.subtree):
+            return None
+        return found
+
+    def person() -> str:
+        for doc in docs:
+            people = [e for e in doc.ents if e.label_ == "PERSON"]
+            if people:
+                return name_key_text(people[0].text)
+            subj = root_child(doc, tuple(_SUBJECT_ROLES))
+            if subj is not None and subj.pos_ == "PROPN":
+                return _phrase_text(subj)
+        return ""
+
+    def topic() -> str:
+        for doc, roles in ((question_doc, _SUBJECT_ROLES), (answer_doc, _SUBJECT_ROLES)):
+            found = root_child(doc, tuple(roles)) if doc is not None else None
+            if found is not None:
+                return _phrase_text(found)
+        found = root_child(question_doc, ("dobj",))
+        return _phrase_text(found) if found is not None else ""
+
+    def refer(noun: Any) -> str:
+        lemma = noun.lemma_.lower()
+        same = [t for d in docs for t in d if t.lemma_.lower() == lemma and t.pos_ == "NOUN"]
+        for tok in same:
+            if any(c.dep_ not in ("det", "punct") for c in tok.children):
+                return _phrase_text(tok)
+        if same:  # "these claims": the exchange points further back too; not resolved here
+            return ""
+        for doc in docs:  # the act the noun names: "warned ..." for "that warning"
+            for tok in doc:
+                if tok.pos_ == "VERB" and len(tok.lemma_) >= 4 and lemma.startswith(tok.lemma_):
+                    obj = next((c for c in tok.children if c.dep_ == "dobj"), None)
+                    if obj is not None:
+                        return f"the {noun.text} of {_phrase_text(obj, article=False)}"
+        return ""
+
+    def place() -> str:
+        for doc in docs:
+            for tok in reversed(doc):
+                if tok.dep_ == "pobj" and tok.head.lower_ in ("in", "to", "at", "into"):
+                    return "in " + _phrase_text(tok)
+        return ""
+
+    out: list[str] = []
+    skip: set[int] = set()
+    doc = parse(message)
+    for tok in doc:
+        if tok.i in skip:
+            continue
+        low = tok.lower_
+        swap = ""
+        if _points_back(tok):
+            if low in _GENDERED:
+                name = person()
+                if name:
+                    swap = f"{name}'s" if tok.tag_ == "PRP$" else name
+            elif low in ("it", "its", "they", "them", "their"):
+                about = topic()
+                if about:
+                    swap = f"{about}'s" if tok.tag_ == "PRP$" else about
+            elif low == "there":
+                swap = place()
+            elif tok.pos_ == "DET" and tok.i + 1 < len(doc) and doc[tok.i + 1].pos_ == "NOUN":
+                noun = doc[tok.i + 1]  # the next word: the parse may not make it the head
+                swap = refer(noun)
+                if swap:
+                    skip.add(noun.i)
+                    out.append(swap + noun.whitespace_)
+                    continue
+        out.append(swap + tok.whitespace_ if swap else tok.text_with_ws)
+    return "".join(out).strip()
+
+
+def name_key_text(name: str) -> str:
+    """A name as written, without a possessive ("Alvaro Barreal's" -> "Alvaro Barreal")."""
+    return re.sub(r"['’]s$", "", name.strip())
+
+
+def _phrase_text(head: Any, article: bool = True) -> str:
+    """The noun phrase ``head`` heads, as written: its name where it has one in apposition
+    ("The world's largest crypto exchange, Binance" -> "Binance"), a possessive dropped, a
+    leading "a" / "this" / "these" made "the" (dropped with ``article`` False)."""
+    named = next((c for c in head.children if c.dep_ == "appos" and c.pos_ == "PROPN"), None)
+    if named is not None:
+        head = named
+    words = [t for t in head.subtree if not (t.dep_ == "case" and t.head.i == head.i)]
+    while words and words[-1].is_punct:
+        words.pop()
+    if article and words and words[0].lower_ in ("a", "an", "this", "that", "these", "those"):
+        return "the " + "".join(t.text_with_ws for t in words[1:]).strip()
+    return "".join(t.text_with_ws for t in words).strip()
 
 
 def lemmas(text: str) -> frozenset[str]:

@@ -492,6 +492,36 @@ def test_empty_store_says_what_to_run(settings, store):
         rag.ask("anything?")
 
 
+def test_a_follow_up_is_resolved_from_the_parse_before_the_model_is_asked(sample_rag):
+    llm = FakeLLM()
+    rag = sample_rag(llm)
+    rag.chat("s", "Which countries would the six-nation platform called for by Ankara comprise?")
+    calls = llm.calls
+    follow = rag.chat("s", "What would it be for, according to Ankara?")
+    assert follow.standalone_question == (
+        "What would the six-nation platform called for by Ankara be for, according to Ankara?"
+    )
+    assert llm.calls - calls == calls  # as many calls as the first question: no condensing
+
+
+def test_a_model_rewrite_that_asks_another_question_is_not_used(sample_rag):
+    """The small model's rewrite drops the follow-up's own words ("be for" -> "comprise"):
+    the follow-up is then searched as typed."""
+
+    class Rewriter(FakeLLM):
+        def _reply(self, messages):  # type: ignore[no-untyped-def]
+            prompt = messages[-1].content or ""
+            if "Standalone question:" in prompt:
+                self.calls += 1
+                return "What would the six-nation platform comprise?"
+            return super()._reply(messages)
+
+    rag = sample_rag(Rewriter())
+    rag.chat("s", "What did Russia's Defense Ministry say?")
+    follow = rag.chat("s", "What would that be for, according to Ankara?")
+    assert follow.standalone_question == ""  # searched as typed
+
+
 def test_stream_yields_tokens_then_answer(sample_rag):
     events = list(sample_rag().stream("How many peacekeepers did Moscow deploy?"))
     assert events[-1]["type"] == "answer"
@@ -503,9 +533,9 @@ def test_stream_yields_tokens_then_answer(sample_rag):
 def test_chat_sessions_are_separate_and_condense(sample_rag):
     rag = sample_rag()
     rag.chat("alice", "What did Russia's Defense Ministry say?")
-    follow = rag.chat("alice", "What did Azerbaijan say about it?")
+    follow = rag.chat("alice", "What did Azerbaijan say about that?")
     assert "about:" in follow.standalone_question  # condensed with alice's history
-    fresh = rag.chat("bob", "What did Azerbaijan say about it?")
+    fresh = rag.chat("bob", "What did Azerbaijan say about that?")
     assert fresh.standalone_question == ""  # bob has no history
     # A follow-up that names its subject is searched as typed: no condensing call.
     named = rag.chat("alice", "How many peacekeepers did Moscow deploy to the region?")
@@ -783,6 +813,17 @@ def test_year_from_the_question_must_match_the_source():
     bad, good = check_support([swapped, right], src, emb, premise=question)
     assert not bad.supported and "year" in bad.reason
     assert good.supported
+
+
+def test_a_sentence_that_only_points_at_a_source_is_left_out(sample_rag):
+    def reply(prompt: str) -> str:
+        return (
+            "Moscow deployed almost 2,000 peacekeepers to the region [1]."
+            " This information is found in source [1]."
+        )
+
+    answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
+    assert "found in" not in answer.text and len(answer.sentences) == 1
 
 
 def test_only_yes_no_questions_are_told_to_start_with_yes_or_no(sample_rag):

@@ -473,3 +473,79 @@ def test_a_possessive_of_the_other_gender_gives_the_thing_to_someone_else(claim,
 )
 def test_a_who_question_is_not_answered_by_an_unnamed_doer(question, source, unnamed):
     assert text.doer_unnamed(question, source) is unnamed
+
+
+@pytest.mark.parametrize(
+    ("message", "question", "answer", "expected"),
+    [
+        # A person: the one the answer names first.
+        (
+            "When was he born?",
+            "Who did he discuss developments with last week?",
+            "Jeyhun Bayramov discussed developments with Sergey Lavrov last week.",
+            "When was Jeyhun Bayramov born?",
+        ),
+        # "it": what the question was about; its answer's subject when it asked "which".
+        (
+            "What would it be for, according to Ankara?",
+            "Which countries would the six-nation platform called for by Ankara comprise?",
+            "Turkey, Russia, Iran, Azerbaijan, Georgia and Armenia would be in it.",
+            "What would the six-nation platform called for by Ankara be for, according to Ankara?",
+        ),
+        (
+            "How much did it pull out?",
+            "Which exchange started pulling its money out?",
+            "The world's largest crypto exchange, Binance, started pulling out its money.",
+            "How much did Binance pull out?",
+        ),
+        # "that N": the act the noun names, with its object.
+        (
+            "Who issued that warning?",
+            "How many residents were told to leave the north?",
+            "Israel warned 1.1 million residents to leave the north.",
+            "Who issued the warning of 1.1 million residents?",
+        ),
+        # "that claim" where the exchange has "these claims": it points further back.
+        (
+            "How did Azerbaijan respond to that claim?",
+            "What did Russia say?",
+            "Russia said troops entered, claiming a violation, but Azerbaijan denied these claims.",
+            "How did Azerbaijan respond to that claim?",
+        ),
+        # "there": where the exchange put things.
+        (
+            "Which other country has influence there?",
+            "Who sent peacekeepers to the region?",
+            "Moscow deployed peacekeepers to the region.",
+            "Which other country has influence in the region?",
+        ),
+        # Nothing to stand for (the answer was a refusal, no one named): left as it is.
+        (
+            "Who did he leave a path for?",
+            "Who pulled out of the bidding?",
+            "",
+            "Who did he leave a path for?",
+        ),
+    ],
+)
+def test_a_follow_ups_pointers_are_read_back_from_the_last_exchange(
+    message, question, answer, expected
+):
+    assert text.resolve_pointers(message, question, answer) == expected
+
+
+@pytest.mark.parametrize(
+    ("message", "standalone", "ok"),
+    [
+        ("Who did he meet?", "Who did Jeyhun Bayramov meet?", True),
+        ("And when did the fighting end?", "When did the fighting end?", True),
+        # Another question: "be for" became "comprise".
+        ("What would it be for?", "What would the platform comprise?", False),
+        # A word of the question dropped: "say".
+        ("Why does he say Apple pays?", "Why does Apple pay?", False),
+        # The pointer left unresolved: "that warning" -> "the warning".
+        ("Who issued that warning?", "Who issued the warning?", False),
+    ],
+)
+def test_a_rewrite_must_keep_the_follow_up_and_resolve_its_pointers(message, standalone, ok):
+    assert text.resolves(message, standalone) is ok
