@@ -1113,24 +1113,16 @@ class NewsRAG:
         did he ...?", "that claim", "And ...?") is condensed; one that names its subject is
         searched as typed, saving a model call (2-3 s of the default model here).
 
-        Its pointers ("he", "it", "that warning") are first replaced from the parse of the
-        last exchange (``text.resolve_pointers``); the model rewrites only what that does
-        not resolve. A rewrite is used only if it keeps the message's question and resolves
+        The model's rewrite is used only if it keeps the message's question and resolves
         its pointers (``text.resolves``): the small model's rewrites drop words ("Why does
-        he say ...?" -> "Why does Apple ...?") or answer another question ("What would it be
-        for?" -> "What would the platform comprise?"), and a wrong rewrite is a wrong search
-        and a wrong question. Else the message is searched as typed."""
+        he say ...?" -> "Why does Apple ...?") or answer another question ("What would it
+        be for?" -> "What would the platform comprise?"), and a wrong rewrite is a wrong
+        search and a wrong question. Else the pointers ("he", "it", "that warning") are
+        replaced from the parse of the last exchange where that reading is unambiguous
+        (``text.resolve_pointers``); else the message is searched as typed."""
         history = self._memory(session_id).get()
         if not history or not refers_back(message):
             return message
-        asked = [m.content for m in history if m.role == MessageRole.USER]
-        answered = [m.content for m in history if m.role == MessageRole.ASSISTANT]
-        if asked:
-            said = answered[-1] if answered else ""
-            said = "" if said.strip() == prompts.load("refusal").strip() else said
-            resolved = resolve_pointers(message, asked[-1], said)
-            if resolved != message and resolves(message, resolved):
-                return resolved
         lines = [f"{m.role.value}: {m.content}" for m in history[-6:]]
         prompt = prompts.render("condense", history="\n".join(lines), question=message)
         with self._generate_lock:
@@ -1139,7 +1131,16 @@ class NewsRAG:
             )
         text = (reply.message.content or "").strip().splitlines()
         standalone = text[0].strip().strip('"') if text else ""
-        return standalone if len(standalone) > 3 and resolves(message, standalone) else message
+        if len(standalone) > 3 and resolves(message, standalone):
+            return standalone
+        asked = [m.content for m in history if m.role == MessageRole.USER]
+        answered = [m.content for m in history if m.role == MessageRole.ASSISTANT]
+        if not asked:
+            return message
+        said = answered[-1] if answered else ""
+        said = "" if said.strip() == prompts.load("refusal").strip() else said
+        resolved = resolve_pointers(message, asked[-1], said)
+        return resolved if resolved != message and resolves(message, resolved) else message
 
     def chat_stream(
         self,

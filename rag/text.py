@@ -384,6 +384,47 @@ def reports_another(question: str, answer: str) -> str:
     return ""
 
 
+def part_of_object(question: str, answer: str) -> str:
+    """Why ``answer`` tells of the act a "Who did it to O?" question asks about done to a
+    part of O, not to O, or "": "Wout van Aert sprinted to win the final stage of the 2021
+    Tour de France" does not answer "Who won the 2021 Tour de France?"; "Smith won the
+    first half of the match" does not answer "Who won the match?".
+
+    Read from the parse: the question's wh-word is the subject of a verb with an object;
+    the answer has the same verb with another object that holds the asked one as its "of"
+    phrase. An answer that also has the verb with the asked object itself, or does not use
+    the verb, is not judged here."""
+    doc = parse(question)
+    wh = next((t for t in doc if t.lower_ in ("who", "what", "which") and t.i < 3), None)
+    if wh is None:
+        return ""
+    subject = wh if wh.dep_ in _SUBJECT_ROLES else wh.head
+    if subject.dep_ not in _SUBJECT_ROLES or subject.head.pos_ != "VERB":
+        return ""
+    verb = subject.head
+    obj = next((c for c in verb.children if c.dep_ == "dobj"), None)
+    if obj is None:
+        return ""
+    act, asked = verb.lemma_.lower(), obj.lemma_.lower()
+    parts: list[str] = []
+    for tok in parse(answer):
+        if tok.lemma_.lower() != act or tok.pos_ != "VERB":
+            continue
+        for done in (c for c in tok.children if c.dep_ == "dobj"):
+            if done.lemma_.lower() == asked:
+                return ""  # the act done to the asked object itself
+            if any(
+                p.dep_ == "prep" and p.lower_ == "of" and w.lemma_.lower() == asked
+                for p in done.children
+                for w in p.subtree
+            ):
+                parts.append(done.lower_)
+    if not parts:
+        return ""
+    whole = "".join(t.text_with_ws for t in obj.subtree if t.dep_ != "det").strip()
+    return f"it tells of the {parts[0]} of {whole}, not of {whole} itself"
+
+
 # Verbs that say what a speaker made of something ("described ... as one-sided", "refuted
 # Moscow's version"): a speaker's words as much as "said".
 _CHARACTERISING = frozenset({"describe", "call", "refute", "dismiss", "reject", "blame"})
@@ -981,14 +1022,24 @@ _WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "how", "when", "
 
 def resolve_pointers(message: str, previous_question: str, previous_answer: str = "") -> str:
     """``message`` with the words that point back replaced by what the previous exchange
-    names, read from the parse (a stand-in for the model's rewrite when that fails
-    ``resolves``): "he" / "she" -> the person the answer (else the question) names first;
-    "it" / "they" -> what the previous question was about (its subject; the answer's when
-    the question's subject was its wh-phrase, "Which exchange ...?" -> "Binance"; else its
-    object); "that N" -> a phrase of the exchange headed by N, or the act N names ("that
-    warning" -> "the warning of 1.1 million Gaza residents" after "Israel warned 1.1
-    million Gaza residents"); "there" -> the place the exchange puts things in. A word with
-    nothing to stand for is left as it is. ``previous_answer`` is "" for a refusal."""
+    names, read from the parse: the fallback when the model's rewrite fails ``resolves``.
+    Only unambiguous readings are made; a word with no single thing to stand for is left
+    as it is:
+
+    - "he" / "she" / "his" -> the one person the exchange names (none when it names two:
+      the parse knows no gender);
+    - "it" / "they" -> the first of the previous question's subject, the answer's subject,
+      the question's object and the answer's object that agrees in number ("it": one
+      thing, not a person; "they": several) and is not a wh-phrase;
+    - "that N" -> a phrase of the exchange headed by N, or the act N names ("that warning"
+      -> "the warning of 1.1 million Gaza residents" after "Israel warned 1.1 million Gaza
+      residents"); not when the exchange has N only bare ("these claims" points further
+      back);
+    - "there" -> "in" the last place something was put in, to or at.
+
+    Two different pointers read as the same thing ("Why did it send them there?" -> "Why
+    did Moscow send Moscow ...") mean a misreading: the message is returned as it is.
+    ``previous_answer`` is "" for a refusal."""
     question_doc = parse(previous_question)
     answer_doc = parse(previous_answer) if previous_answer else None
     docs = [d for d in (answer_doc, question_doc) if d is not None]
@@ -1003,22 +1054,44 @@ def resolve_pointers(message: str, previous_question: str, previous_answer: str 
         return found
 
     def person() -> str:
+        # The latest turn that names people decides; two of them (a pronoun counts as
+        # someone) leave "he" unresolved.
         for doc in docs:
-            people = [e for e in doc.ents if e.label_ == "PERSON"]
-            if people:
-                return name_key_text(people[0].text)
-            subj = root_child(doc, tuple(_SUBJECT_ROLES))
-            if subj is not None and subj.pos_ == "PROPN":
-                return _phrase_text(subj)
+            named: dict[str, str] = {}
+            for ent in doc.ents:
+                if ent.label_ == "PERSON":
+                    named.setdefault(name_key(ent[-1].text), name_key_text(ent.text))
+            for tok in doc:
+                # The small model tags some people's names as organisations ("Cue").
+                if (
+                    tok.dep_ in (*_SUBJECT_ROLES, "poss")
+                    and tok.pos_ == "PROPN"
+                    and tok.ent_type_ in ("", "ORG", "PERSON")
+                ):
+                    named.setdefault(name_key(tok.text), _phrase_text(tok))
+                elif tok.lower_ in _GENDERED:
+                    named.setdefault(tok.lower_, "")
+            if named:
+                return next(iter(named.values())) if len(named) == 1 else ""
         return ""
 
-    def topic() -> str:
-        for doc, roles in ((question_doc, _SUBJECT_ROLES), (answer_doc, _SUBJECT_ROLES)):
+    def agrees(tok: Any, plural: bool) -> bool:
+        several = tok.tag_ in ("NNS", "NNPS") or any(c.dep_ == "conj" for c in tok.children)
+        if plural:
+            return several
+        return not several and tok.ent_type_ != "PERSON"
+
+    def topic(plural: bool) -> str:
+        for doc, roles in (
+            (question_doc, _SUBJECT_ROLES),
+            (answer_doc, _SUBJECT_ROLES),
+            (question_doc, ("dobj",)),
+            (answer_doc, ("dobj",)),
+        ):
             found = root_child(doc, tuple(roles)) if doc is not None else None
-            if found is not None:
+            if found is not None and agrees(found, plural):
                 return _phrase_text(found)
-        found = root_child(question_doc, ("dobj",))
-        return _phrase_text(found) if found is not None else ""
+        return ""
 
     def refer(noun: Any) -> str:
         lemma = noun.lemma_.lower()
@@ -1045,6 +1118,7 @@ def resolve_pointers(message: str, previous_question: str, previous_answer: str 
 
     out: list[str] = []
     skip: set[int] = set()
+    read: dict[str, str] = {}  # what each pointer word was read as
     doc = parse(message)
     for tok in doc:
         if tok.i in skip:
@@ -1053,23 +1127,29 @@ def resolve_pointers(message: str, previous_question: str, previous_answer: str 
         swap = ""
         if _points_back(tok):
             if low in _GENDERED:
-                name = person()
-                if name:
-                    swap = f"{name}'s" if tok.tag_ == "PRP$" else name
+                swap = person()
+                key = "he" if low in ("he", "him", "his") else "she"
             elif low in ("it", "its", "they", "them", "their"):
-                about = topic()
-                if about:
-                    swap = f"{about}'s" if tok.tag_ == "PRP$" else about
+                swap = topic(plural=low not in ("it", "its"))
+                key = "it" if low in ("it", "its") else "they"
             elif low == "there":
-                swap = place()
+                swap, key = place(), "there"
             elif tok.pos_ == "DET" and tok.i + 1 < len(doc) and doc[tok.i + 1].pos_ == "NOUN":
                 noun = doc[tok.i + 1]  # the next word: the parse may not make it the head
-                swap = refer(noun)
+                swap, key = refer(noun), "that " + noun.lower_
                 if swap:
                     skip.add(noun.i)
+                    read.setdefault(key, swap)
                     out.append(swap + noun.whitespace_)
                     continue
+            if swap:
+                if tok.tag_ == "PRP$":
+                    swap += "'s"
+                read.setdefault(key, swap)
         out.append(swap + tok.whitespace_ if swap else tok.text_with_ws)
+    readings = [name_key(v) for v in read.values()]
+    if len(set(readings)) < len(readings):
+        return message  # two pointers read as one thing
     return "".join(out).strip()
 
 

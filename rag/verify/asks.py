@@ -20,6 +20,7 @@ from rag.text import (
     focus,
     lemmas,
     parse,
+    part_of_object,
     reports_another,
     same_name,
 )
@@ -169,7 +170,7 @@ def off_focus(
     detached = _detached(question, text, evidence, similar, config)
     if detached:
         return detached
-    another = reports_another(question, text)
+    another = reports_another(question, text) or part_of_object(question, text)
     if another:
         return another
     noun = focus(question)

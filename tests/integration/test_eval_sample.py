@@ -89,7 +89,7 @@ def test_recorded_default_model_replies_replay_the_measured_result(tmp_path, mon
     missed = [r["id"] for r in rows if r.get("error")]
     assert len(missed) <= 3, missed  # a tie broken otherwise on another CPU, at most
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["correct"] >= 0.83, summary
+    assert summary["correct"] >= 0.84, summary
     assert summary["wrong"] <= 0.03, summary
     assert summary["refusal_accuracy"] >= 0.93, summary
     assert summary["faithfulness"] >= 0.95, summary

@@ -478,12 +478,32 @@ def test_a_who_question_is_not_answered_by_an_unnamed_doer(question, source, unn
 @pytest.mark.parametrize(
     ("message", "question", "answer", "expected"),
     [
-        # A person: the one the answer names first.
+        # A person: the one the last turn names.
+        (
+            "Who did he discuss developments with last week?",
+            "Who is Azerbaijan's foreign minister?",
+            "Azerbaijan's Foreign Minister Jeyhun Bayramov [1].",
+            "Who did Jeyhun Bayramov discuss developments with last week?",
+        ),
+        # Two people (a pronoun is someone too): "he" is not guessed.
         (
             "When was he born?",
             "Who did he discuss developments with last week?",
             "Jeyhun Bayramov discussed developments with Sergey Lavrov last week.",
-            "When was Jeyhun Bayramov born?",
+            "When was he born?",
+        ),
+        (
+            "How did he respond to that comparison?",
+            "Who was Bankman-Fried compared to?",
+            "He was compared to Warren Buffett [1].",
+            "How did he respond to that comparison?",
+        ),
+        # "it" is one thing and not a person; "them" several.
+        (
+            "Why did it send them there?",
+            "How many peacekeepers did Moscow deploy?",
+            "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire [1].",
+            "Why did Moscow send almost 2,000 peacekeepers in the region?",
         ),
         # "it": what the question was about; its answer's subject when it asked "which".
         (
@@ -549,3 +569,23 @@ def test_a_follow_ups_pointers_are_read_back_from_the_last_exchange(
 )
 def test_a_rewrite_must_keep_the_follow_up_and_resolve_its_pointers(message, standalone, ok):
     assert text.resolves(message, standalone) is ok
+
+
+@pytest.mark.parametrize(
+    ("question", "answer", "part"),
+    [
+        (
+            "Who won the 2021 Tour de France?",
+            "Wout van Aert sprinted to win the final stage of the 2021 Tour de France.",
+            True,
+        ),
+        ("Who won the match?", "Smith won the first half of the match.", True),
+        ("Who won the match?", "Smith won the match.", False),
+        # Both: the act done to the asked object itself is there.
+        ("Who won the match?", "Smith won the first half and won the match.", False),
+        # Another verb: not judged here.
+        ("Who won the match?", "Smith scored the first goal of the match.", False),
+    ],
+)
+def test_an_act_done_to_a_part_of_the_asked_object_is_not_an_answer(question, answer, part):
+    assert bool(text.part_of_object(question, answer)) is part
