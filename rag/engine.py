@@ -30,6 +30,7 @@ from rag.store import Store
 from rag.text import (
     answer_items,
     doer_unnamed,
+    names_more,
     other_speaker,
     refers_back,
     resolve_pointers,
@@ -1119,7 +1120,10 @@ class NewsRAG:
         be for?" -> "What would the platform comprise?"), and a wrong rewrite is a wrong
         search and a wrong question. Else the pointers ("he", "it", "that warning") are
         replaced from the parse of the last exchange where that reading is unambiguous
-        (``text.resolve_pointers``); else the message is searched as typed."""
+        (``text.resolve_pointers``). Else the model's rewrite is still used if it names
+        something the message does not (its words changed, "start" -> "begin", but its
+        pointer resolved: on 30 held-out follow-ups, 6 of the 8 rewrites the word check
+        turned down were right); else the message is searched as typed."""
         history = self._memory(session_id).get()
         if not history or not refers_back(message):
             return message
@@ -1140,7 +1144,9 @@ class NewsRAG:
         said = answered[-1] if answered else ""
         said = "" if said.strip() == prompts.load("refusal").strip() else said
         resolved = resolve_pointers(message, asked[-1], said)
-        return resolved if resolved != message and resolves(message, resolved) else message
+        if resolved != message and resolves(message, resolved):
+            return resolved
+        return standalone if len(standalone) > 3 and names_more(message, standalone) else message
 
     def chat_stream(
         self,

@@ -1008,8 +1008,12 @@ def resolves(message: str, standalone: str) -> bool:
             continue
         if tok.lemma_.lower() not in kept and tok.lower_ not in kept:
             return False
-    if not pointers:
-        return True
+    return not pointers or names_more(message, standalone)
+
+
+def names_more(message: str, standalone: str) -> bool:
+    """Whether ``standalone`` has a content word ``message`` does not: a rewrite that put
+    something where the message points back ("he" -> "Jeyhun Bayramov")."""
     asked = lemmas(message)
     return any(
         t.is_alpha and not t.is_stop and t.lemma_.lower() not in asked for t in parse(standalone)

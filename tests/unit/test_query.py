@@ -493,13 +493,15 @@ def test_empty_store_says_what_to_run(settings, store):
 
 
 class _Rewriter(FakeLLM):
-    """Rewrites every follow-up as another question, as the small model sometimes does."""
+    """Rewrites every follow-up as ``rewrite``, as the small model sometimes does."""
+
+    rewrite: str = "What would the six-nation platform comprise?"
 
     def _reply(self, messages):  # type: ignore[no-untyped-def]
         prompt = messages[-1].content or ""
         if "Standalone question:" in prompt:
             self.calls += 1
-            return "What would the six-nation platform comprise?"
+            return self.rewrite
         return super()._reply(messages)
 
 
@@ -514,8 +516,17 @@ def test_a_model_rewrite_that_asks_another_question_falls_back_to_the_parse(samp
     )
 
 
+def test_a_reworded_rewrite_is_used_when_the_parse_cannot_resolve(sample_rag):
+    """"that" (a pronoun for a whole event) is beyond the parse; a rewrite that names
+    something beats searching an unresolved pointer, though it rewords the question."""
+    rag = sample_rag(_Rewriter(rewrite="Why was the six-nation platform proposed?"))
+    rag.chat("s", "What did Russia's Defense Ministry say?")
+    follow = rag.chat("s", "What would that be for, according to Ankara?")
+    assert follow.standalone_question == "Why was the six-nation platform proposed?"
+
+
 def test_a_follow_up_neither_the_model_nor_the_parse_resolves_is_searched_as_typed(sample_rag):
-    rag = sample_rag(_Rewriter())
+    rag = sample_rag(_Rewriter(rewrite="What would that be for?"))
     rag.chat("s", "What did Russia's Defense Ministry say?")
     follow = rag.chat("s", "What would that be for, according to Ankara?")
     assert follow.standalone_question == ""  # searched as typed
