@@ -517,7 +517,7 @@ def test_a_model_rewrite_that_asks_another_question_falls_back_to_the_parse(samp
 
 
 def test_a_reworded_rewrite_is_used_when_the_parse_cannot_resolve(sample_rag):
-    """"that" (a pronoun for a whole event) is beyond the parse; a rewrite that names
+    """ "that" (a pronoun for a whole event) is beyond the parse; a rewrite that names
     something beats searching an unresolved pointer, though it rewords the question."""
     rag = sample_rag(_Rewriter(rewrite="Why was the six-nation platform proposed?"))
     rag.chat("s", "What did Russia's Defense Ministry say?")
