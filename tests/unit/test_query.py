@@ -826,14 +826,9 @@ def test_year_from_the_question_must_match_the_source():
 
 
 def test_a_sentence_that_only_points_at_a_source_is_left_out(sample_rag):
-    def reply(prompt: str) -> str:
-        return (
-            "Moscow deployed almost 2,000 peacekeepers to the region [1]."
-            " This information is found in source [1]."
-        )
-
-    answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
-    assert "found in" not in answer.text and len(answer.sentences) == 1
+    reply = "Moscow deployed almost 2,000 peacekeepers to the region [1]. See source [1]."
+    answer = sample_rag(FakeLLM(lambda p: reply)).ask("How many peacekeepers did Moscow deploy?")
+    assert "See source" not in answer.text and len(answer.sentences) == 1
 
 
 def test_only_yes_no_questions_are_told_to_start_with_yes_or_no(sample_rag):

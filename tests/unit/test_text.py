@@ -571,21 +571,15 @@ def test_a_rewrite_must_keep_the_follow_up_and_resolve_its_pointers(message, sta
     assert text.resolves(message, standalone) is ok
 
 
-@pytest.mark.parametrize(
-    ("question", "answer", "part"),
-    [
-        (
-            "Who won the 2021 Tour de France?",
-            "Wout van Aert sprinted to win the final stage of the 2021 Tour de France.",
-            True,
-        ),
-        ("Who won the match?", "Smith won the first half of the match.", True),
-        ("Who won the match?", "Smith won the match.", False),
-        # Both: the act done to the asked object itself is there.
-        ("Who won the match?", "Smith won the first half and won the match.", False),
-        # Another verb: not judged here.
-        ("Who won the match?", "Smith scored the first goal of the match.", False),
-    ],
-)
-def test_an_act_done_to_a_part_of_the_asked_object_is_not_an_answer(question, answer, part):
-    assert bool(text.part_of_object(question, answer)) is part
+def test_an_act_done_to_a_part_of_the_asked_object_is_not_an_answer():
+    tour = "Who won the 2021 Tour de France?"
+    stage = "Wout van Aert sprinted to win the final stage of the 2021 Tour de France."
+    assert "stage of 2021 Tour de France" in text.part_of_object(tour, stage)
+    assert text.part_of_object("Who won the match?", "Smith won the first half of the match.")
+    assert not text.part_of_object("Who won the match?", "Smith won the match.")
+    # The act done to the asked object itself is there too.
+    both = "Smith won the first half and won the match."
+    assert not text.part_of_object("Who won the match?", both)
+    # Another verb: not judged here.
+    goal = "Smith scored the first goal of the match."
+    assert not text.part_of_object("Who won the match?", goal)
