@@ -933,9 +933,7 @@ def _fills_fronted_slot(question: str, answer: str) -> bool:
             continue
         head = doc[start + len(preposition) - 1]
         for obj in head.children:
-            if obj.dep_ == "pobj" and any(
-                w.is_alpha and not w.is_stop and w.lemma_.lower() not in asked for w in obj.subtree
-            ):
+            if obj.dep_ == "pobj" and _has_new_word(obj.subtree, asked):
                 return True
     return False
 
@@ -1014,13 +1012,16 @@ def resolves(message: str, standalone: str) -> bool:
 def names_more(message: str, standalone: str) -> bool:
     """Whether ``standalone`` has a content word ``message`` does not: a rewrite that put
     something where the message points back ("he" -> "Jeyhun Bayramov")."""
-    asked = lemmas(message)
-    return any(
-        t.is_alpha and not t.is_stop and t.lemma_.lower() not in asked for t in parse(standalone)
-    )
+    return _has_new_word(parse(standalone), lemmas(message))
 
 
-_GENDERED = frozenset({"he", "she", "him", "her", "his", "hers"})
+def _has_new_word(tokens: Iterable[Any], known: frozenset[str]) -> bool:
+    """Whether ``tokens`` hold a content word (not a stop word) whose lemma is not ``known``."""
+    return any(t.is_alpha and not t.is_stop and t.lemma_.lower() not in known for t in tokens)
+
+
+# Every gendered third-person pronoun: the personal ones, the possessives, "hers".
+_GENDERED = _PERSONAL | _GENDERED_POSSESSIVES | {"hers"}
 _WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "how", "when", "where", "why"})
 
 
@@ -1064,7 +1065,7 @@ def resolve_pointers(message: str, previous_question: str, previous_answer: str 
             named: dict[str, str] = {}
             for ent in doc.ents:
                 if ent.label_ == "PERSON":
-                    named.setdefault(name_key(ent[-1].text), name_key_text(ent.text))
+                    named.setdefault(name_key(ent[-1].text), _without_possessive(ent.text))
             for tok in doc:
                 # The small model tags some people's names as organisations ("Cue").
                 if (
@@ -1157,7 +1158,7 @@ def resolve_pointers(message: str, previous_question: str, previous_answer: str 
     return "".join(out).strip()
 
 
-def name_key_text(name: str) -> str:
+def _without_possessive(name: str) -> str:
     """A name as written, without a possessive ("Alvaro Barreal's" -> "Alvaro Barreal")."""
     return re.sub(r"['’]s$", "", name.strip())
 
