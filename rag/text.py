@@ -206,6 +206,16 @@ class Event:
     negated: bool
     reports: bool = False
     objects: frozenset[str] = frozenset()  # lemmas of what it acts on, named or not
+    # Names a pronoun in the role cannot stand for (``_barred``): "It was released for the
+    # PC versions of Diablo III" was not said of Diablo III.
+    actors_barred: frozenset[str] = frozenset()
+    targets_barred: frozenset[str] = frozenset()
+    # The capitalised head words of each role, names or not by the tagger ("Diablo 3" read
+    # as a noun): what a claim's role is compared with a pronoun's barred names by.
+    actors_heads: frozenset[str] = frozenset()
+    targets_heads: frozenset[str] = frozenset()
+    # Its times and numbers ("on March 25, 2014"): which of a verb's uses is the same event.
+    details: frozenset[str] = frozenset()
 
 
 # Verbs news uses to attribute a statement without a "that" clause ("..., the ministry
@@ -297,6 +307,30 @@ def _antecedent(tok: Any) -> frozenset[str]:
     return frozenset()
 
 
+def _barred(heads: list[Any], verb: Any) -> frozenset[str]:
+    """The names a pronoun among ``heads`` cannot stand for: those it c-commands, which in
+    a dependency parse are the names after it in its verb's phrase and outside its own
+    (binding's Principle C: in "It was released for the PC versions of Diablo III", "it" is
+    not Diablo III; in "He said Putin would go", he is not Putin). A name before the pronoun
+    ("When Xenoblade 2 came out, it sold ...") may be what it stands for. Empty unless every
+    head is a pronoun that names no one."""
+    pronouns = [h for h in heads if h.tag_ == "PRP"]  # personal: not "that" of a relative clause
+    if not pronouns or len(pronouns) != len(heads) or _participants(pronouns):
+        return frozenset()
+    first = min(p.i for p in pronouns)
+    own = {t.i for p in pronouns for t in p.subtree}
+    return frozenset(
+        name_key(t.text)
+        for t in verb.subtree
+        if t.i > first and t.i not in own and _is_name(t) and len(name_key(t.text)) > 1
+    )
+
+
+def _capitalised(heads: list[Any]) -> frozenset[str]:
+    keys = (name_key(h.text) for h in heads if h.pos_ != "PRON" and h.text[:1].isupper())
+    return frozenset(k for k in keys if len(k) > 1)
+
+
 def _participants(heads: list[Any]) -> frozenset[str]:
     """The name words of each phrase, or of what it refers back to when it names none."""
     out: set[str] = set()
@@ -327,7 +361,25 @@ def events(text: str) -> list[Event]:
         lemma = tok.lemma_.lower()
         reports = lemma in _REPORTING or any(c.dep_ == "ccomp" for c in tok.children)
         objects = frozenset(t.lemma_.lower() for t in _targets(tok))
-        out.append(Event(lemma, actors, targets, negated, reports, objects))
+        out.append(
+            Event(
+                lemma,
+                actors,
+                targets,
+                negated,
+                reports,
+                objects,
+                _barred(_actors(tok), tok) if not actors else frozenset(),
+                _barred(_targets(tok), tok) if not targets else frozenset(),
+                _capitalised(_actors(tok)),
+                _capitalised(_targets(tok)),
+                frozenset(
+                    t.lower_
+                    for t in tok.subtree
+                    if not t.is_punct and (t.like_num or t.ent_type_ in ("DATE", "TIME"))
+                ),
+            )
+        )
     return out
 
 
@@ -526,6 +578,16 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
         for role in ("actors", "targets"):
             mine: frozenset[str] = getattr(event, role)
             theirs = [getattr(e, role) for e in same if getattr(e, role)]
+            said_of = mine or getattr(event, f"{role}_heads")
+            scope = _same_details(event, same)
+            if (
+                said_of
+                and not any(getattr(e, role) for e in scope)
+                and _barred_everywhere(said_of, scope, role)
+            ):
+                who = ", ".join(sorted(said_of))
+                side = "acts" if role == "actors" else "is acted on"
+                return f"in the sources someone else {side} ({event.lemma}), not {who}"
             if not mine or not theirs:
                 continue
             if all(_unmatched(mine, t) and _unmatched(t, mine) for t in theirs):
@@ -533,6 +595,21 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
                 side = "acts" if role == "actors" else "is acted on"
                 return f"in the sources someone else {side} ({event.lemma}): {who}"
     return possessor_conflict(claim, sources)
+
+
+def _same_details(event: Event, uses: list[Event]) -> list[Event]:
+    """The uses of the verb that share a time or number with ``event`` (the same release
+    "on March 25, 2014", not another one "the following year"); all of them when it has
+    none or none shares one."""
+    shared = [e for e in uses if event.details & e.details]
+    return shared or uses
+
+
+def _barred_everywhere(mine: frozenset[str], same: list[Event], role: str) -> bool:
+    """Whether every use of the verb leaves the role to a pronoun that cannot stand for the
+    claim's names (``_barred``), so none of them says it of those names."""
+    bars = [getattr(e, f"{role}_barred") for e in same]
+    return bool(bars) and all(bar and not _unmatched(mine, bar) for bar in bars)
 
 
 # The possessive determiners that tell their owner's gender: a closed class.

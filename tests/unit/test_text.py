@@ -454,6 +454,39 @@ def test_a_possessive_of_the_other_gender_gives_the_thing_to_someone_else(claim,
     assert bool(text.role_conflict(claim, sources)) is conflict  # read by the support check
 
 
+EXPANSION = (
+    "The game was launched on May 15, 2012. Console versions were released the following year. "
+    "It was released for the PC and Mac versions of Diablo III on March 25, 2014."
+)
+
+
+@pytest.mark.parametrize(
+    ("claim", "sources", "conflict"),
+    [
+        # "it" c-commands "Diablo III": the pronoun is not Diablo III (binding's Principle C)
+        ("Diablo 3 was released on March 25, 2014.", [EXPANSION], True),
+        ("Putin said he would go.", ["He said Putin would go."], True),
+        # the same verb with another time is another event, named by a common noun
+        ("Diablo 3 was released in 2013.", ["The game was released in 2013. " + EXPANSION], False),
+        # a name before the pronoun may be what it stands for
+        (
+            "Diablo 3 was released in 2012.",
+            ["When Diablo III came out in 2012, it was released."],
+            False,
+        ),
+        ("Lavrov said Putin would go.", ["Lavrov arrived. He said Putin would go."], False),
+        # a relative pronoun stands for its noun: a reflexive paraphrase is not judged here
+        (
+            "Everton lifted themselves to 14th.",
+            ["After a run of wins, that had lifted Everton to 14th in the table."],
+            False,
+        ),
+    ],
+)
+def test_a_pronoun_is_not_the_name_it_c_commands(claim, sources, conflict):
+    assert bool(text.role_conflict(claim, sources)) is conflict
+
+
 @pytest.mark.parametrize(
     ("question", "source", "unnamed"),
     [
