@@ -992,6 +992,40 @@ def fills_slot(question: str, answer: str) -> bool:
     return False
 
 
+# Relations that say who an N is: "the winner was X", "X was named winner", "X, the winner".
+_IDENTIFYING = frozenset({"attr", "oprd", "appos"})
+
+
+def leaves_unidentified(question: str, answer: str) -> str:
+    """The N of a "Who is the N?" question when the answer speaks of the N without saying
+    who it is, else "": "The winner of the 2019 Maxwell Award will be announced ..." names
+    no winner. The answer says who when the N is equated with something (a copula's
+    complement, "named winner", an apposition) or when it does not mention the N at all
+    ("Joe Burrow won the award" is judged by the other checks)."""
+    doc = parse(question)
+    who = [t for t in doc if t.lower_ in ("who", "whom") and t.head.lemma_ == "be"]
+    if not who:
+        return ""
+    verb = who[0].head
+    asked = [
+        c
+        for c in verb.children
+        if c.i != who[0].i and c.dep_ in ("nsubj", "attr") and c.pos_ in ("NOUN", "PROPN")
+    ]
+    if not asked or asked[0].pos_ != "NOUN":
+        return ""
+    noun = asked[0].lemma_.lower()
+    mentions = [t for t in parse(answer) if t.lemma_.lower() == noun and t.pos_ == "NOUN"]
+    for tok in mentions:
+        while tok.dep_ == "conj" and tok.head.i != tok.i:  # "his girlfriend and the CEO"
+            tok = tok.head
+        if tok.dep_ in _IDENTIFYING or any(c.dep_ == "appos" for c in tok.children):
+            return ""
+        if tok.dep_ in _SUBJECT_ROLES and any(c.dep_ in _IDENTIFYING for c in tok.head.children):
+            return ""
+    return noun if mentions else ""
+
+
 def _fills_fronted_slot(question: str, answer: str) -> bool:
     """Whether the answer fills a wh-phrase the question fronts with its preposition:
     "According to what source did Lavrov ...?" -> "According to a statement by the Russian

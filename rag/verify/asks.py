@@ -18,6 +18,7 @@ from rag.text import (
     equated_counts,
     fills_slot,
     focus,
+    leaves_unidentified,
     lemmas,
     parse,
     part_of_object,
@@ -175,6 +176,9 @@ def off_focus(
         return another
     noun = focus(question)
     kind = asked_for(question)
+    unnamed = leaves_unidentified(question, as_statement(question, text) if fragment else text)
+    if unnamed:
+        return f"it speaks of the {unnamed} without saying who it is"
     # A name, or a time asked for by its type ("what is the premiere date"), answers by
     # instance: checked by ``gives`` and ``_detached``, not by the word.
     if not noun or kind == "name" or (kind == "time" and noun in _TIME_NOUNS):

@@ -616,3 +616,22 @@ def test_an_act_done_to_a_part_of_the_asked_object_is_not_an_answer():
     # Another verb: not judged here.
     goal = "Smith scored the first goal of the match."
     assert not text.part_of_object("Who won the match?", goal)
+
+
+@pytest.mark.parametrize(
+    ("answer", "unnamed"),
+    [
+        ("The winner of the 2019 Maxwell Award will be announced on December 12, 2019.", "winner"),
+        ("The winner was Joe Burrow.", ""),
+        ("Joe Burrow was named the winner of the Maxwell Award.", ""),
+        ("Joe Burrow, the winner, thanked LSU.", ""),
+        ("Joe Burrow won the Maxwell Award.", ""),  # no "winner" to identify: other checks
+    ],
+)
+def test_a_who_is_the_n_answer_must_say_who_the_n_is(answer, unnamed):
+    assert text.leaves_unidentified("Who is the Maxwell Award winner in 2019?", answer) == unnamed
+
+
+def test_an_n_in_a_coordinated_apposition_is_identified():
+    answer = "Caroline Ellison, his girlfriend and the CEO of Alameda, was used as a front."
+    assert text.leaves_unidentified("Who is the CEO of Alameda?", answer) == ""
