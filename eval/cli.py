@@ -298,11 +298,21 @@ def multihop(shared: _Shared, corpus: Corpus = None, queries: Queries = None) ->
 
 @app.command()
 @qa_suite
-def rgb(shared: _Shared, file: RGBFile = None) -> None:
+def rgb(
+    shared: _Shared,
+    file: RGBFile = None,
+    page_dates: Annotated[
+        bool,
+        typer.Option(
+            "--page-dates",
+            help="Read a snippet's leading page date as its published date (a stress variant).",
+        ),
+    ] = False,
+) -> None:
     """RGB: accuracy, negative rejection, counterfactual robustness (one collection per item)."""
     from eval.suites import rgb as suite
 
-    _run("rgb", suite.run, shared, path=file)
+    _run("rgb", suite.run, shared, path=file, page_dates=page_dates)
 
 
 @app.command()

@@ -28,6 +28,10 @@ _CONFLICT = re.compile(
     r"discrepanc\w*)\b",
     re.IGNORECASE,
 )
+# A web search snippet often opens with its page's date ("Apr 20, 2022 ... text"). RGB gives
+# it as part of the text; with ``page_dates`` it is read as the result's published date, the
+# way newsrag ingests a dated article (a stress variant: the model no longer sees it).
+_PAGE_DATE = re.compile(r"^([A-Z][a-z]{2,8}\.? \d{1,2}, \d{4}) \.\.\. ")
 
 
 def default_file() -> Path:
@@ -67,13 +71,18 @@ def snippets_for(item: dict[str, Any], condition: str) -> list[tuple[str, str]]:
     raise ValueError(f"unknown condition {condition!r}")
 
 
-def write_snippets(path: Path, item: dict[str, Any], condition: str) -> Path:
-    """The snippets as small JSONL articles, ingested by the normal pipeline."""
+def write_snippets(
+    path: Path, item: dict[str, Any], condition: str, page_dates: bool = False
+) -> Path:
+    """The snippets as small JSONL articles, ingested by the normal pipeline; with
+    ``page_dates`` a snippet's leading page date becomes its published date."""
     with path.open("w", encoding="utf-8") as fh:
         for n, (kind, text) in enumerate(snippets_for(item, condition), 1):
+            dated = _PAGE_DATE.match(text) if page_dates else None
             record = {
                 "title": f"Search result {n}",
-                "body": text,
+                "body": text[dated.end() :] if dated else text,
+                "published": dated[1] if dated else "",
                 "source": "web search",
                 "url": f"rgb://{item['id']}/{kind}/{n}",
             }
@@ -138,10 +147,11 @@ class RGBSuite:
 
     name = SUITE
 
-    def __init__(self, cfg: RunConfig, path: Path | None = None) -> None:
+    def __init__(self, cfg: RunConfig, path: Path | None = None, page_dates: bool = False) -> None:
         self.cfg = cfg
         self.overrides: dict[str, Any] = {}
         self.path = Path(path) if path else default_file()
+        self.page_dates = page_dates
 
     def items(self) -> list[tuple[dict[str, Any], str]]:
         if self.cfg.retrieval_only:
@@ -175,7 +185,7 @@ class RGBSuite:
         rag = common.fresh_rag(self.models, data_dir, collection=f"rgb-{item['id']}-{condition}")
         with rag.library:
             snippets = write_snippets(
-                self.root / f"{item['id']}-{condition}.jsonl", item, condition
+                self.root / f"{item['id']}-{condition}.jsonl", item, condition, self.page_dates
             )
             common.ingest(rag, [snippets])
             answer, seconds = common.timed_call(lambda r=rag, q=item["query"]: r.ask(q))
@@ -249,6 +259,6 @@ class RGBSuite:
         }
 
 
-def run(cfg: RunConfig, path: Path | None = None) -> SuiteResult:
+def run(cfg: RunConfig, path: Path | None = None, page_dates: bool = False) -> SuiteResult:
     """Three fresh collections per item (answer, reject, counterfactual); one model load."""
-    return run_suite(RGBSuite(cfg, path), cfg)
+    return run_suite(RGBSuite(cfg, path, page_dates), cfg)

@@ -407,6 +407,18 @@ def test_multihop_summary_per_type():
 # RGB scoring
 
 
+def test_rgb_page_dates_become_published_dates_only_when_asked(tmp_path: Path) -> None:
+    item = {"id": 7, "positive": ["Apr 20, 2022 ... Revenue was $10.4 billion.", "No date here."]}
+    plain = rgb.write_snippets(tmp_path / "a.jsonl", item, "answer")
+    dated = rgb.write_snippets(tmp_path / "b.jsonl", item, "answer", page_dates=True)
+    as_given = [json.loads(x) for x in plain.read_text().splitlines()]
+    moved = [json.loads(x) for x in dated.read_text().splitlines()]
+    assert as_given[0]["body"].startswith("Apr 20, 2022 ...") and not as_given[0]["published"]
+    assert moved[0]["body"] == "Revenue was $10.4 billion."
+    assert moved[0]["published"] == "Apr 20, 2022"
+    assert moved[1] == as_given[1]
+
+
 def test_rgb_check_answer_follows_upstream_rule():
     assert rgb.check_answer("It was held in Tampa, Florida.", "Tampa, Florida")
     assert not rgb.check_answer("It was held in Tampa.", "Tampa, Florida")
