@@ -29,6 +29,7 @@ from rag.settings import Settings
 from rag.store import Store
 from rag.text import (
     answer_items,
+    complete_dates,
     doer_unnamed,
     names_more,
     other_speaker,
@@ -212,6 +213,20 @@ def _before(passages: list[Passage], sentence: str) -> str:
         if at >= 0:
             return text[: at + len(sentence)]
     return sentence
+
+
+_DATES_NOTE = (
+    "Dates the articles give without a year (a weekday, a month and day) are read against"
+    " the date of the article cited."
+)
+
+
+def _day(published: str) -> date | None:
+    """The date of a stored published value ("2015-06-16", "2015-06-16T08:00:00"), if any."""
+    try:
+        return date.fromisoformat(published[:10])
+    except ValueError:
+        return None
 
 
 def _plain(text: str) -> str:
@@ -857,7 +872,13 @@ class NewsRAG:
             )
             supporting.append([e.text for e in verdict.evidence])
             marks = "".join(f"[{n}]" for n in numbers)
-            pieces.append(self._with_markers(text, marks))
+            # A date without its year is read against the date of the article it cites.
+            shown = (
+                complete_dates(text, _day(citations[numbers[0] - 1].published)) if numbers else text
+            )
+            if shown != text and _DATES_NOTE not in base["notes"]:
+                base["notes"].append(_DATES_NOTE)
+            pieces.append(self._with_markers(shown, marks))
         if not any(s.supported and s.citations for s in sentences):
             return refuse(sentences)
         kind = asked_for(question)

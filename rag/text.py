@@ -1309,3 +1309,64 @@ def as_statement(question: str, fragment: str) -> str:
     if not match or not piece:
         return fragment
     return f"{piece}{question[match.end() :]}".rstrip("?").strip() + "."
+
+
+# Dates an article gives without a year ----------------------------------------------------
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTH_WORD = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b"
+)
+_NO_YEAR_AFTER = r"(?!\d)(?!(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2})"
+_MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?{_NO_YEAR_AFTER}")
+_DAY_MONTH = re.compile(rf"\b\d{{1,2}}\s+{_MONTH_WORD}(?!\.?\s+\d)")
+_WEEKDAY = re.compile(
+    rf"\b({'|'.join(_WEEKDAYS)})\b(?:['’]s\b)?(?!,?\s+(?:the\s+)?(?:\d|{_MONTH_WORD}\.?\s+\d))"
+)
+
+
+def complete_dates(text: str, published: Any) -> str:
+    """``text`` with the dates it gives without a year read against ``published`` (a
+    ``datetime.date``, the cited article's date), as news style writes them: a month and day
+    without a year is in the year of publication ("released in Japan on April 29" in a June
+    2015 article: April 29, 2015), a weekday alone is within the week around it, before it
+    when the verb is past ("Lavrov said on Tuesday"), else after it ("premieres Sunday").
+    Weekdays get the date in brackets; a month and day get the year."""
+    if published is None:
+        return text
+    year = f"{published.year}"
+    out = _MONTH_DAY.sub(lambda m: f"{m.group(0)}, {year}", text)
+    out = _DAY_MONTH.sub(lambda m: f"{m.group(0)} {year}", out)
+    doc = parse(out)
+    pieces, last = [], 0
+    for m in _WEEKDAY.finditer(out):
+        weekday = _WEEKDAYS.index(m.group(1))
+        shift = (published.weekday() - weekday) % 7
+        if _told_in_past(doc, m.start(), out[: m.start()]):
+            day = published.toordinal() - shift
+        else:
+            day = published.toordinal() + (-shift % 7)
+        when = type(published).fromordinal(day)
+        pieces += [out[last : m.end()], f" ({when.strftime('%B')} {when.day}, {when.year})"]
+        last = m.end()
+    return "".join(pieces) + out[last:]
+
+
+def _told_in_past(doc: Any, start: int, before: str) -> bool:
+    """Whether a weekday at ``start`` is told of as past: "last Sunday", or the verb it
+    hangs on is in the past tense without "will"."""
+    if re.search(r"\blast\s+$", before, re.I):
+        return True
+    if re.search(r"\b(next|this|coming)\s+$", before, re.I):
+        return False
+    tok = next((t for t in doc if t.idx >= start), None)
+    while tok is not None and tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
+        tok = tok.head
+    if tok is None or tok.pos_ not in ("VERB", "AUX"):
+        return False
+    if any(c.lower_ in ("will", "'ll", "would") for c in tok.children):
+        return False
+    past = "Past" in tok.morph.get("Tense") or any(
+        "Past" in c.morph.get("Tense") for c in tok.children if c.dep_ in ("aux", "auxpass")
+    )
+    return past

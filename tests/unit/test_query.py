@@ -476,6 +476,23 @@ def test_date_filter_from_question_is_reported_and_applied(settings, store, tmp_
     assert undated.notes and undated.filters["after"] is None
 
 
+def test_a_weekday_in_the_answer_gets_the_date_its_article_gives_it(settings, store, tmp_path):
+    f = tmp_path / "a.jsonl"
+    record = {
+        "title": "Bridge news",
+        "published_at": "2023-10-06",  # a Friday
+        "source": "Wire",
+        "body": "The old bridge reopened to traffic on Thursday morning.",
+    }
+    f.write_text(json.dumps(record))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    answer = NewsRAG(settings, store, emb, FakeLLM()).ask("When did the old bridge reopen?")
+    assert not answer.refused and "Thursday (October 5, 2023) morning" in answer.text
+    assert any("without a year" in n for n in answer.notes)
+    assert answer.citations[0].sentence == record["body"]  # the quote stays the article's
+
+
 def test_bm25_follows_adds_and_removals(settings, store):
     emb = FakeEmbedder()
     rag = NewsRAG(settings, store, emb, FakeLLM())

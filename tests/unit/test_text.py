@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from eval.suites.sample import load_set
@@ -635,3 +637,36 @@ def test_a_who_is_the_n_answer_must_say_who_the_n_is(answer, unnamed):
 def test_an_n_in_a_coordinated_apposition_is_identified():
     answer = "Caroline Ellison, his girlfriend and the CEO of Alameda, was used as a front."
     assert text.leaves_unidentified("Who is the CEO of Alameda?", answer) == ""
+
+
+@pytest.mark.parametrize(
+    ("sentence", "published", "shown"),
+    [
+        # a month and day without a year: the year of publication
+        ("It was released in Japan on April 29.", date(2015, 6, 16), "on April 29, 2015."),
+        ("It opens on 3 May.", date(2015, 6, 16), "on 3 May 2015."),
+        ("The talks resume on Monday, Nov. 16.", date(2020, 11, 12), "Monday, Nov. 16, 2020."),
+        # a weekday: the week before publication when told in the past, else after it
+        (
+            "Lavrov said on Tuesday that it would stay.",
+            date(2020, 11, 12),
+            "Tuesday (November 10, 2020)",
+        ),
+        ("Season 11 premieres Sunday.", date(2021, 8, 19), "Sunday (August 22, 2021)."),
+        (
+            "It was relayed at Friday’s meeting.",
+            date(2023, 11, 25),
+            "Friday’s (November 24, 2023) meeting",
+        ),
+        # dates that have their year, or no date at all, stay as they are
+        ("It was released on March 25, 2014.", date(2015, 6, 16), "on March 25, 2014."),
+        ("Sunday, Sept. 27, 2020 was the day.", date(2020, 11, 12), "Sunday, Sept. 27, 2020 was"),
+        ("It launched in May 2012.", date(2022, 4, 20), "in May 2012."),
+    ],
+)
+def test_a_date_without_its_year_is_read_against_the_articles_date(sentence, published, shown):
+    assert shown in text.complete_dates(sentence, published)
+
+
+def test_no_published_date_leaves_the_text_alone():
+    assert text.complete_dates("He spoke on Tuesday.", None) == "He spoke on Tuesday."
