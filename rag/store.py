@@ -212,6 +212,23 @@ def lexical_facets(doc_id: str, source: str | None, published_ts: float | None) 
     return " ".join(out)
 
 
+def _facet_expression(only: ChunkFilter) -> str | None:
+    """``only`` as an FTS5 expression over the chunks' facets ("" for no filter, None for
+    an empty date range): its outlets, article ids and the day blocks covering its dates."""
+    parts = []
+    if only.sources:
+        parts.append("{facets}: (" + " OR ".join(_hashed("s", s) for s in only.sources) + ")")
+    if only.doc_ids:
+        parts.append("{facets}: (" + " OR ".join(_hashed("i", d) for d in only.doc_ids) + ")")
+    if only.lo_ts is not None or only.hi_ts is not None:
+        lo = _day(only.lo_ts) if only.lo_ts is not None else 0
+        hi = _day(only.hi_ts) if only.hi_ts is not None else _LAST_DAY
+        if lo > hi:
+            return None
+        parts.append("{facets}: (" + " OR ".join(_day_cover(lo, hi)) + ")")
+    return " AND ".join(parts)
+
+
 def _day_cover(lo: int, hi: int) -> list[str]:
     """The fewest day blocks that exactly cover days ``lo..hi`` (inclusive)."""
     out = []
@@ -997,18 +1014,12 @@ class Store:
         words = self._within_postings(words)
         if not words:
             return []
+        facets = _facet_expression(only)
+        if facets is None:
+            return []  # an empty date range
+        lo_ts, hi_ts = only.lo_ts, only.hi_ts
         expr = "{terms}: (" + " OR ".join(f'"{w}"' for w in words) + ")"
-        sources, doc_ids, lo_ts, hi_ts = only.sources, only.doc_ids, only.lo_ts, only.hi_ts
-        if sources:
-            expr += " AND {facets}: (" + " OR ".join(_hashed("s", s) for s in sources) + ")"
-        if doc_ids:
-            expr += " AND {facets}: (" + " OR ".join(_hashed("i", d) for d in doc_ids) + ")"
-        if lo_ts is not None or hi_ts is not None:
-            lo = _day(lo_ts) if lo_ts is not None else 0
-            hi = _day(hi_ts) if hi_ts is not None else _LAST_DAY
-            if lo > hi:
-                return []
-            expr += " AND {facets}: (" + " OR ".join(_day_cover(lo, hi)) + ")"
+        expr += f" AND {facets}" if facets else ""
         rows = self._db.execute(
             "SELECT c.chunk_id, c.doc_id, c.idx, c.start, c.end, "
             "substr(a.text, c.start + 1, c.end - c.start) AS text, hit.score, "
@@ -1069,12 +1080,28 @@ class Store:
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
         if self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
             return []
-        result = self.collection.query(
-            query_embeddings=[np.asarray(embedding, dtype=np.float32).tolist()],
-            n_results=k,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-        )
+        # A filter that allows few chunks names them (found in the lexical index's facets):
+        # Chroma's own where clause costs ten times as much (212 against 20 ms p50 at 100k
+        # chunks, the same hits).
+        allowed = self._allowed_ids(only) if where else None
+        if allowed is not None and not allowed:
+            return []
+        vector = [np.asarray(embedding, dtype=np.float32).tolist()]
+        include: Any = ["documents", "metadatas", "distances"]
+        result = None
+        if allowed is not None:
+            from chromadb.errors import ChromaError  # loaded with the collection already
+
+            try:
+                result = self.collection.query(
+                    query_embeddings=vector, n_results=k, ids=allowed, include=include
+                )
+            except ChromaError:  # an id Chroma lacks (a vector not written yet): its filter
+                result = None
+        if result is None:
+            result = self.collection.query(
+                query_embeddings=vector, n_results=k, where=where or None, include=include
+            )
         live = self._live_rows(result["ids"][0])
         out = []
         for cid, doc, meta, dist in zip(
@@ -1098,6 +1125,33 @@ class Store:
             )
             out.append((chunk, 1.0 - float(dist)))
         return out
+
+    def _allowed_ids(self, only: ChunkFilter) -> list[str] | None:
+        """The ids of the readable chunks ``only`` allows, read from the lexical index's
+        facets (outlets, article ids, whole days) with the exact published bounds checked;
+        None when there are more than ``settings.dense_filter_max_ids`` (or it is 0), for
+        Chroma's where clause to handle."""
+        cap = self.settings.dense_filter_max_ids
+        facets = _facet_expression(only)
+        if facets is None:
+            return []  # an empty date range
+        if cap <= 0 or not facets:
+            return None
+        rows = self._db.execute(
+            "SELECT c.chunk_id, a.published_ts FROM lexical JOIN chunks c ON c.id = lexical.rowid "
+            "JOIN articles a ON a.doc_id = c.doc_id "
+            "WHERE lexical MATCH ? AND a.status = 'complete' LIMIT ?",
+            [facets, cap + 1],
+        ).fetchall()
+        if len(rows) > cap:
+            return None
+        lo, hi = only.lo_ts, only.hi_ts
+        return [
+            r[0]
+            for r in rows
+            if (lo is None or (r[1] is not None and r[1] >= lo))
+            and (hi is None or (r[1] is not None and r[1] <= hi))
+        ]
 
     def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those of ``chunk_ids`` Chroma holds, by chunk id (for tools

@@ -370,11 +370,16 @@ def test_plain_llamaindex_reads_the_nodes_as_written(settings, store, fake_embed
     ]
 
 
-def test_dense_search_filters_by_the_same_rule_as_the_filters(settings, store, fake_embedder):
-    """Store.query writes Chroma's ``where`` itself (``ChunkFilter.where``): each filter keeps
+@pytest.mark.parametrize("max_ids", [50_000, 0])  # chunks named from the facets / Chroma's where
+def test_dense_search_filters_by_the_same_rule_as_the_filters(
+    settings, store, fake_embedder, max_ids
+):
+    """Store.query names the chunks a filter allows (from the lexical index's facets) or
+    writes Chroma's ``where`` itself (``ChunkFilter.where``): either way each filter keeps
     exactly the chunks ``Filters.matches`` keeps, as the lexical search's facets do."""
     from rag.retrieve import Filters
 
+    store.settings.dense_filter_max_ids = max_ids
     ingest_paths(settings, store, fake_embedder, SAMPLE_ARTICLE.parent)
     chunks = store.all_chunks()
     one = chunks[0].doc_id
@@ -398,6 +403,22 @@ def test_dense_search_filters_by_the_same_rule_as_the_filters(settings, store, f
             {"published_ts": {"$lte": 9}},
         ]
     }
+
+
+def test_a_filtered_search_naming_a_chunk_chroma_lacks_still_answers(
+    settings, store, fake_embedder
+):
+    """A chunk the docstore lists and Chroma does not hold (a vector not written yet, or
+    lost) makes Chroma refuse a search by ids: the search falls back to the where clause."""
+    from rag.retrieve import Filters
+
+    ingest_paths(settings, store, fake_embedder, SAMPLE_ARTICLE.parent)
+    chunks = store.all_chunks()
+    gone, kept = chunks[0], [c for c in chunks[1:] if c.doc_id == chunks[0].doc_id]
+    store.collection.delete(ids=[gone.chunk_id])
+    vector = fake_embedder.embed(["What did the ministry say?"])[0]
+    hits = store.query(vector, len(chunks), Filters(doc_ids=[gone.doc_id]).chunk_filter())
+    assert {c.chunk_id for c, _ in hits} == {c.chunk_id for c in kept}
 
 
 def test_llamaindex_delete_removes_an_articles_chunks(settings, store, fake_embedder, two_articles):
