@@ -244,12 +244,12 @@ class Settings(BaseSettings):
     )
     # Scale (issue 14): the lexical index and ingest batching
     dense_filter_max_ids: int = Field(
-        50_000,
+        200_000,
         ge=0,
         description="A filtered dense search names the chunks its filter allows to Chroma (found"
         " in the lexical index's facets) when there are at most this many, else it sends the"
-        " filter as Chroma's where clause, which is about ten times slower at 100k chunks."
-        " 0 always sends the where clause.",
+        " filter as Chroma's where clause (four times slower at 100k chunks, and growing with"
+        " the store). 0 always sends the where clause.",
     )
     lexical_max_postings: int = Field(
         100_000,

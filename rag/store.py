@@ -1127,31 +1127,30 @@ class Store:
         return out
 
     def _allowed_ids(self, only: ChunkFilter) -> list[str] | None:
-        """The ids of the readable chunks ``only`` allows, read from the lexical index's
-        facets (outlets, article ids, whole days) with the exact published bounds checked;
-        None when there are more than ``settings.dense_filter_max_ids`` (or it is 0), for
-        Chroma's where clause to handle."""
+        """The ids of the chunks ``only`` allows, read from the lexical index's facets
+        (outlets, article ids, whole days); None when there are more than
+        ``settings.dense_filter_max_ids`` (or it is 0), or a date bound falls inside a day
+        (``Filters`` never makes one), for Chroma's where clause to handle. Chunks of an
+        article still being written may be listed: the hits are read through the docstore
+        (``_live_rows``), and an id Chroma lacks sends the search to the where clause."""
         cap = self.settings.dense_filter_max_ids
         facets = _facet_expression(only)
         if facets is None:
             return []  # an empty date range
-        if cap <= 0 or not facets:
+        inside_a_day = (only.lo_ts is not None and only.lo_ts % _SECONDS_PER_DAY) or (
+            only.hi_ts is not None and (only.hi_ts + 1) % _SECONDS_PER_DAY
+        )
+        if cap <= 0 or not facets or inside_a_day:
             return None
-        rows = self._db.execute(
-            "SELECT c.chunk_id, a.published_ts FROM lexical JOIN chunks c ON c.id = lexical.rowid "
-            "JOIN articles a ON a.doc_id = c.doc_id "
-            "WHERE lexical MATCH ? AND a.status = 'complete' LIMIT ?",
-            [facets, cap + 1],
-        ).fetchall()
-        if len(rows) > cap:
-            return None
-        lo, hi = only.lo_ts, only.hi_ts
-        return [
+        ids = [
             r[0]
-            for r in rows
-            if (lo is None or (r[1] is not None and r[1] >= lo))
-            and (hi is None or (r[1] is not None and r[1] <= hi))
+            for r in self._db.execute(
+                "SELECT c.chunk_id FROM lexical JOIN chunks c ON c.id = lexical.rowid "
+                "WHERE lexical MATCH ? LIMIT ?",
+                [facets, cap + 1],
+            )
         ]
+        return None if len(ids) > cap else ids
 
     def vectors(self, chunk_ids: Sequence[str]) -> dict[str, np.ndarray]:
         """The stored vectors of those of ``chunk_ids`` Chroma holds, by chunk id (for tools

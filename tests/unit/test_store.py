@@ -394,6 +394,9 @@ def test_dense_search_filters_by_the_same_rule_as_the_filters(
     ):
         kept = store.query(vector, len(chunks), f.chunk_filter())
         assert {c.chunk_id for c, _ in kept} == {c.chunk_id for c in chunks if f.matches(c.meta)}
+        # the filters users make take the facets path when it is on (whole days)
+        named = store._allowed_ids(f.chunk_filter())
+        assert (named is not None) is bool(max_ids and f.chunk_filter().where())
     assert ChunkFilter().where() is None
     assert ChunkFilter(doc_ids=["d"]).where() == {"doc_id": {"$in": ["d"]}}
     assert ChunkFilter(["A"], lo_ts=5, hi_ts=9).where() == {
