@@ -376,6 +376,18 @@ def test_http_chroma_server(tmp_path: Path, chroma_server: int, real_embedder):
     assert _consistent(store) == (len(report.added), report.chunks)
     again = ingest_paths(settings, store, real_embedder, SAMPLE)
     assert again.chunks == 0 and len(again.unchanged) == len(report.added)
+    # A filtered search names its chunks to the server, and finds what the where clause finds.
+    from rag.retrieve import Filters
+
+    chunks = store.all_chunks()
+    outlet = next(c.meta["source"] for c in chunks if c.meta.get("source"))
+    only = Filters(sources=[outlet]).chunk_filter()
+    vector = real_embedder.embed(["What did the court hear?"])[0]
+    assert store._allowed_ids(only)
+    named = [c.chunk_id for c, _ in store.query(vector, 5, only)]
+    settings.dense_filter_max_ids = 0
+    assert named == [c.chunk_id for c, _ in store.query(vector, 5, only)]
+    assert named and all(c.meta["source"] == outlet for c in chunks if c.chunk_id in named)
 
 
 def test_http_chroma_down_is_one_clear_line(tmp_path: Path):
