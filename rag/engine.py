@@ -28,6 +28,7 @@ from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tok
 from rag.settings import Settings
 from rag.store import Store
 from rag.text import (
+    another_year,
     answer_items,
     complete_dates,
     doer_unnamed,
@@ -934,6 +935,18 @@ class NewsRAG:
             for _, support in answering
         ):
             base["notes"].append("Not an answer: its sources do not say who did it.")
+            return refuse(sentences)
+        # Told of another year than the one asked about: "$18.8 billion" from a passage on
+        # Q1 2022, to "What was the revenue in Q1 2021?".
+        years = [
+            another_year(question, _before(passages, e), e)
+            for _, support in answering
+            for e in support
+        ]
+        if years and all(years):
+            base["notes"].append(
+                f"Not an answer: its sources tell of {years[0]}, not the year asked."
+            )
             return refuse(sentences)
         # Whose words: the asked speaker's, not another of its kind. Read over the whole
         # answer, so that "It added ..." is the speaker named before it.

@@ -1370,3 +1370,25 @@ def _told_in_past(doc: Any, start: int, before: str) -> bool:
         "Past" in c.morph.get("Tense") for c in tok.children if c.dep_ in ("aux", "auxpass")
     )
     return past
+
+
+# The year a statement is told of -------------------------------------------------------------
+_YEAR = re.compile(r"(?<![\d$£€])(?<!\d[.,])(?:19|20)\d{2}(?!\d|[.,]\d)")
+
+
+def another_year(question: str, before: str, sentence: str) -> str:
+    """The years ``sentence`` is told of when the question asks about other ones, else "":
+    the years it names, or, when it names none, the last year named before it in its chunk
+    (``before``: news names a year once and tells of it until it names another). "Revenue
+    reached a record high of $18.8 billion", after "deliveries crossed 310,000 units in Q1
+    2022", does not answer "What was Tesla's revenue in Q1 2021?". A source that names no
+    year at all is not judged here."""
+    asked = set(_YEAR.findall(question))
+    if not asked:
+        return ""
+    told = (
+        _YEAR.findall(sentence) or _YEAR.findall(before[: max(0, len(before) - len(sentence))])[-1:]
+    )
+    if not told or asked & set(told):
+        return ""
+    return ", ".join(dict.fromkeys(told))

@@ -493,6 +493,20 @@ def test_a_weekday_in_the_answer_gets_the_date_its_article_gives_it(settings, st
     assert answer.citations[0].sentence == record["body"]  # the quote stays the article's
 
 
+def test_an_amount_told_of_another_year_does_not_answer(settings, store, tmp_path):
+    f = tmp_path / "a.jsonl"
+    body = (
+        "Tesla's deliveries crossed 310,000 units in Q1 2022. "
+        "Tesla's revenue reached a record high of $18.8 billion in the quarter."
+    )
+    f.write_text(json.dumps({"title": "Tesla results", "source": "Wire", "body": body}))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    rag = NewsRAG(settings, store, emb, FakeLLM(lambda _: "Tesla's revenue was $18.8 billion [1]."))
+    assert rag.ask("What was Tesla's revenue in Q1 2021?").refused
+    assert not rag.ask("What was Tesla's revenue in Q1 2022?").refused
+
+
 def test_bm25_follows_adds_and_removals(settings, store):
     emb = FakeEmbedder()
     rag = NewsRAG(settings, store, emb, FakeLLM())

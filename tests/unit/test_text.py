@@ -667,3 +667,25 @@ def test_a_date_without_its_year_is_read_against_the_articles_date(sentence, pub
 
 def test_no_published_date_leaves_the_text_alone():
     assert text.complete_dates("He spoke on Tuesday.", None) == "He spoke on Tuesday."
+
+
+Q1_2022 = "Deliveries crossed 310,000 units in Q1 2022. Revenue reached a record $18.8 billion."
+
+
+@pytest.mark.parametrize(
+    ("before", "sentence", "told"),
+    [
+        # no year in the sentence: the last one named before it in its chunk
+        (Q1_2022, "Revenue reached a record $18.8 billion.", "2022"),
+        ("Q1 2021 was strong.", "Revenue reached $10.4 billion in Q1 2021.", ""),
+        ("In Q1 2022 it grew.", "It was up from $10.4 billion in Q1 2021.", ""),  # its own year
+        ("Revenue reached $10.4 billion.", "Revenue reached $10.4 billion.", ""),  # no year
+        ("It paid $2,019 to 2,021 people.", "It paid $2,019 to 2,021 people.", ""),  # not years
+    ],
+)
+def test_a_source_told_of_another_year_does_not_answer_for_the_asked_one(before, sentence, told):
+    assert text.another_year("What was Tesla's revenue in Q1 2021?", before, sentence) == told
+
+
+def test_a_question_without_a_year_is_not_judged_by_year():
+    assert text.another_year("What was Tesla's revenue?", Q1_2022, "Revenue reached $1.") == ""
