@@ -222,10 +222,10 @@ _DATES_NOTE = (
 )
 
 
-def _day(published: str) -> date | None:
+def _day(published: str | None) -> date | None:
     """The date of a stored published value ("2015-06-16", "2015-06-16T08:00:00"), if any."""
     try:
-        return date.fromisoformat(published[:10])
+        return date.fromisoformat((published or "")[:10])
     except ValueError:
         return None
 
@@ -845,6 +845,7 @@ class NewsRAG:
         # read by refuse()
         details = [t for (t, _), v in zip(parts, verdicts, strict=True) if v.only_details]
         pieces: list[str] = []
+        dated = False  # a date shown completed from its article's date
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
             if (
                 verdict.reason == "restates the question"
@@ -877,8 +878,7 @@ class NewsRAG:
             shown = (
                 complete_dates(text, _day(citations[numbers[0] - 1].published)) if numbers else text
             )
-            if shown != text and _DATES_NOTE not in base["notes"]:
-                base["notes"].append(_DATES_NOTE)
+            dated = dated or shown != text
             pieces.append(self._with_markers(shown, marks))
         if not any(s.supported and s.citations for s in sentences):
             return refuse(sentences)
@@ -938,15 +938,11 @@ class NewsRAG:
             return refuse(sentences)
         # Told of another year than the one asked about: "$18.8 billion" from a passage on
         # Q1 2022, to "What was the revenue in Q1 2021?".
-        years = [
-            another_year(question, _before(passages, e), e)
+        if answering and all(
+            support and all(another_year(question, _before(passages, e), e) for e in support)
             for _, support in answering
-            for e in support
-        ]
-        if years and all(years):
-            base["notes"].append(
-                f"Not an answer: its sources tell of {years[0]}, not the year asked."
-            )
+        ):
+            base["notes"].append("Not an answer: its sources tell of another year than asked.")
             return refuse(sentences)
         # Whose words: the asked speaker's, not another of its kind. Read over the whole
         # answer, so that "It added ..." is the speaker named before it.
@@ -954,6 +950,8 @@ class NewsRAG:
         if speaker:
             base["notes"].append(f"Not an answer: {speaker}.")
             return refuse(sentences)
+        if dated:
+            base["notes"].append(_DATES_NOTE)
         return Answer(
             text=" ".join(pieces),
             refused=False,

@@ -1073,16 +1073,17 @@ class Store:
         docstore does not list (a write in progress elsewhere, a chunk removed since) are
         skipped, never an error.
 
-        ``only`` becomes Chroma's ``where`` here (``ChunkFilter.where``), so no other module
-        writes Chroma's query language."""
+        ``only`` becomes the ids of the chunks it allows (``_allowed_ids``, from the lexical
+        index's facets) or else Chroma's ``where`` (``ChunkFilter.where``), here, so no other
+        module writes Chroma's query language."""
         where = only.where()
         # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
         if self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
             return []
-        # A filter that allows few chunks names them (found in the lexical index's facets):
-        # Chroma's own where clause costs ten times as much (212 against 20 ms p50 at 100k
-        # chunks, the same hits).
+        # A filter names the chunks it allows (found in the lexical index's facets): Chroma's
+        # own where clause costs four to six times as much at 100k chunks for the same hits,
+        # and grows with the store (see README, "Filtered dense search by named chunks").
         allowed = self._allowed_ids(only) if where else None
         if allowed is not None and not allowed:
             return []
@@ -1140,7 +1141,8 @@ class Store:
         inside_a_day = (only.lo_ts is not None and only.lo_ts % _SECONDS_PER_DAY) or (
             only.hi_ts is not None and (only.hi_ts + 1) % _SECONDS_PER_DAY
         )
-        if cap <= 0 or not facets or inside_a_day:
+        # An outlet of "" has no facet (``lexical_facets``), while the where clause matches it.
+        if cap <= 0 or not facets or inside_a_day or "" in only.sources:
             return None
         ids = [
             r[0]

@@ -307,22 +307,37 @@ def _antecedent(tok: Any) -> frozenset[str]:
     return frozenset()
 
 
+# The parts of a verb's phrase a subject c-commands for binding: its complements and
+# prepositional phrases, not asides ("..., the first visit by Biden").
+_COMPLEMENTS = frozenset({"dobj", "dative", "attr", "oprd", "prep", "agent", "ccomp", "xcomp"})
+
+
 def _barred(heads: list[Any], verb: Any) -> frozenset[str]:
-    """The names a pronoun among ``heads`` cannot stand for: those it c-commands, which in
-    a dependency parse are the names after it in its verb's phrase and outside its own
-    (binding's Principle C: in "It was released for the PC versions of Diablo III", "it" is
-    not Diablo III; in "He said Putin would go", he is not Putin). A name before the pronoun
-    ("When Xenoblade 2 came out, it sold ...") may be what it stands for. Empty unless every
-    head is a pronoun that names no one."""
-    pronouns = [h for h in heads if h.tag_ == "PRP"]  # personal: not "that" of a relative clause
+    """The names a subject pronoun among ``heads`` cannot stand for: those it c-commands,
+    which in a dependency parse are the names in its verb's complements (binding's
+    Principle C: in "It was released for the PC versions of Diablo III", "it" is not
+    Diablo III; in "He said Putin would go", he is not Putin). A name before the pronoun
+    ("When Xenoblade 2 came out, it sold ...") or in an aside may be what it stands for;
+    an "it" that holds a place for a clause ("It was announced that ...") stands for no
+    one. Empty unless every head is a subject pronoun that names no one."""
+    pronouns = [h for h in heads if h.tag_ == "PRP" and h.dep_ in _SUBJECT_ROLES]
     if not pronouns or len(pronouns) != len(heads) or _participants(pronouns):
         return frozenset()
+    if any(p.lower_ == "it" for p in pronouns) and any(
+        c.dep_ in ("ccomp", "csubj", "csubjpass") for c in verb.children
+    ):
+        return frozenset()
     first = min(p.i for p in pronouns)
-    own = {t.i for p in pronouns for t in p.subtree}
+    # What follows a comma of the verb's own is read as an aside, whatever its label.
+    comma = min(
+        (c.i for c in verb.children if c.text == "," and c.i > first), default=len(verb.doc)
+    )
     return frozenset(
         name_key(t.text)
-        for t in verb.subtree
-        if t.i > first and t.i not in own and _is_name(t) and len(name_key(t.text)) > 1
+        for c in verb.children
+        if c.dep_ in _COMPLEMENTS and first < c.i < comma
+        for t in c.subtree
+        if _is_name(t) and len(name_key(t.text)) > 1
     )
 
 
@@ -997,11 +1012,12 @@ _IDENTIFYING = frozenset({"attr", "oprd", "appos"})
 
 
 def leaves_unidentified(question: str, answer: str) -> str:
-    """The N of a "Who is the N?" question when the answer speaks of the N without saying
-    who it is, else "": "The winner of the 2019 Maxwell Award will be announced ..." names
-    no winner. The answer says who when the N is equated with something (a copula's
-    complement, "named winner", an apposition) or when it does not mention the N at all
-    ("Joe Burrow won the award" is judged by the other checks)."""
+    """The N of a "Who is the N?" question when the answer tells of the N as its subject
+    without saying who it is, else "": "The winner of the 2019 Maxwell Award will be
+    announced ..." names no winner. The answer says who when the N is equated with
+    something (a copula's complement, "named winner", an apposition); an N it does not make
+    a subject ("Heisman winner Joe Burrow threw ...") or does not mention ("Joe Burrow won
+    the award") is judged by the other checks."""
     doc = parse(question)
     who = [t for t in doc if t.lower_ in ("who", "whom") and t.head.lemma_ == "be"]
     if not who:
@@ -1016,14 +1032,19 @@ def leaves_unidentified(question: str, answer: str) -> str:
         return ""
     noun = asked[0].lemma_.lower()
     mentions = [t for t in parse(answer) if t.lemma_.lower() == noun and t.pos_ == "NOUN"]
+    topics = 0  # mentions the answer tells something of, as its subject
     for tok in mentions:
         while tok.dep_ == "conj" and tok.head.i != tok.i:  # "his girlfriend and the CEO"
             tok = tok.head
         if tok.dep_ in _IDENTIFYING or any(c.dep_ == "appos" for c in tok.children):
             return ""
-        if tok.dep_ in _SUBJECT_ROLES and any(c.dep_ in _IDENTIFYING for c in tok.head.children):
-            return ""
-    return noun if mentions else ""
+        if tok.dep_ in _SUBJECT_ROLES:
+            if any(c.dep_ in _IDENTIFYING for c in tok.head.children):
+                return ""
+            topics += 1
+    # Only an N the answer makes its subject and never names is left unidentified:
+    # "Heisman winner Joe Burrow", "crowned the winner", "hired him as coach" name one.
+    return noun if topics else ""
 
 
 def _fills_fronted_slot(question: str, answer: str) -> bool:
@@ -1318,7 +1339,11 @@ _MONTH_WORD = (
     r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b"
 )
 _NO_YEAR_AFTER = r"(?!\d)(?!(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2})"
-_MONTH_DAY = re.compile(rf"\b{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?{_NO_YEAR_AFTER}")
+# Not a range or a pair of days ("March 5-7", "May 5 and 6"): those are left as written.
+_NOT_A_RANGE = r"(?!\s*[-–]\s*\d)(?!\s+(?:and|to|through|or)\s+\d)"
+_MONTH_DAY = re.compile(
+    rf"\b{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?{_NO_YEAR_AFTER}{_NOT_A_RANGE}"
+)
 _DAY_MONTH = re.compile(rf"\b\d{{1,2}}\s+{_MONTH_WORD}(?!\.?\s+\d)")
 _WEEKDAY = re.compile(
     rf"\b({'|'.join(_WEEKDAYS)})\b(?:['’]s\b)?(?!,?\s+(?:the\s+)?(?:\d|{_MONTH_WORD}\.?\s+\d))"
@@ -1328,67 +1353,143 @@ _WEEKDAY = re.compile(
 def complete_dates(text: str, published: Any) -> str:
     """``text`` with the dates it gives without a year read against ``published`` (a
     ``datetime.date``, the cited article's date), as news style writes them: a month and day
-    without a year is in the year of publication ("released in Japan on April 29" in a June
-    2015 article: April 29, 2015), a weekday alone is within the week around it, before it
-    when the verb is past ("Lavrov said on Tuesday"), else after it ("premieres Sunday").
-    Weekdays get the date in brackets; a month and day get the year."""
+    without a year is in the year that puts it nearest the publication ("released in Japan
+    on April 29" in a June 2015 article: April 29, 2015; "December 28" in a January 2016
+    one: 2015), a weekday alone is within the week around it, before it when its verb is
+    past ("Lavrov said on Tuesday"), else after it ("premieres Sunday"). Weekdays get the
+    date in brackets; a month and day get the year. A sentence that names a year anywhere,
+    a range ("March 5-7"), and a weekday that is part of a name ("The Sunday Times", "Black
+    Friday") are left as written."""
     if published is None:
         return text
-    year = f"{published.year}"
-    out = _MONTH_DAY.sub(lambda m: f"{m.group(0)}, {year}", text)
-    out = _DAY_MONTH.sub(lambda m: f"{m.group(0)} {year}", out)
-    doc = parse(out)
+    try:
+        if not _YEAR.search(text):
+            text = _MONTH_DAY.sub(lambda m: _with_year(m, published, ", "), text)
+            text = _DAY_MONTH.sub(lambda m: _with_year(m, published, " "), text)
+        return _weekdays_dated(text, published)
+    except (ValueError, OverflowError):  # a published date at the calendar's edge
+        return text
+
+
+def _with_year(match: re.Match[str], published: Any, joint: str) -> str:
+    """A month and day with the year that puts it nearest ``published``."""
+    from rag.dates import parse_date_span
+
+    span = parse_date_span(match.group(0), published)
+    if span is None:
+        return match.group(0)
+    day = span[0]
+    candidates = []
+    for year in (published.year - 1, published.year, published.year + 1):
+        try:
+            candidates.append(day.replace(year=year))
+        except ValueError:  # February 29
+            continue
+    if not candidates:
+        return match.group(0)
+    nearest = min(candidates, key=lambda d: abs(d.toordinal() - published.toordinal()))
+    return f"{match.group(0)}{joint}{nearest.year}"
+
+
+def _weekdays_dated(text: str, published: Any) -> str:
+    doc = parse(text)
     pieces, last = [], 0
-    for m in _WEEKDAY.finditer(out):
+    for m in _WEEKDAY.finditer(text):
+        tok = next((t for t in doc if t.idx >= m.start()), None)
+        if tok is None or _in_a_name(tok):
+            continue
         weekday = _WEEKDAYS.index(m.group(1))
         shift = (published.weekday() - weekday) % 7
-        if _told_in_past(doc, m.start(), out[: m.start()]):
+        before = text[: m.start()]
+        if re.search(r"\blast\s+$", before, re.I):
+            day = published.toordinal() - (shift or 7)
+        elif _told_in_past(tok, before):
             day = published.toordinal() - shift
         else:
             day = published.toordinal() + (-shift % 7)
         when = type(published).fromordinal(day)
-        pieces += [out[last : m.end()], f" ({when.strftime('%B')} {when.day}, {when.year})"]
+        pieces += [text[last : m.end()], f" ({when.strftime('%B')} {when.day}, {when.year})"]
         last = m.end()
-    return "".join(pieces) + out[last:]
+    return "".join(pieces) + text[last:]
 
 
-def _told_in_past(doc: Any, start: int, before: str) -> bool:
-    """Whether a weekday at ``start`` is told of as past: "last Sunday", or the verb it
-    hangs on is in the past tense without "will"."""
-    if re.search(r"\blast\s+$", before, re.I):
+def _in_a_name(tok: Any) -> bool:
+    """Whether a weekday is part of a name: the tagger reads it as one ("the Mail on Sunday"
+    as a work or an organisation), or a capitalised word stands beside it ("The Sunday
+    Times", "Black Friday", "Super Tuesday") other than at the start of a sentence."""
+    if tok.ent_type_ not in ("", "DATE", "TIME"):
         return True
+    doc = tok.doc
+    before = doc[tok.i - 1] if tok.i > 0 else None
+    after = doc[tok.i + 1] if tok.i + 1 < len(doc) else None
+    if (
+        before is not None
+        and before.text[:1].isupper()
+        and (not before.is_sent_start or before.pos_ == "PROPN")
+    ):
+        return True
+    return after is not None and after.is_alpha and after.text[:1].isupper()
+
+
+def _told_in_past(tok: Any, before: str) -> bool:
+    """Whether a weekday is told of as past: the verb it hangs on is in the past tense, or
+    a participle alone or with a past or perfect auxiliary ("was held", "has said", "the
+    man arrested on Monday"); not "is scheduled for Sunday", "will meet", "next Sunday"."""
     if re.search(r"\b(next|this|coming)\s+$", before, re.I):
         return False
-    tok = next((t for t in doc if t.idx >= start), None)
-    while tok is not None and tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
+    while tok.pos_ not in ("VERB", "AUX") and tok.head.i != tok.i:
         tok = tok.head
-    if tok is None or tok.pos_ not in ("VERB", "AUX"):
+    if tok.pos_ not in ("VERB", "AUX"):
         return False
-    if any(c.lower_ in ("will", "'ll", "would") for c in tok.children):
+    helpers = [c for c in tok.children if c.dep_ in ("aux", "auxpass")]
+    if any(c.lower_ in ("will", "'ll", "would", "to") for c in helpers):
         return False
-    past = "Past" in tok.morph.get("Tense") or any(
-        "Past" in c.morph.get("Tense") for c in tok.children if c.dep_ in ("aux", "auxpass")
-    )
-    return past
+    if tok.tag_ == "VBD":
+        return True
+    if tok.tag_ == "VBN":  # "was held", "has said", "arrested on Monday": past; "is set": not
+        return not helpers or any(c.tag_ == "VBD" or c.lemma_ == "have" for c in helpers)
+    return False
 
 
 # The year a statement is told of -------------------------------------------------------------
 _YEAR = re.compile(r"(?<![\d$£€])(?<!\d[.,])(?:19|20)\d{2}(?!\d|[.,]\d)")
+# A year after these is a bound or a comparison, not the time a statement tells of: "by
+# 2030", "up from 2020", "since 2019", "at 1930 GMT".
+_BOUNDING = frozenset({"by", "from", "since", "until", "till", "than", "at", "before", "after"})
+# A year inside these tells of the thing, not the statement: "Tesla, founded in 2003, ...",
+# "Argentina, champions in 1986, ...".
+_ASIDES = frozenset({"acl", "relcl", "appos", "advcl", "parataxis"})
+
+
+def _told_years(sentence: str) -> list[str]:
+    """The years a sentence tells its statement of: dates of its main clause, not counts
+    ("2000 people"), bounds ("by 2030") or asides ("founded in 2003")."""
+    out = []
+    for tok in parse(sentence):
+        if tok.ent_type_ != "DATE" or not _YEAR.fullmatch(tok.text):
+            continue
+        if tok.head.lemma_.lower() in _BOUNDING and tok.dep_ == "pobj":
+            continue
+        if any(a.dep_ in _ASIDES for a in tok.ancestors):
+            continue
+        out.append(tok.text)
+    return out
 
 
 def another_year(question: str, before: str, sentence: str) -> str:
     """The years ``sentence`` is told of when the question asks about other ones, else "":
-    the years it names, or, when it names none, the last year named before it in its chunk
-    (``before``: news names a year once and tells of it until it names another). "Revenue
-    reached a record high of $18.8 billion", after "deliveries crossed 310,000 units in Q1
-    2022", does not answer "What was Tesla's revenue in Q1 2021?". A source that names no
-    year at all is not judged here."""
+    those of its main clause, or, when it names none, those of the sentence just before it
+    in its chunk (``before`` ends with ``sentence``: news names a year, then goes on about
+    it). "Revenue reached a record high of $18.8 billion", after "deliveries crossed
+    310,000 units in Q1 2022", does not answer "What was Tesla's revenue in Q1 2021?". A
+    sentence with no year in sight, or naming the asked one anywhere, is not judged."""
     asked = set(_YEAR.findall(question))
-    if not asked:
+    if not asked or asked & set(_YEAR.findall(sentence)):
         return ""
-    told = (
-        _YEAR.findall(sentence) or _YEAR.findall(before[: max(0, len(before) - len(sentence))])[-1:]
-    )
+    told = _told_years(sentence)
+    if not told and not _YEAR.findall(sentence):
+        earlier = list(parse(before[: max(0, len(before) - len(sentence))]).sents)
+        told = _told_years(earlier[-1].text) if earlier else []
     if not told or asked & set(told):
         return ""
     return ", ".join(dict.fromkeys(told))

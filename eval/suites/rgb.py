@@ -211,7 +211,10 @@ class RGBSuite:
         self.model_name = self.models.llm.metadata.model_name if self.models.llm else "?"
 
     def summarise(self, rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        return summarize(list(rows))
+        summary = summarize(list(rows))
+        if self.page_dates:  # the stress variant: its figures are not RGB's own form
+            summary["page_dates"] = True
+        return summary
 
     def report(
         self, rows: Sequence[dict[str, Any]], summary: Mapping[str, Any], judge: Any
