@@ -397,6 +397,8 @@ def test_dense_search_filters_by_the_same_rule_as_the_filters(
         # the filters users make take the facets path when it is on (whole days)
         named = store._allowed_ids(f.chunk_filter())
         assert (named is not None) is bool(max_ids and f.chunk_filter().where())
+    # an outlet of "" has no facet: the where clause, which matches it, is used
+    assert store._allowed_ids(ChunkFilter(sources=("",))) is None
     assert ChunkFilter().where() is None
     assert ChunkFilter(doc_ids=["d"]).where() == {"doc_id": {"$in": ["d"]}}
     assert ChunkFilter(["A"], lo_ts=5, hi_ts=9).where() == {
