@@ -225,3 +225,11 @@ def published_warning(value: str, today: date | None = None, future_days: int = 
     if parsed > limit:
         return f"published date {parsed.isoformat()} is in the future: kept, check the source"
     return ""
+
+
+def published_day(published: str | None) -> date | None:
+    """The date of a stored published value ("2015-06-16", "2015-06-16T08:00:00"), if any."""
+    try:
+        return date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return None

@@ -689,6 +689,12 @@ def counted(text: str) -> dict[str, frozenset[str]]:
     return {k: frozenset(v) for k, v in out.items()}
 
 
+def _numbers(text: str) -> set[str]:
+    """Every number ``text`` uses, whatever it counts (the tagger may read an elliptical
+    "second on 27" as a date)."""
+    return {number_key(tok.text) for tok in parse(text) if tok.like_num}
+
+
 def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> str:
     """Why a number of ``claim`` counts something else in the sources, or "".
 
@@ -699,7 +705,9 @@ def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> st
     asked = set(counted(premise)) if premise else set()
     found: dict[str, set[str]] = {}
     counts_of: dict[str, set[str]] = {}  # noun -> the numbers that count it in the sources
+    used: set[str] = set()  # every number the sources use, with or without a noun
     for s in sources:
+        used |= _numbers(s)
         for number, nouns in counted(s).items():
             found.setdefault(number, set()).update(nouns)
             for noun in nouns:
@@ -714,8 +722,9 @@ def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> st
             )
         # The other way round: "six peacekeepers" where the sources count the peacekeepers
         # only as "almost 2,000" (and never use six at all: a six they use counts these
-        # nouns, or the check above has returned).
-        if not theirs:
+        # nouns, or the check above has returned, or counts a noun it leaves out, as in
+        # "on 28 points, with Liverpool second on 27").
+        if not theirs and number not in used:
             other = {
                 n: counts_of[k]
                 for n in nouns
@@ -796,14 +805,24 @@ def asked_words(question: str) -> frozenset[str]:
     light words every question has ("What is the name of the defense lawyer who gave the
     opening statement?" -> defense, lawyer, give, opening, statement)."""
     light = _QUESTION_VERBS | {"name"}
-    return frozenset(
+    doc = parse(question)
+    words = {
         t.lemma_.lower()
-        for t in parse(question)
+        for t in doc
         if t.pos_ in ("NOUN", "VERB", "ADJ")
         and not _is_name(t)
         and not t.is_stop
         and t.lemma_.lower() not in light
-    )
+    }
+    # "How long / far / old ...?": the dimension a number answers ("25 miles long").
+    words |= {
+        doc[t.i + 1].lemma_.lower()
+        for t in doc[:-1]
+        if t.lower_ == "how"
+        and doc[t.i + 1].pos_ in ("ADJ", "ADV")
+        and doc[t.i + 1].lower_ not in ("many", "much")
+    }
+    return frozenset(words)
 
 
 def asked_act(question: str) -> str:
@@ -917,6 +936,20 @@ LEADING_PREPOSITION = re.compile(
 )
 
 
+_WH_WORD = r"(?:who|whom|whose|what|which|when|where|why|how)\b"
+# A phrase fronted before a question's wh-word ("In the Monday night game, which team ...?",
+# "Before the points deduction, where ...?", "According to Reuters, who ...?"): the question
+# proper starts after its comma.
+FRONTED_PHRASE = re.compile(
+    rf"^\W*(?:(?!\b{_WH_WORD})[^,?]){{1,80}},\s*(?={_WH_WORD})", re.IGNORECASE
+)
+
+
+def without_fronted(question: str) -> str:
+    """``question`` from its wh-word on, without a phrase fronted before it."""
+    return FRONTED_PHRASE.sub("", question.strip())
+
+
 def focus(question: str) -> str:
     """The lemma of what a question asks about: the noun of a "what N", "what is the N of"
     or "how many N" question ("What weather ...?" -> "weather", "What is the population of
@@ -924,13 +957,24 @@ def focus(question: str) -> str:
     the verb of a "why" question ("Why did the forces have to retreat?" -> "retreat": a
     reason is a reason for that); else ""."""
     q = re.sub(r"^\W*(?:(?:and|but|so|also|then)\s+)", "", question.strip(), flags=re.I)
+    q = without_fronted(q)
     if re.match(r"why\b", q, re.I):
         verb = parse(q)[0].head  # the verb "why" asks about
         if verb.pos_ not in ("VERB", "AUX"):
             return ""
         xcomp = [c for c in verb.children if c.dep_ == "xcomp" and c.pos_ == "VERB"]
+        if not xcomp and verb.lemma_.lower() in _LIGHT_VERBS:
+            # "Why did he come to be seen as X?": a light verb's content is its infinitive
+            # (which the parser may attach as an adverbial clause).
+            xcomp = [
+                c
+                for c in verb.children
+                if c.pos_ == "VERB"
+                and c.dep_ in ("advcl", "ccomp")
+                and any(a.lower_ == "to" for a in c.children)
+            ]
         return (xcomp[0] if xcomp else verb).lemma_.lower()
-    question = LEADING_PREPOSITION.sub("", question.strip())
+    question = LEADING_PREPOSITION.sub("", q)
     match = _WH.match(question)
     if not match:
         return ""
@@ -947,6 +991,39 @@ def focus(question: str) -> str:
             if subjects:
                 return subjects[0].lemma_.lower()
     return ""
+
+
+def focus_kinds(question: str) -> frozenset[str]:
+    """The lemmas of the nouns that pin down a question's focus (``focus``): the kind of N of
+    a "what N" question ("What sales figure ...?" -> {"sale"}), or what a "why ... V"
+    question's verb is done to or as ("Why did he come to be seen as a face of AI?" ->
+    {"face", "ai"}). A source that speaks of them speaks of what was asked, in its own verb."""
+    word = focus(question)
+    if not word:
+        return frozenset()
+    out: set[str] = set()
+    for tok in parse(question):
+        if tok.lemma_.lower() != word:
+            continue
+        if tok.pos_ == "NOUN":
+            out |= {
+                c.lemma_.lower()
+                for c in tok.children
+                if c.dep_ == "compound" and c.pos_ in ("NOUN", "PROPN")
+            }
+        elif tok.pos_ == "VERB":
+            out |= {
+                t.lemma_.lower()
+                for c in tok.children
+                if c.dep_ in _VERB_COMPLEMENTS
+                for t in c.subtree
+                if t.pos_ in ("NOUN", "PROPN")
+            }
+    return frozenset(out)
+
+
+# What a verb is done to or as: its object, predicate and prepositional complements.
+_VERB_COMPLEMENTS = frozenset({"dobj", "attr", "oprd", "acomp", "prep", "dative"})
 
 
 _SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass"})

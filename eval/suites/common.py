@@ -27,6 +27,7 @@ from llama_index.core.evaluation.retrieval.metrics_base import (
 from pydantic import PrivateAttr
 
 from eval import metrics
+from rag.dates import published_day
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -496,9 +497,12 @@ class AnswerJudgement:
 
 
 def _card(citation: Any) -> str:
-    """A cited passage as the reader's source card shows it: title and outlet, then the text
-    ("The Verge reports X" is checked against the outlet too)."""
-    head = " - ".join(x for x in (citation.title, citation.outlet) if x)
+    """A cited passage as the reader's source card shows it: title, outlet and date, then
+    the text ("The Verge reports X" is checked against the outlet too, "published on
+    September 26, 2023" against the date)."""
+    day = published_day(citation.published)
+    when = f"{day:%B} {day.day}, {day.year}" if day else ""
+    head = " - ".join(x for x in (citation.title, citation.outlet, when) if x)
     return f"{head}\n{citation.passage}" if head else citation.passage
 
 

@@ -21,7 +21,15 @@ from rag.verify.common import (
 )
 from rag.verify.config import DEFAULT, VerifyConfig
 from rag.verify.support import check_support, choose_citations
-from rag.verify.yes import YES_NO_QUESTION, check_yes, restates
+from rag.verify.yes import (
+    YES_NO_QUESTION,
+    OrderVerdict,
+    ReportOrder,
+    check_order,
+    check_yes,
+    report_order,
+    restates,
+)
 
 __all__ = [
     "ANCHORED_KINDS",
@@ -30,16 +38,20 @@ __all__ = [
     "MARKER",
     "YES_NO_QUESTION",
     "Evidence",
+    "OrderVerdict",
+    "ReportOrder",
     "SourceSentence",
     "Support",
     "VerifyConfig",
     "asked_for",
+    "check_order",
     "check_support",
     "check_yes",
     "choose_citations",
     "gives",
     "is_instruction",
     "off_focus",
+    "report_order",
     "restates",
     "split_answer",
     "split_passage",

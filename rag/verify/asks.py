@@ -6,10 +6,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from rag.dates import YEAR
 from rag.text import (
     LEADING_PREPOSITION,
     actors,
     anchors,
+    answer_items,
     answer_tokens,
     as_statement,
     asked_act,
@@ -18,12 +20,14 @@ from rag.text import (
     equated_counts,
     fills_slot,
     focus,
+    focus_kinds,
     leaves_unidentified,
     lemmas,
     parse,
     part_of_object,
     reports_another,
     same_name,
+    without_fronted,
 )
 from rag.verify.common import name_words
 from rag.verify.config import DEFAULT, VerifyConfig
@@ -43,7 +47,8 @@ _ASKS = (
     (
         "number",
         re.compile(
-            r"^(how (many|much)|what (number|percentage|share)"
+            # "How long": a duration or a length, an amount either way ("44 days", "25 miles").
+            r"^(how (many|much|long)|what (number|percentage|share)"
             r"|what (is|was|were|are) [\w.'’ -]{0,40}\b(revenue|sales|profit|loss|price|cost|"
             r"population|budget|salary|income|valuation|worth|score|rate|amount|total))\b",
             re.I,
@@ -51,7 +56,7 @@ _ASKS = (
     ),
     (
         "time",
-        re.compile(r"^(when|since when|how long|(what|which) (year|date|day|month|time))\b", re.I),
+        re.compile(r"^(when|since when|(what|which) (year|date|day|month|time))\b", re.I),
     ),
     (
         "name",
@@ -71,8 +76,10 @@ _HAS = {
         re.I,
     ),
     "number": re.compile(rf"\d+(?:[.,]\d+)*|\b({_NUMBER_WORDS})\b", re.I),
+    # Besides the dates and times the parse finds (``gives``): the words that say when.
     "time": re.compile(
-        r"\d+(?:[.,]\d+)*|\b(january|february|march|april|may|june|july|august|september|october|"
+        rf"\b{YEAR}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b"
+        r"|\b(january|february|march|april|may|june|july|august|september|october|"
         r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
         r"yesterday|today|tonight|week|month|year|decade|century|days?|hours?|morning|"
         r"afternoon|evening|night|since|until|after|before|ago|recently|spring|summer|"
@@ -89,7 +96,7 @@ ANCHORED_KINDS = frozenset({"name", "time", "number", "money"})
 def asked_for(question: str) -> str | None:
     """What kind of thing the question asks for: "number", "time", "name", or None."""
     q = re.sub(r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", "", question)
-    q = re.sub(r"^(according to [^,]+,|in [^,]{1,40},)\s*", "", q.strip(), flags=re.I)
+    q = without_fronted(q)
     # "On what date ...?", "By how much ...?": the question proper starts at its wh-word.
     q = LEADING_PREPOSITION.sub("", q)
     for kind, pattern in _ASKS:
@@ -109,6 +116,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     question itself says ("the January 2021 pact" does not answer "how much")."""
     if kind == "name":
         return bool(name_words(text) - name_words(question)) or _narrows(text, question)
+    if kind == "time" and answer_items(text, kind, question):
+        return True  # a date or time the question does not give; a bare number ("38%") is none
     pattern = _HAS[kind]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
@@ -200,7 +209,7 @@ def off_focus(
         return ""  # it names an instance of the N asked about, which need not be called N
     # The evidence must name it: an answer that only repeats the question's noun ("The area
     # of Gaza is 2.3 million residents") names it without the sources saying anything of it.
-    if any(noun in lemmas(e) for e in evidence):
+    if any(lemmas(e) & {noun, *focus_kinds(question)} for e in evidence):
         return ""
     return f"its sources do not speak of the {noun} asked about"
 

@@ -17,7 +17,7 @@ __all__ = ["is_instruction"]  # re-exported: the engine and tests import it from
 NEGATION_WORDS = "not|no|never|none|neither|nor|denied|denies|refuted|without"
 
 
-_NEGATION = re.compile(rf"\b({NEGATION_WORDS})\b|n't\b", re.IGNORECASE)
+_NEGATION = re.compile(rf"\b({NEGATION_WORDS})\b|n['’]t\b", re.IGNORECASE)
 
 
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")

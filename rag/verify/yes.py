@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import outlet_names, tokenize
+from rag.text import parse
 from rag.verify.common import (
     FRAMING,
     NEGATION_WORDS,
@@ -36,7 +38,7 @@ _QUESTION_BREAK = re.compile(rf"{CLAUSE_BREAK.pattern}|,\s+as opposed to\s+", re
 
 # Negation, plus the verbs that negate what follows ("fails to identify X", "lacks X").
 _CONTRARY = re.compile(
-    rf"\b({NEGATION_WORDS}|fail|fails|failed|failing|lack|lacks|lacked|unable)\b|n't\b",
+    rf"\b({NEGATION_WORDS}|fail|fails|failed|failing|lack|lacks|lacked|unable)\b|n['’]t\b",
     re.IGNORECASE,
 )
 
@@ -61,43 +63,22 @@ def check_yes(
     """Support for answering "Yes" to a yes/no question: the question's own claim, clause by
     clause ("Does A suggest X, while B indicates Y?").
 
-    Questions like these paraphrase their sources, so a clause is scored by how much of it a
-    sentence covers (with its neighbours and its article's title) and by embedding
-    similarity; a sentence negated where the clause is not (or the reverse) cannot support
-    it. A clause that names an outlet (one of ``known_outlets``) is checked only against
-    that outlet's passages (``outlets``: passage number -> outlet). Every clause must reach
+    Each clause is scored as ``_ClauseScorer`` says; every clause must reach
     ``config.yes_threshold``; its best sentence is cited."""
     usable = [s for s in sources if not s.instruction_like]
+    if report_order(question, known_outlets) is not None:
+        # Its "Yes" claims an order of two reports, which only their publication times
+        # tell (``check_order``); its clauses' words prove nothing about it.
+        return Support("Yes.", False, 0.0, reason="the order of the two reports is not known")
     claim = YES_NO_QUESTION.sub("", question.strip(), count=1).rstrip("?").strip()
     clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
     if not clauses or not usable:
         return Support("Yes.", False, 0.0, reason="no claim in the question to check")
-    # Per sentence, once: its words, its words with its neighbours and title, its polarity.
-    own, around, _ = windows(usable, titles or {})
-    contrary = [bool(_CONTRARY.search(s.text)) for s in usable]
-    cache = cache if cache is not None else {}
+    scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
     evidence: list[Evidence] = []
     lowest = 1.0
     for clause in clauses:
-        named = [o for o in known_outlets if _mentions(clause, o)]
-        text = clause
-        for outlet in named:
-            for name in outlet_names(outlet):
-                text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
-        words = set(tokenize(text)) - FRAMING
-        embed_cached(embedder, [text, *(s.text for s in usable)], cache)
-        negated = bool(_CONTRARY.search(text))
-        best: tuple[float, SourceSentence | None] = (0.0, None)
-        for i, s in enumerate(usable):
-            if named and outlets.get(s.number) not in named:
-                continue
-            if negated != contrary[i]:
-                continue  # "fails to identify X" is not supported by "X", nor the reverse
-            cover = near_share(words, own[i], around[i])
-            score = 0.5 * cover + 0.5 * float(cache[text] @ cache[s.text])
-            if score > best[0]:
-                best = (score, s)
-        score, found = best
+        score, found, named = scorer.best(clause)
         lowest = min(lowest, score)
         if found is None or score < config.yes_threshold:
             why = "no passage from " + " or ".join(named) if found is None and named else ""
@@ -108,6 +89,162 @@ def check_yes(
         if ev not in evidence:
             evidence.append(ev)
     return Support("Yes.", True, round(lowest, 4), evidence=evidence, joint=True)
+
+
+class _ClauseScorer:
+    """Scores a question's clause against the usable source sentences, each sentence's words
+    (alone, and with its neighbours and its article's title) and polarity read once.
+
+    Questions paraphrase their sources, so a clause is scored by how much of it a sentence
+    covers and by embedding similarity, half each; a sentence negated where the clause is
+    not (or the reverse) cannot support it; a clause that names an outlet (one of
+    ``known_outlets``) is scored only against that outlet's passages (``outlets``: passage
+    number -> outlet)."""
+
+    def __init__(
+        self,
+        usable: Sequence[SourceSentence],
+        embedder: Embedder,
+        outlets: Mapping[int, str],
+        known_outlets: Sequence[str],
+        cache: dict[str, np.ndarray] | None,
+        titles: Mapping[int, str] | None,
+    ) -> None:
+        self.usable = usable
+        self.embedder = embedder
+        self.outlets = outlets
+        self.known_outlets = known_outlets
+        self.cache = cache if cache is not None else {}
+        self.own, self.around, _ = windows(usable, titles or {})
+        self.contrary = [bool(_CONTRARY.search(s.text)) for s in usable]
+
+    def best(self, clause: str) -> tuple[float, SourceSentence | None, list[str]]:
+        """The clause's best-scoring sentence, its score, and the outlets the clause names."""
+        named = [o for o in self.known_outlets if _mentions(clause, o)]
+        text = clause
+        for outlet in named:
+            for name in outlet_names(outlet):
+                text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+        words = set(tokenize(text)) - FRAMING
+        embed_cached(self.embedder, [text, *(s.text for s in self.usable)], self.cache)
+        negated = bool(_CONTRARY.search(text))
+        best: tuple[float, SourceSentence | None] = (0.0, None)
+        for i, s in enumerate(self.usable):
+            if named and self.outlets.get(s.number) not in named:
+                continue
+            if negated != self.contrary[i]:
+                continue  # "fails to identify X" is not supported by "X", nor the reverse
+            cover = near_share(words, self.own[i], self.around[i])
+            score = 0.5 * cover + 0.5 * float(self.cache[text] @ self.cache[s.text])
+            if score > best[0]:
+                best = (score, s)
+        return best[0], best[1], named
+
+
+# Two reports in time: "Did A report X before B reported Y?" ----------------------------
+_ORDER_WORD = re.compile(r"\b(before|after)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReportOrder:
+    """A yes/no question that orders two outlets' reports in time: "Did <first> before
+    <second>?" (or after), ``negated`` when the first clause is denied ("fail to report")."""
+
+    first: str
+    relation: str  # "before" | "after"
+    second: str
+    negated: bool
+
+
+def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | None:
+    """The two reports a yes/no question orders in time, when its "before" or "after" has an
+    outlet of the store on each side ("Did Mashable report X before Fortune mentioned Y?");
+    None otherwise ("Did X happen before November 6?" orders an event and a date, which the
+    articles' text must answer)."""
+    if not YES_NO_QUESTION.match(question):
+        return None
+    claim = YES_NO_QUESTION.sub("", question.strip(), count=1).rstrip("?").strip()
+    for m in reversed(list(_ORDER_WORD.finditer(claim))):
+        first, second = claim[: m.start()].strip(" ,;"), claim[m.end() :].strip(" ,;")
+        if len(_named(first, known_outlets)) == 1 and len(_named(second, known_outlets)) == 1:
+            denial = _denial(first)
+            if denial is not None:
+                first = f"{first[: denial[0]]} {first[denial[1] :]}"
+            return ReportOrder(first, m.group(1).lower(), second, denial is not None)
+    return None
+
+
+def _denial(clause: str) -> tuple[int, int] | None:
+    """The span of the word by which a clause denies its own act ("the Daily fail to report
+    on X", "n't TechCrunch report X"), if any: a negation or a verb of failing before the
+    clause's first other verb. A negation further on belongs to what is reported ("report
+    that there wasn't an alternative") and stays part of it."""
+    for tok in parse(clause):
+        if tok.dep_ == "neg" or _CONTRARY.fullmatch(tok.text):
+            return tok.idx, tok.idx + len(tok.text)
+        if tok.pos_ in {"VERB", "AUX"}:
+            return None
+    return None
+
+
+@dataclass(frozen=True)
+class OrderVerdict:
+    """The answer to a ``ReportOrder`` read off the two reports' publication times: each
+    report's evidence sentence, outlet and published time, and whether the question's order
+    holds (``yes``)."""
+
+    yes: bool
+    reports: tuple[tuple[Evidence, str, float], tuple[Evidence, str, float]]
+
+
+def check_order(
+    order: ReportOrder,
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    outlets: Mapping[int, str],
+    published: Mapping[int, float | None],
+    known_outlets: Sequence[str],
+    cache: dict[str, np.ndarray] | None = None,
+    titles: Mapping[int, str] | None = None,
+    config: VerifyConfig = DEFAULT,
+) -> OrderVerdict | None:
+    """Which of two reports came first, by the published times of the articles that hold
+    them: each clause must be supported (as a "Yes" clause is, ``config.yes_threshold``) by a
+    sentence of its outlet's passages (``published``: passage number -> published time, a
+    POSIX timestamp).
+
+    Why: when two reports were published is the articles' metadata, which the store holds
+    exactly, while a small model asked to order them guesses. None when a report is not
+    found, a time is missing, or both have the same time (the order is then unknown)."""
+    usable = [s for s in sources if not s.instruction_like]
+    if not usable:
+        return None
+    scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
+    found = []
+    for clause in (order.first, order.second):
+        score, sentence, _ = scorer.best(clause)
+        when = published.get(sentence.number) if sentence else None
+        if sentence is None or score < config.yes_threshold or when is None:
+            return None
+        ev = Evidence(sentence.number, sentence.start, sentence.end, sentence.text, round(score, 4))
+        found.append((ev, outlets.get(sentence.number) or "", when))
+    (first, second) = found
+    if first[2] == second[2]:
+        return None
+    holds = first[2] < second[2] if order.relation == "before" else first[2] > second[2]
+    return OrderVerdict(holds != order.negated, (first, second))
+
+
+def _named(text: str, known_outlets: Sequence[str]) -> list[str]:
+    """The store's outlets ``text`` names, longest name first, each mention counted once
+    ("the Weekly Wire" names Weekly Wire, not also Weekly)."""
+    found = []
+    for outlet in sorted(known_outlets, key=len, reverse=True):
+        if _mentions(text, outlet):
+            found.append(outlet)
+            for name in outlet_names(outlet):
+                text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+    return found
 
 
 def _mentions(text: str, outlet: str) -> bool:

@@ -14,12 +14,14 @@ from rag.engine import NewsRAG
 from rag.errors import NewsragError, StoreEmptyError
 from rag.retrieve import Filters
 from rag.verify import (
+    ReportOrder,
     SourceSentence,
     asked_for,
     check_support,
     check_yes,
     choose_citations,
     is_instruction,
+    report_order,
     restates,
     split_answer,
 )
@@ -474,6 +476,94 @@ def test_date_filter_from_question_is_reported_and_applied(settings, store, tmp_
     # a date that matches no article falls back to all dates, and says so
     undated = rag.ask("What happened to the old bridge in 1999?", reference_date=REF)
     assert undated.notes and undated.filters["after"] is None
+
+
+def test_a_question_ordering_two_outlets_reports_is_split_at_its_before_or_after():
+    known = ["Weekly Wire", "Daily", "Weekly"]
+    order = report_order(
+        "Did the Daily report that Ada Quill joined Quarkco before the Weekly Wire covered"
+        " the valley floods?",
+        known,
+    )
+    assert order == ReportOrder(
+        "the Daily report that Ada Quill joined Quarkco",
+        "before",
+        "the Weekly Wire covered the valley floods",
+        False,
+    )
+    denied = report_order(
+        "Did the Daily fail to report on the floods after the Weekly reported the rain?", known
+    )
+    assert denied is not None and denied.negated and denied.relation == "after"
+    assert "fail" not in denied.first
+    # An event ordered against a date, one outlet only, or not a yes/no question: no order.
+    assert report_order("Did the Daily report on the floods before November 6?", known) is None
+    assert report_order("Did Quarkco hire Ada Quill before the floods?", known) is None
+    assert report_order("Who reported the floods before the Daily did?", known) is None
+
+
+def _two_reports(settings, store, tmp_path, published: tuple[str, str]) -> NewsRAG:
+    f = tmp_path / "two.jsonl"
+    rows = [
+        ("Quarkco chief", "Weekly", "Ada Quill became the chief executive of Quarkco in October."),
+        ("Valley weather", "Daily", "Heavy rain flooded the northern valleys on Monday."),
+    ]
+    f.write_text(
+        "\n".join(
+            json.dumps(
+                {"title": t, "source": o, "url": f"https://n/{o}", "body": b, "published_at": d}
+            )
+            for (t, o, b), d in zip(rows, published, strict=True)
+        )
+    )
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    # The model would say "Yes" to anything: the order must not come from it.
+    return NewsRAG(settings, store, emb, FakeLLM(lambda p: "Yes."))
+
+
+def test_which_report_came_first_is_read_off_the_publication_times(settings, store, tmp_path):
+    rag = _two_reports(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
+    asked = (
+        "Did the Daily report that heavy rain flooded the northern valleys {} the Weekly"
+        " reported that Ada Quill became chief executive of Quarkco?"
+    )
+    after = rag.ask(asked.format("after"))
+    assert not after.refused and after.text.startswith("Yes.")
+    assert "October 9, 2023 [1], after Weekly's on October 2, 2023 [2]" in after.text
+    assert [c.outlet for c in after.citations] == ["Daily", "Weekly"]
+    assert after.citations[0].sentence.startswith("Heavy rain flooded")
+    assert any("publication times" in n for n in after.notes)
+    before = rag.ask(asked.format("before"))
+    assert before.text.startswith("No.") and len(before.citations) == 2
+    denied = rag.ask(
+        "Did the Daily fail to report that heavy rain flooded the northern valleys after the"
+        " Weekly reported that Ada Quill became chief executive of Quarkco?"
+    )
+    assert denied.text.startswith("No.")
+
+
+def test_an_order_of_reports_the_articles_do_not_hold_is_not_answered_from_dates(
+    settings, store, tmp_path
+):
+    rag = _two_reports(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
+    # The Daily never reported on Quarkco: no order to read, and the model (which would say
+    # "Yes") is not asked to guess one.
+    answer = rag.ask(
+        "Did the Daily report that Ada Quill became chief executive of Quarkco before the"
+        " Weekly reported that heavy rain flooded the valleys?"
+    )
+    assert answer.refused and any("do not hold both reports" in n for n in answer.notes)
+    assert answer.raw_text == ""  # not the model's guess
+
+
+def test_reports_published_at_the_same_time_have_no_order(settings, store, tmp_path):
+    rag = _two_reports(settings, store, tmp_path, ("2023-10-02", "2023-10-02"))
+    answer = rag.ask(
+        "Did the Daily report that heavy rain flooded the northern valleys after the Weekly"
+        " reported that Ada Quill became chief executive of Quarkco?"
+    )
+    assert not any("publication times" in n for n in answer.notes)
 
 
 def test_a_weekday_in_the_answer_gets_the_date_its_article_gives_it(settings, store, tmp_path):

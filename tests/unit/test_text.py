@@ -8,6 +8,8 @@ import pytest
 
 from eval.suites.sample import load_set
 from rag import text
+from rag.verify import asked_for, gives
+from rag.verify.common import has_negation
 
 SOURCES = [
     "The fighting ended with a Russian-brokered agreement on Nov. 10, 2020, which was seen as"
@@ -725,3 +727,51 @@ def test_a_source_told_of_another_year_does_not_answer_for_the_asked_one(before,
 
 def test_a_question_without_a_year_is_not_judged_by_year():
     assert text.another_year("What was Tesla's revenue?", Q1_2022, "Revenue reached $1.") == ""
+
+
+def test_a_number_the_sources_use_without_its_noun_is_no_conflict():
+    # "second on 27": the 27 counts the points the sentence counted before it.
+    source = "City lead the table on 28 points with Liverpool going into second on 27."
+    assert not text.number_conflict("Liverpool had 27 points.", [source])
+    assert text.number_conflict("Liverpool had 6 points.", [source])
+
+
+def test_a_phrase_fronted_before_the_wh_word_is_not_the_question():
+    asked = "Before the points deduction, where had Everton climbed to in the table?"
+    assert text.without_fronted(asked).startswith("where had Everton")
+    assert asked_for("In the Monday night game, which team sacked Dobbs?") == "name"
+    assert asked_for("According to Reuters, how many people died?") == "number"
+    # A comma with no wh-word after it fronts nothing.
+    assert text.without_fronted("Did Everton, after the deduction, drop?") == (
+        "Did Everton, after the deduction, drop?"
+    )
+
+
+def test_what_pins_a_focus_down_counts_as_speaking_of_it():
+    assert text.focus_kinds("What sales figure did Nike's unit report?") == {"sale"}
+    assert text.focus("Why did Sam Altman come to be seen as a face of generative AI?") == "see"
+    assert "face" in text.focus_kinds(
+        "Why did Sam Altman come to be seen as a face of generative AI?"
+    )
+
+
+def test_a_time_is_a_date_or_time_not_any_number():
+    question = "When did Uber publish its second safety report?"
+    assert not gives(
+        "The rate decreased 38% between its first and second reports.", "time", question
+    )
+    for answer in (
+        "It came out on Oct. 5.",
+        "It was published at 11:03 p.m.",
+        "In 2019.",
+        "It was published on the 5th.",
+        "It was published last week.",
+    ):
+        assert gives(answer, "time", question), answer
+    # "How long" asks for an amount, of time or of length.
+    assert asked_for("How long is the Gaza Strip from end to end?") == "number"
+    assert "long" in text.asked_words("How long is the Gaza Strip from end to end?")
+
+
+def test_a_curly_apostrophe_negates_too():
+    assert has_negation("There wasn’t a valid alternative.")
