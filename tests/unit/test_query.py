@@ -279,22 +279,30 @@ def test_a_yes_answer_is_cited_to_the_sentences_the_question_claims(sample_rag):
     assert wrong.refused
 
 
-def test_a_yes_must_come_from_the_outlet_the_question_names(settings, store, tmp_path):
-    emb = FakeEmbedder()
+def _two_outlets(settings, store, tmp_path, published: tuple[str, str] = ("", "")) -> NewsRAG:
+    """A store of two outlets' reports (the Weekly's on Quarkco, the Daily's on the floods),
+    answered by a model that says "Yes" to anything."""
     f = tmp_path / "two.jsonl"
     rows = [
         ("Quarkco chief", "Weekly", "Ada Quill became the chief executive of Quarkco in October."),
-        ("Valley weather", "Daily", "Rain is expected across the northern valleys next week."),
+        ("Valley weather", "Daily", "Heavy rain flooded the northern valleys on Monday."),
     ]
     f.write_text(
         "\n".join(
-            json.dumps({"title": t, "source": o, "url": f"https://n/{o}", "body": b})
-            for t, o, b in rows
+            json.dumps(
+                {"title": t, "source": o, "url": f"https://n/{o}", "body": b, "published_at": d}
+            )
+            for (t, o, b), d in zip(rows, published, strict=True)
         )
     )
+    emb = FakeEmbedder()
     ingest_paths(settings, store, emb, f)
     assert store.outlets() == ["Weekly", "Daily"]
-    rag = NewsRAG(settings, store, emb, FakeLLM(lambda p: "Yes."))
+    return NewsRAG(settings, store, emb, FakeLLM(lambda p: "Yes."))
+
+
+def test_a_yes_must_come_from_the_outlet_the_question_names(settings, store, tmp_path):
+    rag = _two_outlets(settings, store, tmp_path)
     right = rag.ask("Did the Weekly report that Ada Quill became chief executive of Quarkco?")
     assert not right.refused and [c.outlet for c in right.citations] == ["Weekly"]
     wrong = rag.ask("Did the Daily report that Ada Quill became chief executive of Quarkco?")
@@ -502,28 +510,8 @@ def test_a_question_ordering_two_outlets_reports_is_split_at_its_before_or_after
     assert report_order("Who reported the floods before the Daily did?", known) is None
 
 
-def _two_reports(settings, store, tmp_path, published: tuple[str, str]) -> NewsRAG:
-    f = tmp_path / "two.jsonl"
-    rows = [
-        ("Quarkco chief", "Weekly", "Ada Quill became the chief executive of Quarkco in October."),
-        ("Valley weather", "Daily", "Heavy rain flooded the northern valleys on Monday."),
-    ]
-    f.write_text(
-        "\n".join(
-            json.dumps(
-                {"title": t, "source": o, "url": f"https://n/{o}", "body": b, "published_at": d}
-            )
-            for (t, o, b), d in zip(rows, published, strict=True)
-        )
-    )
-    emb = FakeEmbedder()
-    ingest_paths(settings, store, emb, f)
-    # The model would say "Yes" to anything: the order must not come from it.
-    return NewsRAG(settings, store, emb, FakeLLM(lambda p: "Yes."))
-
-
 def test_which_report_came_first_is_read_off_the_publication_times(settings, store, tmp_path):
-    rag = _two_reports(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
+    rag = _two_outlets(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
     asked = (
         "Did the Daily report that heavy rain flooded the northern valleys {} the Weekly"
         " reported that Ada Quill became chief executive of Quarkco?"
@@ -546,7 +534,7 @@ def test_which_report_came_first_is_read_off_the_publication_times(settings, sto
 def test_an_order_of_reports_the_articles_do_not_hold_is_not_answered_from_dates(
     settings, store, tmp_path
 ):
-    rag = _two_reports(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
+    rag = _two_outlets(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
     # The Daily never reported on Quarkco: no order to read, and the model (which would say
     # "Yes") is not asked to guess one.
     answer = rag.ask(
@@ -558,7 +546,7 @@ def test_an_order_of_reports_the_articles_do_not_hold_is_not_answered_from_dates
 
 
 def test_reports_published_at_the_same_time_have_no_order(settings, store, tmp_path):
-    rag = _two_reports(settings, store, tmp_path, ("2023-10-02", "2023-10-02"))
+    rag = _two_outlets(settings, store, tmp_path, ("2023-10-02", "2023-10-02"))
     answer = rag.ask(
         "Did the Daily report that heavy rain flooded the northern valleys after the Weekly"
         " reported that Ada Quill became chief executive of Quarkco?"
