@@ -30,11 +30,13 @@ from rag.store import Store
 from rag.text import (
     another_year,
     answer_items,
+    asks_what_was_said,
     complete_dates,
     doer_unnamed,
     names_more,
     other_speaker,
     refers_back,
+    reports_speech,
     resolve_pointers,
     resolves,
     without_fronted,
@@ -230,6 +232,13 @@ def _spans(text: str) -> list[tuple[int, int]]:
     answers from older stores too."""
     flagged = {(s, e) for s, e, _ in instruction_spans(text)}
     return [(s, e) for s, e in sentence_spans(text) if (s, e) not in flagged]
+
+
+def _with_previous(passages: list[Passage], sentence: str) -> str:
+    """``sentence`` with the sentence before it in the chunk that holds it."""
+    before = _before(passages, sentence)
+    spans = sentence_spans(before)
+    return before[spans[-2][0] :] if len(spans) > 1 else before
 
 
 def _when(ts: float, other: float) -> str:
@@ -966,6 +975,20 @@ class NewsRAG:
         speaker = other_speaker(question, " ".join(s.text for s, _ in answering))
         if speaker:
             base["notes"].append(f"Not an answer: {speaker}.")
+            return refuse(sentences)
+        # Asked what a speaker said, an answer from sentences that report no one's words (the
+        # outlet's own, read with the sentence before: "He added: ...") puts words in the
+        # speaker's mouth.
+        if (
+            answering
+            and asks_what_was_said(asked)
+            and not any(
+                reports_speech(_with_previous(passages, e))
+                for _, support in answering
+                for e in support
+            )
+        ):
+            base["notes"].append("Not an answer: its sources report no one saying it.")
             return refuse(sentences)
         if dated:
             base["notes"].append(_DATES_NOTE)

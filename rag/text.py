@@ -545,6 +545,30 @@ def other_speaker(question: str, answer: str) -> str:
     )
 
 
+def asks_what_was_said(question: str) -> bool:
+    """Whether ``question`` asks what a named speaker said ("What did coach Eberflus say
+    about his defense?"): a verb of saying with a subject."""
+    return bool(_speakers(parse(question)))
+
+
+# Quotation marks, straight and curly.
+_QUOTATION = re.compile(r"[\"“”]")
+
+
+def reports_speech(text: str) -> bool:
+    """Whether ``text`` reports someone's words: a verb of saying or of characterising
+    ("described it as"), "according to", or a quotation. A sentence in the outlet's own
+    voice ("The Bears' defense is all over the Vikings tonight") reports no one's."""
+    if _QUOTATION.search(text):
+        return True
+    return any(
+        t.lemma_.lower() in _REPORTING
+        or t.lemma_.lower() in _CHARACTERISING
+        or t.lower_ == "according"
+        for t in parse(text)
+    )
+
+
 def _unmatched(names: frozenset[str], others: frozenset[str]) -> set[str]:
     return {n for n in names if not any(same_name(n, o) for o in others)}
 

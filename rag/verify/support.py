@@ -193,7 +193,7 @@ def check_support(
             if missing_names:
                 reasons["name not in sources: " + ", ".join(sorted(missing_names))] = 1
                 continue
-            if neg != has_negation(src.text) and sim < 0.85:  # "No X" vs "X" share all words
+            if _negation_differs(neg, src.text, words) and sim < 0.85:  # "No X" vs "X"
                 reasons["negation differs from the source"] = 1
                 continue
             if weak:
@@ -269,6 +269,21 @@ def _window_similarity(
 
 # Where a claim joins statements that each need their own support.
 CLAUSE_BREAK = re.compile(r",?\s+(?:while|whereas)\s+|;\s+|,\s+(?:and|but|with)\s+", re.I)
+
+
+def _negation_differs(negated: bool, source: str, words: set[str]) -> bool:
+    """Whether a claim (``negated`` or not, its content ``words``) and a source sentence
+    disagree in polarity, read clause by clause: a negation in a clause the claim draws no
+    word from is not the claim's ("The Vikings are using their two timeouts, but there isn't
+    much they can do" supports "The Vikings used their two timeouts")."""
+    if negated == has_negation(source):
+        return False
+    if negated:
+        return True  # the source negates nothing, or the check above returned
+    return any(
+        has_negation(clause) and words & set(tokenize(clause))
+        for clause in CLAUSE_BREAK.split(source)
+    )
 
 
 def _clause_evidence(

@@ -554,6 +554,27 @@ def test_reports_published_at_the_same_time_have_no_order(settings, store, tmp_p
     assert not any("publication times" in n for n in answer.notes)
 
 
+def test_words_the_outlet_says_are_not_the_answer_to_what_a_speaker_said(settings, store, tmp_path):
+    f = tmp_path / "a.jsonl"
+    body = (
+        "The Bears beat the Vikings on Monday night. The Bears' defense was all over the"
+        " Vikings all night, and Minnesota could not get out of its own way. Coach Matt"
+        " Eberflus praised the players after the game."
+    )
+    f.write_text(json.dumps({"title": "Bears beat Vikings", "source": "Wire", "body": body}))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    claim = "Matt Eberflus said that the Bears' defense was all over the Vikings all night [1]."
+    rag = NewsRAG(settings, store, emb, FakeLLM(lambda _: claim))
+    answer = rag.ask("What did Matt Eberflus say about the Bears' defense?")
+    assert answer.refused and any("report no one saying it" in n for n in answer.notes)
+    # The same words, asked without a speaker, are the outlet's to give.
+    plain = NewsRAG(
+        settings, store, emb, FakeLLM(lambda _: claim.replace("Matt Eberflus said that ", ""))
+    )
+    assert not plain.ask("How did the Bears' defense play against the Vikings?").refused
+
+
 def test_a_weekday_in_the_answer_gets_the_date_its_article_gives_it(settings, store, tmp_path):
     f = tmp_path / "a.jsonl"
     record = {

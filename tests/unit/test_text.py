@@ -775,3 +775,13 @@ def test_a_time_is_a_date_or_time_not_any_number():
 
 def test_a_curly_apostrophe_negates_too():
     assert has_negation("There wasn’t a valid alternative.")
+
+
+def test_words_in_the_outlets_own_voice_are_no_ones_saying():
+    asked = "What did Bears coach Matt Eberflus say about his defense?"
+    assert text.asks_what_was_said(asked)
+    assert not text.asks_what_was_said("Who said the defense was good?")
+    assert not text.reports_speech("The Bears' defense is all over the Vikings tonight.")
+    assert text.reports_speech("The defense was all over them, Eberflus said.")
+    assert text.reports_speech("“We were all over them,” the coach told reporters.")
+    assert text.reports_speech("According to Eberflus, the defense was all over them.")
