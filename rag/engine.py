@@ -1224,9 +1224,12 @@ class NewsRAG:
 
     @staticmethod
     def _with_markers(text: str, marks: str) -> str:
+        """The markers before the sentence's final stop ("... in 2023 [1]."), after it when
+        the stop ends an abbreviation too ("... at 11:03 p.m. [1]")."""
         if not marks:
             return text
-        if text and text[-1] in ".!?":
+        last = text.split()[-1] if text.split() else ""
+        if text and text[-1] in ".!?" and "." not in last[:-1]:
             return f"{text[:-1]} {marks}{text[-1]}"
         return f"{text} {marks}"
 

@@ -1167,3 +1167,10 @@ def test_the_evidence_margin_sends_only_sentences_near_the_best(settings, store)
     assert len(nearest) < len(everything)
     assert set(nearest) <= set(near) <= set(everything)
     assert any(t.startswith("Moscow deployed almost 2,000 peacekeepers") for t in nearest)
+
+
+def test_markers_go_before_the_stop_unless_it_ends_an_abbreviation():
+    mark = NewsRAG._with_markers
+    assert mark("It rose 5.5% in 2023.", "[1]") == "It rose 5.5% in 2023 [1]."
+    assert mark("The timeouts came at 11:03 p.m.", "[1]") == "The timeouts came at 11:03 p.m. [1]"
+    assert mark("He moved to the U.S.", "[2]") == "He moved to the U.S. [2]"
