@@ -828,8 +828,16 @@ class NewsRAG:
                 if salvage and repairable
                 else None
             )
+
+            def answers(text: str) -> bool:
+                # Every check a written answer faces (on a copy of the notes).
+                trial = {**base, "notes": []}
+                return not self._verify(
+                    trial, passages, text, cache, prompt_tokens, timings, None, False, config
+                ).refused
+
             quoted = rescued or self._quote_pick(
-                base, timings, raw, prompt_tokens, pick, question, cleaned
+                base, timings, raw, prompt_tokens, pick, cleaned, answers
             )
             return quoted or self._refusal(base, timings, raw, prompt_tokens, sentences)
 
@@ -1053,11 +1061,12 @@ class NewsRAG:
         raw: str,
         prompt_tokens: int,
         pick: Callable[[], Pick | None] | None,
-        question: str,
         written: str,
+        answers: Callable[[str], bool],
     ) -> Answer | None:
         """The sentence the model picked, quoted and cited, when its written answer did not
-        pass and the pick is a confident answer of the kind asked for; else None.
+        pass and the pick is a confident answer: one that ``answers`` (passes every check a
+        written answer faces, cited to itself); else None.
 
         Not when the model itself declined to write (the refusal probe), nor for a yes/no
         question (a sentence is not a yes or a no)."""
@@ -1072,16 +1081,7 @@ class NewsRAG:
         ):
             return None
         text = found.sentence.text
-        kind = asked_for(question)
-        if (kind and not gives(text, kind, question)) or doer_unnamed(question, text):
-            return None
-        if off_focus(
-            question,
-            text,
-            [text],
-            similar=lambda a, b: self._similarity(a, b, {}),
-            config=self.verify_config,
-        ):
+        if not answers(f"{text} [{found.ranked[0][0]}]"):
             return None
         s = found.sentence
         citation = self._citation(1, found.passage, s.start, s.end, s.text, found.share)
@@ -1229,7 +1229,7 @@ class NewsRAG:
         if not marks:
             return text
         last = text.split()[-1] if text.split() else ""
-        if text and text[-1] in ".!?" and "." not in last[:-1]:
+        if text and text[-1] in ".!?" and not re.search(r"[A-Za-z]\.[A-Za-z]", last):
             return f"{text[:-1]} {marks}{text[-1]}"
         return f"{text} {marks}"
 

@@ -687,10 +687,41 @@ def possessor_conflict(claim: str, sources: Iterable[str]) -> str:
 # Numbers -----------------------------------------------------------------------------------
 
 
+_UNIT_WORDS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_TENS_WORDS = {
+    w: 10 * i
+    for i, w in enumerate(
+        ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+    )
+    if w
+}
+_SPELLED_TENS = re.compile(
+    rf"\b({'|'.join(_TENS_WORDS)})(?:[- ]({'|'.join(_UNIT_WORDS)}))?\b", re.IGNORECASE
+)
+
+
+def spelled_tens_as_digits(text: str) -> str:
+    """``text`` with its spelled-out numbers from twenty to ninety-nine written in digits
+    ("Ninety-four percent" -> "94 percent"), so that they compare with the digits an answer
+    writes. (Smaller number words stay words: "one" is seldom a count.)"""
+
+    def digits(m: re.Match[str]) -> str:
+        unit = m.group(2)
+        return str(
+            _TENS_WORDS[m.group(1).lower()] + (_UNIT_WORDS.index(unit.lower()) + 1 if unit else 0)
+        )
+
+    return _SPELLED_TENS.sub(digits, text)
+
+
 def number_key(text: str) -> str:
     """A number's comparable form: "2,000" -> "2000", "four" -> "4"."""
     low = text.lower().strip(".")
     return _SMALL_NUMBERS.get(low, low.replace(",", ""))
+
+
+# "94%" and "94 percent" count the same thing.
+_PERCENT = {"%": "percent", "pct": "percent"}
 
 
 def counted(text: str) -> dict[str, frozenset[str]]:
@@ -698,7 +729,7 @@ def counted(text: str) -> dict[str, frozenset[str]]:
     counts ("almost 2,000 peacekeepers": {"2000": {"peacekeeper"}}; "four-drone strikes":
     {"4": {"drone", "strike"}}). Numbers attached to no noun are left out."""
     out: dict[str, set[str]] = {}
-    for tok in parse(text):
+    for tok in parse(spelled_tens_as_digits(text)):
         if not tok.like_num or tok.ent_type_ in _NOT_COUNTS:
             continue
         nouns: set[str] = set()
@@ -706,7 +737,7 @@ def counted(text: str) -> dict[str, frozenset[str]]:
         while head.dep_ in ("nummod", "quantmod", "compound", "amod") and head.head.i != head.i:
             head = head.head
             if head.pos_ in ("NOUN", "PROPN"):
-                nouns.add(head.lemma_.lower())
+                nouns.add(_PERCENT.get(head.lemma_.lower(), head.lemma_.lower()))
                 nouns.update(c.lemma_.lower() for c in head.children if c.dep_ == "conj")
         if nouns:
             out.setdefault(number_key(tok.text), set()).update(nouns)
@@ -962,10 +993,16 @@ LEADING_PREPOSITION = re.compile(
 
 _WH_WORD = r"(?:who|whom|whose|what|which|when|where|why|how)\b"
 # A phrase fronted before a question's wh-word ("In the Monday night game, which team ...?",
-# "Before the points deduction, where ...?", "According to Reuters, who ...?"): the question
-# proper starts after its comma.
+# "Before the points deduction, where ...?", "According to TechCrunch's piece on how startups
+# win, what share ...?"): the question proper starts after its comma.
+# Not a question's own start: a wh-word or an auxiliary ("What did Apple, which ...?", "Did
+# Apple, which ...?") is no fronted phrase.
+_QUESTION_START = (
+    rf"(?:{_WH_WORD}|(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would"
+    r"|should|may|might)\b)"
+)
 FRONTED_PHRASE = re.compile(
-    rf"^\W*(?:(?!\b{_WH_WORD})[^,?]){{1,80}},\s*(?={_WH_WORD})", re.IGNORECASE
+    rf"^\W*(?!{_QUESTION_START})[^,?]{{1,80}},\s*(?={_WH_WORD})", re.IGNORECASE
 )
 
 

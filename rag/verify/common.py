@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from ingest.chunk import sentence_spans
 from rag.injection import instruction_spans, is_instruction
 from rag.retrieve import STOPWORDS, tokenize
+from rag.text import spelled_tens_as_digits
 from rag.verify.config import DEFAULT
 
 __all__ = ["is_instruction"]  # re-exported: the engine and tests import it from rag.verify
@@ -118,7 +119,9 @@ def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:
 
 
 def number_strings(text: str) -> set[str]:
-    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(text)}
+    """The numbers of ``text`` as digits, thousands separators dropped; spelled-out tens
+    ("ninety-four") included."""
+    return {n.replace(",", "").rstrip(".") for n in _NUMBER.findall(spelled_tens_as_digits(text))}
 
 
 def name_words(text: str) -> set[str]:

@@ -1174,3 +1174,4 @@ def test_markers_go_before_the_stop_unless_it_ends_an_abbreviation():
     assert mark("It rose 5.5% in 2023.", "[1]") == "It rose 5.5% in 2023 [1]."
     assert mark("The timeouts came at 11:03 p.m.", "[1]") == "The timeouts came at 11:03 p.m. [1]"
     assert mark("He moved to the U.S.", "[2]") == "He moved to the U.S. [2]"
+    assert mark("The commitment was £4.5bn.", "[1]") == "The commitment was £4.5bn [1]."

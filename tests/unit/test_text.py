@@ -785,3 +785,24 @@ def test_words_in_the_outlets_own_voice_are_no_ones_saying():
     assert text.reports_speech("The defense was all over them, Eberflus said.")
     assert text.reports_speech("“We were all over them,” the coach told reporters.")
     assert text.reports_speech("According to Eberflus, the defense was all over them.")
+
+
+def test_a_question_with_an_aside_has_no_fronted_phrase():
+    for question in (
+        "Did Apple, which makes iPhones, sue Google?",
+        "What did Apple, which makes iPhones, say?",
+    ):
+        assert text.without_fronted(question) == question
+    assert (
+        asked_for(
+            "According to TechCrunch's piece on how startups win, what share of leaders agree?"
+        )
+        == "number"
+    )
+
+
+def test_spelled_out_tens_and_percent_signs_compare_with_digits():
+    source = "Ninety-four percent of leaders agree, and spending rose 27% from 2022."
+    assert text.spelled_tens_as_digits(source).startswith("94 percent")
+    assert not text.number_conflict("94% of leaders agree.", [source])
+    assert text.number_conflict("72% of leaders agree.", [source])
