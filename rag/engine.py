@@ -990,6 +990,7 @@ class NewsRAG:
         if (
             answering
             and asks_what_was_said(asked)
+            and not named_outlets(asked, self.store.outlets())  # an outlet's voice is its own
             and not any(
                 reports_speech(_with_previous(passages, e))
                 for _, support in answering

@@ -546,9 +546,15 @@ def other_speaker(question: str, answer: str) -> str:
 
 
 def asks_what_was_said(question: str) -> bool:
-    """Whether ``question`` asks what a named speaker said ("What did coach Eberflus say
-    about his defense?"): a verb of saying with a subject."""
-    return bool(_speakers(parse(question)))
+    """Whether ``question`` asks for a named speaker's words ("What did coach Eberflus say
+    about his defense?"): "say" or "tell" with a subject. ("What did Apple announce?" asks
+    for an act, which the outlet may report in its own voice.)"""
+    return any(
+        c.dep_ == "nsubj" and not c.tag_.startswith("W")
+        for verb in parse(question)
+        if verb.lemma_.lower() in ("say", "tell")
+        for c in verb.children
+    )
 
 
 # Quotation marks, straight and curly.
@@ -696,7 +702,7 @@ _TENS_WORDS = {
     if w
 }
 _SPELLED_TENS = re.compile(
-    rf"\b({'|'.join(_TENS_WORDS)})(?:[- ]({'|'.join(_UNIT_WORDS)}))?\b", re.IGNORECASE
+    rf"\b({'|'.join(_TENS_WORDS)})(?:[- ]({'|'.join(_UNIT_WORDS)}))?\b(?![-\w])", re.IGNORECASE
 )
 
 
@@ -745,9 +751,15 @@ def counted(text: str) -> dict[str, frozenset[str]]:
 
 
 def _numbers(text: str) -> set[str]:
-    """Every number ``text`` uses, whatever it counts (the tagger may read an elliptical
-    "second on 27" as a date)."""
-    return {number_key(tok.text) for tok in parse(text) if tok.like_num}
+    """Every number ``text`` uses, whatever it counts, but not within a date or time ("Nov.
+    6, 2020"); a number the tagger alone calls a date ("second on 27") counts."""
+    doc = parse(spelled_tens_as_digits(text))
+    alone = {e.start for e in doc.ents if len(e) == 1}
+    return {
+        number_key(tok.text)
+        for tok in doc
+        if tok.like_num and (tok.ent_type_ not in _NOT_COUNTS or tok.i in alone)
+    }
 
 
 def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> str:
@@ -995,20 +1007,22 @@ _WH_WORD = r"(?:who|whom|whose|what|which|when|where|why|how)\b"
 # A phrase fronted before a question's wh-word ("In the Monday night game, which team ...?",
 # "Before the points deduction, where ...?", "According to TechCrunch's piece on how startups
 # win, what share ...?"): the question proper starts after its comma.
-# Not a question's own start: a wh-word or an auxiliary ("What did Apple, which ...?", "Did
-# Apple, which ...?") is no fronted phrase.
-_QUESTION_START = (
-    rf"(?:{_WH_WORD}|(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would"
-    r"|should|may|might)\b)"
-)
-FRONTED_PHRASE = re.compile(
-    rf"^\W*(?!{_QUESTION_START})[^,?]{{1,80}},\s*(?={_WH_WORD})", re.IGNORECASE
-)
+FRONTED_PHRASE = re.compile(rf"^\W*([^,?]{{1,80}}),\s*(?={_WH_WORD})", re.IGNORECASE)
 
 
 def without_fronted(question: str) -> str:
-    """``question`` from its wh-word on, without a phrase fronted before it."""
-    return FRONTED_PHRASE.sub("", question.strip())
+    """``question`` from its wh-word on, without a phrase fronted before it: one that opens
+    with a preposition or a subordinator ("In ...", "Before ...", "According to ..."), not a
+    question's own start ("Did Apple, which ...?") nor an imperative ("Summarize X, which
+    ...")."""
+    question = question.strip()
+    match = FRONTED_PHRASE.match(question)
+    if not match:
+        return question
+    first = parse(match.group(1))[0]
+    if first.pos_ in ("ADP", "SCONJ") or first.lower_ == "according":
+        return question[match.end() :]
+    return question
 
 
 def focus(question: str) -> str:

@@ -47,8 +47,7 @@ _ASKS = (
     (
         "number",
         re.compile(
-            # "How long": a duration or a length, an amount either way ("44 days", "25 miles").
-            r"^(how (many|much|long)|what (number|percentage|share)"
+            r"^(how (many|much)|what (number|percentage|share)"
             r"|what (is|was|were|are) [\w.'’ -]{0,40}\b(revenue|sales|profit|loss|price|cost|"
             r"population|budget|salary|income|valuation|worth|score|rate|amount|total))\b",
             re.I,
@@ -56,7 +55,7 @@ _ASKS = (
     ),
     (
         "time",
-        re.compile(r"^(when|since when|(what|which) (year|date|day|month|time))\b", re.I),
+        re.compile(r"^(when|since when|how long|(what|which) (year|date|day|month|time))\b", re.I),
     ),
     (
         "name",
@@ -111,6 +110,9 @@ def asked_for(question: str) -> str | None:
 _TIME_NOUNS = frozenset({"date", "day", "year", "month", "time", "week", "hour"})
 
 
+_HOW_LONG = re.compile(r"^\W*how long\b", re.IGNORECASE)
+
+
 def gives(text: str, kind: str, question: str = "") -> bool:
     """Whether an answer sentence contains the kind of thing asked for, beyond what the
     question itself says ("the January 2021 pact" does not answer "how much")."""
@@ -118,6 +120,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         return bool(name_words(text) - name_words(question)) or _narrows(text, question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
+    if kind == "time" and _HOW_LONG.match(question) and gives(text, "number", question):
+        return True  # "How long": a duration or a length, a number either way ("25 miles")
     pattern = _HAS[kind]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))

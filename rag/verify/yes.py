@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rag.embeddings import Embedder, embed_cached
-from rag.retrieve import outlet_names, tokenize
+from rag.retrieve import named_outlets, outlet_names, tokenize
 from rag.text import parse
 from rag.verify.common import (
     FRAMING,
@@ -170,8 +170,18 @@ def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | N
             denial = _denial(first)
             if denial is not None:
                 first = f"{first[: denial[0]]} {first[denial[1] :]}"
+            if not set(tokenize(_without_outlets(second, known_outlets))) - FRAMING - {"did"}:
+                # "... after the Daily did": the second report is of the same thing.
+                second = f"{second} {_without_outlets(first, known_outlets)}"
             return ReportOrder(first, m.group(1).lower(), second, denial is not None)
     return None
+
+
+def _without_outlets(text: str, known_outlets: Sequence[str]) -> str:
+    for outlet in _named(text, known_outlets):
+        for name in outlet_names(outlet):
+            text = text.replace(name, " ")
+    return text
 
 
 def _denial(clause: str) -> tuple[int, int] | None:
@@ -182,7 +192,7 @@ def _denial(clause: str) -> tuple[int, int] | None:
     for tok in parse(clause):
         if tok.dep_ == "neg" or _CONTRARY.fullmatch(tok.text):
             return tok.idx, tok.idx + len(tok.text)
-        if tok.pos_ in {"VERB", "AUX"}:
+        if tok.pos_ in {"VERB", "AUX", "NOUN"}:  # the tagger may take "report" for a noun
             return None
     return None
 
@@ -229,21 +239,33 @@ def check_order(
         ev = Evidence(sentence.number, sentence.start, sentence.end, sentence.text, round(score, 4))
         found.append((ev, outlets.get(sentence.number) or "", when))
     (first, second) = found
-    if first[2] == second[2]:
-        return None
+    if first[2] == second[2] or (
+        _day_of(first[2]) == _day_of(second[2]) and _midnight(first[2], second[2])
+    ):
+        return None  # same time, or a bare date against a time of that same day
     holds = first[2] < second[2] if order.relation == "before" else first[2] > second[2]
     return OrderVerdict(holds != order.negated, (first, second))
 
 
+def _day_of(ts: float) -> int:
+    return int(ts // 86_400)
+
+
+def _midnight(*stamps: float) -> bool:
+    """Whether a published time is a bare date (stored as its midnight, UTC)."""
+    return any(ts % 86_400 == 0 for ts in stamps)
+
+
 def _named(text: str, known_outlets: Sequence[str]) -> list[str]:
-    """The store's outlets ``text`` names, longest name first, each mention counted once
-    ("the Weekly Wire" names Weekly Wire, not also Weekly)."""
+    """The store's outlets ``text`` names as its writer spells them (case matters: "a
+    fortune" is not Fortune), longest name first, each mention counted once ("the Weekly
+    Wire" names Weekly Wire, not also Weekly)."""
     found = []
     for outlet in sorted(known_outlets, key=len, reverse=True):
-        if _mentions(text, outlet):
+        if named_outlets(text, [outlet]):
             found.append(outlet)
             for name in outlet_names(outlet):
-                text = re.sub(re.escape(name), " ", text, flags=re.IGNORECASE)
+                text = text.replace(name, " ")
     return found
 
 

@@ -546,12 +546,14 @@ def test_an_order_of_reports_the_articles_do_not_hold_is_not_answered_from_dates
 
 
 def test_reports_published_at_the_same_time_have_no_order(settings, store, tmp_path):
-    rag = _two_outlets(settings, store, tmp_path, ("2023-10-02", "2023-10-02"))
-    answer = rag.ask(
+    asked = (
         "Did the Daily report that heavy rain flooded the northern valleys after the Weekly"
         " reported that Ada Quill became chief executive of Quarkco?"
     )
-    assert not any("publication times" in n for n in answer.notes)
+    # A bare date against a time of that same day has no order either.
+    for published in (("2023-10-02", "2023-10-02"), ("2023-10-02T08:00:00", "2023-10-02")):
+        answer = _two_outlets(settings, store, tmp_path, published).ask(asked)
+        assert answer.refused and any("same time" in n for n in answer.notes), published
 
 
 def test_words_the_outlet_says_are_not_the_answer_to_what_a_speaker_said(settings, store, tmp_path):
@@ -1175,3 +1177,23 @@ def test_markers_go_before_the_stop_unless_it_ends_an_abbreviation():
     assert mark("The timeouts came at 11:03 p.m.", "[1]") == "The timeouts came at 11:03 p.m. [1]"
     assert mark("He moved to the U.S.", "[2]") == "He moved to the U.S. [2]"
     assert mark("The commitment was £4.5bn.", "[1]") == "The commitment was £4.5bn [1]."
+
+
+def test_an_outlet_named_in_lower_case_words_is_not_named():
+    known = ["Fortune", "Engadget", "Daily", "Weekly"]
+    assert (
+        report_order(
+            "Did Engadget report that the stock rose after investors made a fortune on chips?",
+            known,
+        )
+        is None
+    )
+    # "... after the Daily did": the second report is of the same thing.
+    order = report_order("Did the Weekly report the floods after the Daily did?", known)
+    assert order is not None and "floods" in order.second
+    # A negation inside what is reported is not a denial of the report.
+    told = report_order(
+        "Did the Daily report that no charges were filed before the Weekly reported the verdict?",
+        known,
+    )
+    assert told is not None and not told.negated and "no charges" in told.first

@@ -768,8 +768,10 @@ def test_a_time_is_a_date_or_time_not_any_number():
         "It was published last week.",
     ):
         assert gives(answer, "time", question), answer
-    # "How long" asks for an amount, of time or of length.
-    assert asked_for("How long is the Gaza Strip from end to end?") == "number"
+    # "How long" asks for a duration or a length: a time word or a number answers it.
+    how_long = "How long is the Gaza Strip from end to end?"
+    assert asked_for(how_long) == "time" and gives("It is 25 miles long.", "time", how_long)
+    assert gives("The strike lasted a month.", "time", "How long did the strike last?")
     assert "long" in text.asked_words("How long is the Gaza Strip from end to end?")
 
 
@@ -806,3 +808,24 @@ def test_spelled_out_tens_and_percent_signs_compare_with_digits():
     assert text.spelled_tens_as_digits(source).startswith("94 percent")
     assert not text.number_conflict("94% of leaders agree.", [source])
     assert text.number_conflict("72% of leaders agree.", [source])
+
+
+def test_only_a_prepositional_phrase_is_fronted():
+    for question in (
+        "Summarize the report on Nvidia, which beat estimates.",
+        "Didn't Apple, which makes iPhones, sue Google?",
+        '"Did Apple, which makes iPhones, sue Google?"',
+    ):
+        assert text.without_fronted(question) == question.strip()
+    assert asked_for("Summarize the report on Nvidia, which beat estimates.") is None
+
+
+def test_a_number_within_a_date_is_not_a_bare_count():
+    source = "Moscow deployed almost 2,000 peacekeepers to the region on Nov. 6, 2020."
+    assert text.number_conflict("Moscow deployed six peacekeepers.", [source])
+    assert text.spelled_tens_as_digits("the twenty-first century") == "the twenty-first century"
+
+
+def test_asking_what_was_announced_is_not_asking_for_words():
+    assert not text.asks_what_was_said("What did Apple announce at WWDC?")
+    assert text.asks_what_was_said("What did Apple tell investors?")
