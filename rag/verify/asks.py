@@ -213,7 +213,8 @@ def off_focus(
         return ""  # it names an instance of the N asked about, which need not be called N
     # The evidence must name it: an answer that only repeats the question's noun ("The area
     # of Gaza is 2.3 million residents") names it without the sources saying anything of it.
-    if any(lemmas(e) & {noun, *focus_kinds(question)} for e in evidence):
+    about = {noun, *focus_kinds(question)}
+    if any(lemmas(e) & about for e in evidence):
         return ""
     return f"its sources do not speak of the {noun} asked about"
 

@@ -178,10 +178,7 @@ def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | N
 
 
 def _without_outlets(text: str, known_outlets: Sequence[str]) -> str:
-    for outlet in _named(text, known_outlets):
-        for name in outlet_names(outlet):
-            text = text.replace(name, " ")
-    return text
+    return _outlets_in(text, known_outlets)[1]
 
 
 def _denial(clause: str) -> tuple[int, int] | None:
@@ -257,16 +254,20 @@ def _midnight(*stamps: float) -> bool:
 
 
 def _named(text: str, known_outlets: Sequence[str]) -> list[str]:
+    return _outlets_in(text, known_outlets)[0]
+
+
+def _outlets_in(text: str, known_outlets: Sequence[str]) -> tuple[list[str], str]:
     """The store's outlets ``text`` names as its writer spells them (case matters: "a
     fortune" is not Fortune), longest name first, each mention counted once ("the Weekly
-    Wire" names Weekly Wire, not also Weekly)."""
+    Wire" names Weekly Wire, not also Weekly); and the text without them."""
     found = []
     for outlet in sorted(known_outlets, key=len, reverse=True):
         if named_outlets(text, [outlet]):
             found.append(outlet)
             for name in outlet_names(outlet):
                 text = text.replace(name, " ")
-    return found
+    return found, text
 
 
 def _mentions(text: str, outlet: str) -> bool:
