@@ -221,8 +221,8 @@ def _before(passages: list[Passage], sentence: str) -> str:
 
 
 _DATES_NOTE = (
-    "Dates the articles give without a year (a weekday, a month and day) are read against"
-    " the date of the article cited."
+    "Dates the answer gives without a year (a weekday, a month and day) are completed from"
+    " the sentences it cites, else read against the date of the article cited."
 )
 
 
@@ -913,9 +913,14 @@ class NewsRAG:
             )
             supporting.append([e.text for e in verdict.evidence])
             marks = "".join(f"[{n}]" for n in numbers)
-            # A date without its year is read against the date of the article it cites.
+            # A date without its year takes the year its cited sentences give it, else is
+            # read against the date of the article it cites.
             shown = (
-                complete_dates(text, published_day(citations[numbers[0] - 1].published))
+                complete_dates(
+                    text,
+                    published_day(citations[numbers[0] - 1].published),
+                    [citations[n - 1].sentence for n in numbers],
+                )
                 if numbers
                 else text
             )

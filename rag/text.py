@@ -14,6 +14,7 @@ sentences are read several times per question.
 from __future__ import annotations
 
 import calendar
+import datetime
 import functools
 import re
 import threading
@@ -815,6 +816,17 @@ _ARGUMENTS = frozenset(
 )
 
 
+def _controlled_infinitive(clause: Any) -> bool:
+    """Whether a clause is an infinitive of purpose without a subject of its own ("opens the
+    face to steer Rehan", "went home to rest"): its doer is the verb's subject."""
+    return (
+        clause.dep_ == "advcl"
+        and clause.pos_ == "VERB"
+        and any(c.dep_ == "aux" and c.lower_ == "to" for c in clause.children)
+        and not any(c.dep_ in ("nsubj", "nsubjpass", "mark") for c in clause.children)
+    )
+
+
 def anchors(token: Any) -> frozenset[str]:
     """The lemmas a word of a sentence is told about: its own phrase, every word on its way
     up the parse to the sentence's root, and the arguments of those words (their subjects,
@@ -839,7 +851,8 @@ def anchors(token: Any) -> frozenset[str]:
     while True:
         add(cur)
         for child in cur.children:
-            if child.dep_ in ("xcomp", "ccomp"):
+            if child.dep_ in ("xcomp", "ccomp") or _controlled_infinitive(child):
+                # "opens the face to steer Rehan": the subject of "opens" steers too.
                 for tok in child.subtree:
                     add(tok)
             elif child.dep_ in _ARGUMENTS and not (past_subject and child.dep_ in subjects):
@@ -1501,7 +1514,28 @@ _WEEKDAY = re.compile(
 )
 
 
-def complete_dates(text: str, published: Any) -> str:
+# A month and day with their year ("April 29, 2015", "29 April 2015").
+_FULL_DATE = re.compile(
+    rf"\b{_MONTH_WORD}\.?\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+(?:19|20)\d{{2}}\b"
+    rf"|\b\d{{1,2}}\s+{_MONTH_WORD}\.?,?\s+(?:19|20)\d{{2}}\b"
+)
+
+
+def _stated_years(stated: Iterable[str]) -> dict[tuple[int, int], set[int]]:
+    """(month, day) -> the years ``stated`` (source sentences) give that day with."""
+    years: dict[tuple[int, int], set[int]] = {}
+    for sentence in stated:
+        for m in _FULL_DATE.finditer(sentence):
+            span = parse_date_span(m.group(0), _ANY_DAY)
+            if span is not None:
+                years.setdefault((span[0].month, span[0].day), set()).add(span[0].year)
+    return years
+
+
+_ANY_DAY = datetime.date(2000, 1, 1)  # a reference for dates that carry their own year
+
+
+def complete_dates(text: str, published: Any, stated: Iterable[str] = ()) -> str:
     """``text`` with the dates it gives without a year read against ``published`` (a
     ``datetime.date``, the cited article's date), as news style writes them: a month and day
     without a year is in the year that puts it nearest the publication ("released in Japan
@@ -1510,24 +1544,35 @@ def complete_dates(text: str, published: Any) -> str:
     past ("Lavrov said on Tuesday"), else after it ("premieres Sunday"). Weekdays get the
     date in brackets; a month and day get the year. A sentence that names a year anywhere,
     a range ("March 5-7"), and a weekday that is part of a name ("The Sunday Times", "Black
-    Friday") are left as written."""
-    if published is None:
+    Friday") are left as written. A month and day that a sentence the answer cites
+    (``stated``) gives with its year takes that year ("released in Japan on April 29",
+    citing "April 29, 2015"), whatever the article's date."""
+    years = _stated_years(stated)
+    if published is None and not years:
         return text
     try:
         if not _YEAR.search(text):
-            text = _MONTH_DAY.sub(lambda m: _with_year(m, published, ", "), text)
-            text = _DAY_MONTH.sub(lambda m: _with_year(m, published, " "), text)
-        return _weekdays_dated(text, published)
+            text = _MONTH_DAY.sub(lambda m: _with_year(m, published, ", ", years), text)
+            text = _DAY_MONTH.sub(lambda m: _with_year(m, published, " ", years), text)
+        return text if published is None else _weekdays_dated(text, published)
     except (ValueError, OverflowError):  # a published date at the calendar's edge
         return text
 
 
-def _with_year(match: re.Match[str], published: Any, joint: str) -> str:
-    """A month and day with the year that puts it nearest ``published``."""
-    span = parse_date_span(match.group(0), published)
+def _with_year(
+    match: re.Match[str], published: Any, joint: str, years: dict[tuple[int, int], set[int]]
+) -> str:
+    """A month and day with the one year its sources state for it (``years``), else the
+    year that puts it nearest ``published``."""
+    span = parse_date_span(match.group(0), published or _ANY_DAY)
     if span is None:
         return match.group(0)
     day = span[0]
+    stated = years.get((day.month, day.day), set())
+    if len(stated) == 1:
+        return f"{match.group(0)}{joint}{next(iter(stated))}"
+    if published is None:
+        return match.group(0)
     candidates = []
     for year in (published.year - 1, published.year, published.year + 1):
         try:

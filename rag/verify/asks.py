@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from rag.dates import YEAR
 from rag.text import (
@@ -39,6 +40,28 @@ _NUMBER_WORDS = (
 )
 
 
+# Nouns whose value is an amount: "What was Tesla's revenue ...?", "What net income did
+# Nike report?" ask for a number.
+_AMOUNT_NOUNS = (
+    "revenue",
+    "sales",
+    "profit",
+    "loss",
+    "price",
+    "cost",
+    "population",
+    "budget",
+    "salary",
+    "income",
+    "valuation",
+    "worth",
+    "score",
+    "rate",
+    "amount",
+    "total",
+)
+
+
 _ASKS = (
     (
         "money",
@@ -48,8 +71,7 @@ _ASKS = (
         "number",
         re.compile(
             r"^(how (many|much)|what (number|percentage|share)"
-            r"|what (is|was|were|are) [\w.'’ -]{0,40}\b(revenue|sales|profit|loss|price|cost|"
-            r"population|budget|salary|income|valuation|worth|score|rate|amount|total))\b",
+            rf"|what (is|was|were|are) [\w.'’ -]{{0,40}}\b({'|'.join(_AMOUNT_NOUNS)}))\b",
             re.I,
         ),
     ),
@@ -101,9 +123,13 @@ def asked_for(question: str) -> str | None:
     for kind, pattern in _ASKS:
         if pattern.search(q):
             return kind
-    # "What is the premiere date of X?": the N it asks about is a time.
-    if focus(q) in _TIME_NOUNS:
+    # "What is the premiere date of X?": the N it asks about is a time; "What net income
+    # did Nike report?": an amount.
+    noun = focus(q)
+    if noun in _TIME_NOUNS:
         return "time"
+    if noun in _AMOUNT_NOUNS:
+        return "number"
     return None
 
 
@@ -201,6 +227,8 @@ def off_focus(
     if kind == "number" and numbers:
         if _counts_noun(noun, {n for nouns in numbers.values() for n in nouns}, similar, config):
             return ""
+        if _part_of_same_whole(question, statement):
+            return ""
         return f"its numbers count something else than the {noun} asked about"
     # A number given as the N itself must be of N: "The area of Gaza is 2.3 million
     # residents" does not answer "What is the area of Gaza?".
@@ -236,6 +264,34 @@ def _counts_noun(
     return any(
         max(similar(noun, n), similar(noun, f"number of {_plural(n)}")) >= config.focus_similarity
         for n in counted_nouns
+    )
+
+
+def _part_of_same_whole(question: str, statement: str) -> bool:
+    """Whether a "what N of X" question is answered by a quantity of the same X: "94% of
+    business leaders" answers "What share of business leaders ...?" (the N, a share, a
+    proportion, a majority, is the part the quantity measures)."""
+
+    def wholes(tok: Any) -> set[str]:
+        return {
+            pobj.lemma_.lower()
+            for prep in tok.children
+            if prep.dep_ == "prep" and prep.lower_ == "of"
+            for pobj in prep.children
+            if pobj.dep_ == "pobj"
+        }
+
+    asked = {
+        w
+        for t in parse(question)
+        if t.lower_ in ("what", "which") and t.dep_ == "det"
+        for w in wholes(t.head)
+    }
+    if not asked:
+        return False
+    return any(
+        (tok.like_num or any(c.dep_ == "nummod" for c in tok.children)) and wholes(tok) & asked
+        for tok in parse(statement)
     )
 
 

@@ -24,7 +24,9 @@ _NEGATION = re.compile(rf"\b({NEGATION_WORDS})\b|n['’]t\b", re.IGNORECASE)
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
 
 
-_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+# A number, not the digits of a code ("T20", "G7", "Q1": a source may spell it out, "the
+# first quarter", so codes are not compared).
+_NUMBER = re.compile(r"(?<![A-Za-z\d])\d+(?:[.,]\d+)*")
 
 
 YEAR = re.compile(r"(19|20)\d\d")

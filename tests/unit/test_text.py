@@ -829,3 +829,50 @@ def test_a_number_within_a_date_is_not_a_bare_count():
 def test_asking_what_was_announced_is_not_asking_for_words():
     assert not text.asks_what_was_said("What did Apple announce at WWDC?")
     assert text.asks_what_was_said("What did Apple tell investors?")
+
+
+def test_a_month_and_day_take_the_year_their_cited_sentence_states():
+    """The cited sentences say the year ("April 29, 2015"): it is the answer's year, with
+    or without the article's date; two years for the same day decide nothing."""
+    cited = ["Xenoblade Chronicles X was published in Japan by Nintendo on April 29, 2015."]
+    answer = "It was released in Japan on April 29."
+    assert text.complete_dates(answer, None, cited).endswith("April 29, 2015.")
+    assert text.complete_dates(answer, date(2021, 6, 1), cited).endswith("April 29, 2015.")
+    assert text.complete_dates("It came out on 29 April.", None, ["29 April 2015"]).endswith(
+        "29 April 2015."
+    )
+    both = ["on April 29, 2015 and again on April 29, 2016"]
+    assert text.complete_dates(answer, None, both) == answer
+    assert text.complete_dates(answer, date(2016, 1, 3), both).endswith("April 29, 2016.")
+
+
+def test_the_digits_of_a_code_are_no_number():
+    from rag.verify.common import number_strings
+
+    assert number_strings("the fifth T20 of the G7 summit in Q1 2021") == {"2021"}
+    assert number_strings("$1.45 billion on the 16th, 1,000 fans") == {"1.45", "16", "1000"}
+
+
+def test_a_purpose_infinitive_tells_of_its_verbs_subject():
+    """ "Hope opens the face to steer Rehan": Hope is who steers."""
+    doc = text.parse("Hope, who is playing an exemplary innings, opens the face to steer Rehan.")
+    hope = next(t for t in doc if t.text == "Hope")
+    assert "steer" in text.anchors(hope)
+    # Another clause's infinitive is its own subject's: Rehan steers, not Hope.
+    doc = text.parse("Hope watched as Rehan ran to steer the ball.")
+    assert "steer" not in text.anchors(next(t for t in doc if t.text == "Hope"))
+
+
+def test_a_share_of_a_whole_is_answered_by_a_quantity_of_that_whole():
+    from rag.verify import off_focus
+
+    question = "What share of business leaders believe AI will be critical?"
+    evidence = ["Ninety-four percent of business leaders agree AI will be critical."]
+    assert off_focus(question, evidence[0], evidence) == ""
+    other = ["Ninety-four percent of companies agree AI will be critical."]
+    assert "count something else" in off_focus(question, other[0], other)
+
+
+def test_a_what_n_question_for_an_amount_asks_for_a_number():
+    assert asked_for("What net income did Nike report for its latest quarter?") == "number"
+    assert asked_for("What reason did the board give?") is None
