@@ -873,6 +873,7 @@ class NewsRAG:
             headers,
             config=config,
             outlets={p.number: p.retrieved.chunk.meta.get("source") or "" for p in passages},
+            named_outlets=(base.get("filters") or {}).get("sources") or (),
         )
         if YES_NO_QUESTION.match(asked):
             self._check_yes(asked, [t for t, _ in parts], verdicts, passages, sources, cache)

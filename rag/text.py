@@ -178,6 +178,34 @@ def _is_name(tok: Any) -> bool:
     return False
 
 
+def named_in_frame(question: str) -> frozenset[str]:
+    """The name words of what a question's own clause names, outside its relative and
+    adverbial clauses: "Who stars in Prisoner's Daughter?" -> prisoner, daughter; "Who is
+    the individual ... who discussed board compositions with Paradigm?" -> none (Paradigm
+    describes the one asked for, and may come from another article)."""
+    doc = parse(question)
+    out: set[str] = set()
+    # The clause of the wh-word (the parse of a long question may root it elsewhere).
+    wh = next((t for t in doc if t.lower_ in _WH_WORDS), None)
+    if wh is None:
+        todo = [t for t in doc if t.dep_ == "ROOT"]
+    else:
+        todo = [wh.head.head if wh.dep_ == "det" else wh.head]
+    while todo:
+        tok = todo.pop()
+        if _is_name(tok):
+            out.add(name_key(tok.text))
+        todo.extend(c for c in tok.children if c.dep_ not in _OTHER_CLAUSES)
+    return frozenset(out)
+
+
+_WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "how"})
+
+
+# Clauses that describe a word of a question rather than frame what it asks.
+_OTHER_CLAUSES = frozenset({"relcl", "acl", "advcl", "ccomp", "xcomp", "conj", "appos"})
+
+
 def _phrase_names(head: Any) -> frozenset[str]:
     """The name words of the noun phrase headed by ``head``: the head and its name-like
     modifiers ("Azerbaijan's Defense Ministry", "the Armenian forces"), not its clauses."""

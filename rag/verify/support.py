@@ -16,7 +16,14 @@ import numpy as np
 from rag.dates import month_names
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
-from rag.text import as_statement, number_conflict, respelled, role_conflict
+from rag.text import (
+    as_statement,
+    name_key,
+    named_in_frame,
+    number_conflict,
+    respelled,
+    role_conflict,
+)
 from rag.verify.asks import ANCHORED_KINDS, asked_for
 from rag.verify.common import (
     FRAMING,
@@ -45,8 +52,12 @@ def check_support(
     split: bool = True,
     config: VerifyConfig = DEFAULT,
     outlets: Mapping[int, str] | None = None,
+    named_outlets: Sequence[str] = (),
 ) -> list[Support]:
     """Score each claim against every source sentence; see the module docstring.
+
+    ``named_outlets``: the outlets the question names (a filter on the search, not what it
+    asks about).
 
     ``contexts[i]`` (e.g. the question, for a fragment answer like "2,000") is read together
     with claim i for coverage and similarity; numbers and names still come from the claim.
@@ -96,6 +107,19 @@ def check_support(
     premise_words = set(tokenize(premise)) - FRAMING
     anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
     premise_nums, premise_lower = number_strings(premise), premise.lower()
+    # For a question asking for a name, a time or a number, the passage that gives the
+    # answer must speak of what the question's own clause names (a word of it; the outlets
+    # a question names are filters, and names in its relative clauses describe the answer
+    # and may come from other articles): "Stars like Arnold Schwarzenegger ..." from an
+    # article on parenting does not say who stars in the film the question names.
+    outlet_words = {
+        name_key(w) for o in [*(outlets or {}).values(), *named_outlets] for w in o.split()
+    }
+    framed = named_in_frame(premise) - outlet_words if anchored else frozenset()
+    off_subject = {
+        n: bool(framed) and not any(w in lower for w in framed)
+        for n, lower in passage_lower.items()
+    }
     # The header (title, outlet) is read with every sentence of its passage.
     own_tokens, window_tokens, window_texts = windows(usable, headers)
 
@@ -154,7 +178,7 @@ def check_support(
             if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
                 reasons["the question's terms are not with the answer in the source"] = 1
                 continue
-            if names_missing:
+            if names_missing or off_subject[src.number]:
                 reasons["the question's names are not in the sources"] = 1
                 continue
             if given and not short:  # the question's words count when the passage has them

@@ -1197,3 +1197,26 @@ def test_an_outlet_named_in_lower_case_words_is_not_named():
         known,
     )
     assert told is not None and not told.negated and "no charges" in told.first
+
+
+def test_the_answers_passage_must_speak_of_what_the_question_names():
+    """ "Who stars in Prisoner's Daughter?" is not answered from an article on parenting
+    that never names the film; the outlets a question names are filters, not its subject."""
+    emb = FakeEmbedder()
+    stars = "Stars like Arnold Schwarzenegger have shared their harsher parenting styles."
+    film = "Prisoner's Daughter stars Kate Beckinsale and Brian Cox."
+    premise = "Who stars in Prisoner's Daughter?"
+    claim = "Stars like Arnold Schwarzenegger have shared their harsher parenting styles."
+    [elsewhere] = check_support([claim], _sources(stars, film), emb, premise=premise)
+    assert not elsewhere.supported and "names" in elsewhere.reason
+    claim = "Kate Beckinsale and Brian Cox star in Prisoner's Daughter."
+    [there] = check_support([claim], _sources(stars, film), emb, premise=premise)
+    assert there.supported and there.evidence[0].number == 2
+    premise = "Who stars in the film, according to The Verge?"
+    claim = "Kate Beckinsale and Brian Cox star in the film."
+    [named] = check_support(
+        [claim], _sources(film), emb, premise=premise, named_outlets=["The Verge"]
+    )
+    assert named.supported
+    [unknown] = check_support([claim], _sources(film), emb, premise=premise)
+    assert not unknown.supported  # "The Verge" read as what the question is about

@@ -876,3 +876,12 @@ def test_a_share_of_a_whole_is_answered_by_a_quantity_of_that_whole():
 def test_a_what_n_question_for_an_amount_asks_for_a_number():
     assert asked_for("What net income did Nike report for its latest quarter?") == "number"
     assert asked_for("What reason did the board give?") is None
+
+
+def test_the_names_a_question_frames_leave_out_its_descriptions():
+    assert text.named_in_frame("Who stars in Prisoner's Daughter?") == {"prisoner", "daughter"}
+    described = (
+        "Who is the individual, previously considered the richest in the world, who"
+        " discussed board compositions with Paradigm?"
+    )
+    assert "paradigm" not in text.named_in_frame(described)
