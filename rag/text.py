@@ -560,6 +560,8 @@ def other_speaker(question: str, answer: str) -> str:
             names, said_by = _phrase_names(a), _participants([g])
             if not said_by:
                 continue  # "it added": whoever was named before it
+            if _two_people(a, g, names, said_by):  # "Britney Spears" / "Mark Kaplan"
+                return f"it gives what {_full_name(g)} said, not {_full_name(a)}"
             if not names or a.lemma_.lower() != g.lemma_.lower():
                 return ""  # a speaker this reading cannot tell apart from the asked one
             if not _unmatched(names, said_by) or not _unmatched(said_by, names):
@@ -572,6 +574,29 @@ def other_speaker(question: str, answer: str) -> str:
         f"it gives what {', '.join(sorted(_unmatched(said_by, names)))}'s {speaker.lower_}"
         f" said, not {', '.join(sorted(_unmatched(names, said_by)))}'s"
     )
+
+
+def _two_people(asked: Any, given: Any, names: frozenset[str], said_by: frozenset[str]) -> bool:
+    """Whether two speakers are two different people: each a full name (two proper nouns
+    or more), the given one a person by the parse, sharing no name word. (Places and
+    organisations speak through others: "Moscow" for "Russia", a spokesman for a firm.)"""
+
+    def full_name(tok: Any) -> bool:
+        return tok.pos_ == "PROPN" and " " in _full_name(tok)
+
+    return (
+        full_name(asked)
+        and full_name(given)
+        and given.ent_type_ == "PERSON"
+        and asked.ent_type_ not in ("GPE", "LOC", "NORP", "FAC")
+        and not names & said_by
+    )
+
+
+def _full_name(tok: Any) -> str:
+    """A proper noun with the proper nouns compounded before it ("Mark Kaplan")."""
+    parts = [c for c in tok.children if c.dep_ in ("compound", "flat") and c.pos_ == "PROPN"]
+    return tok.doc[min(t.i for t in [*parts, tok]) : tok.i + 1].text
 
 
 def asks_what_was_said(question: str) -> bool:

@@ -885,3 +885,14 @@ def test_the_names_a_question_frames_leave_out_its_descriptions():
         " discussed board compositions with Paradigm?"
     )
     assert "paradigm" not in text.named_in_frame(described)
+
+
+def test_two_people_by_full_name_are_two_speakers():
+    """ "What did Britney Spears tell ET?" is not answered by her ex-husband's lawyer's words;
+    a place may still speak for its country, and the asked person named in full is no clash."""
+    question = "What did Britney Spears tell Entertainment Tonight about taking a step back?"
+    lawyer = "Federline's attorney Mark Kaplan told Entertainment Tonight: “Kevin is proud.”"
+    assert "Mark Kaplan said, not Britney Spears" in text.other_speaker(question, lawyer)
+    herself = "Britney Spears told Entertainment Tonight she needs to take a step back."
+    assert text.other_speaker(question, herself) == ""
+    assert text.other_speaker("What did Russia say?", "Moscow said the strikes were real.") == ""
