@@ -103,7 +103,7 @@ _HAS = {
         r"|\b(january|february|march|april|may|june|july|august|september|october|"
         r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|"
         r"yesterday|today|tonight|week|month|year|decade|century|days?|hours?|morning|"
-        r"afternoon|evening|night|since|until|after|before|ago|recently|spring|summer|"
+        r"afternoon|evening|night|ago|recently|spring|summer|"
         r"autumn|fall|winter)\b",
         re.I,
     ),

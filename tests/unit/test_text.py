@@ -896,3 +896,11 @@ def test_two_people_by_full_name_are_two_speakers():
     herself = "Britney Spears told Entertainment Tonight she needs to take a step back."
     assert text.other_speaker(question, herself) == ""
     assert text.other_speaker("What did Russia say?", "Moscow said the strikes were real.") == ""
+
+
+def test_a_relative_word_alone_gives_no_time():
+    """ "... after announcing her retirement" does not say when she announced it."""
+    question = "When did Richelle Cranston announce her retirement?"
+    quote = "Cranston is chaired off the ground after announcing her retirement."
+    assert not gives(quote, "time", question)
+    assert gives("She announced it after the match on Sunday.", "time", question)
