@@ -199,7 +199,7 @@ def named_in_frame(question: str) -> frozenset[str]:
     return frozenset(out)
 
 
-_WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "when", "where", "how"})
+_WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "how", "when", "where", "why"})
 
 
 # Clauses that describe a word of a question rather than frame what it asks.
@@ -1069,7 +1069,7 @@ LEADING_PREPOSITION = re.compile(
 )
 
 
-_WH_WORD = r"(?:who|whom|whose|what|which|when|where|why|how)\b"
+_WH_WORD = rf"(?:{'|'.join(sorted(_WH_WORDS))})\b"
 # A phrase fronted before a question's wh-word ("In the Monday night game, which team ...?",
 # "Before the points deduction, where ...?", "According to TechCrunch's piece on how startups
 # win, what share ...?"): the question proper starts after its comma.
@@ -1374,7 +1374,6 @@ def _has_new_word(tokens: Iterable[Any], known: frozenset[str]) -> bool:
 
 # Every gendered third-person pronoun: the personal ones, the possessives, "hers".
 _GENDERED = _PERSONAL | _GENDERED_POSSESSIVES | {"hers"}
-_WH_WORDS = frozenset({"who", "whom", "whose", "what", "which", "how", "when", "where", "why"})
 
 
 def resolve_pointers(message: str, previous_question: str, previous_answer: str = "") -> str:
