@@ -152,6 +152,22 @@ _RELATIVE = re.compile(
     r"ten) (?:day|week|month)s? ago)\b",
     re.IGNORECASE,
 )
+
+
+def relative_years(text: str, published: date | None) -> set[str]:
+    """The years that ``text``'s relative times ("this year", "last month", "two weeks ago")
+    fall in, read against ``published`` (its article's date): "more than 9,000 were laid off
+    this year" in a 2023 article speaks of 2023, not of 2022."""
+    if published is None:
+        return set()
+    years: set[str] = set()
+    for m in _RELATIVE.finditer(text):
+        span = _relative(m.group(1), published)
+        if span is not None:
+            years.update(str(y) for y in range(span[0].year, span[1].year + 1))
+    return years
+
+
 _BETWEEN = re.compile(rf"\bbetween ({_DATE}) and ({_DATE})", re.IGNORECASE)
 _BOUND = re.compile(
     rf"\b(before|after|since|until|till|prior to|by|from|on|in|during|as of)\s+(?:the\s+)?"

@@ -133,11 +133,20 @@ class Settings(BaseSettings):
     )
     min_relevance: float = 0.3
     refusal_threshold: float = Field(
+        0.9,
+        ge=0.0,
+        le=1.0,
+        description="A local model's refusal stands without an answer only when it gives the"
+        " refusal marker at least this probability; below it, the model answers and the"
+        " verifier decides.",
+    )
+    decline_threshold: float = Field(
         0.5,
         ge=0.0,
         le=1.0,
-        description="A local model's refusal stands only when it gives the refusal marker at"
-        " least this probability; below it, the model answers and the verifier decides.",
+        description="At or above this refusal probability the model leaned to declining: its"
+        " written answer must pass verification as written, and no sentence from its pick is"
+        " quoted in place of it.",
     )
     pick_threshold: float = Field(
         0.5,

@@ -178,6 +178,44 @@ def _is_name(tok: Any) -> bool:
     return False
 
 
+def offered_choices(question: str) -> list[frozenset[str]]:
+    """The names a "which" question offers to choose among, each as its name words ("Of
+    Johnny Cardoso and Cameron Carter-Vickers, which one ...?", "Which company, Apple or
+    Google, ...?"): the conjuncts of a coordination of names; [] when it offers none."""
+    doc = parse(question)
+    if not any(t.lower_ in ("which", "who") for t in doc):
+        return []
+    for tok in doc:
+        conjuncts = [tok, *(c for c in tok.children if c.dep_ == "conj")]
+        if tok.dep_ == "conj" or len(conjuncts) < 2 or not all(map(_is_name, conjuncts)):
+            continue
+        if _offered(tok):
+            return [frozenset(map(name_key, _name_parts(c))) for c in conjuncts]
+    return []
+
+
+def _offered(tok: Any) -> bool:
+    """Whether a coordination of names is offered as the choices: the object of an "of"
+    ("Of A and B, which ...", "Which of A and B ...") or in apposition to the noun "which"
+    asks for ("Which company, A or B, ..."); not the question's own participants ("Who
+    brokered the deal between Armenia and Azerbaijan?")."""
+    head = tok.head if tok.dep_ == "appos" else tok
+    if tok.dep_ == "appos" and any(c.lower_ == "which" for c in head.children):
+        return True
+    return head.dep_ == "pobj" and head.head.lower_ == "of"
+
+
+def _name_parts(tok: Any) -> list[str]:
+    """A name's words: its head and the compound words before it ("Johnny Cardoso")."""
+    parts = [tok.text]
+    todo = [c for c in tok.children if c.dep_ in ("compound", "flat")]
+    while todo:
+        t = todo.pop()
+        parts.append(t.text)
+        todo.extend(c for c in t.children if c.dep_ in ("compound", "flat"))
+    return parts
+
+
 def named_in_frame(question: str) -> frozenset[str]:
     """The name words of what a question's own clause names, outside its relative and
     adverbial clauses: "Who stars in Prisoner's Daughter?" -> prisoner, daughter; "Who is
@@ -1070,25 +1108,62 @@ LEADING_PREPOSITION = re.compile(
 
 
 _WH_WORD = rf"(?:{'|'.join(sorted(_WH_WORDS))})\b"
-# A phrase fronted before a question's wh-word ("In the Monday night game, which team ...?",
-# "Before the points deduction, where ...?", "According to TechCrunch's piece on how startups
-# win, what share ...?"): the question proper starts after its comma.
-FRONTED_PHRASE = re.compile(rf"^\W*([^,?]{{1,80}}),\s*(?={_WH_WORD})", re.IGNORECASE)
+# The auxiliaries that open a question answered by yes or no.
+_YES_NO_AUX = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might"
+YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
+# A phrase fronted before a question's wh-word or auxiliary ("In the Monday night game,
+# which team ...?", "According to TechCrunch's piece on how startups win, what share ...?",
+# "Between the report published on October 6, 2023, and The Verge's, was there ...?"): the
+# question proper starts after the first comma that such a word follows.
+FRONTED_PHRASE = re.compile(
+    rf"^\W*([^?]{{1,400}}?),\s*(?=(?:{_WH_WORD}|(?:{_YES_NO_AUX})\b))", re.IGNORECASE
+)
 
 
 def without_fronted(question: str) -> str:
-    """``question`` from its wh-word on, without a phrase fronted before it: one that opens
-    with a preposition or a subordinator ("In ...", "Before ...", "According to ..."), not a
-    question's own start ("Did Apple, which ...?") nor an imperative ("Summarize X, which
-    ...")."""
+    """``question`` from its wh-word or opening auxiliary on, without a phrase fronted
+    before it: one that opens with a preposition or a subordinator ("In ...", "Before ...",
+    "According to ..."), not a question's own start ("Did Apple, which ...?", "When did X
+    ..., and was it ...?") nor an imperative ("Summarize X, which ...")."""
     question = question.strip()
     match = FRONTED_PHRASE.match(question)
     if not match:
         return question
-    first = parse(match.group(1))[0]
+    phrase = parse(match.group(1))
+    first = phrase[0]
+    if first.lower_ in _WH_WORDS and not _subordinate_clause(phrase):
+        return question  # the question's own wh-phrase: "How much X, or Y, does ...?"
     if first.pos_ in ("ADP", "SCONJ") or first.lower_ == "according":
         return question[match.end() :]
     return question
+
+
+def _subordinate_clause(phrase: Any) -> bool:
+    """Whether a phrase opening with a wh-word is a clause of its own with a subject ("When
+    Chelsea pushed late on"), not a question ("When did X attack"), nor the question's own
+    wh-phrase ("How much net financing, or new borrowing", "Why, according to X")."""
+    verb = phrase[0].head
+    return (
+        verb.pos_ in ("VERB", "AUX")
+        and any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children)
+        and not (len(phrase) > 1 and phrase[1].pos_ == "AUX")
+    )
+
+
+def is_yes_no(question: str) -> bool:
+    """Whether ``question`` is answered by yes or no, a fronted phrase aside ("After
+    TechCrunch reported X on November 6, was there ...?")."""
+    return bool(YES_NO_QUESTION.match(without_fronted(question)))
+
+
+def yes_no_claim(question: str) -> str:
+    """What a "Yes" to ``question`` claims: the question without its auxiliary, its fronted
+    phrase kept in front ("After X reported Y, there was Z")."""
+    question = question.strip()
+    rest = without_fronted(question)
+    fronted = question[: len(question) - len(rest)].strip(" ,")
+    claim = YES_NO_QUESTION.sub("", rest, count=1).rstrip("?").strip()
+    return f"{fronted}, {claim}" if fronted else claim
 
 
 def focus(question: str) -> str:

@@ -520,7 +520,7 @@ def judge_answers(
     all; used for citation recall). Runs the judge's LlamaIndex evaluator
     (``eval.judge.FaithfulnessEvaluator``) through ``BatchEvalRunner``.
     """
-    from rag.verify import YES_NO_QUESTION
+    from rag.verify import is_yes_no
 
     queries: list[str] = []
     responses: list[str] = []
@@ -543,7 +543,7 @@ def judge_answers(
                     others = [_card(by_number[m]) for m in numbers if m != n]
                     jobs.append(("without", n, others))
             claim, query = sent.text, ans.question
-            if _YES.fullmatch(claim) and YES_NO_QUESTION.match(ans.question):
+            if _YES.fullmatch(claim) and is_yes_no(ans.question):
                 # A bare "Yes." asserts the question itself: grade that, with no word of it
                 # taken as known.
                 claim, query = ans.question.strip().rstrip("?"), ""

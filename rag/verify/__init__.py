@@ -9,6 +9,7 @@ a field of ``VerifyConfig``."""
 
 from __future__ import annotations
 
+from rag.text import is_yes_no
 from rag.verify.answer import MARKER, split_answer
 from rag.verify.asks import ANCHORED_KINDS, asked_for, gives, off_focus
 from rag.verify.common import (
@@ -22,7 +23,6 @@ from rag.verify.common import (
 from rag.verify.config import DEFAULT, VerifyConfig
 from rag.verify.support import check_support, choose_citations
 from rag.verify.yes import (
-    YES_NO_QUESTION,
     OrderVerdict,
     ReportOrder,
     check_order,
@@ -36,7 +36,6 @@ __all__ = [
     "DEFAULT",
     "FRAMING",
     "MARKER",
-    "YES_NO_QUESTION",
     "Evidence",
     "OrderVerdict",
     "ReportOrder",
@@ -50,6 +49,7 @@ __all__ = [
     "choose_citations",
     "gives",
     "is_instruction",
+    "is_yes_no",
     "off_focus",
     "report_order",
     "restates",

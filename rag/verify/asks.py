@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.dates import YEAR
+from rag.retrieve import tokenize
 from rag.text import (
     LEADING_PREPOSITION,
     actors,
@@ -24,6 +25,7 @@ from rag.text import (
     focus_kinds,
     leaves_unidentified,
     lemmas,
+    offered_choices,
     parse,
     part_of_object,
     reports_another,
@@ -70,7 +72,7 @@ _ASKS = (
     (
         "number",
         re.compile(
-            r"^(how (many|much)|what (number|percentage|share)"
+            r"^(how (many|much|old)|what (number|percentage|share)"
             rf"|what (is|was|were|are) [\w.'’ -]{{0,40}}\b({'|'.join(_AMOUNT_NOUNS)}))\b",
             re.I,
         ),
@@ -110,6 +112,20 @@ _HAS = {
 }
 
 
+# Words an answer says by the form the question asks for, which its source need not write:
+# "Altman, now 38," gives an age in years ("He is 38 years old").
+_IMPLIED_WORDS = ((re.compile(r"^how old\b", re.I), "years old aged age"),)
+
+
+def implied_words(question: str) -> frozenset[str]:
+    """The words (``tokenize``d) an answer to ``question`` may add without a source saying
+    them: the unit its form asks for."""
+    q = without_fronted(question.strip())
+    return frozenset(
+        w for pattern, words in _IMPLIED_WORDS if pattern.match(q) for w in tokenize(words)
+    )
+
+
 # Kinds of answer whose item (a name, a time, a number) is read in its source's parse.
 ANCHORED_KINDS = frozenset({"name", "time", "number", "money"})
 
@@ -143,6 +159,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     """Whether an answer sentence contains the kind of thing asked for, beyond what the
     question itself says ("the January 2021 pact" does not answer "how much")."""
     if kind == "name":
+        if _chooses(text, question):
+            return True
         return bool(name_words(text) - name_words(question)) or _narrows(text, question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
@@ -151,6 +169,17 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     pattern = _HAS[kind]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+def _chooses(text: str, question: str) -> bool:
+    """Whether the answer names some but not all of the names the question offers to choose
+    among ("Of A and B, which one ...?" -> "A has returned ..."); naming both chooses none."""
+    choices = offered_choices(question)
+    if not choices:
+        return False
+    named = name_words(text)
+    chosen = sum(1 for c in choices if c & named)
+    return 0 < chosen < len(choices)
 
 
 def _narrows(text: str, question: str, wh: tuple[str, ...] = ("which",)) -> bool:

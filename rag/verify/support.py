@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 
 import numpy as np
 
-from rag.dates import month_names
+from rag.dates import month_names, relative_years
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
 from rag.text import (
@@ -24,7 +25,7 @@ from rag.text import (
     respelled,
     role_conflict,
 )
-from rag.verify.asks import ANCHORED_KINDS, asked_for
+from rag.verify.asks import ANCHORED_KINDS, asked_for, implied_words
 from rag.verify.common import (
     FRAMING,
     POLARITY,
@@ -53,6 +54,7 @@ def check_support(
     config: VerifyConfig = DEFAULT,
     outlets: Mapping[int, str] | None = None,
     named_outlets: Sequence[str] = (),
+    published: Mapping[int, date | None] | None = None,
 ) -> list[Support]:
     """Score each claim against every source sentence; see the module docstring.
 
@@ -67,6 +69,8 @@ def check_support(
     claim that adds nothing is no answer. ``headers`` (passage number -> title and outlet) count
     for names: "The Verge reports ..." is checked against the passage The Verge published;
     ``outlets`` (passage number -> outlet) may be named as the speaker of their passages.
+    ``published`` (passage number -> its article's day) dates a sentence's relative times: a
+    claim repeating the question's year needs a sentence of that year.
 
     A claim no single sentence supports may be supported clause by clause ("A says X, while
     B says Y": each clause by its own sentence), or by two sentences of different passages
@@ -104,7 +108,10 @@ def check_support(
         for n, t in passage_text.items()
     }
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}
-    premise_words = set(tokenize(premise)) - FRAMING
+    # The unit a question's form implies ("how old": years) is the question's, not the
+    # claim's, whether or not a source writes it.
+    implied = implied_words(premise)
+    premise_words = (set(tokenize(premise)) | implied) - FRAMING
     anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
     premise_nums, premise_lower = number_strings(premise), premise.lower()
     # For a question asking for a name, a time or a number, the passage that gives the
@@ -122,6 +129,14 @@ def check_support(
     }
     # The header (title, outlet) is read with every sentence of its passage.
     own_tokens, window_tokens, window_texts = windows(usable, headers)
+    # The years a sentence's window speaks of: those it writes, and those its relative times
+    # ("this year") fall in by its article's date (``published``: passage number -> day).
+    published = published or {}
+    window_years = [
+        {t for t in window_tokens[i] if YEAR.fullmatch(t)}
+        | relative_years(" ".join(window_texts[i]), published.get(s.number))
+        for i, s in enumerate(usable)
+    ]
 
     results = []
     for ci, claim in enumerate(claims):
@@ -139,6 +154,7 @@ def check_support(
         # A year the claim repeats from the question must not stand where the source has
         # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
         premise_years = {n for n in nums & premise_nums if YEAR.fullmatch(n)}
+        asked_years = {n for n in premise_nums if YEAR.fullmatch(n)}
         nums -= premise_nums
         # Names the claim repeats from the question need only be in the sources (a header
         # counts: "as reported by TechCrunch"); checked below where no word count is.
@@ -182,12 +198,20 @@ def check_support(
                 reasons["the question's names are not in the sources"] = 1
                 continue
             if given and not short:  # the question's words count when the passage has them
-                in_passage = len(given & passage_tokens[src.number]) / len(given)
+                stated = given - implied
+                in_passage = (
+                    len(stated & passage_tokens[src.number]) / len(stated) if stated else 1.0
+                )
                 coverage = 0.7 * near + 0.3 * in_passage
             else:
                 coverage = near_share(words, own_tokens[si], window_tokens[si])
-            window_years = {t for t in window_tokens[si] if YEAR.fullmatch(t)}
-            if premise_years - window_years and window_years - premise_years:
+            years = window_years[si]
+            # The claim's own relative time, dated by its source's article, must be the
+            # year asked: "laid off this year" in a 2023 article does not answer "in 2022".
+            claim_years = relative_years(text, published.get(src.number))
+            if (premise_years - years and years - premise_years) or (
+                asked_years and claim_years and not claim_years & asked_years
+            ):
                 reasons["the source gives another year"] = 1
                 continue
             sim = float(sims[ci, si])

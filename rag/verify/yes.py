@@ -10,7 +10,7 @@ import numpy as np
 
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import named_outlets, outlet_names, tokenize
-from rag.text import parse
+from rag.text import is_yes_no, parse, yes_no_claim
 from rag.verify.common import (
     FRAMING,
     NEGATION_WORDS,
@@ -25,11 +25,6 @@ from rag.verify.config import DEFAULT, VerifyConfig
 from rag.verify.support import CLAUSE_BREAK
 
 # A "Yes" to a yes/no question claims the question itself -----------------------------
-# Questions answered by yes or no.
-YES_NO_QUESTION = re.compile(
-    r"^\W*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might)\b",
-    re.IGNORECASE,
-)
 
 
 # The clause breaks of an answer, and the "as opposed to" that questions also use.
@@ -70,7 +65,7 @@ def check_yes(
         # Its "Yes" claims an order of two reports, which only their publication times
         # tell (``check_order``); its clauses' words prove nothing about it.
         return Support("Yes.", False, 0.0, reason="the order of the two reports is not known")
-    claim = YES_NO_QUESTION.sub("", question.strip(), count=1).rstrip("?").strip()
+    claim = yes_no_claim(question)
     clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
     if not clauses or not usable:
         return Support("Yes.", False, 0.0, reason="no claim in the question to check")
@@ -161,9 +156,9 @@ def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | N
     outlet of the store on each side ("Did Mashable report X before Fortune mentioned Y?");
     None otherwise ("Did X happen before November 6?" orders an event and a date, which the
     articles' text must answer)."""
-    if not YES_NO_QUESTION.match(question):
+    if not is_yes_no(question):
         return None
-    claim = YES_NO_QUESTION.sub("", question.strip(), count=1).rstrip("?").strip()
+    claim = yes_no_claim(question)
     for m in reversed(list(_ORDER_WORD.finditer(claim))):
         first, second = claim[: m.start()].strip(" ,;"), claim[m.end() :].strip(" ,;")
         if len(_named(first, known_outlets)) == 1 and len(_named(second, known_outlets)) == 1:

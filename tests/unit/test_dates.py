@@ -14,3 +14,13 @@ def test_published_warning_rules() -> None:
     assert published_warning("Mon, 06 Nov 2023 10:00:00 GMT", today) == ""
     assert "in the future" in published_warning("2024-02-01", today)
     assert "not a date" in published_warning("13/45/2020", today)
+
+
+def test_relative_times_fall_in_the_years_of_their_articles_date():
+    from rag.dates import relative_years
+
+    assert relative_years("More were laid off this year.", date(2023, 12, 1)) == {"2023"}
+    assert relative_years("Sales fell last year.", date(2023, 3, 1)) == {"2022"}
+    assert relative_years("It rose last month.", date(2023, 1, 10)) == {"2022"}
+    assert relative_years("It rose last month.", None) == set()
+    assert relative_years("It rose in March.", date(2023, 1, 10)) == set()

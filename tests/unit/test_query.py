@@ -25,6 +25,7 @@ from rag.verify import (
     restates,
     split_answer,
 )
+from rag.verify.asks import implied_words
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
 from tests.fakes import FakeEmbedder, FakeLLM, PickingFakeLLM, ProbingFakeLLM
 
@@ -752,6 +753,25 @@ def test_unsure_model_refusal_is_overruled_and_verified(sample_rag):
     assert sample_rag(off).ask("What did Moscow say about the capital of France?").refused
 
 
+def test_leaning_to_decline_still_answers_a_wh_question_but_not_a_yes_no_one(sample_rag):
+    """Between decline_threshold and refusal_threshold the model writes a wh-answer (its
+    item is verified against the sources), but a yes/no polarity is one forced word: the
+    refusal stands."""
+    leaned = ProbingFakeLLM(refusal_p=0.6)
+    answer = sample_rag(leaned).ask("How many peacekeepers did Moscow deploy?")
+    assert not answer.refused and "2,000" in answer.text and leaned.calls == 1
+
+    def yes(prompt: str) -> str:
+        return "Yes, Moscow deployed almost 2,000 peacekeepers to the region [1]."
+
+    question = "Did Moscow deploy peacekeepers to the region?"
+    forced = ProbingFakeLLM(yes, refusal_p=0.6)
+    answer = sample_rag(forced).ask(question)
+    assert answer.refused and forced.calls == 0 and answer.raw_text == "NOT IN SOURCES"
+    unsure = ProbingFakeLLM(yes, refusal_p=0.3)
+    assert not sample_rag(unsure).ask(question).refused and unsure.calls == 1
+
+
 def test_true_sentence_about_something_else_is_no_answer(sample_rag):
     def reply(prompt: str) -> str:
         return (
@@ -799,6 +819,11 @@ def test_failed_written_answer_falls_back_to_the_models_confident_pick(sample_ra
     # When the model itself declines to write, its pick is not used.
     declined = PickingFakeLLM(lead, refusal_p=0.9, pick_text="hazy weather")
     assert sample_rag(declined).ask(question).refused
+    # Nor when it wrote but leaned to declining (``decline_threshold``): its answer must pass
+    # as written.
+    leaned = PickingFakeLLM(lead, refusal_p=0.6, pick_text="hazy weather")
+    answer = sample_rag(leaned).ask(question)
+    assert answer.refused and leaned.calls >= 1 and answer.raw_text.startswith("Azerbaijani")
 
 
 def test_failed_written_answer_gets_a_second_look_at_the_models_pick(sample_rag):
@@ -910,6 +935,31 @@ def test_a_cited_headline_is_a_claim_and_keeps_its_citation(sample_rag):
     answer = sample_rag(FakeLLM(reply)).ask("What did Azerbaijan thwart?")
     assert answer.sentences and answer.sentences[0].citations, answer.notes
     assert "2023-11-06" not in answer.text
+
+
+def test_a_relative_time_is_dated_by_its_article_against_the_year_asked():
+    emb = FakeEmbedder()
+    src = _sources("More than 9,000 people in video games were laid off this year.")
+    question = "How many people in video games were laid off in 2022?"
+    claim = "More than 9,000 people in video games were laid off this year."
+    [in_2023] = check_support([claim], src, emb, premise=question, published={1: date(2023, 12, 1)})
+    assert not in_2023.supported and in_2023.reason == "the source gives another year"
+    [in_2022] = check_support([claim], src, emb, premise=question, published={1: date(2022, 12, 1)})
+    assert in_2022.supported, in_2022.reason
+
+
+def test_an_age_is_a_number_in_years_whose_source_need_not_say_years_old():
+    emb = FakeEmbedder()
+    src = _sources("Sam Altman, now 38, was ousted from OpenAI on Friday.")
+    assert asked_for("How old is Sam Altman?") == "number"
+    assert {"year", "old"} <= implied_words("How old is Sam Altman?")
+    right, wrong = check_support(
+        ["Sam Altman is 38 years old.", "Sam Altman is 39 years old."],
+        src,
+        emb,
+        premise="How old is Sam Altman?",
+    )
+    assert right.supported and not wrong.supported
 
 
 def test_yes_no_polarity_is_not_part_of_the_checked_claim():

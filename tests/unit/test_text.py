@@ -747,6 +747,32 @@ def test_a_phrase_fronted_before_the_wh_word_is_not_the_question():
     )
 
 
+def test_a_yes_no_question_may_open_with_a_fronted_phrase_with_commas():
+    asked = (
+        "Between the TechCrunch report published on October 6, 2023, and The Verge's"
+        " coverage, was there inconsistency in the portrayal of Bankman-Fried?"
+    )
+    assert text.is_yes_no(asked)
+    assert text.without_fronted(asked).startswith("was there inconsistency")
+    # The fronted phrase stays in what a "Yes" claims.
+    assert text.yes_no_claim(asked) == (
+        "Between the TechCrunch report published on October 6, 2023, and The Verge's"
+        " coverage, there inconsistency in the portrayal of Bankman-Fried"
+    )
+    assert text.yes_no_claim("Did Moscow deploy peacekeepers?") == "Moscow deploy peacekeepers"
+    # A wh-question's own clauses, and a yes/no question's asides, are not fronted.
+    assert not text.is_yes_no("When did Russia attack, and was it legal?")
+    assert not text.is_yes_no("When did Russia attack, was it legal?")
+    assert text.is_yes_no("When Russia attacked, was it legal?")
+    for asked in (
+        "How much net financing, or new borrowing, does the department plan for 2024?",
+        "Why, according to the survivors suing Uber, are its checks shallow?",
+    ):
+        assert not text.is_yes_no(asked) and text.without_fronted(asked) == asked
+    assert not text.is_yes_no("Who won the race, and did he celebrate?")
+    assert text.is_yes_no("Did Apple, which makes iPhones, sue Google?")
+
+
 def test_what_pins_a_focus_down_counts_as_speaking_of_it():
     assert text.focus_kinds("What sales figure did Nike's unit report?") == {"sale"}
     assert text.focus("Why did Sam Altman come to be seen as a face of generative AI?") == "see"
@@ -904,3 +930,19 @@ def test_a_relative_word_alone_gives_no_time():
     quote = "Cranston is chaired off the ground after announcing her retirement."
     assert not gives(quote, "time", question)
     assert gives("She announced it after the match on Sunday.", "time", question)
+
+
+def test_a_which_question_may_offer_its_choices():
+    asked = (
+        "Of the two call-ups Johnny Cardoso and Cameron Carter-Vickers, which one has"
+        " returned to action with Internacional?"
+    )
+    assert text.offered_choices(asked)[0] == {"johnny", "cardoso"}
+    assert gives("Johnny Cardoso has returned to action with Internacional.", "name", asked)
+    assert not gives("Johnny Cardoso and Cameron Carter-Vickers were called up.", "name", asked)
+    assert len(text.offered_choices("Which company, Apple or Google, paid more?")) == 2
+    assert len(text.offered_choices("Which of Apple and Google paid more?")) == 2
+    # The question's own participants are no choices: "Azerbaijan brokered it" answers no one.
+    asked = "Who brokered the agreement between Armenia and Azerbaijan?"
+    assert text.offered_choices(asked) == []
+    assert not gives("Azerbaijan brokered the agreement.", "name", asked)
