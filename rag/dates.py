@@ -157,15 +157,31 @@ _RELATIVE = re.compile(
 def relative_years(text: str, published: date | None) -> set[str]:
     """The years that ``text``'s relative times ("this year", "last month", "two weeks ago")
     fall in, read against ``published`` (its article's date): "more than 9,000 were laid off
-    this year" in a 2023 article speaks of 2023, not of 2022."""
+    this year" in a 2023 article speaks of 2023, not of 2022. Only times of a year or less
+    ("the past 3,000 years" names no year)."""
     if published is None:
         return set()
     years: set[str] = set()
     for m in _RELATIVE.finditer(text):
-        span = _relative(m.group(1), published)
-        if span is not None:
+        try:
+            span = _relative(m.group(1), published)
+        except (ValueError, OverflowError):  # beyond the calendar
+            continue
+        if span is not None and (span[1] - span[0]).days <= 366:
             years.update(str(y) for y in range(span[0].year, span[1].year + 1))
     return years
+
+
+def asked_years(question: str) -> set[str]:
+    """The years a question asks about by a date it writes with its year ("in 2022", "between
+    March 2021 and May 2022"); empty for none, or a relative one ("this year")."""
+    span = parse_temporal(question)
+    if span is None or span.start is None or span.end is None or not _YEAR_IN.search(span.phrase):
+        return set()
+    return {str(y) for y in range(span.start.year, span.end.year + 1)}
+
+
+_YEAR_IN = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 
 _BETWEEN = re.compile(rf"\bbetween ({_DATE}) and ({_DATE})", re.IGNORECASE)

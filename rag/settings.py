@@ -144,9 +144,9 @@ class Settings(BaseSettings):
         0.5,
         ge=0.0,
         le=1.0,
-        description="At or above this refusal probability the model leaned to declining: its"
-        " written answer must pass verification as written, and no sentence from its pick is"
-        " quoted in place of it.",
+        description="At or above this refusal probability the model leaned to declining: a"
+        " yes/no question's refusal stands (its polarity is one forced word), and a wh-answer"
+        " gets no sentence of the model's pick quoted in place of it.",
     )
     pick_threshold: float = Field(
         0.5,

@@ -202,7 +202,12 @@ def _offered(tok: Any) -> bool:
     head = tok.head if tok.dep_ == "appos" else tok
     if tok.dep_ == "appos" and any(c.lower_ == "which" for c in head.children):
         return True
-    return head.dep_ == "pobj" and head.head.lower_ == "of"
+    if head.dep_ != "pobj" or head.head.lower_ != "of":
+        return False
+    # "of" opening the question, or taken by the wh-word itself ("which of", "which one
+    # of"), not by the noun asked for ("Which player of Chelsea and Arsenal ...?").
+    of = head.head
+    return of.i == 0 or of.head.lower_ in ("which", "who", "one")
 
 
 def _name_parts(tok: Any) -> list[str]:
@@ -251,12 +256,24 @@ def _phrase_names(head: Any) -> frozenset[str]:
     todo = [head]
     while todo:
         tok = todo.pop()
-        if _is_name(tok):
+        if _is_name(tok) and not _title_word(tok):
             names.add(name_key(tok.text))
         todo += [c for c in tok.children if c.dep_ in _NAME_MODIFIERS]
         if tok.dep_ != "conj":
             todo += [c for c in tok.children if c.dep_ == "conj"]
     return frozenset(n for n in names if len(n) > 1)
+
+
+def _title_word(tok: Any) -> bool:
+    """Whether a capitalised modifier of a common noun is a title or an honour, not a name
+    of its own ("the All-Pro tight end", not "the Armenian forces"): the parse tags it a
+    proper noun but no entity. Possessors still name their owner."""
+    return (
+        tok.head is not tok
+        and tok.head.pos_ == "NOUN"
+        and tok.dep_ in ("compound", "amod", "nmod", "flat")
+        and tok.ent_type_ not in _NAME_ENTS
+    )
 
 
 # Participants ------------------------------------------------------------------------------
@@ -1110,56 +1127,68 @@ LEADING_PREPOSITION = re.compile(
 _WH_WORD = rf"(?:{'|'.join(sorted(_WH_WORDS))})\b"
 # The auxiliaries that open a question answered by yes or no.
 _YES_NO_AUX = "is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might"
+_AUX_WORDS = frozenset(_YES_NO_AUX.split("|"))
 YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
-# A phrase fronted before a question's wh-word or auxiliary ("In the Monday night game,
-# which team ...?", "According to TechCrunch's piece on how startups win, what share ...?",
-# "Between the report published on October 6, 2023, and The Verge's, was there ...?"): the
-# question proper starts after the first comma that such a word follows.
-FRONTED_PHRASE = re.compile(
-    rf"^\W*([^?]{{1,400}}?),\s*(?=(?:{_WH_WORD}|(?:{_YES_NO_AUX})\b))", re.IGNORECASE
-)
+# A phrase fronted before a question's wh-word ("In the Monday night game, which team ...?",
+# "According to TechCrunch's piece on how startups win, what share ...?"): the question
+# proper starts after its comma. A wh-word after a later comma is more often a relative
+# pronoun ("..., which was more than expected"), so the phrase holds no comma.
+FRONTED_PHRASE = re.compile(rf"^\W*+([^,?]{{1,80}}),\s*(?={_WH_WORD})", re.IGNORECASE)
+# A phrase fronted before a yes/no question's auxiliary may hold commas ("Between the report
+# published on October 6, 2023, and The Verge's, was there ...?", "After the report, which
+# TechCrunch published, did ...?"): the question starts after the last comma followed by a
+# lower-case auxiliary ("..., Will Ferrell and ..." is a name).
+FRONTED_BEFORE_AUX = re.compile(rf"^\W*+([^?]{{1,400}}),\s*(?=(?:{_YES_NO_AUX})\b)")
+# Words that join a question to the conversation: "And did ...?", "So, was ...?".
+_JOINING = re.compile(r"^\W*(?:and|but|so|also|then|now)\b[\s,]*", re.IGNORECASE)
 
 
 def without_fronted(question: str) -> str:
     """``question`` from its wh-word or opening auxiliary on, without a phrase fronted
     before it: one that opens with a preposition or a subordinator ("In ...", "Before ...",
     "According to ..."), not a question's own start ("Did Apple, which ...?", "When did X
-    ..., and was it ...?") nor an imperative ("Summarize X, which ...")."""
+    attack, was it ...?") nor an imperative ("Summarize X, which ...")."""
     question = question.strip()
-    match = FRONTED_PHRASE.match(question)
-    if not match:
-        return question
-    phrase = parse(match.group(1))
+    for pattern in (FRONTED_BEFORE_AUX, FRONTED_PHRASE):
+        match = pattern.match(question)
+        if match and _fronted(parse(match.group(1))):
+            return question[match.end() :]
+    return question
+
+
+def _fronted(phrase: Any) -> bool:
+    """Whether a phrase before a question's comma is fronted: it opens with a preposition or
+    a subordinator, and a wh-word opens it only as a clause of its own."""
     first = phrase[0]
     if first.lower_ in _WH_WORDS and not _subordinate_clause(phrase):
-        return question  # the question's own wh-phrase: "How much X, or Y, does ...?"
-    if first.pos_ in ("ADP", "SCONJ") or first.lower_ == "according":
-        return question[match.end() :]
-    return question
+        return False  # the question's own wh-phrase: "How much X, or Y, does ...?"
+    return first.pos_ in ("ADP", "SCONJ") or first.lower_ == "according"
 
 
 def _subordinate_clause(phrase: Any) -> bool:
     """Whether a phrase opening with a wh-word is a clause of its own with a subject ("When
-    Chelsea pushed late on"), not a question ("When did X attack"), nor the question's own
-    wh-phrase ("How much net financing, or new borrowing", "Why, according to X")."""
+    Chelsea pushed late on"), not a question ("When did X attack", "Where else did Apple
+    open stores": an auxiliary before the subject), nor the question's own wh-phrase ("How
+    much net financing, or new borrowing", "Why, according to X")."""
     verb = phrase[0].head
-    return (
-        verb.pos_ in ("VERB", "AUX")
-        and any(c.dep_ in ("nsubj", "nsubjpass") for c in verb.children)
-        and not (len(phrase) > 1 and phrase[1].pos_ == "AUX")
-    )
+    subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
+    if verb.pos_ not in ("VERB", "AUX") or not subjects:
+        return False
+    # By the word as well as the tag: the parse of a question fragment may call "did" a verb.
+    inverted = any(t.pos_ == "AUX" or t.lower_ in _AUX_WORDS for t in phrase[1 : subjects[0].i])
+    return not inverted
 
 
 def is_yes_no(question: str) -> bool:
     """Whether ``question`` is answered by yes or no, a fronted phrase aside ("After
     TechCrunch reported X on November 6, was there ...?")."""
-    return bool(YES_NO_QUESTION.match(without_fronted(question)))
+    return bool(YES_NO_QUESTION.match(without_fronted(_JOINING.sub("", question.strip()))))
 
 
 def yes_no_claim(question: str) -> str:
     """What a "Yes" to ``question`` claims: the question without its auxiliary, its fronted
     phrase kept in front ("After X reported Y, there was Z")."""
-    question = question.strip()
+    question = _JOINING.sub("", question.strip())
     rest = without_fronted(question)
     fronted = question[: len(question) - len(rest)].strip(" ,")
     claim = YES_NO_QUESTION.sub("", rest, count=1).rstrip("?").strip()

@@ -14,7 +14,7 @@ from datetime import date
 
 import numpy as np
 
-from rag.dates import month_names, relative_years
+from rag.dates import asked_years, month_names, relative_years
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
 from rag.text import (
@@ -114,6 +114,7 @@ def check_support(
     premise_words = (set(tokenize(premise)) | implied) - FRAMING
     anchored = bool(premise) and asked_for(premise) in ANCHORED_KINDS
     premise_nums, premise_lower = number_strings(premise), premise.lower()
+    asked = asked_years(premise) if premise else set()
     # For a question asking for a name, a time or a number, the passage that gives the
     # answer must speak of what the question's own clause names (a word of it; the outlets
     # a question names are filters, and names in its relative clauses describe the answer
@@ -154,7 +155,6 @@ def check_support(
         # A year the claim repeats from the question must not stand where the source has
         # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
         premise_years = {n for n in nums & premise_nums if YEAR.fullmatch(n)}
-        asked_years = {n for n in premise_nums if YEAR.fullmatch(n)}
         nums -= premise_nums
         # Names the claim repeats from the question need only be in the sources (a header
         # counts: "as reported by TechCrunch"); checked below where no word count is.
@@ -206,11 +206,13 @@ def check_support(
             else:
                 coverage = near_share(words, own_tokens[si], window_tokens[si])
             years = window_years[si]
-            # The claim's own relative time, dated by its source's article, must be the
+            # The claim's own relative time, dated by its source's article, must be in the
             # year asked: "laid off this year" in a 2023 article does not answer "in 2022".
             claim_years = relative_years(text, published.get(src.number))
+            if claim_years:
+                claim_years |= {t for t in nums | premise_years if YEAR.fullmatch(t)}
             if (premise_years - years and years - premise_years) or (
-                asked_years and claim_years and not claim_years & asked_years
+                asked and claim_years and not claim_years & asked
             ):
                 reasons["the source gives another year"] = 1
                 continue

@@ -24,3 +24,13 @@ def test_relative_times_fall_in_the_years_of_their_articles_date():
     assert relative_years("It rose last month.", date(2023, 1, 10)) == {"2022"}
     assert relative_years("It rose last month.", None) == set()
     assert relative_years("It rose in March.", date(2023, 1, 10)) == set()
+    # A span of years names no year, however long ("the past 3000 years").
+    assert relative_years("the hottest month in the past 3000 years", date(2023, 8, 1)) == set()
+
+
+def test_the_years_a_question_asks_about_are_those_it_writes():
+    from rag.dates import asked_years
+
+    assert asked_years("How many were laid off in 2022?") == {"2022"}
+    assert asked_years("How many of its 2000 employees were laid off this year?") == set()
+    assert asked_years("What did Apple report?") == set()

