@@ -614,6 +614,12 @@ class NewsRAG:
             answer = self._second_look(base, answer, query, passages, cache, pick()) or answer
             # Read after the refusal was written: report it on the answer, as it was read.
             answer.pick = answer.pick or base.get("pick")
+        if not answer.refused and (p_refuse or 0.0) >= self.settings.decline_threshold:
+            # Said, so a reader can weigh it: the model itself expected no answer.
+            answer.notes.append(
+                f"The model leaned to declining (P = {p_refuse:.2f} that the articles do not"
+                " answer); the answer shown passed every check."
+            )
         timings["verify_s"] = time.perf_counter() - t3
         timings["total_s"] = time.perf_counter() - t0
         yield {"type": "answer", "answer": answer}

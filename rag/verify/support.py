@@ -41,6 +41,14 @@ from rag.verify.common import (
 )
 from rag.verify.config import DEFAULT, VerifyConfig
 
+_DOTTED = re.compile(r"\b(?:[a-z]\.){2,}")
+
+
+def undotted(text: str) -> str:
+    """``text`` with each dotted abbreviation also written without its dots ("the n.f.l."
+    -> "the n.f.l. nfl")."""
+    return _DOTTED.sub(lambda m: f"{m.group(0)} {m.group(0).replace('.', '')}", text)
+
 
 def check_support(
     claims: Sequence[str],
@@ -102,9 +110,10 @@ def check_support(
     passage_text = {n: " ".join(usable[i].text for i in ids) for n, ids in by_passage.items()}
     passage_numbers = {n: number_strings(t) for n, t in passage_text.items()}
     headers = headers or {}
-    # Months as the claim may spell them ("September" where the passage says "Sept. 27").
+    # Months as the claim may spell them ("September" where the passage says "Sept. 27"),
+    # and abbreviations without their dots, as ``name_key`` reads names ("N.F.L." is NFL).
     passage_lower = {
-        n: " ".join([headers.get(n, ""), t, *month_names(t)]).lower()
+        n: undotted(" ".join([headers.get(n, ""), t, *month_names(t)]).lower())
         for n, t in passage_text.items()
     }
     passage_tokens = {n: set(tokenize(t)) for n, t in passage_text.items()}

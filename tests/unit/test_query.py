@@ -760,6 +760,9 @@ def test_leaning_to_decline_still_answers_a_wh_question_but_not_a_yes_no_one(sam
     leaned = ProbingFakeLLM(refusal_p=0.6)
     answer = sample_rag(leaned).ask("How many peacekeepers did Moscow deploy?")
     assert not answer.refused and "2,000" in answer.text and leaned.calls == 1
+    assert any("leaned to declining (P = 0.60" in n for n in answer.notes)
+    sure = sample_rag(ProbingFakeLLM(refusal_p=0.2)).ask("How many peacekeepers did Moscow deploy?")
+    assert not any("leaned" in n for n in sure.notes)
 
     def yes(prompt: str) -> str:
         return "Yes, Moscow deployed almost 2,000 peacekeepers to the region [1]."
@@ -970,6 +973,13 @@ def test_an_age_is_a_number_in_years_whose_source_need_not_say_years_old():
         premise="How old is Sam Altman?",
     )
     assert right.supported and not wrong.supported
+
+
+def test_a_dotted_abbreviation_in_the_source_is_the_same_name():
+    emb = FakeEmbedder()
+    src = _sources("N.F.L. executives said the Jets' offense had stalled on Sunday.")
+    [claim] = check_support(["NFL executives said the Jets' offense had stalled."], src, emb)
+    assert claim.supported, claim.reason
 
 
 def test_yes_no_polarity_is_not_part_of_the_checked_claim():
