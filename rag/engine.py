@@ -614,7 +614,7 @@ class NewsRAG:
             answer = self._second_look(base, answer, query, passages, cache, pick()) or answer
             # Read after the refusal was written: report it on the answer, as it was read.
             answer.pick = answer.pick or base.get("pick")
-        if not answer.refused and (p_refuse or 0.0) >= self.settings.decline_threshold:
+        if not answer.refused and self._leaned_to_decline(p_refuse):
             # Said, so a reader can weigh it: the model itself expected no answer.
             answer.notes.append(
                 f"The model leaned to declining (P = {p_refuse:.2f} that the articles do not"
@@ -748,9 +748,14 @@ class NewsRAG:
         questions correctly; forced yes/no answers on MultiHop were wrong 2 times in 3."""
         if p_refuse is None:
             return False
-        if is_yes_no(question):
-            return p_refuse >= min(self.settings.decline_threshold, self.settings.refusal_threshold)
+        if is_yes_no(question) and self._leaned_to_decline(p_refuse):
+            return True
         return p_refuse >= self.settings.refusal_threshold
+
+    def _leaned_to_decline(self, p_refuse: float | None) -> bool:
+        """Whether the refusal probe leaned to declining (``decline_threshold``); never for
+        a backend without the probe (None)."""
+        return p_refuse is not None and p_refuse >= self.settings.decline_threshold
 
     def _probe_refusal(self, messages: list[ChatMessage]) -> tuple[float | None, dict[str, Any]]:
         """How sure the model is that the sources lack the answer, and the generation options
@@ -1112,7 +1117,7 @@ class NewsRAG:
         (``decline_threshold``): a pick from a model that expected no answer is weak evidence,
         and on held-out questions such quotes were as often near misses as answers. Nor for
         a yes/no question (a sentence is not a yes or a no)."""
-        leaned = (base.get("refusal_probability") or 0.0) >= self.settings.decline_threshold
+        leaned = self._leaned_to_decline(base.get("refusal_probability"))
         if not written or leaned or is_yes_no(base["question"]):
             return None
         found = pick() if pick else None

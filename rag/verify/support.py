@@ -164,6 +164,13 @@ def check_support(
         # A year the claim repeats from the question must not stand where the source has
         # another one ("Tesla's Q1 2021 revenue ..." from a sentence about Q1 2023).
         premise_years = {n for n in nums & premise_nums if YEAR.fullmatch(n)}
+        # The years the claim speaks of by its relative times ("this year"), per passage as
+        # that passage's article dates them, with those it writes.
+        written_years = {n for n in nums if YEAR.fullmatch(n)}
+        claim_years_by_passage = {}
+        for n in by_passage:
+            relative = relative_years(text, published.get(n))
+            claim_years_by_passage[n] = relative | written_years if relative else relative
         nums -= premise_nums
         # Names the claim repeats from the question need only be in the sources (a header
         # counts: "as reported by TechCrunch"); checked below where no word count is.
@@ -217,9 +224,7 @@ def check_support(
             years = window_years[si]
             # The claim's own relative time, dated by its source's article, must be in the
             # year asked: "laid off this year" in a 2023 article does not answer "in 2022".
-            claim_years = relative_years(text, published.get(src.number))
-            if claim_years:
-                claim_years |= {t for t in nums | premise_years if YEAR.fullmatch(t)}
+            claim_years = claim_years_by_passage[src.number]
             if (premise_years - years and years - premise_years) or (
                 asked and claim_years and not claim_years & asked
             ):

@@ -775,6 +775,13 @@ def test_leaning_to_decline_still_answers_a_wh_question_but_not_a_yes_no_one(sam
     assert not sample_rag(unsure).ask(question).refused and unsure.calls == 1
 
 
+def test_a_backend_without_the_refusal_probe_never_leaned_to_decline(sample_rag):
+    rag = sample_rag(FakeLLM())
+    rag.settings = rag.settings.model_copy(update={"decline_threshold": 0.0})
+    answer = rag.ask("How many peacekeepers did Moscow deploy?")
+    assert not answer.refused and not any("leaned" in n for n in answer.notes)
+
+
 def test_true_sentence_about_something_else_is_no_answer(sample_rag):
     def reply(prompt: str) -> str:
         return (
