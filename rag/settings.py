@@ -260,6 +260,19 @@ class Settings(BaseSettings):
         " filter as Chroma's where clause (four times slower at 100k chunks, and growing with"
         " the store). 0 always sends the where clause.",
     )
+    lexical_merge_factor: int = Field(
+        10,
+        ge=2,
+        description="The lexical index merges this many segments of about the same size into"
+        " one (a write adds a segment): a store holds about this many times log(chunks) of"
+        " them, and each search reads every one. Higher writes less, searches more.",
+    )
+    lexical_max_merge_chunks: int = Field(
+        250_000,
+        ge=1,
+        description="The lexical index never merges segments into one of more chunks than"
+        " this, so no write pays for rewriting most of a large store's index.",
+    )
     lexical_max_postings: int = Field(
         100_000,
         ge=1,

@@ -40,6 +40,7 @@ SQLite read per use; a reopen takes a few tens of milliseconds).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -56,6 +57,7 @@ import numpy as np
 from llama_index.core.schema import NodeRelationship, RelatedNodeInfo, TextNode
 from llama_index.core.vector_stores.utils import node_to_metadata_dict
 
+from rag import postings
 from rag.documents import Article, Chunk, chunk_key, now_iso
 from rag.errors import StoreError, StoreUnavailableError
 from rag.settings import Settings
@@ -132,7 +134,7 @@ _ARTICLE_FIELDS = [
 # stemmer or stopwords, the facets): a store indexed by an older version is re-indexed once
 # on open, and one indexed by a newer version is refused rather than misread.
 LEXICAL = "lexical_index"
-LEXICAL_VERSION = 1
+LEXICAL_VERSION = 2
 # An external-content FTS5 table over ``chunks``. Why external content: SQLite here is 3.40,
 # whose contentless tables cannot delete a row without being handed its indexed text again
 # (``contentless_delete`` came in 3.43), and that text (stemmed terms) exists nowhere else. So
@@ -149,26 +151,30 @@ LEXICAL_VERSION = 1
 # look up every matching row's article (at 1M chunks a common word matches most of them). A
 # day range is an OR of dyadic day blocks (``_day_cover``): about 2 log2(days) tokens.
 _LEXICAL_SCHEMA = [
-    "CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(terms, facets, content='chunks', "
+    "CREATE VIRTUAL TABLE IF NOT EXISTS lexical USING fts5(facets, content='chunks', "
     "content_rowid='id', tokenize=\"unicode61 remove_diacritics 0 tokenchars '_'\")",
-    "CREATE VIRTUAL TABLE IF NOT EXISTS lexical_vocab USING fts5vocab(lexical, 'row')",
     "CREATE TRIGGER IF NOT EXISTS chunks_lexical_ai AFTER INSERT ON chunks BEGIN "
-    "INSERT INTO lexical(rowid, terms, facets) VALUES (new.id, new.terms, new.facets); END",
+    "INSERT INTO lexical(rowid, facets) VALUES (new.id, new.facets); END",
     "CREATE TRIGGER IF NOT EXISTS chunks_lexical_ad AFTER DELETE ON chunks BEGIN "
-    "INSERT INTO lexical(lexical, rowid, terms, facets) "
-    "VALUES ('delete', old.id, old.terms, old.facets); END",
+    "INSERT INTO lexical(lexical, rowid, facets) VALUES ('delete', old.id, old.facets); END",
     "CREATE TRIGGER IF NOT EXISTS chunks_lexical_au AFTER UPDATE ON chunks BEGIN "
-    "INSERT INTO lexical(lexical, rowid, terms, facets) "
-    "VALUES ('delete', old.id, old.terms, old.facets); "
-    "INSERT INTO lexical(rowid, terms, facets) VALUES (new.id, new.terms, new.facets); END",
+    "INSERT INTO lexical(lexical, rowid, facets) VALUES ('delete', old.id, old.facets); "
+    "INSERT INTO lexical(rowid, facets) VALUES (new.id, new.facets); END",
+    *postings.SCHEMA,
 ]
 _LEXICAL_DROP = [
     "DROP TRIGGER IF EXISTS chunks_lexical_ai",
     "DROP TRIGGER IF EXISTS chunks_lexical_ad",
     "DROP TRIGGER IF EXISTS chunks_lexical_au",
-    "DROP TABLE IF EXISTS lexical_vocab",
+    "DROP TABLE IF EXISTS lexical_vocab",  # version 1's
     "DROP TABLE IF EXISTS lexical",
+    *postings.DROP,
 ]
+# The last chunk row id handed out: ids are never reused, so a deleted chunk's postings
+# (``rag.postings``) can never be read as a new chunk's.
+LAST_CHUNK_ROW = "last_chunk_row"
+# Chunk rows per segment when a store's postings are built in one go.
+LEXICAL_BUILD_SEGMENT = 20_000
 _SECONDS_PER_DAY = 86400
 # Published days are counted from 2**18 days (about 700 years) before 1970, in blocks of
 # 2**level days for levels 0..19: every representable day is in one block of each level.
@@ -212,21 +218,31 @@ def lexical_facets(doc_id: str, source: str | None, published_ts: float | None) 
     return " ".join(out)
 
 
-def _facet_expression(only: ChunkFilter) -> str | None:
-    """``only`` as an FTS5 expression over the chunks' facets ("" for no filter, None for
-    an empty date range): its outlets, article ids and the day blocks covering its dates."""
-    parts = []
+def _facet_groups(only: ChunkFilter) -> list[list[str]] | None:
+    """``only`` as facet tokens, one group per kind it restricts (a chunk must hold one token
+    of each group): its outlets, article ids and the day blocks covering its dates. None for
+    an empty date range."""
+    groups = []
     if only.sources:
-        parts.append("{facets}: (" + " OR ".join(_hashed("s", s) for s in only.sources) + ")")
+        groups.append([_hashed("s", s) for s in only.sources])
     if only.doc_ids:
-        parts.append("{facets}: (" + " OR ".join(_hashed("i", d) for d in only.doc_ids) + ")")
+        groups.append([_hashed("i", d) for d in only.doc_ids])
     if only.lo_ts is not None or only.hi_ts is not None:
         lo = _day(only.lo_ts) if only.lo_ts is not None else 0
         hi = _day(only.hi_ts) if only.hi_ts is not None else _LAST_DAY
         if lo > hi:
             return None
-        parts.append("{facets}: (" + " OR ".join(_day_cover(lo, hi)) + ")")
-    return " AND ".join(parts)
+        groups.append(_day_cover(lo, hi))
+    return groups
+
+
+def _facet_expression(only: ChunkFilter) -> str | None:
+    """``only`` as an FTS5 expression over the chunks' facets ("" for no filter, None for
+    an empty date range)."""
+    groups = _facet_groups(only)
+    if groups is None:
+        return None
+    return " AND ".join("{facets}: (" + " OR ".join(g) + ")" for g in groups)
 
 
 def _day_cover(lo: int, hi: int) -> list[str]:
@@ -471,6 +487,14 @@ class Store:
         for statement in _LEXICAL_SCHEMA:
             db.execute(statement)
         db.execute("INSERT INTO lexical(lexical) VALUES ('rebuild')")
+        last = 0
+        while rows := db.execute(
+            "SELECT id, terms, facets FROM chunks WHERE id > ? ORDER BY id LIMIT ?",
+            [last, LEXICAL_BUILD_SEGMENT],
+        ).fetchall():
+            postings.add_segment(db, [(r["id"], r["terms"], r["facets"]) for r in rows])
+            last = rows[-1]["id"]
+        self._merge_postings(db)
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)",
             [LEXICAL, str(LEXICAL_VERSION)],
@@ -721,18 +745,28 @@ class Store:
                     for a, chunks, _ in items
                 ],
             )
+            first = self._chunk_rows(db, sum(len(chunks) for _, chunks, _ in items))
             db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", ids)
+            rows = [
+                (row, c.doc_id, c.index, c.start, c.end, cid, terms, lexical[a.doc_id][1])
+                for row, (a, c, cid, terms) in enumerate(
+                    (
+                        (a, c, cid, terms)
+                        for a, chunks, _ in items
+                        for c, cid, terms in zip(
+                            chunks, new_ids[a.doc_id], lexical[a.doc_id][0], strict=True
+                        )
+                    ),
+                    start=first,
+                )
+            ]
             db.executemany(
-                "INSERT INTO chunks(doc_id, idx, start, end, chunk_id, terms, facets) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (c.doc_id, c.index, c.start, c.end, cid, terms, lexical[a.doc_id][1])
-                    for a, chunks, _ in items
-                    for c, cid, terms in zip(
-                        chunks, new_ids[a.doc_id], lexical[a.doc_id][0], strict=True
-                    )
-                ],
+                "INSERT INTO chunks(id, doc_id, idx, start, end, chunk_id, terms, facets) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
             )
+            postings.add_segment(db, [(r[0], r[6], r[7]) for r in rows])
+            self._merge_postings(db)
             db.executemany(
                 "DELETE FROM unlinked_chunks WHERE chunk_id=?", [(cid,) for cid in fresh]
             )
@@ -743,6 +777,24 @@ class Store:
             )
             self._bump(db, VERSION, VECTORS_VERSION)
         return retired
+
+    def _chunk_rows(self, db: sqlite3.Connection, n: int) -> int:
+        """The first of ``n`` fresh chunk row ids, never handed out before (see
+        ``LAST_CHUNK_ROW``), inside the caller's transaction."""
+        row = db.execute("SELECT value FROM meta WHERE key=?", [LAST_CHUNK_ROW]).fetchone()
+        last = max(
+            int(row[0]) if row else 0,
+            int(db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]),
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [LAST_CHUNK_ROW, str(last + n)]
+        )
+        return last + 1
+
+    def _merge_postings(self, db: sqlite3.Connection) -> None:
+        postings.merge(
+            db, self.settings.lexical_merge_factor, self.settings.lexical_max_merge_chunks
+        )
 
     def _delete_vectors(self, listed: Sequence[tuple[str, str]], doc_ids: Iterable[str] = ()):
         """Delete listed (chunk id, doc id) pairs and every chunk of ``doc_ids`` from Chroma,
@@ -998,10 +1050,10 @@ class Store:
         k: int,
         only: ChunkFilter = ANY_CHUNK,
     ) -> list[tuple[StoredChunk, float]]:
-        """The ``k`` readable chunks ranked best by BM25 (FTS5's ``bm25()``, k1 1.2, b 0.75)
-        for any of ``tokens`` (``rag.retrieve.tokenize``'s), best first, with a positive
-        score, among the chunks ``only`` allows: its outlets, ids and whole UTC days are
-        facets inside the index (see ``_LEXICAL_SCHEMA``).
+        """The ``k`` readable chunks ranked best by BM25 (k1 1.2, b 0.75, FTS5's formula) for
+        any of ``tokens`` (``rag.retrieve.tokenize``'s), best first, with a positive score,
+        among the chunks ``only`` allows: its outlets, ids and whole UTC days are facets
+        inside the index (see ``rag.postings``).
 
         Terms found in more chunks than ``settings.lexical_max_postings`` together are left
         out, most common first (always keeping the rarest): a question's common words match
@@ -1012,49 +1064,51 @@ class Store:
         if not words or k <= 0:
             return []
         words = self._within_postings(words)
-        if not words:
-            return []
-        facets = _facet_expression(only)
-        if facets is None:
-            return []  # an empty date range
+        groups = _facet_groups(only)
+        if not words or groups is None:
+            return []  # nothing to match, or an empty date range
         lo_ts, hi_ts = only.lo_ts, only.hi_ts
-        expr = "{terms}: (" + " OR ".join(f'"{w}"' for w in words) + ")"
-        expr += f" AND {facets}" if facets else ""
-        rows = self._db.execute(
-            "SELECT c.chunk_id, c.doc_id, c.idx, c.start, c.end, "
-            "substr(a.text, c.start + 1, c.end - c.start) AS text, hit.score, "
-            + ",".join(f"a.{f}" for f in _ARTICLE_FIELDS[1:])
-            + " FROM (SELECT rowid AS id, bm25(lexical, 1.0, 0.0) AS score FROM lexical "
-            "WHERE lexical MATCH ? ORDER BY score LIMIT ?) hit "
-            "JOIN chunks c ON c.id = hit.id JOIN articles a ON a.doc_id = c.doc_id "
-            "WHERE a.status = 'complete' ORDER BY hit.score",
-            [expr, k],
-        ).fetchall()
-        out = []
-        for r in rows:
-            ts = r["published_ts"]
-            if (lo_ts is not None and (ts is None or ts < lo_ts)) or (
-                hi_ts is not None and (ts is None or ts > hi_ts)
-            ):
-                continue  # a bound inside a day (Filters never makes one)
-            meta = {f: r[f] for f in _ARTICLE_FIELDS[1:]}
-            meta["doc_id"] = r["doc_id"]
-            chunk = StoredChunk(
-                r["chunk_id"], r["doc_id"], r["idx"], r["start"], r["end"], r["text"], meta
-            )
-            out.append((chunk, -float(r["score"])))
-        return out
+        hits = postings.ranked(self._db, words, groups)
+        out: list[tuple[StoredChunk, float]] = []
+        batch = max(2 * k, 32)
+        while len(out) < k:
+            part = dict(itertools.islice(hits, batch))
+            if not part:
+                break
+            # Rows deleted since their segment was written are not found here, nor are the
+            # chunks of an article still being written.
+            rows = {
+                r["id"]: r
+                for r in self._db.execute(
+                    "SELECT c.id, c.chunk_id, c.doc_id, c.idx, c.start, c.end, "
+                    "substr(a.text, c.start + 1, c.end - c.start) AS text, "
+                    + ",".join(f"a.{f}" for f in _ARTICLE_FIELDS[1:])
+                    + " FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
+                    f"WHERE a.status = 'complete' AND c.id IN ({','.join('?' * len(part))})",
+                    list(part),
+                )
+            }
+            for row_id, score in part.items():
+                r = rows.get(row_id)
+                if r is None:
+                    continue
+                ts = r["published_ts"]
+                if (lo_ts is not None and (ts is None or ts < lo_ts)) or (
+                    hi_ts is not None and (ts is None or ts > hi_ts)
+                ):
+                    continue  # a bound inside a day (Filters never makes one)
+                meta = {f: r[f] for f in _ARTICLE_FIELDS[1:]}
+                meta["doc_id"] = r["doc_id"]
+                chunk = StoredChunk(
+                    r["chunk_id"], r["doc_id"], r["idx"], r["start"], r["end"], r["text"], meta
+                )
+                out.append((chunk, score))
+        return out[:k]
 
     def _within_postings(self, words: list[str]) -> list[str]:
         """``words`` that occur, rarest first, while together they are in at most
         ``settings.lexical_max_postings`` chunks (the rarest always)."""
-        marks = ",".join("?" * len(words))
-        found = {
-            r[0]: int(r[1])
-            for r in self._db.execute(
-                f"SELECT term, doc FROM lexical_vocab WHERE term IN ({marks})", words
-            )
-        }
+        found = postings.frequencies(self._db, words)
         kept, total = [], 0
         for word in sorted(found, key=lambda w: (found[w], w)):
             if kept and total + found[word] > self.settings.lexical_max_postings:

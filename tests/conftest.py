@@ -188,15 +188,16 @@ def legacy_docstore(path: Path) -> None:
             "DROP TRIGGER chunks_lexical_ai",
             "DROP TRIGGER chunks_lexical_ad",
             "DROP TRIGGER chunks_lexical_au",
-            "DROP TABLE lexical_vocab",
             "DROP TABLE lexical",
+            "DROP TABLE lexical_postings",
+            "DROP TABLE lexical_segments",
             "ALTER TABLE chunks RENAME TO chunks_new",
             "CREATE TABLE chunks (doc_id TEXT NOT NULL, idx INTEGER NOT NULL, start INTEGER NOT"
             " NULL, end INTEGER NOT NULL, chunk_id TEXT, PRIMARY KEY (doc_id, idx))",
             "INSERT INTO chunks SELECT doc_id, idx, start, end, chunk_id FROM chunks_new",
             "DROP TABLE chunks_new",
             "CREATE UNIQUE INDEX chunks_id ON chunks(chunk_id)",
-            "DELETE FROM meta WHERE key='lexical_index'",
+            "DELETE FROM meta WHERE key IN ('lexical_index', 'last_chunk_row')",
         ):
             db.execute(statement)
     db.close()

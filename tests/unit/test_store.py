@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 from chromadb.api.models.Collection import Collection
 
+from rag import postings
 from rag.retrieve import HybridRetriever
 from rag.store import ChunkFilter, Store
 from tests.conftest import REPO, SAMPLE_ARTICLE, ingest_paths, legacy_docstore
@@ -673,8 +674,7 @@ def test_replace_and_remove_update_the_lexical_index_in_the_same_write(
     assert set(_lex(store, "zebrafish")) == {"b"} and _lex(store, "whales") == []
     # The index holds exactly the chunk rows (FTS5's own consistency check passes).
     store._db.execute("INSERT INTO lexical(lexical, rank) VALUES ('integrity-check', 1)")
-    n = store._db.execute("SELECT COUNT(*) FROM lexical_vocab WHERE term='otter'").fetchone()
-    assert n[0] == 1
+    assert postings.frequencies(store._db, ["otter"]) == {"otter": 1}
 
 
 def test_a_write_that_fails_leaves_the_lexical_index_as_it_was(
@@ -703,6 +703,92 @@ def test_the_most_common_terms_are_left_out_beyond_the_postings_budget(lexical_s
     assert set(_lex(store, "zebrafish")) == {"a", "b", "c"}  # the rarest is always kept
     store.settings.lexical_max_postings = 4
     assert set(_lex(store, "zebrafish whales")) == {"a", "b", "c"}
+
+
+_WORDS = [
+    "zebrafish",
+    "whale",
+    "otter",
+    "budget",
+    "harbour",
+    "storm",
+    "ferry",
+    "council",
+    "vote",
+    "bridge",
+]
+
+
+def _fts5_bm25(store, query: str) -> dict[str, float]:
+    """The same query's BM25 by SQLite's own FTS5 over the live chunks' terms: an engine
+    independent of ``rag.postings``, whose ranking it replaced."""
+    import sqlite3
+
+    from rag.retrieve import tokenize
+    from rag.store import _lexical_term
+
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE VIRTUAL TABLE t USING fts5(terms, tokenize=\"unicode61 tokenchars '_'\")")
+    rows = store._db.execute("SELECT doc_id, terms FROM chunks").fetchall()
+    db.executemany(
+        "INSERT INTO t(rowid, terms) VALUES (?, ?)", [(i, r[1]) for i, r in enumerate(rows)]
+    )
+    words = {_lexical_term(t) for t in tokenize(query)}
+    expr = " OR ".join(f'"{w}"' for w in words)
+    return {
+        rows[i][0]: -score
+        for i, score in db.execute("SELECT rowid, bm25(t) FROM t WHERE t MATCH ?", [expr])
+    }
+
+
+def test_the_lexical_ranking_is_bm25_across_segments_merges_and_deletions(store, fake_embedder):
+    """Every write is a segment of postings; segments merge three at a time; a replaced or
+    removed article's postings stay until their segment is merged, unread. The scores are
+    FTS5's BM25 over the live chunks whenever nothing deleted is left unmerged."""
+    import random
+
+    from rag.retrieve import tokenize
+
+    rng = random.Random(3)
+    store.settings.lexical_merge_factor = 3
+    texts = {
+        f"n{i}": " ".join(rng.choice(_WORDS) for _ in range(rng.randint(3, 12))) + "."
+        for i in range(14)
+    }
+    for i, (doc_id, text) in enumerate(texts.items()):
+        _write(store, fake_embedder, doc_id, text, ["AP", "Reuters"][i % 2], "2023-01-10")
+    queries = ["zebrafish whale", "otter", "budget council vote", "storm ferry bridge harbour"]
+
+    def ours(query: str) -> dict[str, float]:
+        return {c.doc_id: s for c, s in store.lexical_search(tokenize(query), 50)}
+
+    segments = store._db.execute("SELECT COUNT(*) FROM lexical_segments").fetchone()[0]
+    assert 1 < segments < len(texts)  # merged, yet not into one
+    for query in queries:
+        assert ours(query) == pytest.approx(_fts5_bm25(store, query), rel=1e-5)
+    # The last written article replaced (its chunk row ids are not reused) and one removed.
+    _write(store, fake_embedder, "n13", "Otter otter zebrafish.", "AP", "2023-01-10")
+    assert store.remove("n0")
+    rows = [r[0] for r in store._db.execute("SELECT id FROM chunks ORDER BY id")]
+    assert len(rows) == len(set(rows)) == len(texts) - 1
+    for query in queries:
+        got = ours(query)
+        assert "n0" not in got and set(got) == set(_fts5_bm25(store, query))
+    # Merged into one segment, the deleted postings are gone and the scores are exact again.
+    with store._tx() as db:
+        everything = [r[0] for r in db.execute("SELECT segment FROM lexical_segments")]
+        postings._merge_segments(db, everything)
+    assert postings.frequencies(store._db, ["otter"])["otter"] == sum(
+        "otter" in store._db.execute("SELECT terms FROM chunks WHERE id=?", [r]).fetchone()[0]
+        for r in rows
+    )
+    for query in queries:
+        assert ours(query) == pytest.approx(_fts5_bm25(store, query), rel=1e-5)
+    # Filters still apply inside the index, after the merge.
+    outlet = {d: ["AP", "Reuters"][i % 2] for i, d in enumerate(texts)} | {"n13": "AP"}
+    filtered = store.lexical_search(tokenize("otter"), 50, ChunkFilter(sources=["AP"]))
+    expected = {d for d in ours("otter") if outlet[d] == "AP"}
+    assert expected and {c.doc_id for c, _ in filtered} == expected
 
 
 def test_a_store_from_before_the_lexical_index_is_indexed_once_on_open(
