@@ -254,7 +254,7 @@ def ranked(
     weight = np.concatenate(weights)
     for group in facet_groups:
         allowed = [a[0] for a in _arrays(db, [facet_term(t) for t in group]).values()]
-        if not allowed:
+        if not allowed or not len(ids):
             return
         keep = _member(ids, np.concatenate(allowed))
         ids, weight = ids[keep], weight[keep]

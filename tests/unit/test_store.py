@@ -642,6 +642,7 @@ def test_lexical_filters_apply_inside_the_index(lexical_store):
     # k is applied after the filters: one best match per filter, even with k=1.
     assert _lex(lexical_store, "zebrafish", k=1, sources=["AP"]) == ["b"]
     assert _lex(lexical_store, "zebrafish", sources=["Nobody"]) == []
+    assert _lex(lexical_store, "whales", sources=["AP"], **feb_mar) == []  # none after the first
 
 
 def test_day_blocks_cover_a_range_exactly():
