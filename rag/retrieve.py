@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (the docstore's SQLite FTS5 index) over the same
+"""Hybrid retrieval: dense (Chroma) + BM25 (the docstore's lexical index) over the same
 chunks, fused by reciprocal rank."""
 
 from __future__ import annotations
@@ -422,8 +422,8 @@ class Retrieved:
 
 
 class LexicalIndex:
-    """BM25 over the store's lexical index (SQLite FTS5 in the docstore, see
-    ``rag.store``): persistent and kept in the transaction that writes the chunks, so nothing
+    """BM25 over the store's lexical index (postings in the docstore, see ``rag.store`` and
+    ``rag.postings``): persistent and kept in the transaction that writes the chunks, so nothing
     is loaded or rebuilt here, and another process's ingest or removal shows up on the next
     query. The filters are applied inside the index."""
 

@@ -25,10 +25,10 @@ nodes as written and ``ChromaVectorStore.delete(doc_id)`` finds an article's chu
 written before that is upgraded once on open (``chroma_layout`` in ``meta``); only metadata is
 added, so ids, texts, vectors and retrieval stay as they were.
 
-The lexical (BM25) index is an SQLite FTS5 table in the docstore, written by triggers on the
-chunk rows, so it changes in the transaction that switches versions, removes or recovers (see
-``_LEXICAL_SCHEMA``): nothing is rebuilt after a write nor loaded at start-up, and a store
-from before it is indexed once on open.
+The lexical (BM25) index is in the docstore: postings in segments (``rag.postings``) and an
+FTS5 table of the filter facets, both changed in the transaction that switches versions,
+removes or recovers (see ``_LEXICAL_SCHEMA``): nothing is rebuilt after a write nor loaded at
+start-up, and a store from before it is indexed once on open.
 
 Other processes: every change bumps counters in ``meta``: ``version`` when what readers see
 changes, ``vectors_version`` when Chroma's content changes.
@@ -135,19 +135,23 @@ _ARTICLE_FIELDS = [
 # on open, and one indexed by a newer version is refused rather than misread.
 LEXICAL = "lexical_index"
 LEXICAL_VERSION = 2
-# An external-content FTS5 table over ``chunks``. Why external content: SQLite here is 3.40,
-# whose contentless tables cannot delete a row without being handed its indexed text again
-# (``contentless_delete`` came in 3.43), and that text (stemmed terms) exists nowhere else. So
-# each chunk row keeps its terms and facets, the triggers below hand them to FTS5 on insert
-# and delete, and the index changes in the very statement, hence transaction, that changes a
-# chunk row: a write, a replace, a removal, ``recover``. ``chunks.id`` is an INTEGER PRIMARY
-# KEY, so VACUUM cannot renumber the rows the index points at.
+# Two parts, both written in the very transaction that changes a chunk row (a write, a
+# replace, a removal, ``recover``), so the index never disagrees with the chunks:
 #
-# ``terms``: the chunk's title and text through ``rag.retrieve.tokenize`` (the Snowball
-# stemmer and stopwords the in-memory BM25 used), one token each (dots, commas and
-# apostrophes inside a token become ``_``, which the FTS5 tokenizer keeps in a token).
-# ``facets``: the article's outlet, doc id and published day as tokens, so filters are
-# posting lists FTS5 intersects with the terms' inside the index, instead of a join that would
+# - the ranking: each chunk's ``terms`` (its title and text through ``rag.retrieve.tokenize``,
+#   Snowball stems without stopwords, one token each; dots, commas and apostrophes inside a
+#   token become ``_``) and ``facets`` as BM25 postings in segments (``rag.postings``), added
+#   by ``_switch_versions`` and read with numpy. Version 1 ranked with FTS5's ``bm25()``,
+#   which cost 40 ms a MultiHop question at 100k chunks against 3 ms now.
+# - the facets alone in an external-content FTS5 table over ``chunks`` (triggers hand it each
+#   row's ``facets`` on insert and delete), for the dense search's filter: the chunk ids a
+#   filter allows are one FTS5 match joined to ``chunks`` (``_allowed_ids``). External content
+#   because SQLite here is 3.40, whose contentless tables cannot delete a row without being
+#   handed its text again. ``chunks.id`` is an INTEGER PRIMARY KEY, so VACUUM cannot renumber
+#   the rows either part points at, and ids are never reused (``LAST_CHUNK_ROW``).
+#
+# ``facets``: the article's outlet, doc id and published day as tokens, so a filter is a
+# union of posting lists per kind, intersected inside the index, instead of a join that would
 # look up every matching row's article (at 1M chunks a common word matches most of them). A
 # day range is an OR of dyadic day blocks (``_day_cover``): about 2 log2(days) tokens.
 _LEXICAL_SCHEMA = [
@@ -437,7 +441,8 @@ class Store:
         """(Re)build the lexical index from the stored chunks, inside the caller's
         transaction: give ``chunks`` its ``id``/``terms``/``facets`` columns if it predates
         them (the table is copied; ids and offsets stay), compute every chunk's terms and
-        facets from its article, and let FTS5 index them."""
+        facets from its article, let FTS5 index the facets and write the postings (in
+        segments of ``LEXICAL_BUILD_SEGMENT`` chunks, then merged)."""
         db = self._db
         columns = {r["name"] for r in db.execute("PRAGMA table_info(chunks)")}
         count = int(db.execute("SELECT COUNT(*) FROM chunks").fetchone()[0])
