@@ -43,7 +43,10 @@ SCHEMA = [
 ]
 DROP = ["DROP TABLE IF EXISTS lexical_postings", "DROP TABLE IF EXISTS lexical_segments"]
 
-# FTS5's constants, so the ranking is the one the index had before it (``bm25()``).
+# FTS5's constants, so the ranking is the one the index had before it (``bm25()`` over the
+# terms, weighted 1, and the facets, weighted 0): a chunk's length counts its facet tokens
+# too, which softens the length normalisation (with words alone MultiHop's Recall@10 was
+# 0.896 against 0.902).
 K1 = 1.2
 B = 0.75
 _IDS = np.dtype("<u4")
@@ -68,14 +71,15 @@ def add_segment(db: sqlite3.Connection, rows: Sequence[tuple[int, str, str]]) ->
     tokens = 0
     for row_id, terms, facets in rows:
         words = terms.split()
-        length = min(len(words), np.iinfo(_LENS).max)
-        tokens += len(words)
+        tags = facets.split()
+        length = min(len(words) + len(tags), np.iinfo(_LENS).max)
+        tokens += len(words) + len(tags)
         for word, count in Counter(words).items():
             ids, tfs, lens = postings[word]
             ids.append(row_id)
             tfs.append(min(count, np.iinfo(_TFS).max))
             lens.append(length)
-        for token in set(facets.split()):
+        for token in set(tags):
             ids, tfs, lens = postings[facet_term(token)]
             ids.append(row_id)
             tfs.append(1)

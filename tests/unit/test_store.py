@@ -721,24 +721,30 @@ _WORDS = [
 
 
 def _fts5_bm25(store, query: str) -> dict[str, float]:
-    """The same query's BM25 by SQLite's own FTS5 over the live chunks' terms: an engine
-    independent of ``rag.postings``, whose ranking it replaced."""
+    """The same query's BM25 by SQLite's own FTS5 over the live chunks, as version 1 of the
+    lexical index ranked (terms weighted 1, facets 0, a chunk's length counting both): an
+    engine independent of ``rag.postings``, whose ranking it kept."""
     import sqlite3
 
     from rag.retrieve import tokenize
     from rag.store import _lexical_term
 
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE t USING fts5(terms, tokenize=\"unicode61 tokenchars '_'\")")
-    rows = store._db.execute("SELECT doc_id, terms FROM chunks").fetchall()
+    db.execute(
+        "CREATE VIRTUAL TABLE t USING fts5(terms, facets, tokenize=\"unicode61 tokenchars '_'\")"
+    )
+    rows = store._db.execute("SELECT doc_id, terms, facets FROM chunks").fetchall()
     db.executemany(
-        "INSERT INTO t(rowid, terms) VALUES (?, ?)", [(i, r[1]) for i, r in enumerate(rows)]
+        "INSERT INTO t(rowid, terms, facets) VALUES (?, ?, ?)",
+        [(i, r[1], r[2]) for i, r in enumerate(rows)],
     )
     words = {_lexical_term(t) for t in tokenize(query)}
     expr = " OR ".join(f'"{w}"' for w in words)
     return {
         rows[i][0]: -score
-        for i, score in db.execute("SELECT rowid, bm25(t) FROM t WHERE t MATCH ?", [expr])
+        for i, score in db.execute(
+            "SELECT rowid, bm25(t, 1.0, 0.0) FROM t WHERE t MATCH ?", ["{terms}: (" + expr + ")"]
+        )
     }
 
 
