@@ -302,6 +302,12 @@ class Event:
     targets_heads: frozenset[str] = frozenset()
     # Its times and numbers ("on March 25, 2014"): which of a verb's uses is the same event.
     details: frozenset[str] = frozenset()
+    # The lemmas of an actor phrase that names a group and no one in it: a plural common
+    # noun ("the biggest carriers", "officials"), or a coordination ("Apple and Google").
+    actors_group: frozenset[str] = frozenset()
+    # The lemmas of every noun in what it acts on, modifiers included ("$364 billion in net
+    # income": billion, income), for telling the same fact across verbs.
+    things: frozenset[str] = frozenset()
 
 
 # Verbs news uses to attribute a statement without a "that" clause ("..., the ministry
@@ -479,9 +485,28 @@ def events(text: str) -> list[Event]:
                     for t in tok.subtree
                     if not t.is_punct and (t.like_num or t.ent_type_ in ("DATE", "TIME"))
                 ),
+                _group(_actors(tok)),
+                frozenset(
+                    t.lemma_.lower()
+                    for target in _targets(tok)
+                    for t in target.subtree
+                    if t.pos_ in ("NOUN", "PROPN")
+                ),
             )
         )
     return out
+
+
+def _group(heads: list[Any]) -> frozenset[str]:
+    """``Event.actors_group`` of an actor phrase's heads: read off the tagger's number (NNS)
+    and the parse's coordination, not a list of group words."""
+    if not heads:
+        return frozenset()
+    if any(c.dep_ == "conj" for h in heads for c in h.children):
+        return frozenset(h.lemma_.lower() for h in heads)
+    if all(h.tag_ == "NNS" and not _is_name(h) and not _phrase_names(h) for h in heads):
+        return frozenset(h.lemma_.lower() for h in heads)
+    return frozenset()
 
 
 def _attributes(event: Event) -> bool:
@@ -706,6 +731,9 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
     for event in events(claim):
         if event.reports and event.actors and not _unmatched(event.actors, frozenset(published)):
             continue
+        group = _group_in_place(event, source_events)
+        if group:
+            return group
         # The same verb; for a verb of saying, any verb of saying (who "stated" a thing is
         # checked against who "said" or "announced" it). Only the verbs news attributes
         # with: a verb that merely takes a clause ("wanted the troops pulled out", "believes
@@ -751,6 +779,37 @@ def role_conflict(claim: str, sources: Iterable[str], publishers: Iterable[str] 
                 side = "acts" if role == "actors" else "is acted on"
                 return f"in the sources someone else {side} ({event.lemma}): {who}"
     return possessor_conflict(claim, sources)
+
+
+def _group_in_place(event: Event, source_events: list[Event]) -> str:
+    """Why the claim has one named actor do what every source that tells the same fact has a
+    group do, or "": "CMA CGM made net income totaling $364 billion" where the source has
+    "The biggest carriers posted net income totaling $364 billion" gives a group's figure to
+    one of them (if it is one of them at all). The same fact: the same verb, or another verb
+    acting on the same things with a number in common ("made $364 billion in net income" /
+    "posted net income totaling $364 billion"). A singular description ("the company") may
+    be the named one and is not judged; nor is a claim whose own actor is a group."""
+    said_of = event.actors or event.actors_heads
+    if not said_of or event.actors_group:
+        return ""
+    uses = [
+        e
+        for e in source_events
+        if e.lemma == event.lemma
+        or (e.things & event.things and any(_has_digit(d) for d in e.details & event.details))
+    ]
+    acting = [e for e in _same_details(event, uses) if e.actors or e.actors_group]
+    if acting and all(e.actors_group and not e.actors for e in acting):
+        group = ", ".join(sorted(acting[0].actors_group))
+        return (
+            f"in the sources a group acts ({acting[0].lemma}: {group}), "
+            f"not {', '.join(sorted(said_of))}"
+        )
+    return ""
+
+
+def _has_digit(text: str) -> bool:
+    return any(ch.isdigit() for ch in text)
 
 
 def _same_details(event: Event, uses: list[Event]) -> list[Event]:

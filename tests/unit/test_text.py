@@ -108,6 +108,44 @@ def test_a_negated_copy_of_a_source_sentence_conflicts():
     assert text.role_conflict("Azerbaijan's Defense Ministry refuted Moscow's version.", src) == ""
 
 
+CARRIERS = "The biggest carriers posted net income totaling $364 billion in 2021 and 2022."
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "conflict"),
+    [
+        # One named actor given what every telling of the fact gives a group: a plural
+        # common noun, also through another verb on the same thing with the same numbers.
+        ("CMA CGM made net income totaling $364 billion in 2021 and 2022.", CARRIERS, True),
+        ("CMA CGM made $364 billion in net income in 2021 and 2022.", CARRIERS, True),
+        ("Biden said the talks would resume.", "Officials said the talks would resume.", True),
+        ("Maersk cut 10,000 jobs in 2023.", "Shipping lines cut 10,000 jobs in 2023.", True),
+        # A singular description may be the named one; a group in the claim, or a
+        # coordination that names the claim's actor in the source, is no swap.
+        ("Apple posted revenue of $90 billion.", "The company posted revenue of $90 billion.", 0),
+        ("Apple and Google posted $90 billion.", "The tech giants posted $90 billion.", False),
+        ("The carriers posted $364 billion.", "The biggest carriers posted $364 billion.", False),
+        ("Maersk cut 10,000 jobs.", "Maersk and other shipping lines cut 10,000 jobs.", False),
+        # Another verb on another thing is another fact, even with a number in common.
+        ("Maersk hired 500 staff in 2023.", "Shipping lines cut 10,000 jobs in 2023.", False),
+        (
+            "The Armenian army attacked civilians in 2020.",
+            "Clashes erupted on Sept. 27, 2020, with the Armenian army attacking civilians.",
+            False,
+        ),
+        (
+            "The Gaza Strip is 25 miles long.",
+            "Aid groups face the same problem in Gaza, an area roughly 25 miles long.",
+            False,
+        ),
+    ],
+)
+def test_a_group_s_act_is_not_one_named_member_s(claim, source, conflict):
+    got = text.role_conflict(claim, [source], ["Reuters"])
+    assert bool(got) == bool(conflict), got
+    assert not conflict or got.startswith("in the sources a group acts")
+
+
 WINDOW = (
     "Azerbaijani forces prevented a sabotage attempt, Azerbaijan's Defense Ministry announced"
     " Saturday. The ministry said that illegal Armenian forces took advantage of hazy weather."
