@@ -798,6 +798,25 @@ def test_the_lexical_ranking_is_bm25_across_segments_merges_and_deletions(store,
     assert expected and {c.doc_id for c, _ in filtered} == expected
 
 
+def test_segments_merge_in_tiers_and_never_past_the_largest_merge(store, fake_embedder):
+    """A write is a segment; ``lexical_merge_factor`` segments of a size tier merge into one,
+    so 27 one-chunk writes at factor 3 leave one segment of 27 chunks, not 27 segments; no
+    merge makes a segment of more than ``lexical_max_merge_chunks``."""
+
+    def sizes() -> list[int]:
+        return [r[0] for r in store._db.execute("SELECT chunks FROM lexical_segments")]
+
+    store.settings.lexical_merge_factor = 3
+    for i in range(27):
+        _write(store, fake_embedder, f"m{i}", f"Otters number {i}.", "AP", "2023-01-10")
+    assert sizes() == [27]
+    store.settings.lexical_max_merge_chunks = 4
+    for i in range(27, 40):
+        _write(store, fake_embedder, f"m{i}", f"Otters number {i}.", "AP", "2023-01-10")
+    assert sorted(sizes()) == [1, 3, 3, 3, 3, 27]  # 3+3+3 would pass 4: those stay apart
+    assert postings.frequencies(store._db, ["otter"]) == {"otter": 40}
+
+
 def test_a_store_from_before_the_lexical_index_is_indexed_once_on_open(
     settings, lexical_store, caplog
 ):
