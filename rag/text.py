@@ -504,7 +504,9 @@ def _group(heads: list[Any]) -> frozenset[str]:
         return frozenset()
     if any(c.dep_ == "conj" for h in heads for c in h.children):
         return frozenset(h.lemma_.lower() for h in heads)
-    if all(h.tag_ == "NNS" and not _is_name(h) and not _phrase_names(h) for h in heads):
+    # A group phrase that names anyone ("relations between Armenia and Azerbaijan", "shares
+    # of Rogers") may speak of them: not a group apart from the names.
+    if all(h.tag_ == "NNS" and not any(_is_name(t) for t in h.subtree) for h in heads):
         return frozenset(h.lemma_.lower() for h in heads)
     return frozenset()
 

@@ -126,6 +126,12 @@ CARRIERS = "The biggest carriers posted net income totaling $364 billion in 2021
         ("Apple and Google posted $90 billion.", "The tech giants posted $90 billion.", False),
         ("The carriers posted $364 billion.", "The biggest carriers posted $364 billion.", False),
         ("Maersk cut 10,000 jobs.", "Maersk and other shipping lines cut 10,000 jobs.", False),
+        # A group phrase that names the claim's actor may speak of it.
+        (
+            "Azerbaijan has been tense since 1991.",
+            "Relations between Armenia and Azerbaijan have been tense since 1991.",
+            False,
+        ),
         # Another verb on another thing is another fact, even with a number in common.
         ("Maersk hired 500 staff in 2023.", "Shipping lines cut 10,000 jobs in 2023.", False),
         (
