@@ -89,25 +89,57 @@ def add_segment(db: sqlite3.Connection, rows: Sequence[tuple[int, str, str]]) ->
             ids.append(row_id)
             tfs.append(1)
             lens.append(length)
+    _write_segment(
+        db,
+        {
+            term: (np.asarray(ids, _IDS), np.asarray(tfs, _TFS), np.asarray(lens, _LENS))
+            for term, (ids, tfs, lens) in postings.items()
+        },
+        len(rows),
+        tokens,
+    )
+
+
+def _write_segment(
+    db: sqlite3.Connection,
+    postings: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+    chunks: int,
+    tokens: int,
+) -> None:
+    """A new segment of ``postings`` (term -> ids, tfs, lens arrays in their stored types),
+    holding ``chunks`` chunks of ``tokens`` tokens in all."""
     segment = _next_segment(db)
     db.executemany(
         "INSERT INTO lexical_postings(term, segment, n, ids, tfs, lens) VALUES (?,?,?,?,?,?)",
         [
-            (
-                term,
-                segment,
-                len(ids),
-                np.asarray(ids, _IDS).tobytes(),
-                np.asarray(tfs, _TFS).tobytes(),
-                np.asarray(lens, _LENS).tobytes(),
-            )
+            (term, segment, len(ids), ids.tobytes(), tfs.tobytes(), lens.tobytes())
             for term, (ids, tfs, lens) in postings.items()
         ],
     )
     db.execute(
         "INSERT INTO lexical_segments(segment, chunks, tokens) VALUES (?, ?, ?)",
-        [segment, len(rows), tokens],
+        [segment, chunks, tokens],
     )
+
+
+def _read(
+    db: sqlite3.Connection, where: str, params: Sequence[object]
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Each term's postings from the rows ``where`` picks, its segments' arrays joined, in
+    their stored types (read-only views of the BLOBs)."""
+    parts: dict[str, list[tuple[bytes, bytes, bytes]]] = defaultdict(list)
+    for term, ids, tfs, lens in db.execute(
+        f"SELECT term, ids, tfs, lens FROM lexical_postings WHERE {where}", list(params)
+    ):
+        parts[term].append((ids, tfs, lens))
+    return {
+        term: (
+            np.frombuffer(b"".join(p[0] for p in ps), _IDS),
+            np.frombuffer(b"".join(p[1] for p in ps), _TFS),
+            np.frombuffer(b"".join(p[2] for p in ps), _LENS),
+        )
+        for term, ps in parts.items()
+    }
 
 
 def _next_segment(db: sqlite3.Connection) -> int:
@@ -120,13 +152,12 @@ def _tier(chunks: int, factor: int) -> int:
     return int(math.log(max(chunks, 1), factor))
 
 
-def merge(db: sqlite3.Connection, factor: int, max_chunks: int) -> int:
+def merge(db: sqlite3.Connection, factor: int, max_chunks: int) -> None:
     """Merge ``factor`` segments of one size tier (chunks within a power of ``factor``) into
     one, dropping deleted chunks' postings, while a tier holds ``factor`` of them whose merge
-    stays within ``max_chunks``; inside the caller's transaction. Returns the merges made."""
-    merges = 0
+    stays within ``max_chunks``; inside the caller's transaction."""
     if factor < 2:
-        return merges
+        return
     while True:
         tiers: dict[int, list[tuple[int, int]]] = defaultdict(list)
         for segment, chunks in db.execute(
@@ -142,24 +173,17 @@ def merge(db: sqlite3.Connection, factor: int, max_chunks: int) -> int:
             None,
         )
         if picked is None:
-            return merges
+            return
         _merge_segments(db, [segment for segment, _ in picked])
-        merges += 1
 
 
 def _merge_segments(db: sqlite3.Connection, segments: list[int]) -> None:
     marks = ",".join("?" * len(segments))
-    parts: dict[str, list[tuple[bytes, bytes, bytes]]] = defaultdict(list)
-    for term, ids, tfs, lens in db.execute(
-        f"SELECT term, ids, tfs, lens FROM lexical_postings WHERE segment IN ({marks}) "
-        "ORDER BY segment",
-        segments,
-    ):
-        parts[term].append((ids, tfs, lens))
-    rows = []
-    if parts:
-        bounds = [(int(a.min()), int(a.max())) for a in _each_ids(parts)]
-        lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
+    joined = _read(db, f"segment IN ({marks})", segments)
+    merged = {}
+    if joined:
+        lo = min(int(ids.min()) for ids, _, _ in joined.values())
+        hi = max(int(ids.max()) for ids, _, _ in joined.values())
         alive = np.zeros(hi - lo + 1, dtype=bool)
         live = np.fromiter(
             (r[0] for r in db.execute("SELECT id FROM chunks WHERE id BETWEEN ? AND ?", [lo, hi])),
@@ -168,38 +192,20 @@ def _merge_segments(db: sqlite3.Connection, segments: list[int]) -> None:
         alive[live - lo] = True
         member = np.zeros(hi - lo + 1, dtype=bool)  # the live chunks the segments hold
         length = np.zeros(hi - lo + 1, dtype=np.int64)
-        for term, ps in parts.items():
-            ids = np.frombuffer(b"".join(p[0] for p in ps), _IDS)
-            tfs = np.frombuffer(b"".join(p[1] for p in ps), _TFS)
-            lens = np.frombuffer(b"".join(p[2] for p in ps), _LENS)
-            keep = alive[ids.astype(np.int64) - lo]
+        for term, (ids, tfs, lens) in joined.items():
+            at = ids.astype(np.int64) - lo
+            keep = alive[at]
             if not keep.all():
-                ids, tfs, lens = ids[keep], tfs[keep], lens[keep]
+                ids, tfs, lens, at = ids[keep], tfs[keep], lens[keep], at[keep]
             if not len(ids):
                 continue
-            at = ids.astype(np.int64) - lo
             member[at] = True
             length[at] = lens
-            rows.append((term, len(ids), ids.tobytes(), tfs.tobytes(), lens.tobytes()))
+            merged[term] = (ids, tfs, lens)
     db.execute(f"DELETE FROM lexical_postings WHERE segment IN ({marks})", segments)
     db.execute(f"DELETE FROM lexical_segments WHERE segment IN ({marks})", segments)
-    if not rows:
-        return
-    segment = _next_segment(db)
-    db.executemany(
-        "INSERT INTO lexical_postings(term, segment, n, ids, tfs, lens) VALUES (?,?,?,?,?,?)",
-        [(term, segment, n, ids, tfs, lens) for term, n, ids, tfs, lens in rows],
-    )
-    db.execute(
-        "INSERT INTO lexical_segments(segment, chunks, tokens) VALUES (?, ?, ?)",
-        [segment, int(member.sum()), int(length[member].sum())],
-    )
-
-
-def _each_ids(parts: dict[str, list[tuple[bytes, bytes, bytes]]]) -> Iterator[np.ndarray]:
-    for ps in parts.values():
-        for p in ps:
-            yield np.frombuffer(p[0], _IDS)
+    if merged:
+        _write_segment(db, merged, int(member.sum()), int(length[member].sum()))
 
 
 def frequencies(db: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:
@@ -220,22 +226,14 @@ def frequencies(db: sqlite3.Connection, terms: Sequence[str]) -> dict[str, int]:
 def _arrays(
     db: sqlite3.Connection, terms: Sequence[str]
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Each term's postings from every segment, as (ids, tfs, lens) arrays."""
+    """Each term's postings from every segment, as (ids, tfs, lens) arrays to score with."""
     if not terms:
         return {}
-    parts: dict[str, list[tuple[bytes, bytes, bytes]]] = defaultdict(list)
-    marks = ",".join("?" * len(terms))
-    for term, ids, tfs, lens in db.execute(
-        f"SELECT term, ids, tfs, lens FROM lexical_postings WHERE term IN ({marks})", list(terms)
-    ):
-        parts[term].append((ids, tfs, lens))
     return {
-        term: (
-            np.frombuffer(b"".join(p[0] for p in ps), _IDS).astype(np.int64),
-            np.frombuffer(b"".join(p[1] for p in ps), _TFS).astype(np.float32),
-            np.frombuffer(b"".join(p[2] for p in ps), _LENS).astype(np.float32),
-        )
-        for term, ps in parts.items()
+        term: (ids.astype(np.int64), tfs.astype(np.float32), lens.astype(np.float32))
+        for term, (ids, tfs, lens) in _read(
+            db, f"term IN ({','.join('?' * len(terms))})", terms
+        ).items()
     }
 
 

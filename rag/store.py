@@ -750,21 +750,16 @@ class Store:
                     for a, chunks, _ in items
                 ],
             )
-            first = self._chunk_rows(db, sum(len(chunks) for _, chunks, _ in items))
-            db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", ids)
-            rows = [
-                (row, c.doc_id, c.index, c.start, c.end, cid, terms, lexical[a.doc_id][1])
-                for row, (a, c, cid, terms) in enumerate(
-                    (
-                        (a, c, cid, terms)
-                        for a, chunks, _ in items
-                        for c, cid, terms in zip(
-                            chunks, new_ids[a.doc_id], lexical[a.doc_id][0], strict=True
-                        )
-                    ),
-                    start=first,
+            chunk_rows = [
+                (c.doc_id, c.index, c.start, c.end, cid, terms, lexical[a.doc_id][1])
+                for a, chunks, _ in items
+                for c, cid, terms in zip(
+                    chunks, new_ids[a.doc_id], lexical[a.doc_id][0], strict=True
                 )
             ]
+            first = self._chunk_rows(db, len(chunk_rows))  # before the delete: never reused
+            db.execute(f"DELETE FROM chunks WHERE doc_id IN ({marks})", ids)
+            rows = [(row, *r) for row, r in enumerate(chunk_rows, start=first)]
             db.executemany(
                 "INSERT INTO chunks(id, doc_id, idx, start, end, chunk_id, terms, facets) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

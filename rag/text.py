@@ -459,15 +459,16 @@ def events(text: str) -> list[Event]:
             continue
         if tok.pos_ not in ("VERB", "AUX") or (tok.pos_ == "AUX" and tok.dep_ != "ROOT"):
             continue
-        actors = _participants(_actors(tok))
-        targets = _participants(_targets(tok))
+        actor_heads, target_heads = _actors(tok), _targets(tok)
+        actors = _participants(actor_heads)
+        targets = _participants(target_heads)
         # "was not an alternative" and "was no alternative" deny alike.
         negated = any(c.dep_ == "neg" for c in tok.children) or any(
-            c.dep_ == "det" and c.lower_ == "no" for t in _targets(tok) for c in t.children
+            c.dep_ == "det" and c.lower_ == "no" for t in target_heads for c in t.children
         )
         lemma = tok.lemma_.lower()
         reports = lemma in _REPORTING or any(c.dep_ == "ccomp" for c in tok.children)
-        objects = frozenset(t.lemma_.lower() for t in _targets(tok))
+        objects = frozenset(t.lemma_.lower() for t in target_heads)
         out.append(
             Event(
                 lemma,
@@ -476,19 +477,19 @@ def events(text: str) -> list[Event]:
                 negated,
                 reports,
                 objects,
-                _barred(_actors(tok), tok) if not actors else frozenset(),
-                _barred(_targets(tok), tok) if not targets else frozenset(),
-                _capitalised(_actors(tok)),
-                _capitalised(_targets(tok)),
+                _barred(actor_heads, tok) if not actors else frozenset(),
+                _barred(target_heads, tok) if not targets else frozenset(),
+                _capitalised(actor_heads),
+                _capitalised(target_heads),
                 frozenset(
                     t.lower_
                     for t in tok.subtree
                     if not t.is_punct and (t.like_num or t.ent_type_ in ("DATE", "TIME"))
                 ),
-                _group(_actors(tok)),
+                _group(actor_heads),
                 frozenset(
                     t.lemma_.lower()
-                    for target in _targets(tok)
+                    for target in target_heads
                     for t in target.subtree
                     if t.pos_ in ("NOUN", "PROPN")
                 ),
