@@ -163,6 +163,18 @@ class Settings(BaseSettings):
         " from the evidence sentence it picks, if that sentence's share of the pick is at"
         " least this (and above the share of 'none of them').",
     )
+    yes_entailment_threshold: float | None = Field(
+        0.5,
+        ge=0.0,
+        le=1.0,
+        description="A 'Yes' that the words' check cannot confirm stands when the model, shown"
+        " each clause the question claims beside the sentences likeliest to state it, puts at"
+        " least this share of Yes against No on every clause (0.5: it leans to Yes). Unset:"
+        " only the words' check.",
+    )
+    yes_entailment_sentences: int = Field(
+        2, ge=1, description="Source sentences shown to the model with each clause of a 'Yes'."
+    )
     context_budget: int = Field(
         420,
         ge=50,

@@ -179,6 +179,22 @@ class PickingFakeLLM(ProbingFakeLLM):
         return [self.pick_p if t == label else rest for t in texts]
 
 
+class EntailingFakeLLM(ProbingFakeLLM):
+    """A ProbingFakeLLM that, asked whether quoted sentences state a claim (the engine's
+    ``prompts/entail.txt``), puts ``entail_p`` on "Yes" and keeps each prompt in ``asked``;
+    its other constrained choices are even."""
+
+    entail_p: float = 0.9
+    asked: list[str] = Field(default_factory=list)
+
+    def start_probabilities(self, messages: Sequence[ChatMessage], texts: Sequence[str]):
+        prompt = messages[-1].content or ""
+        if "CLAIM:" not in prompt:
+            return [1.0 / len(texts)] * len(texts)
+        self.asked.append(prompt)
+        return [self.entail_p if t == "Yes" else 1.0 - self.entail_p for t in texts]
+
+
 class FakeLlamaEmbedding(BaseEmbedding):
     """``FakeEmbedder`` as a LlamaIndex embed model: plain LlamaIndex (``VectorStoreIndex``)
     can then query a store the fakes wrote, on the same vectors."""

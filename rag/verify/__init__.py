@@ -29,6 +29,7 @@ from rag.verify.yes import (
     check_yes,
     report_order,
     restates,
+    yes_clauses,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "restates",
     "split_answer",
     "split_passage",
+    "yes_clauses",
 ]

@@ -115,6 +115,16 @@ class _ClauseScorer:
 
     def best(self, clause: str) -> tuple[float, SourceSentence | None, list[str]]:
         """The clause's best-scoring sentence, its score, and the outlets the clause names."""
+        ranked, named = self.ranked(clause, polarity=True)
+        score, found = ranked[0] if ranked and ranked[0][0] > 0 else (0.0, None)
+        return score, found, named
+
+    def ranked(
+        self, clause: str, polarity: bool
+    ) -> tuple[list[tuple[float, SourceSentence]], list[str]]:
+        """The sentences of the outlets the clause names (all, when it names none), best
+        first, and those outlets; with ``polarity``, only sentences negated as the clause is
+        ("fails to identify X" is not supported by "X", nor the reverse)."""
         named = [o for o in self.known_outlets if _mentions(clause, o)]
         text = clause
         for outlet in named:
@@ -123,17 +133,51 @@ class _ClauseScorer:
         words = set(tokenize(text)) - FRAMING
         embed_cached(self.embedder, [text, *(s.text for s in self.usable)], self.cache)
         negated = bool(_CONTRARY.search(text))
-        best: tuple[float, SourceSentence | None] = (0.0, None)
+        scored = []
         for i, s in enumerate(self.usable):
             if named and self.outlets.get(s.number) not in named:
                 continue
-            if negated != self.contrary[i]:
-                continue  # "fails to identify X" is not supported by "X", nor the reverse
+            if polarity and negated != self.contrary[i]:
+                continue
             cover = near_share(words, self.own[i], self.around[i])
-            score = 0.5 * cover + 0.5 * float(self.cache[text] @ self.cache[s.text])
-            if score > best[0]:
-                best = (score, s)
-        return best[0], best[1], named
+            scored.append((0.5 * cover + 0.5 * float(self.cache[text] @ self.cache[s.text]), s))
+        scored.sort(key=lambda x: -x[0])
+        return scored, named
+
+
+def yes_clauses(
+    question: str,
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    outlets: Mapping[int, str],
+    known_outlets: Sequence[str],
+    per_clause: int,
+    cache: dict[str, np.ndarray] | None = None,
+    titles: Mapping[int, str] | None = None,
+) -> list[tuple[str, list[SourceSentence]]] | None:
+    """Each clause a "Yes" to the question would claim, with the ``per_clause`` sentences
+    most likely to state it (of the outlets the clause names), for a reader that judges
+    meaning rather than shared words (the engine asks its model, ``entailed_yes``); None when
+    the question orders two reports in time (``check_order`` answers those), holds no
+    clause, or a clause names an outlet no passage is from.
+
+    Negation is left to that reader: a sentence "that aren't competitive" may state the
+    clause's "non-competitive" (the words' check drops it)."""
+    usable = [s for s in sources if not s.instruction_like]
+    if not usable or report_order(question, known_outlets) is not None:
+        return None
+    claim = yes_no_claim(question)
+    clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
+    if not clauses:
+        return None
+    scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
+    found = []
+    for clause in clauses:
+        ranked, _ = scorer.ranked(clause, polarity=False)
+        if not ranked:
+            return None
+        found.append((clause.strip(), [s for _, s in ranked[:per_clause]]))
+    return found
 
 
 # Two reports in time: "Did A report X before B reported Y?" ----------------------------

@@ -24,10 +24,11 @@ from rag.verify import (
     report_order,
     restates,
     split_answer,
+    yes_clauses,
 )
 from rag.verify.asks import implied_words
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
-from tests.fakes import FakeEmbedder, FakeLLM, PickingFakeLLM, ProbingFakeLLM
+from tests.fakes import EntailingFakeLLM, FakeEmbedder, FakeLLM, PickingFakeLLM, ProbingFakeLLM
 
 REF = date(2023, 11, 25)  # a Saturday
 
@@ -258,6 +259,35 @@ def test_yes_claims_the_question_clause_by_clause_from_the_outlets_it_names():
     ).supported
 
 
+def test_each_clause_of_a_yes_comes_with_the_sentences_of_the_outlet_it_names():
+    emb = FakeEmbedder()
+    src = _sources(
+        "Some businesses selling on Amazon might still set prices that aren't competitive.",
+        "eBay will give you a coupon for the price difference plus ten percent of it.",
+        "Walmart shoppers spent more online this year than last year.",
+    )
+    outlets = {1: "Cnbc | World Business News Leader", 2: "The Verge", 3: "TechCrunch"}
+    known = ["Cnbc | World Business News Leader", "The Verge", "TechCrunch", "Wired"]
+    ask = "Does the article from Cnbc suggest that businesses selling on Amazon set"
+    found = yes_clauses(
+        f"{ask} non-competitive prices, while the article from The Verge indicates that eBay"
+        " gives a coupon for the price difference?",
+        src,
+        emb,
+        outlets,
+        known,
+        per_clause=2,
+    )
+    assert found is not None and len(found) == 2
+    (first, cnbc), (second, verge) = found
+    assert "non-competitive" in first and "eBay" in second
+    # Negation is the model's to read: the "aren't competitive" sentence is shown.
+    assert [s.number for s in cnbc] == [1] and [s.number for s in verge] == [2]
+    # An outlet that was not retrieved: nothing to ask.
+    wired = f"{ask} non-competitive prices, while Wired indicates that eBay gives a coupon?"
+    assert yes_clauses(wired, src, emb, outlets, known, per_clause=2) is None
+
+
 def test_a_sentence_that_only_repeats_the_question_is_recognised():
     question = "Did the Verge report that eBay gives a coupon for the price difference?"
     assert restates(
@@ -308,6 +338,38 @@ def test_a_yes_must_come_from_the_outlet_the_question_names(settings, store, tmp
     assert not right.refused and [c.outlet for c in right.citations] == ["Weekly"]
     wrong = rag.ask("Did the Daily report that Ada Quill became chief executive of Quarkco?")
     assert wrong.refused
+
+
+def test_a_paraphrased_yes_stands_when_the_model_reads_each_clause_in_its_outlet(
+    settings, store, tmp_path
+):
+    """A "Yes" whose clause the sources word otherwise ("now runs" / "became the chief
+    executive") fails the words' check; the model, shown the clause beside the sentences of
+    the outlet it names, decides (``yes_entailment_threshold``)."""
+    rag = _two_outlets(settings, store, tmp_path)
+    question = "Did the Weekly report that Ada Quill now runs Quarkco?"
+    assert rag.ask(question).refused  # the words alone do not carry it
+    reader = EntailingFakeLLM(lambda p: "Yes.", entail_p=0.8)
+    rag = NewsRAG(settings, store, rag.embedder, reader)
+    right = rag.ask(question)
+    assert not right.refused and [c.outlet for c in right.citations] == ["Weekly"]
+    [prompt] = reader.asked  # one clause, shown with the Weekly's sentence only
+    assert "Ada Quill became the chief executive" in prompt and "flooded" not in prompt
+    assert "now runs" in prompt.split("CLAIM:")[1]
+    assert "by the model" in right.sentences[0].reason
+    # The model leans to No: no "Yes".
+    doubtful = EntailingFakeLLM(lambda p: "Yes.", entail_p=0.3)
+    assert NewsRAG(settings, store, rag.embedder, doubtful).ask(question).refused
+    # Asked of the Daily, whose articles do not say it: no "Yes", however sure the model.
+    daily = EntailingFakeLLM(lambda p: "Yes.", entail_p=0.99)
+    rag = NewsRAG(settings, store, rag.embedder, daily)
+    assert rag.ask(question.replace("Weekly", "Daily")).refused
+    assert all("Ada Quill became" not in p for p in daily.asked)
+    # Turned off, the words' check alone decides.
+    off = settings.model_copy(update={"yes_entailment_threshold": None})
+    reader = EntailingFakeLLM(lambda p: "Yes.", entail_p=0.99)
+    assert NewsRAG(off, store, rag.embedder, reader).ask(question).refused
+    assert not reader.asked
 
 
 def test_an_initial_does_not_end_an_answer_sentence():
