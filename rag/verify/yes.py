@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -253,11 +253,16 @@ def check_order(
     cache: dict[str, np.ndarray] | None = None,
     titles: Mapping[int, str] | None = None,
     config: VerifyConfig = DEFAULT,
+    confirm: Callable[[str, list[SourceSentence]], float | None] | None = None,
+    per_clause: int = 2,
 ) -> OrderVerdict | None:
     """Which of two reports came first, by the published times of the articles that hold
     them: each clause must be supported (as a "Yes" clause is, ``config.yes_threshold``) by a
     sentence of its outlet's passages (``published``: passage number -> published time, a
-    POSIX timestamp).
+    POSIX timestamp). A clause the words fall short on may be confirmed by ``confirm``
+    (clause, sentences -> its score when it confirms, else None), shown the clause's best
+    sentence and up to ``per_clause`` - 1 more of the same article: one article, so one
+    published time.
 
     Why: when two reports were published is the articles' metadata, which the store holds
     exactly, while a small model asked to order them guesses. None when a report is not
@@ -269,8 +274,12 @@ def check_order(
     found = []
     for clause in (order.first, order.second):
         score, sentence, _ = scorer.best(clause)
+        if sentence is None or score < config.yes_threshold:
+            score, sentence = (
+                _confirmed(scorer, clause, confirm, per_clause) if confirm else (0.0, None)
+            )
         when = published.get(sentence.number) if sentence else None
-        if sentence is None or score < config.yes_threshold or when is None:
+        if sentence is None or when is None:
             return None
         ev = Evidence(sentence.number, sentence.start, sentence.end, sentence.text, round(score, 4))
         found.append((ev, outlets.get(sentence.number) or "", when))
@@ -281,6 +290,24 @@ def check_order(
         return None  # same time, or a bare date against a time of that same day
     holds = first[2] < second[2] if order.relation == "before" else first[2] > second[2]
     return OrderVerdict(holds != order.negated, (first, second))
+
+
+def _confirmed(
+    scorer: _ClauseScorer,
+    clause: str,
+    confirm: Callable[[str, list[SourceSentence]], float | None],
+    per_clause: int,
+) -> tuple[float, SourceSentence | None]:
+    """The clause's best sentence (by words) and ``confirm``'s score for it read with the
+    next best ones of the same article; (0.0, None) when the clause's outlet has none or
+    ``confirm`` does not confirm it."""
+    ranked, _ = scorer.ranked(clause, polarity=False)
+    if not ranked:
+        return 0.0, None
+    best = ranked[0][1]
+    shown = [best, *(s for _, s in ranked[1:] if s.number == best.number)][:per_clause]
+    score = confirm(clause, sorted(shown, key=lambda s: s.start))
+    return (score, best) if score is not None else (0.0, None)
 
 
 def _day_of(ts: float) -> int:

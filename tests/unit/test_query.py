@@ -608,6 +608,28 @@ def test_an_order_of_reports_the_articles_do_not_hold_is_not_answered_from_dates
     assert answer.raw_text == ""  # not the model's guess
 
 
+def test_a_report_worded_otherwise_is_found_when_the_model_reads_it(settings, store, tmp_path):
+    """A report whose clause the words fall short on ("now runs" / "became the chief
+    executive") is confirmed by the model, shown that clause's best sentences of its
+    outlet's article; the order is still read off the publication times."""
+    rag = _two_outlets(settings, store, tmp_path, ("2023-10-02", "2023-10-09"))
+    asked = (
+        "Did the Daily report that heavy rain flooded the northern valleys after the Weekly"
+        " reported that Ada Quill now runs Quarkco?"
+    )
+    assert rag.ask(asked).refused  # the words alone do not find the Weekly's report
+    reader = EntailingFakeLLM(lambda p: "No.", entail_p=0.8)
+    answer = NewsRAG(settings, store, rag.embedder, reader).ask(asked)
+    assert not answer.refused and answer.text.startswith("Yes.")
+    assert [c.outlet for c in answer.citations] == ["Daily", "Weekly"]
+    assert any("The model read this report" in n for n in answer.notes)
+    [prompt] = reader.asked  # only the clause the words fell short on
+    assert "now runs" in prompt.split("CLAIM:")[1] and "Ada Quill became" in prompt
+    assert answer.raw_text == ""  # the order is not the model's
+    doubtful = EntailingFakeLLM(lambda p: "No.", entail_p=0.3)
+    assert NewsRAG(settings, store, rag.embedder, doubtful).ask(asked).refused
+
+
 def test_reports_published_at_the_same_time_have_no_order(settings, store, tmp_path):
     asked = (
         "Did the Daily report that heavy rain flooded the northern valleys after the Weekly"
