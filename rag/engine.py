@@ -56,6 +56,8 @@ from rag.verify import (
     gives,
     is_instruction,
     is_yes_no,
+    name_phrases,
+    name_words,
     off_focus,
     report_order,
     restates,
@@ -1045,6 +1047,20 @@ class NewsRAG:
         ):
             base["notes"].append("Not an answer: its sources report no one saying it.")
             return refuse(sentences)
+        # The name an answer gives must be in a sentence that supports it (or the one before,
+        # where "he" is named), not only in an article's title or elsewhere in its passage:
+        # "Epic Games is capable of ..." cited to "Google could solve this problem today",
+        # under a title on Epic, names the wrong company.
+        if (
+            kind == "name"
+            and answering
+            and not any(
+                self._holds_name(s.text, asked, [_with_previous(passages, e) for e in support])
+                for s, support in answering
+            )
+        ):
+            base["notes"].append("Not an answer: the sentences it cites do not give its name.")
+            return refuse(sentences)
         if dated:
             base["notes"].append(_DATES_NOTE)
         return Answer(
@@ -1307,8 +1323,8 @@ class NewsRAG:
         clause poorly. On MultiHop's 63 comparison questions with a yes/no answer (their
         gold evidence as the sources), the words' score ranked a true "Yes" above a false one
         0.68 of the time and the model's share 0.79; at an even share it passed 16 of 38
-        true ones and none of 25 false ones. Cost: one read of about 150 tokens a clause, only for a "Yes" the words' check
-        failed."""
+        true ones and none of 25 false ones. Cost: one read of about 150 tokens a clause,
+        only for a "Yes" the words' check failed."""
         if self.settings.yes_entailment_threshold is None:
             return None
         meta = {p.number: p.retrieved.chunk.meta for p in passages}
@@ -1350,6 +1366,18 @@ class NewsRAG:
             reason=f"each clause read in its sources by the model (Yes at {lowest:.2f} or more)",
             joint=True,
         )
+
+    def _holds_name(self, text: str, question: str, evidence: list[str]) -> bool:
+        """Whether the evidence names what ``text`` names beyond the question and the
+        outlets: some name phrase it adds ("Epic Games") has a word the evidence writes as a
+        name ("games" in lower case is no name; "FC Montreal" for the source's "CF Montreal"
+        is a slip, held by "Montreal"). True when it adds no name."""
+        known = name_words(question) | {w.lower() for o in self.store.outlets() for w in o.split()}
+        names = name_words(text)
+        added = [p & names for p in name_phrases(text)]
+        added = [p for p in added if p and not p <= known]
+        written = name_words(" ".join(evidence))
+        return not added or any(p & written for p in added)
 
     def _model_reads(
         self, claim: str, found: list[SourceSentence], meta: dict[int, dict[str, Any]]

@@ -18,6 +18,8 @@ from rag.verify.common import (
     SourceSentence,
     Support,
     is_instruction,
+    name_phrases,
+    name_words,
     split_passage,
 )
 from rag.verify.config import DEFAULT, VerifyConfig
@@ -51,6 +53,8 @@ __all__ = [
     "gives",
     "is_instruction",
     "is_yes_no",
+    "name_phrases",
+    "name_words",
     "off_focus",
     "report_order",
     "restates",

@@ -205,7 +205,11 @@ def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | N
     claim = yes_no_claim(question)
     for m in reversed(list(_ORDER_WORD.finditer(claim))):
         first, second = claim[: m.start()].strip(" ,;"), claim[m.end() :].strip(" ,;")
-        if len(_named(first, known_outlets)) == 1 and len(_named(second, known_outlets)) == 1:
+        if (
+            len(_named(first, known_outlets)) == 1
+            and len(_named(second, known_outlets)) == 1
+            and _joins_reports(claim, m.start(), known_outlets)
+        ):
             denial = _denial(first)
             if denial is not None:
                 first = f"{first[: denial[0]]} {first[denial[1] :]}"
@@ -214,6 +218,24 @@ def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | N
                 second = f"{second} {_without_outlets(first, known_outlets)}"
             return ReportOrder(first, m.group(1).lower(), second, denial is not None)
     return None
+
+
+def _joins_reports(claim: str, at: int, known_outlets: Sequence[str]) -> bool:
+    """Whether the "before"/"after" at offset ``at`` orders two reports: it opens a clause
+    ("... before TechCrunch reported that ...", "... after the Daily did"), or its object
+    is a report its own phrase credits to an outlet ("... before The Verge's report on X").
+    "... mention his inclusion after an injury, similar to how Sporting News reports ..."
+    orders an injury, not a report: the outlet sits further on, in what the object says."""
+    word = next((t for t in parse(claim) if t.idx == at), None)
+    if word is None or word.dep_ == "mark" or word.pos_ == "SCONJ":
+        return True  # (a parse that lost the word: as before, by the outlets alone)
+    for child in word.children:
+        if child.dep_ == "pcomp":
+            return True
+        if child.dep_ == "pobj":
+            phrase = claim[child.left_edge.idx : child.idx + len(child.text)]
+            return bool(_named(phrase, known_outlets))
+    return False
 
 
 def _without_outlets(text: str, known_outlets: Sequence[str]) -> str:

@@ -372,6 +372,31 @@ def test_a_paraphrased_yes_stands_when_the_model_reads_each_clause_in_its_outlet
     assert not reader.asked
 
 
+def test_a_name_answer_must_be_named_by_its_evidence_not_by_a_title(settings, store, tmp_path):
+    """The name an answer gives must be written as a name in a sentence supporting it (or
+    the one before): a title on Epic Games and a lower-case "games" nearby do not make
+    "Epic Games" the company the sentence speaks of."""
+    f = tmp_path / "epic.jsonl"
+    body = (
+        "We look at Valve and we see a store that could focus exclusively on games. For all"
+        " the other benefits they get from Android, Google could solve this problem if they"
+        " wanted to."
+    )
+    row = {"title": "Tim Sweeney on Epic Games and its fight with Google", "source": "Verge"}
+    f.write_text(json.dumps({**row, "url": "https://n/e", "body": body}))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    question = "Which company could solve the problem with Android?"
+
+    def ask(reply: str):
+        return NewsRAG(settings, store, emb, FakeLLM(lambda p: reply)).ask(question)
+
+    wrong = ask("Epic Games is capable of solving the problem with Android [1].")
+    assert wrong.refused and any("do not give its name" in n for n in wrong.notes)
+    right = ask("Google is capable of solving the problem with Android [1].")
+    assert not right.refused and right.citations[0].sentence.startswith("For all")
+
+
 def test_an_initial_does_not_end_an_answer_sentence():
     parts = split_answer("Emma Raducanu won the U. S. Open in 2021 [5]. She was 18 [2].")
     assert parts == [("Emma Raducanu won the U.S. Open in 2021.", [5]), ("She was 18.", [2])]
@@ -571,6 +596,18 @@ def test_a_question_ordering_two_outlets_reports_is_split_at_its_before_or_after
     assert report_order("Did the Daily report on the floods before November 6?", known) is None
     assert report_order("Did Quarkco hire Ada Quill before the floods?", known) is None
     assert report_order("Who reported the floods before the Daily did?", known) is None
+    # "after" orders an injury, not a report: the second outlet is in what follows it.
+    assert (
+        report_order(
+            "Does the Daily's article mention Ada Quill's return after an injury similar to"
+            " how the Weekly reports on another player's withdrawal due to injury?",
+            known,
+        )
+        is None
+    )
+    # A report named by its outlet as the object of "before" is one.
+    nominal = report_order("Was the Daily's report published before the Weekly's report?", known)
+    assert nominal is not None and nominal.second == "the Weekly's report"
 
 
 def test_which_report_came_first_is_read_off_the_publication_times(settings, store, tmp_path):
