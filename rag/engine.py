@@ -24,7 +24,14 @@ from rag.embeddings import Embedder, VectorMemory, embed_cached
 from rag.errors import LLMError, NewsragError, StoreEmptyError
 from rag.injection import instruction_spans
 from rag.limits import check_question, check_top_k
-from rag.retrieve import Filters, HybridRetriever, Retrieved, named_outlets, tokenize
+from rag.retrieve import (
+    Filters,
+    HybridRetriever,
+    Retrieved,
+    named_outlets,
+    outlet_names,
+    tokenize,
+)
 from rag.settings import Settings
 from rag.store import Store
 from rag.text import (
@@ -56,7 +63,6 @@ from rag.verify import (
     gives,
     is_instruction,
     is_yes_no,
-    name_phrases,
     name_words,
     off_focus,
     report_order,
@@ -1368,16 +1374,17 @@ class NewsRAG:
         )
 
     def _holds_name(self, text: str, question: str, evidence: list[str]) -> bool:
-        """Whether the evidence names what ``text`` names beyond the question and the
-        outlets: some name phrase it adds ("Epic Games") has a word the evidence writes as a
-        name ("games" in lower case is no name; "FC Montreal" for the source's "CF Montreal"
-        is a slip, held by "Montreal"). True when it adds no name."""
-        known = name_words(question) | {w.lower() for o in self.store.outlets() for w in o.split()}
-        names = name_words(text)
-        added = [p & names for p in name_phrases(text)]
-        added = [p for p in added if p and not p <= known]
-        written = name_words(" ".join(evidence))
-        return not added or any(p & written for p in added)
+        """Whether the evidence names the item ``text`` answers with (``answer_items``: the
+        first name it gives beyond the question's; an outlet's own name is not one): a word
+        of it written as a name ("games" in lower case is none; "FC Montreal" for the
+        source's "CF Montreal" is a slip, held by "Montreal"). True when it gives none."""
+        outlets = {frozenset(name_words(n)) for o in self.store.outlets() for n in outlet_names(o)}
+        items = [
+            words
+            for item in answer_items(text, "name", question)
+            if (words := frozenset(name_words(item))) and words not in outlets
+        ]
+        return not items or bool(items[0] & name_words(" ".join(evidence)))
 
     def _model_reads(
         self, claim: str, found: list[SourceSentence], meta: dict[int, dict[str, Any]]
@@ -1399,7 +1406,8 @@ class NewsRAG:
                 role=MessageRole.USER, content=prompts.render("entail", source=quoted, claim=claim)
             ),
         ]
-        probs = probe(messages, ["Yes", "No"])
+        with self._model_call():
+            probs = probe(messages, ["Yes", "No"])
         if probs is None:
             return None
         return probs[0] / (probs[0] + probs[1]) if probs[0] + probs[1] > 0 else 0.0

@@ -29,7 +29,13 @@ class Settings(BaseSettings):
     """Everything configurable. Built once at the edge and passed into constructors."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSRAG_", toml_file="newsrag.toml", extra="ignore", validate_default=True
+        env_prefix="NEWSRAG_",
+        toml_file="newsrag.toml",
+        extra="ignore",
+        validate_default=True,
+        # An optional setting is unset from the environment by the word "none"
+        # (NEWSRAG_YES_ENTAILMENT_THRESHOLD=none turns the model's reading of "Yes" off).
+        env_parse_none_str="none",
     )
 
     # Where things live
@@ -169,11 +175,14 @@ class Settings(BaseSettings):
         le=1.0,
         description="A 'Yes' that the words' check cannot confirm stands when the model, shown"
         " each clause the question claims beside the sentences likeliest to state it, puts at"
-        " least this share of Yes against No on every clause (0.5: it leans to Yes). Unset:"
-        " only the words' check.",
+        " least this share of Yes against No on every clause (0.5: it leans to Yes); so is a"
+        " report found when a question orders two. 'none': only the words' check.",
     )
     yes_entailment_sentences: int = Field(
-        2, ge=1, description="Source sentences shown to the model with each clause of a 'Yes'."
+        2,
+        ge=1,
+        description="Source sentences shown to the model with each clause of a 'Yes' (or each"
+        " report of an order) the words' check fell short on.",
     )
     context_budget: int = Field(
         420,

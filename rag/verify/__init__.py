@@ -18,7 +18,6 @@ from rag.verify.common import (
     SourceSentence,
     Support,
     is_instruction,
-    name_phrases,
     name_words,
     split_passage,
 )
@@ -53,7 +52,6 @@ __all__ = [
     "gives",
     "is_instruction",
     "is_yes_no",
-    "name_phrases",
     "name_words",
     "off_focus",
     "report_order",

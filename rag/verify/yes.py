@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -157,7 +158,7 @@ def yes_clauses(
 ) -> list[tuple[str, list[SourceSentence]]] | None:
     """Each clause a "Yes" to the question would claim, with the ``per_clause`` sentences
     most likely to state it (of the outlets the clause names), for a reader that judges
-    meaning rather than shared words (the engine asks its model, ``entailed_yes``); None when
+    meaning rather than shared words (the engine asks its model, ``_entailed_yes``); None when
     the question orders two reports in time (``check_order`` answers those), holds no
     clause, or a clause names an outlet no passage is from.
 
@@ -222,10 +223,11 @@ def report_order(question: str, known_outlets: Sequence[str]) -> ReportOrder | N
 
 def _joins_reports(claim: str, at: int, known_outlets: Sequence[str]) -> bool:
     """Whether the "before"/"after" at offset ``at`` orders two reports: it opens a clause
-    ("... before TechCrunch reported that ...", "... after the Daily did"), or its object
-    is a report its own phrase credits to an outlet ("... before The Verge's report on X").
-    "... mention his inclusion after an injury, similar to how Sporting News reports ..."
-    orders an injury, not a report: the outlet sits further on, in what the object says."""
+    ("... before TechCrunch reported that ...", "... after the Daily did"), or its object's
+    own noun phrase credits an outlet ("... before The Verge's report on X", "... before a
+    report by the Weekly"). "... mention his inclusion after an injury, similar to how
+    Sporting News reports ..." orders an injury, not a report: the outlet is named inside a
+    clause the object's phrase holds, in what it says, not in the phrase itself."""
     word = next((t for t in parse(claim) if t.idx == at), None)
     if word is None or word.dep_ == "mark" or word.pos_ == "SCONJ":
         return True  # (a parse that lost the word: as before, by the outlets alone)
@@ -233,9 +235,24 @@ def _joins_reports(claim: str, at: int, known_outlets: Sequence[str]) -> bool:
         if child.dep_ == "pcomp":
             return True
         if child.dep_ == "pobj":
-            phrase = claim[child.left_edge.idx : child.idx + len(child.text)]
+            phrase = "".join(t.text_with_ws for t in _noun_phrase(child))
             return bool(_named(phrase, known_outlets))
     return False
+
+
+def _noun_phrase(head: Any) -> list[Any]:
+    """The words that name what ``head`` is: its phrase up to it ("The Verge's report"),
+    and the objects of the prepositions it takes itself, each up to its head ("a report
+    by the Weekly on Quarkco"). Not what a modifier goes on to say: "an injury similar to
+    how Sporting News reports ..." is an injury ("similar" takes the "to", not "injury")."""
+    doc = head.doc
+    kept = list(doc[head.left_edge.i : head.i + 1])
+    for prep in head.rights:
+        if prep.dep_ == "prep":
+            for obj in prep.children:
+                if obj.dep_ == "pobj":
+                    kept.extend(doc[obj.left_edge.i : obj.i + 1])
+    return kept
 
 
 def _without_outlets(text: str, known_outlets: Sequence[str]) -> str:
