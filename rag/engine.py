@@ -1384,7 +1384,10 @@ class NewsRAG:
             for item in answer_items(text, "name", question)
             if (words := frozenset(name_words(item))) and words not in outlets
         ]
-        return not items or bool(items[0] & name_words(" ".join(evidence)))
+        written = name_words(" ".join(evidence))
+        # "Russian" is written in "a Russian-brokered agreement".
+        written |= {part for w in written for part in re.split(r"[-–]", w)}
+        return not items or bool(items[0] & written)
 
     def _model_reads(
         self, claim: str, found: list[SourceSentence], meta: dict[int, dict[str, Any]]
