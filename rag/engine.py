@@ -263,6 +263,15 @@ def _with_previous(passages: list[Passage], sentence: str) -> str:
     return before[spans[-2][0] :] if len(spans) > 1 else before
 
 
+def _outlets_and_titles(meta: dict[int, dict[str, Any]]) -> dict[str, dict[int, str]]:
+    """The ``outlets`` and ``titles`` keywords of the yes/no checks, from passage number ->
+    chunk metadata."""
+    return {
+        "outlets": {n: m.get("source") or "" for n, m in meta.items()},
+        "titles": {n: m.get("title") or "" for n, m in meta.items()},
+    }
+
+
 def _when(ts: float, other: float) -> str:
     """A published time as a reader compares it with ``other``: the day ("November 20,
     2023"), with the time of day (UTC) when both fall on the same day."""
@@ -1223,11 +1232,10 @@ class NewsRAG:
             order,
             [s for p in passages for s in p.sentences],
             self.embedder,
-            outlets={n: m.get("source") or "" for n, m in meta.items()},
+            **_outlets_and_titles(meta),
             published={n: m.get("published_ts") for n, m in meta.items()},
             known_outlets=known,
             cache=cache,
-            titles={n: m.get("title") or "" for n, m in meta.items()},
             config=self.verify_config,
             confirm=confirm,
             per_clause=self.settings.yes_entailment_sentences,
@@ -1302,10 +1310,9 @@ class NewsRAG:
                     question,
                     sources,
                     self.embedder,
-                    outlets={n: m.get("source") or "" for n, m in meta.items()},
+                    **_outlets_and_titles(meta),
                     known_outlets=self.store.outlets(),
                     cache=cache,
-                    titles={n: m.get("title") or "" for n, m in meta.items()},
                     config=self.verify_config,
                 )
                 if not support.supported:
@@ -1338,11 +1345,10 @@ class NewsRAG:
             question,
             sources,
             self.embedder,
-            outlets={n: m.get("source") or "" for n, m in meta.items()},
+            **_outlets_and_titles(meta),
             known_outlets=self.store.outlets(),
             per_clause=self.settings.yes_entailment_sentences,
             cache=cache,
-            titles={n: m.get("title") or "" for n, m in meta.items()},
         )
         if not clauses:
             return None

@@ -210,15 +210,21 @@ def test_outlet_names_are_checked_against_the_source_headers():
     ].supported
 
 
-def test_yes_claims_the_question_clause_by_clause_from_the_outlets_it_names():
-    emb = FakeEmbedder()
+def _marketplaces(prices: str) -> tuple[list[SourceSentence], dict[int, str], list[str]]:
+    """Three outlets' sentences on online prices (the first ends "prices that {prices}."),
+    their outlets, and the store's outlets (Wired retrieved nothing)."""
     src = _sources(
-        "Some businesses selling on Amazon might still set prices that are not competitive.",
+        f"Some businesses selling on Amazon might still set prices that {prices}.",
         "eBay will give you a coupon for the price difference plus ten percent of it.",
         "Walmart shoppers spent more online this year than last year.",
     )
     outlets = {1: "Cnbc | World Business News Leader", 2: "The Verge", 3: "TechCrunch"}
-    known = ["Cnbc | World Business News Leader", "The Verge", "TechCrunch", "Wired"]
+    return src, outlets, [*outlets.values(), "Wired"]
+
+
+def test_yes_claims_the_question_clause_by_clause_from_the_outlets_it_names():
+    emb = FakeEmbedder()
+    src, outlets, known = _marketplaces("are not competitive")
     ask = "Does the article from Cnbc suggest that businesses selling on Amazon set prices that"
     right = check_yes(
         f"{ask} are not competitive, while the article from The Verge indicates that eBay gives"
@@ -261,13 +267,7 @@ def test_yes_claims_the_question_clause_by_clause_from_the_outlets_it_names():
 
 def test_each_clause_of_a_yes_comes_with_the_sentences_of_the_outlet_it_names():
     emb = FakeEmbedder()
-    src = _sources(
-        "Some businesses selling on Amazon might still set prices that aren't competitive.",
-        "eBay will give you a coupon for the price difference plus ten percent of it.",
-        "Walmart shoppers spent more online this year than last year.",
-    )
-    outlets = {1: "Cnbc | World Business News Leader", 2: "The Verge", 3: "TechCrunch"}
-    known = ["Cnbc | World Business News Leader", "The Verge", "TechCrunch", "Wired"]
+    src, outlets, known = _marketplaces("aren't competitive")
     ask = "Does the article from Cnbc suggest that businesses selling on Amazon set"
     found = yes_clauses(
         f"{ask} non-competitive prices, while the article from The Verge indicates that eBay"
