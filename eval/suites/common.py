@@ -507,6 +507,17 @@ def _card(citation: Any) -> str:
 
 
 _YES = re.compile(r"\s*yes\W*", re.IGNORECASE)
+_NO = re.compile(r"\s*no\W*", re.IGNORECASE)
+
+
+def _bare_no(text: str, question: str) -> bool:
+    """A bare "No." to a yes/no question: it asserts that the question's claim does not
+    hold, which no passage states in so many words (the sentences after it give the grounds,
+    and are graded). It is no claim to grade, as the verifier reads it; whether the "No"
+    is right is the correctness grading's (gold answers), not the support judge's."""
+    from rag.verify import is_yes_no
+
+    return bool(_NO.fullmatch(text)) and is_yes_no(question)
 
 
 def judge_answers(
@@ -532,6 +543,8 @@ def judge_answers(
         by_number = {c.number: c for c in ans.citations}
         retrieved = [r.chunk.text for r in ans.retrieved]
         for si, sent in enumerate(ans.sentences):
+            if _bare_no(sent.text, ans.question):
+                continue
             cited = [_card(by_number[n]) for n in sent.citations if n in by_number]
             jobs: list[tuple[str, int, list[str]]] = [("context", 0, retrieved)]
             if cited:
@@ -570,6 +583,8 @@ def judge_answers(
             continue
         sentences = []
         for si, sent in enumerate(ans.sentences):
+            if _bare_no(sent.text, ans.question):
+                continue
             ctx = found.get((ai, si, "context", 0))
             cited = found.get((ai, si, "cited", 0))
             together = bool(cited and cited.passing)

@@ -215,6 +215,22 @@ def test_judge_reads_a_bare_yes_as_the_question_it_answers():
     assert judged[1].to_dict()["n_supported"] == 0
 
 
+def test_judge_grades_no_bare_no_but_the_grounds_after_it():
+    from eval.judge import Judge
+
+    deploy = "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    question = "Did Paris deploy 5,000 soldiers to the border?"
+    told = "Moscow deployed almost 2,000 peacekeepers to the region."
+    answer = _answer([("No.", [1]), (told, [1])], {1: deploy}, question=question)
+    [judged] = common.judge_answers(Judge(FakeEmbedder()), [answer])
+    counts = judged.to_dict()
+    assert [s["text"] for s in counts["sentences"]] == [told]
+    assert counts["n_supported"] == 1 and counts["n_citations"] == 1
+    # Not to a wh-question, where "No." is an answer to grade.
+    wh = _answer([("No.", [1])], {1: deploy}, question="Who deployed soldiers?")
+    assert common.judge_answers(Judge(FakeEmbedder()), [wh])[0].to_dict()["n_sentences"] == 1
+
+
 def test_judge_reads_the_outlet_on_the_source_card():
     import dataclasses
 
