@@ -272,6 +272,23 @@ def _outlets_and_titles(meta: dict[int, dict[str, Any]]) -> dict[str, dict[int, 
     }
 
 
+def _holds_name(text: str, question: str, evidence: list[str], outlets: list[str]) -> bool:
+    """Whether the evidence names the item ``text`` answers with (``answer_items``: the
+    first name it gives beyond the question's; an outlet's own name is not one): a word of
+    it written as a name ("games" in lower case is none; "FC Montreal" for the source's "CF
+    Montreal" is a slip, held by "Montreal"). True when it gives none."""
+    outlet_words = {frozenset(name_words(n)) for o in outlets for n in outlet_names(o)}
+    items = [
+        words
+        for item in answer_items(text, "name", question)
+        if (words := frozenset(name_words(item))) and words not in outlet_words
+    ]
+    written = name_words(" ".join(evidence))
+    # "Russian" is written in "a Russian-brokered agreement".
+    written |= {part for w in written for part in re.split(r"[-–]", w)}
+    return not items or bool(items[0] & written)
+
+
 def _when(ts: float, other: float) -> str:
     """A published time as a reader compares it with ``other``: the day ("November 20,
     2023"), with the time of day (UTC) when both fall on the same day."""
@@ -1066,16 +1083,14 @@ class NewsRAG:
         # where "he" is named), not only in an article's title or elsewhere in its passage:
         # "Epic Games is capable of ..." cited to "Google could solve this problem today",
         # under a title on Epic, names the wrong company.
-        if (
-            kind == "name"
-            and answering
-            and not any(
-                self._holds_name(s.text, asked, [_with_previous(passages, e) for e in support])
+        if kind == "name" and answering:
+            known = self.store.outlets()
+            if not any(
+                _holds_name(s.text, asked, [_with_previous(passages, e) for e in support], known)
                 for s, support in answering
-            )
-        ):
-            base["notes"].append("Not an answer: the sentences it cites do not give its name.")
-            return refuse(sentences)
+            ):
+                base["notes"].append("Not an answer: the sentences it cites do not give its name.")
+                return refuse(sentences)
         if dated:
             base["notes"].append(_DATES_NOTE)
         return Answer(
@@ -1306,24 +1321,27 @@ class NewsRAG:
                 continue
             if support is None:
                 meta = {p.number: p.retrieved.chunk.meta for p in passages}
+                known = self.store.outlets()
                 support = check_yes(
                     question,
                     sources,
                     self.embedder,
                     **_outlets_and_titles(meta),
-                    known_outlets=self.store.outlets(),
+                    known_outlets=known,
                     cache=cache,
                     config=self.verify_config,
                 )
                 if not support.supported:
-                    support = self._entailed_yes(question, sources, passages, cache) or support
+                    entailed = self._entailed_yes(question, sources, meta, known, cache)
+                    support = entailed or support
             verdicts[i] = replace(support, text=verdicts[i].text, cited=verdicts[i].cited)
 
     def _entailed_yes(
         self,
         question: str,
         sources: list[SourceSentence],
-        passages: list[Passage],
+        meta: dict[int, dict[str, Any]],
+        known: list[str],
         cache: dict[str, np.ndarray],
     ) -> Support | None:
         """Support for a "Yes" read by the model itself: each clause the question claims is
@@ -1340,13 +1358,12 @@ class NewsRAG:
         only for a "Yes" the words' check failed."""
         if self.settings.yes_entailment_threshold is None:
             return None
-        meta = {p.number: p.retrieved.chunk.meta for p in passages}
         clauses = yes_clauses(
             question,
             sources,
             self.embedder,
             **_outlets_and_titles(meta),
-            known_outlets=self.store.outlets(),
+            known_outlets=known,
             per_clause=self.settings.yes_entailment_sentences,
             cache=cache,
         )
@@ -1378,22 +1395,6 @@ class NewsRAG:
             reason=f"each clause read in its sources by the model (Yes at {lowest:.2f} or more)",
             joint=True,
         )
-
-    def _holds_name(self, text: str, question: str, evidence: list[str]) -> bool:
-        """Whether the evidence names the item ``text`` answers with (``answer_items``: the
-        first name it gives beyond the question's; an outlet's own name is not one): a word
-        of it written as a name ("games" in lower case is none; "FC Montreal" for the
-        source's "CF Montreal" is a slip, held by "Montreal"). True when it gives none."""
-        outlets = {frozenset(name_words(n)) for o in self.store.outlets() for n in outlet_names(o)}
-        items = [
-            words
-            for item in answer_items(text, "name", question)
-            if (words := frozenset(name_words(item))) and words not in outlets
-        ]
-        written = name_words(" ".join(evidence))
-        # "Russian" is written in "a Russian-brokered agreement".
-        written |= {part for w in written for part in re.split(r"[-–]", w)}
-        return not items or bool(items[0] & written)
 
     def _model_reads(
         self, claim: str, found: list[SourceSentence], meta: dict[int, dict[str, Any]]

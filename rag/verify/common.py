@@ -137,18 +137,6 @@ def name_words(text: str) -> set[str]:
     return names
 
 
-def name_phrases(text: str) -> list[set[str]]:
-    """The name words of ``text`` grouped by phrase (runs of capitalised words)."""
-    phrases: list[set[str]] = []
-    for run in re.findall(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*", text):
-        words = set()
-        for w in run.split():
-            low = w.lower().strip("'’-.")
-            words.add(low[:-2] if low.endswith(("'s", "’s")) else low)
-        phrases.append(words)
-    return phrases
-
-
 def has_negation(text: str) -> bool:
     return bool(_NEGATION.search(text))
 

@@ -34,7 +34,6 @@ from rag.verify.common import (
     SourceSentence,
     Support,
     has_negation,
-    name_phrases,
     name_words,
     near_share,
     number_strings,
@@ -179,7 +178,7 @@ def check_support(
         names = names - repeated_names
         # By name phrase: "the Gaza Strip" is there when the passage says "Gaza".
         repeated_phrases = [
-            {w for w in phrase if w in repeated_names} for phrase in name_phrases(text)
+            {w for w in phrase if w in repeated_names} for phrase in _name_phrases(text)
         ]
         names_missing = anchored and any(
             phrase and not any(n in lower for lower in passage_lower.values() for n in phrase)
@@ -447,3 +446,15 @@ def choose_citations(
     cited = [e for e in support.evidence if e.number in support.cited]
     others = [e for e in support.evidence if e.number not in support.cited]
     return (cited + others)[:max_citations] if cited else others[:1]
+
+
+def _name_phrases(text: str) -> list[set[str]]:
+    """The name words of ``text`` grouped by phrase (runs of capitalised words)."""
+    phrases: list[set[str]] = []
+    for run in re.findall(r"[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*", text):
+        words = set()
+        for w in run.split():
+            low = w.lower().strip("'’-.")
+            words.add(low[:-2] if low.endswith(("'s", "’s")) else low)
+        phrases.append(words)
+    return phrases

@@ -66,8 +66,7 @@ def check_yes(
         # Its "Yes" claims an order of two reports, which only their publication times
         # tell (``check_order``); its clauses' words prove nothing about it.
         return Support("Yes.", False, 0.0, reason="the order of the two reports is not known")
-    claim = yes_no_claim(question)
-    clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
+    clauses = _question_clauses(question)
     if not clauses or not usable:
         return Support("Yes.", False, 0.0, reason="no claim in the question to check")
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
@@ -85,6 +84,13 @@ def check_yes(
         if ev not in evidence:
             evidence.append(ev)
     return Support("Yes.", True, round(lowest, 4), evidence=evidence, joint=True)
+
+
+def _question_clauses(question: str) -> list[str]:
+    """The clauses a "Yes" to the question claims, each with two content words or more
+    ("Does A suggest X, while B indicates Y?": "A suggest X", "B indicates Y")."""
+    claim = yes_no_claim(question)
+    return [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
 
 
 class _ClauseScorer:
@@ -167,8 +173,7 @@ def yes_clauses(
     usable = [s for s in sources if not s.instruction_like]
     if not usable or report_order(question, known_outlets) is not None:
         return None
-    claim = yes_no_claim(question)
-    clauses = [c for c in _QUESTION_BREAK.split(claim) if len(set(tokenize(c)) - FRAMING) >= 2]
+    clauses = _question_clauses(question)
     if not clauses:
         return None
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
