@@ -184,6 +184,14 @@ class Settings(BaseSettings):
         description="Source sentences shown to the model with each clause of a 'Yes' (or each"
         " report of an order) the words' check fell short on.",
     )
+    name_choice_candidates: int = Field(
+        2,
+        ge=0,
+        description="When the written answer to a question asking for a name ('Which company"
+        " ...?', 'Who ...?') fails verification, this many of the names the sources give are"
+        " read by the model as the question's claim (each must reach"
+        " yes_entailment_threshold); the likeliest is the answer. 0: never.",
+    )
     context_budget: int = Field(
         420,
         ge=50,

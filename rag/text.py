@@ -114,6 +114,15 @@ def parse_many(texts: Iterable[str], entities: bool = True) -> list[Any]:
 # Names ---------------------------------------------------------------------------------
 
 
+def states_something(sentence: str) -> bool:
+    """Whether a sentence may state something: it has a lower-case word, as a statement in
+    English prose does, or is one word ("Yes."). A span of several words and none in lower
+    case is a dateline, a heading or a caption ("Apr 20, 2022 ...", "PARIS (AP) -",
+    "(AA Photo)"): no answer to pick, though it stays in the passage."""
+    words = re.findall(r"[^\W_]+", sentence)
+    return len(words) < 2 or any(len(w) > 1 and w.islower() for w in words)
+
+
 def name_key(word: str) -> str:
     """A name's comparable form: lower case, no possessive, no abbreviation dots ("U.S." and
     "US" are one name)."""
@@ -1170,6 +1179,18 @@ def answer_items(answer: str, kind: str, asked: str) -> list[str]:
     return out
 
 
+def names_in(text: str, asked: str) -> list[tuple[str, str]]:
+    """The names ``text`` gives that the question ``asked`` does not, with their entity
+    labels ("PERSON", "ORG", ...), in order: candidates for what a name question asks."""
+    said = asked.lower()
+    out: list[tuple[str, str]] = []
+    for ent in parse(text).ents:
+        name = re.sub(r"['’]s$", "", ent.text.strip(" ,.\"'“”‘’"))
+        if ent.label_ in _ITEM_ENTS["name"] and name and name_key(name) not in said:
+            out.append((name, ent.label_))
+    return out
+
+
 # Questions ---------------------------------------------------------------------------------
 
 # "which N" is left out: it asks for an instance of N ("Which club won?" -> "FC Cincinnati"),
@@ -1245,6 +1266,51 @@ def is_yes_no(question: str) -> bool:
     """Whether ``question`` is answered by yes or no, a fronted phrase aside ("After
     TechCrunch reported X on November 6, was there ...?")."""
     return bool(YES_NO_QUESTION.match(without_fronted(_JOINING.sub("", question.strip()))))
+
+
+# The auxiliaries of an inverted question ("Which company did Google buy?"): the wh-phrase
+# is then the object, and putting a name in its place states nothing.
+_INVERTING = frozenset({"do", "does", "did"})
+# What the model is asked to read when a name question's written answer failed: subject
+# questions only ("Who brokered X?", "Which company, ..., is accused of Y?").
+_PERSON_NOUNS = frozenset({"individual", "person"})
+
+
+def name_claim(question: str, name: str) -> tuple[str, bool] | None:
+    """What answering ``name`` to a question that asks for its subject claims, and whether the
+    question asks for a person: "Which company, recently in an antitrust battle, is also
+    accused of X?" + "Google" -> ("Google, recently in an antitrust battle, is also accused
+    of X", False); "Who is the individual whose trial is near?" -> ("Sam Bankman-Fried is
+    the individual whose trial is near", True). None when the question does not open with
+    its wh-phrase or asks for an object ("Who did the ministry blame?"): the parse says which.
+    """
+    doc = parse(question.strip())
+    words = [t for t in doc if not t.is_punct]
+    if not words or words[0].lower_ not in ("who", "which", "what"):
+        return None
+    wh = words[0]
+    if wh.lower_ == "who":
+        if wh.dep_ not in ("nsubj", "nsubjpass", "attr"):
+            return None
+        end, person = wh.i + 1, True
+    else:
+        head = wh.head
+        if wh.dep_ != "det" or head.pos_ not in ("NOUN", "PROPN") or head.i <= wh.i:
+            return None
+        end, person = head.i + 1, head.lemma_.lower() in _PERSON_NOUNS
+    after = [t for t in doc[end:] if not t.is_punct]
+    if not after or after[0].lower_ in _INVERTING:
+        return None
+    if (
+        after[0].pos_ == "AUX"
+        and after[0].lemma_ != "be"
+        and (len(after) < 2 or after[1].pos_ not in ("VERB", "ADV", "AUX"))
+    ):
+        return None  # "Which company has Google bought?"
+    rest = doc[end:].text if end < len(doc) else ""
+    rest = rest.rstrip(" ?").rstrip()
+    joined = rest if rest.startswith(",") else f" {rest}"
+    return f"{name}{joined}".strip(), person
 
 
 def yes_no_claim(question: str) -> str:

@@ -24,10 +24,12 @@ from rag.verify.common import (
 from rag.verify.config import DEFAULT, VerifyConfig
 from rag.verify.support import check_support, choose_citations
 from rag.verify.yes import (
+    NameCandidate,
     OrderVerdict,
     ReportOrder,
     check_order,
     check_yes,
+    name_candidates,
     report_order,
     restates,
     yes_clauses,
@@ -39,6 +41,7 @@ __all__ = [
     "FRAMING",
     "MARKER",
     "Evidence",
+    "NameCandidate",
     "OrderVerdict",
     "ReportOrder",
     "SourceSentence",
@@ -52,6 +55,7 @@ __all__ = [
     "gives",
     "is_instruction",
     "is_yes_no",
+    "name_candidates",
     "name_words",
     "off_focus",
     "report_order",

@@ -11,7 +11,7 @@ import numpy as np
 
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import named_outlets, outlet_names, tokenize
-from rag.text import is_yes_no, parse, yes_no_claim
+from rag.text import is_yes_no, name_claim, name_key, names_in, parse, yes_no_claim
 from rag.verify.common import (
     FRAMING,
     NEGATION_WORDS,
@@ -184,6 +184,101 @@ def yes_clauses(
             return None
         found.append((clause.strip(), [s for _, s in ranked[:per_clause]]))
     return found
+
+
+@dataclass(frozen=True)
+class NameCandidate:
+    """A name the sources give that may be what a name question asks for: its longest form
+    in the sources, what answering it claims (``name_claim``), and the sentences likeliest to
+    state that, from the passages that name it."""
+
+    name: str
+    claim: str
+    evidence: list[SourceSentence]
+
+
+def _last_word(name: str) -> str:
+    """The key two forms of one name share: "Sam Bankman-Fried" and "Bankman-Fried"."""
+    return name_key(name).split()[-1]
+
+
+def name_candidates(
+    question: str,
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    outlets: Mapping[int, str],
+    known_outlets: Sequence[str],
+    limit: int,
+    per_outlet: int,
+    cache: dict[str, np.ndarray] | None = None,
+    titles: Mapping[int, str] | None = None,
+) -> list[NameCandidate]:
+    """Up to ``limit`` names the passages give that could answer a question asking for its
+    subject ("Which company, ..., is also accused of X, as reported by A and B?", "Who
+    brokered the agreement?"), likeliest first: a person for "who" and "which individual",
+    anything else named for "which company"; never an outlet, never a name the question
+    gives. A name must be in a passage (its text or its article's title) of every outlet the
+    question names that any passage is from; names are ranked by the passages that give
+    them. Each comes with ``per_outlet`` sentences per named outlet (or in all, when the
+    question names none) from the passages that give it, best for its claim first.
+
+    Why: a question that describes one name through several reports is answered by the name
+    those reports share; a small model writing freely names the wrong one ("Epic Games" for
+    what Google is accused of) or none, while the sources' names are few and each can be
+    read against the question as a claim."""
+    probe = name_claim(question, "X")
+    usable = [s for s in sources if not s.instruction_like]
+    if probe is None or not usable or limit <= 0:
+        return []
+    person = probe[1]
+    forms: dict[str, str] = {}
+    given: dict[str, set[int]] = {}
+    as_person: dict[str, int] = {}  # mentions labelled a person
+    as_other: dict[str, int] = {}  # mentions labelled anything else
+    for s in usable:
+        for name, label in names_in(s.text, question):
+            if any(_mentions(name, o) for o in known_outlets):
+                continue
+            key = _last_word(name)
+            if len(name) > len(forms.get(key, "")):
+                forms[key] = name
+            given.setdefault(key, set()).add(s.number)
+            tally = as_person if label == "PERSON" else as_other
+            tally[key] = tally.get(key, 0) + 1
+    # The small tagger calls a person an organisation now and then ("Bankman-Fried" is an
+    # ORG in most sentences): one mention as a person makes a person for a "who" question;
+    # a company is a name mentioned more often as something else.
+    given = {
+        k: v
+        for k, v in given.items()
+        if (as_person.get(k, 0) > 0 if person else as_person.get(k, 0) < as_other.get(k, 0))
+    }
+    for key, numbers in given.items():  # an article's title names what its passage is about
+        numbers.update(
+            n for n, t in (titles or {}).items() if re.search(rf"\b{re.escape(key)}\b", t.lower())
+        )
+    present = {outlets.get(s.number) for s in usable}
+    named = [o for o in known_outlets if _mentions(question, o) and o in present]
+    ranked = sorted(
+        (k for k, numbers in given.items() if {outlets.get(n) for n in numbers} >= set(named)),
+        key=lambda k: (-len(given[k]), forms[k]),
+    )
+    scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
+    out = []
+    for key in ranked[:limit]:
+        claim, _ = name_claim(question, forms[key]) or ("", False)
+        scored, _ = scorer.ranked(claim, polarity=False)
+        evidence: list[SourceSentence] = []
+        for outlet in named or [None]:
+            mine = [
+                s
+                for _, s in scored
+                if s.number in given[key] and (outlet is None or outlets.get(s.number) == outlet)
+            ]
+            evidence += mine[:per_outlet]
+        if evidence:
+            out.append(NameCandidate(forms[key], claim, evidence))
+    return out
 
 
 # Two reports in time: "Did A report X before B reported Y?" ----------------------------

@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+import prompts
 from rag.dates import parse_temporal
 from rag.engine import NewsRAG
 from rag.errors import NewsragError, StoreEmptyError
@@ -372,6 +373,52 @@ def test_a_paraphrased_yes_stands_when_the_model_reads_each_clause_in_its_outlet
     reader = EntailingFakeLLM(lambda p: "Yes.", entail_p=0.99)
     assert NewsRAG(off, store, rag.embedder, reader).ask(question).refused
     assert not reader.asked
+
+
+def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outlet(
+    settings, store, tmp_path
+):
+    """ "Which company ..., as the Weekly and the Daily reported?" answered with a name the
+    sources do not support: each name both outlets give is put in the question's place and
+    read by the model (``name_choice_candidates``); one it reads as stated answers, cited to
+    the sentences it read. A name only one outlet gives is never offered."""
+    f = tmp_path / "bridge.jsonl"
+    rows = [
+        ("Regulators act", "Weekly", "Regulators fined Quarkco $5 million over its data leaks."),
+        ("Markets", "Daily", "Quarkco shares fell sharply after the fine, as Zentra gained."),
+        ("Other news", "Gazette", "Quarkco opened a new office in the harbour district."),
+    ]
+    f.write_text(
+        "\n".join(
+            json.dumps({"title": t, "source": o, "url": f"https://n/{o}", "body": b})
+            for t, o, b in rows
+        )
+    )
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    settings = settings.model_copy(update={"min_relevance": 0.0})  # fake vectors are far apart
+    question = (
+        "Which company, fined over data leaks as the Weekly reported, also saw its shares"
+        " fall according to the Daily?"
+    )
+
+    def ask(entail_p: float, reply: str = "Zentra was fined over data leaks [1]."):
+        reader = EntailingFakeLLM(lambda p: reply, entail_p=entail_p)
+        return NewsRAG(settings, store, emb, reader).ask(question), reader
+
+    answer, reader = ask(0.8)
+    assert not answer.refused and answer.text.startswith("Quarkco [1][2]")
+    assert {c.outlet for c in answer.citations} == {"Weekly", "Daily"}
+    assert len(reader.asked) == 1  # Zentra is given by the Daily only: not a candidate
+    assert "CLAIM: Quarkco, fined over data leaks" in reader.asked[0]
+    assert any("model read Quarkco" in n for n in answer.notes)
+    doubtful, _ = ask(0.3)
+    assert doubtful.refused
+    declined, reader = ask(0.8, reply=prompts.load("refusal_marker"))
+    assert declined.refused and not reader.asked
+    off = settings.model_copy(update={"name_choice_candidates": 0})
+    reader = EntailingFakeLLM(lambda p: "Zentra was fined [1].", entail_p=0.8)
+    assert NewsRAG(off, store, emb, reader).ask(question).refused and not reader.asked
 
 
 def test_a_name_answer_must_be_named_by_its_evidence_not_by_a_title(settings, store, tmp_path):

@@ -1017,3 +1017,36 @@ def test_a_title_before_a_common_noun_is_not_a_name():
     assert text.role_conflict(
         "The Azerbaijani forces had to retreat.", ["The Armenian forces had to retreat."]
     )
+
+
+def test_name_claim_puts_the_name_in_the_subject_the_question_asks_for():
+    claim = text.name_claim
+    assert claim(
+        "Which football club, discussed by The Guardian, had a points penalty?", "Everton"
+    ) == ("Everton, discussed by The Guardian, had a points penalty", False)
+    assert claim("Who is the individual whose trial is near?", "Sam Bankman-Fried") == (
+        "Sam Bankman-Fried is the individual whose trial is near",
+        True,
+    )
+    assert claim("Who brokered the agreement?", "Russia") == ("Russia brokered the agreement", True)
+    assert claim("Which company has spent billions on deals?", "Google") == (
+        "Google has spent billions on deals",
+        False,
+    )
+    # An object question, or one that does not open with its wh-phrase: no claim.
+    for question in (
+        "Which company did Google buy?",
+        "Which company has Google bought?",
+        "Who did the ministry blame?",
+        "Considering the reports, which company is accused?",
+        "What is the population of Baku?",
+    ):
+        assert claim(question, "X") is None, question
+
+
+def test_names_in_gives_the_names_the_question_does_not():
+    got = text.names_in(
+        "Sam Bankman-Fried, the founder of FTX, faces trial, TechCrunch reported.",
+        "Who founded FTX?",
+    )
+    assert ("Sam Bankman-Fried", "PERSON") in got and all(n != "FTX" for n, _ in got)
