@@ -915,7 +915,12 @@ class NewsRAG:
             quoted = (
                 rescued
                 or self._quote_pick(base, timings, raw, prompt_tokens, pick, cleaned, answers)
-                or self._chosen_name(base, question, passages, cache, timings, raw, prompt_tokens)
+                or (
+                    salvage  # not while a repair or a quote is itself being checked
+                    and self._chosen_name(
+                        base, question, passages, cache, timings, raw, prompt_tokens
+                    )
+                )
             )
             return quoted or self._refusal(base, timings, raw, prompt_tokens, sentences)
 

@@ -217,15 +217,17 @@ def name_candidates(
     subject ("Which company, ..., is also accused of X, as reported by A and B?", "Who
     brokered the agreement?"), likeliest first: a person for "who" and "which individual",
     anything else named for "which company"; never an outlet, never a name the question
-    gives. A name must be in a passage (its text or its article's title) of every outlet the
-    question names that any passage is from; names are ranked by the passages that give
-    them. Each comes with ``per_outlet`` sentences per named outlet (or in all, when the
-    question names none) from the passages that give it, best for its claim first.
+    gives. The question must name two outlets or more that passages are from, and a name
+    must be in a passage (its text or its article's title) of each; names are ranked by the
+    passages that give them. Each comes with ``per_outlet`` sentences per named outlet from
+    the passages that give it, best for its claim first.
 
     Why: a question that describes one name through several reports is answered by the name
     those reports share; a small model writing freely names the wrong one ("Epic Games" for
-    what Google is accused of) or none, while the sources' names are few and each can be
-    read against the question as a claim."""
+    what Google is accused of) or none, while the names every report gives are few and each
+    can be read against the question as a claim. Without two reports to share it, any name
+    in the passages is a candidate, and the model read one of them as the answer to five
+    questions of the sample set, four wrongly ("Raine pulled out of the bidding")."""
     probe = name_claim(question, "X")
     usable = [s for s in sources if not s.instruction_like]
     if probe is None or not usable or limit <= 0:
@@ -259,6 +261,8 @@ def name_candidates(
         )
     present = {outlets.get(s.number) for s in usable}
     named = [o for o in known_outlets if _mentions(question, o) and o in present]
+    if len(named) < 2:
+        return []  # one report alone does not narrow the names its passages give
     ranked = sorted(
         (k for k, numbers in given.items() if {outlets.get(n) for n in numbers} >= set(named)),
         key=lambda k: (-len(given[k]), forms[k]),
@@ -269,11 +273,9 @@ def name_candidates(
         claim, _ = name_claim(question, forms[key]) or ("", False)
         scored, _ = scorer.ranked(claim, polarity=False)
         evidence: list[SourceSentence] = []
-        for outlet in named or [None]:
+        for outlet in named:
             mine = [
-                s
-                for _, s in scored
-                if s.number in given[key] and (outlet is None or outlets.get(s.number) == outlet)
+                s for _, s in scored if s.number in given[key] and outlets.get(s.number) == outlet
             ]
             evidence += mine[:per_outlet]
         if evidence:

@@ -416,6 +416,12 @@ def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outl
     assert doubtful.refused
     declined, reader = ask(0.8, reply=prompts.load("refusal_marker"))
     assert declined.refused and not reader.asked
+    # One report alone does not narrow the names: no candidates, no reads.
+    reader = EntailingFakeLLM(lambda p: "Zentra was fined [1].", entail_p=0.8)
+    one = NewsRAG(settings, store, emb, reader).ask(
+        "Which company was fined over data leaks, as the Weekly reported?"
+    )
+    assert one.refused and not reader.asked
     off = settings.model_copy(update={"name_choice_candidates": 0})
     reader = EntailingFakeLLM(lambda p: "Zentra was fined [1].", entail_p=0.8)
     assert NewsRAG(off, store, emb, reader).ask(question).refused and not reader.asked
