@@ -653,6 +653,8 @@ class NewsRAG:
             answer = self._second_look(base, answer, query, passages, cache, pick()) or answer
             # Read after the refusal was written: report it on the answer, as it was read.
             answer.pick = answer.pick or base.get("pick")
+        if answer.refused:
+            answer = self._chosen_name(answer, query, passages, cache) or answer
         if not answer.refused and self._leaned_to_decline(p_refuse):
             # Said, so a reader can weigh it: the model itself expected no answer.
             answer.notes.append(
@@ -912,15 +914,8 @@ class NewsRAG:
                     trial, passages, text, cache, prompt_tokens, timings, None, False, config
                 ).refused
 
-            quoted = (
-                rescued
-                or self._quote_pick(base, timings, raw, prompt_tokens, pick, cleaned, answers)
-                or (
-                    salvage  # not while a repair or a quote is itself being checked
-                    and self._chosen_name(
-                        base, question, passages, cache, timings, raw, prompt_tokens
-                    )
-                )
+            quoted = rescued or self._quote_pick(
+                base, timings, raw, prompt_tokens, pick, cleaned, answers
             )
             return quoted or self._refusal(base, timings, raw, prompt_tokens, sentences)
 
@@ -1211,34 +1206,34 @@ class NewsRAG:
 
     def _chosen_name(
         self,
-        base: dict[str, Any],
+        failed: Answer,
         question: str,
         passages: list[Passage],
         cache: dict[str, np.ndarray],
-        timings: dict[str, float],
-        raw: str,
-        prompt_tokens: int,
     ) -> Answer | None:
-        """For a question asking for a name whose written answer failed: the name the sources
-        give that the model reads as what the question claims, cited to the sentences it
-        read; None when no candidate reaches ``yes_entailment_threshold``.
+        """For a question asking for a name whose written answer failed (and its second
+        look, if any): the name its reports share that the model reads as what the question
+        claims, cited to the sentences it read; None when no candidate reaches
+        ``yes_entailment_threshold``.
 
-        The candidates (``name_candidates``: at most ``name_choice_candidates``, each given by
-        the passages of every outlet the question names) are each put in the question's
-        place ("Google, recently involved in an antitrust battle, is also accused of X") and
-        read by the strict fact checker that reads a "Yes" (``_model_reads``); the likeliest
-        one that reaches the threshold answers. Not when the model declined or leaned to
-        declining (``_quote_pick``'s reasons), nor for yes/no questions."""
+        The candidates (``name_candidates``: at most ``name_choice_candidates`` names that
+        the passages of every outlet the question names give) are each put in the
+        question's place ("Google, recently involved in an antitrust battle, is also
+        accused of X") and read by the strict fact checker that reads a "Yes"
+        (``_model_reads``), beside ``yes_entailment_sentences`` sentences of each named
+        outlet; the likeliest one that reaches the threshold answers. Not when the model
+        declined or leaned to declining (``_quote_pick``'s reasons), nor for yes/no
+        questions."""
         threshold = self.settings.yes_entailment_threshold
-        written = strip_refusal_marker(raw)
         if (
             threshold is None
-            or not written
-            or is_yes_no(question)
+            or not strip_refusal_marker(failed.raw_text)
+            or is_yes_no(failed.question)
             or asked_for(question) != "name"
-            or self._leaned_to_decline(base.get("refusal_probability"))
+            or self._leaned_to_decline(failed.refusal_probability)
         ):
             return None
+        t = time.perf_counter()
         meta = {p.number: p.retrieved.chunk.meta for p in passages}
         candidates = name_candidates(
             question,
@@ -1256,11 +1251,13 @@ class NewsRAG:
             if share is None:
                 return None
             read.append((share, candidate))
+        if candidates:
+            failed.timings["name_choice_s"] = time.perf_counter() - t
         shares = ", ".join(f"{c.name} {p:.2f}" for p, c in read)
         passed = [x for x in read if x[0] >= threshold]
         if not passed:
             if read:
-                base["notes"].append(
+                failed.notes.append(
                     f"The model did not read any of the sources' names as the answer ({shares})."
                 )
             return None
@@ -1271,12 +1268,14 @@ class NewsRAG:
             for i, s in enumerate(chosen.evidence, start=1)
         ]
         marks = "".join(f"[{c.number}]" for c in citations)
-        base["notes"].append(
-            "The written answer did not pass verification; of the names the sources give, the"
+        notes = [
+            *failed.notes,
+            "The written answer did not pass verification; of the names its reports share, the"
             f" model read {chosen.name} as what the question describes ({shares}):"
-            f" {chosen.claim}."
-        )
-        return Answer(
+            f" {chosen.claim}.",
+        ]
+        return replace(
+            failed,
             text=f"{chosen.name} {marks}.",
             refused=False,
             citations=citations,
@@ -1286,13 +1285,10 @@ class NewsRAG:
                     True,
                     [c.number for c in citations],
                     round(share, 4),
-                    "a name the sources give, read by the model as the question's claim",
+                    "a name its reports share, read by the model as the question's claim",
                 )
             ],
-            timings=timings,
-            prompt_tokens=prompt_tokens,
-            raw_text=raw,
-            **base,
+            notes=notes,
         )
 
     def _answer_order(

@@ -16,6 +16,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import functools
+import itertools
 import re
 import threading
 from collections import OrderedDict
@@ -115,12 +116,13 @@ def parse_many(texts: Iterable[str], entities: bool = True) -> list[Any]:
 
 
 def states_something(sentence: str) -> bool:
-    """Whether a sentence may state something: it has a lower-case word, as a statement in
-    English prose does, or is one word ("Yes."). A span of several words and none in lower
-    case is a dateline, a heading or a caption ("Apr 20, 2022 ...", "PARIS (AP) -",
-    "(AA Photo)"): no answer to pick, though it stays in the passage."""
+    """Whether a sentence may state something: false for a dateline, a span with a number
+    and no lower-case word ("Apr 20, 2022 ...", "PARIS, Oct. 3 (AP) -"), which search
+    snippets and wire copy set before the sentence they date. It stays in the passage but
+    is no answer to pick. A name alone ("Novak Djokovic.") may be an answer."""
     words = re.findall(r"[^\W_]+", sentence)
-    return len(words) < 2 or any(len(w) > 1 and w.islower() for w in words)
+    has_number = any(w.isdigit() for w in words)
+    return not has_number or any(len(w) > 1 and w.islower() for w in words)
 
 
 def name_key(word: str) -> str:
@@ -1186,7 +1188,8 @@ def names_in(text: str, asked: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for ent in parse(text).ents:
         name = re.sub(r"['’]s$", "", ent.text.strip(" ,.\"'“”‘’"))
-        if ent.label_ in _ITEM_ENTS["name"] and name and name_key(name) not in said:
+        said_already = re.search(rf"(?<!\w){re.escape(name_key(name))}(?!\w)", said)
+        if ent.label_ in _ITEM_ENTS["name"] and name and not said_already:
             out.append((name, ent.label_))
     return out
 
@@ -1268,49 +1271,109 @@ def is_yes_no(question: str) -> bool:
     return bool(YES_NO_QUESTION.match(without_fronted(_JOINING.sub("", question.strip()))))
 
 
-# The auxiliaries of an inverted question ("Which company did Google buy?"): the wh-phrase
-# is then the object, and putting a name in its place states nothing.
-_INVERTING = frozenset({"do", "does", "did"})
 # What the model is asked to read when a name question's written answer failed: subject
 # questions only ("Who brokered X?", "Which company, ..., is accused of Y?").
-_PERSON_NOUNS = frozenset({"individual", "person"})
+_WH_SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass", "attr"})
+_FINITE_TAGS = frozenset({"VBZ", "VBD", "VBP", "MD"})
+_NOMINAL = frozenset({"DET", "ADJ", "NOUN", "PROPN", "PRON", "NUM", "PART"})
+# The nouns of "which N" that ask for a person or a place; any other asks for an
+# organisation or a thing ("which company", "which club").
+PERSON_NOUNS = frozenset(
+    {
+        "individual",
+        "person",
+        "man",
+        "woman",
+        "player",
+        "athlete",
+        "executive",
+        "founder",
+        "ceo",
+        "official",
+        "leader",
+        "politician",
+        "actor",
+        "actress",
+        "singer",
+        "coach",
+        "manager",
+        "journalist",
+        "author",
+        "figure",
+        "entrepreneur",
+        "investor",
+        "director",
+    }
+)
+PLACE_NOUNS = frozenset({"country", "city", "state", "nation", "town", "region", "place"})
 
 
-def name_claim(question: str, name: str) -> tuple[str, bool] | None:
-    """What answering ``name`` to a question that asks for its subject claims, and whether the
-    question asks for a person: "Which company, recently in an antitrust battle, is also
-    accused of X?" + "Google" -> ("Google, recently in an antitrust battle, is also accused
-    of X", False); "Who is the individual whose trial is near?" -> ("Sam Bankman-Fried is
-    the individual whose trial is near", True). None when the question does not open with
-    its wh-phrase or asks for an object ("Who did the ministry blame?"): the parse says which.
-    """
+def name_claim(question: str, name: str) -> tuple[str, str] | None:
+    """What answering ``name`` to a question that asks for its subject claims, and the
+    noun it asks for ("who" for a bare "who"): "Which company, recently in an antitrust
+    battle, is also accused of X?" + "Google" -> ("Google, recently in an antitrust battle,
+    is also accused of X", "company"); "Who is the individual whose trial is near?" ->
+    ("Sam Bankman-Fried is the individual whose trial is near", "who").
+
+    None unless the question opens with its wh-phrase as the subject: the parse gives the
+    phrase's role, and the clause it opens must go on with a finite verb (past any
+    comma-set phrase: "Which club, discussed by X, had ...") that is not an inverted one
+    ("Which company, as X reported, did regulators fine?", "Which company is Google
+    suing?")."""
     doc = parse(question.strip())
     words = [t for t in doc if not t.is_punct]
     if not words or words[0].lower_ not in ("who", "which", "what"):
         return None
     wh = words[0]
     if wh.lower_ == "who":
-        if wh.dep_ not in ("nsubj", "nsubjpass", "attr"):
-            return None
-        end, person = wh.i + 1, True
+        role, end, noun = wh.dep_, wh.i + 1, "who"
     else:
         head = wh.head
         if wh.dep_ != "det" or head.pos_ not in ("NOUN", "PROPN") or head.i <= wh.i:
             return None
-        end, person = head.i + 1, head.lemma_.lower() in _PERSON_NOUNS
-    after = [t for t in doc[end:] if not t.is_punct]
-    if not after or after[0].lower_ in _INVERTING:
+        role, end, noun = head.dep_, head.i + 1, head.lemma_.lower()
+    if role not in _WH_SUBJECT_ROLES:
+        return None  # "Which company's CEO resigned?"
+    verb = _continuation(doc, end)
+    if verb is None or verb.lower_ in ("do", "does", "did"):
         return None
-    if (
-        after[0].pos_ == "AUX"
-        and after[0].lemma_ != "be"
-        and (len(after) < 2 or after[1].pos_ not in ("VERB", "ADV", "AUX"))
-    ):
-        return None  # "Which company has Google bought?"
-    rest = doc[end:].text if end < len(doc) else ""
-    rest = rest.rstrip(" ?").rstrip()
-    joined = rest if rest.startswith(",") else f" {rest}"
-    return f"{name}{joined}".strip(), person
+    if verb.pos_ == "AUX" or verb.lemma_ in ("be", "have"):
+        after = doc[verb.i + 1 :]
+        nominal = list(itertools.takewhile(_in_noun_phrase, after))
+        rest = after[len(nominal) :]
+        if (
+            nominal
+            and len(rest)
+            and rest[0].tag_.startswith("VB")
+            and rest[0].dep_ not in ("acl", "relcl", "amod")
+        ):
+            return None  # "Which company is Google suing?", not "... the prodigy known for"
+    rest_text = doc[end:].text.rstrip(" ?.").rstrip() if end < len(doc) else ""
+    joined = rest_text if rest_text.startswith(",") else f" {rest_text}"
+    return f"{name}{joined}".strip(), noun
+
+
+def _in_noun_phrase(tok: Any) -> bool:
+    """Whether a token may be part of a noun phrase a question's auxiliary inverts with
+    ("is [Google] suing", "is [the leading contributor]"), up to a relative word."""
+    if tok.tag_.startswith("W"):
+        return False
+    return tok.pos_ in _NOMINAL or tok.dep_ == "amod"
+
+
+def _continuation(doc: Any, start: int) -> Any:
+    """The finite verb that carries on the clause a subject phrase opens, at ``start`` or
+    at the start of a later comma-set part (after adverbs: "..., also saw"); None when no
+    part starts with one."""
+    at_start = True
+    for tok in doc[start:]:
+        if tok.text == ",":
+            at_start = True
+            continue
+        if at_start and (tok.tag_ in _FINITE_TAGS or tok.lower_ in ("do", "does", "did")):
+            return tok
+        at_start = at_start and tok.pos_ == "ADV"  # "..., also saw"
+    return None
 
 
 def yes_no_claim(question: str) -> str:

@@ -182,14 +182,18 @@ class PickingFakeLLM(ProbingFakeLLM):
 class EntailingFakeLLM(ProbingFakeLLM):
     """A ProbingFakeLLM that, asked whether quoted sentences state a claim (the engine's
     ``prompts/entail.txt``), puts ``entail_p`` on "Yes" and keeps each prompt in ``asked``;
-    its other constrained choices are even."""
+    its other constrained choices are even, or favour ``pick_label``."""
 
     entail_p: float = 0.9
     asked: list[str] = Field(default_factory=list)
+    pick_label: str = ""  # a label its other choices (the pick) put 0.9 on
 
     def start_probabilities(self, messages: Sequence[ChatMessage], texts: Sequence[str]):
         prompt = messages[-1].content or ""
         if "CLAIM:" not in prompt:
+            if self.pick_label in texts:
+                rest = 0.1 / max(1, len(texts) - 1)
+                return [0.9 if t == self.pick_label else rest for t in texts]
             return [1.0 / len(texts)] * len(texts)
         self.asked.append(prompt)
         return [self.entail_p if t == "Yes" else 1.0 - self.entail_p for t in texts]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,17 @@ import numpy as np
 
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import named_outlets, outlet_names, tokenize
-from rag.text import is_yes_no, name_claim, name_key, names_in, parse, yes_no_claim
+from rag.text import (
+    PERSON_NOUNS,
+    PLACE_NOUNS,
+    is_yes_no,
+    name_claim,
+    name_key,
+    names_in,
+    parse,
+    parse_many,
+    yes_no_claim,
+)
 from rag.verify.common import (
     FRAMING,
     NEGATION_WORDS,
@@ -197,9 +208,30 @@ class NameCandidate:
     evidence: list[SourceSentence]
 
 
-def _last_word(name: str) -> str:
-    """The key two forms of one name share: "Sam Bankman-Fried" and "Bankman-Fried"."""
-    return name_key(name).split()[-1]
+def _merged_forms(forms: Mapping[str, str]) -> dict[str, str]:
+    """Each name key to the key of the one name it is a shorter form of ("bankman-fried" to
+    "sam bankman-fried"), or to itself; a shorter form of two names ("inc") stays apart."""
+    out = {}
+    for key in forms:
+        words = key.split()
+        longer = [
+            k for k in forms if len(k.split()) > len(words) and k.split()[-len(words) :] == words
+        ]
+        out[key] = longer[0] if len(longer) == 1 else key
+    return out
+
+
+def _kind_fits(labels: Counter[str], asked: str) -> bool:
+    """Whether a name with these entity labels (one per mention) is the kind of thing the
+    question's noun asks for. The small tagger calls a person an organisation now and then
+    ("Bankman-Fried" is an ORG in most sentences), so one mention as a person makes a person;
+    a place or an organisation is what the name is mostly called."""
+    if asked == "who" or asked in PERSON_NOUNS:
+        return labels["PERSON"] > 0
+    top = labels.most_common(1)[0][0]
+    if asked in PLACE_NOUNS:
+        return top in ("GPE", "LOC")
+    return top not in ("PERSON", "GPE", "LOC", "NORP")
 
 
 def name_candidates(
@@ -214,13 +246,14 @@ def name_candidates(
     titles: Mapping[int, str] | None = None,
 ) -> list[NameCandidate]:
     """Up to ``limit`` names the passages give that could answer a question asking for its
-    subject ("Which company, ..., is also accused of X, as reported by A and B?", "Who
-    brokered the agreement?"), likeliest first: a person for "who" and "which individual",
-    anything else named for "which company"; never an outlet, never a name the question
-    gives. The question must name two outlets or more that passages are from, and a name
-    must be in a passage (its text or its article's title) of each; names are ranked by the
-    passages that give them. Each comes with ``per_outlet`` sentences per named outlet from
-    the passages that give it, best for its claim first.
+    subject ("Which company, ..., is also accused of X, as reported by A and B?", "Who is
+    the individual ...?"), likeliest first: a person for "who" and "which individual", a
+    place for "which country", else an organisation or a thing (``_kind_fits``); never an
+    outlet, never a name the question gives. The question must name two outlets or more
+    that passages are from, and a name must be in a passage (its text, or its article's
+    title as written) of each; names are ranked by the passages that give them. Each comes
+    with ``per_outlet`` sentences per named outlet from the passages that give it, best for
+    its claim first.
 
     Why: a question that describes one name through several reports is answered by the name
     those reports share; a small model writing freely names the wrong one ("Epic Games" for
@@ -232,39 +265,40 @@ def name_candidates(
     usable = [s for s in sources if not s.instruction_like]
     if probe is None or not usable or limit <= 0:
         return []
-    person = probe[1]
-    forms: dict[str, str] = {}
-    given: dict[str, set[int]] = {}
-    as_person: dict[str, int] = {}  # mentions labelled a person
-    as_other: dict[str, int] = {}  # mentions labelled anything else
-    for s in usable:
-        for name, label in names_in(s.text, question):
-            if any(_mentions(name, o) for o in known_outlets):
-                continue
-            key = _last_word(name)
-            if len(name) > len(forms.get(key, "")):
-                forms[key] = name
-            given.setdefault(key, set()).add(s.number)
-            tally = as_person if label == "PERSON" else as_other
-            tally[key] = tally.get(key, 0) + 1
-    # The small tagger calls a person an organisation now and then ("Bankman-Fried" is an
-    # ORG in most sentences): one mention as a person makes a person for a "who" question;
-    # a company is a name mentioned more often as something else.
-    given = {
-        k: v
-        for k, v in given.items()
-        if (as_person.get(k, 0) > 0 if person else as_person.get(k, 0) < as_other.get(k, 0))
-    }
-    for key, numbers in given.items():  # an article's title names what its passage is about
-        numbers.update(
-            n for n, t in (titles or {}).items() if re.search(rf"\b{re.escape(key)}\b", t.lower())
-        )
     present = {outlets.get(s.number) for s in usable}
     named = [o for o in known_outlets if _mentions(question, o) and o in present]
     if len(named) < 2:
         return []  # one report alone does not narrow the names its passages give
+    parse_many(s.text for s in usable)  # one batch; names_in reads the cached parses
+    forms: dict[str, str] = {}
+    mentions: list[tuple[str, str, int]] = []
+    for s in usable:
+        for name, label in names_in(s.text, question):
+            if any(_mentions(name, o) for o in known_outlets):
+                continue
+            key = name_key(name)
+            forms.setdefault(key, name)
+            mentions.append((key, label, s.number))
+    group = _merged_forms(forms)
+    labels: dict[str, Counter[str]] = {}
+    given: dict[str, set[int]] = {}
+    spelled: dict[str, set[str]] = {}
+    for key, label, number in mentions:
+        labels.setdefault(group[key], Counter())[label] += 1
+        given.setdefault(group[key], set()).add(number)
+        spelled.setdefault(group[key], set()).add(forms[key])
+    for key, numbers in given.items():  # an article's title names what its passage is about
+        numbers.update(
+            n
+            for n, title in (titles or {}).items()
+            if any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", title) for f in spelled[key])
+        )
     ranked = sorted(
-        (k for k, numbers in given.items() if {outlets.get(n) for n in numbers} >= set(named)),
+        (
+            k
+            for k, numbers in given.items()
+            if _kind_fits(labels[k], probe[1]) and {outlets.get(n) for n in numbers} >= set(named)
+        ),
         key=lambda k: (-len(given[k]), forms[k]),
     )
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)

@@ -412,10 +412,25 @@ def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outl
     assert len(reader.asked) == 1  # Zentra is given by the Daily only: not a candidate
     assert "CLAIM: Quarkco, fined over data leaks" in reader.asked[0]
     assert any("model read Quarkco" in n for n in answer.notes)
-    doubtful, _ = ask(0.3)
-    assert doubtful.refused
+    doubtful, reader = ask(0.3)
+    assert doubtful.refused and len(reader.asked) == 1
+    assert any("did not read any of the sources' names" in n for n in doubtful.notes)
     declined, reader = ask(0.8, reply=prompts.load("refusal_marker"))
     assert declined.refused and not reader.asked
+    # After a second look that fails too, the names are read once, not once per look.
+    looked = EntailingFakeLLM(lambda p: "Zentra was fined [1].", entail_p=0.8, pick_label="1")
+    hinted = settings.model_copy(update={"pick_threshold": 0.95})  # a hint, not a quote
+    answer = NewsRAG(hinted, store, emb, looked).ask(question)
+    assert any("answered again" in n for n in answer.notes)
+    assert not answer.refused and len(looked.asked) == 1
+    # A yes/no question, and an object question, make no claim to read.
+    for other in (
+        "Did the Weekly and the Daily report that a company was fined over data leaks?",
+        "Which company, as the Weekly and the Daily reported, did regulators fine?",
+    ):
+        reader = EntailingFakeLLM(lambda p: "Zentra [1].", entail_p=0.8)
+        NewsRAG(settings, store, emb, reader).ask(other)
+        assert not [a for a in reader.asked if "Quarkco" in a.split("CLAIM:")[1]], other
     # One report alone does not narrow the names: no candidates, no reads.
     reader = EntailingFakeLLM(lambda p: "Zentra was fined [1].", entail_p=0.8)
     one = NewsRAG(settings, store, emb, reader).ask(

@@ -1023,25 +1023,46 @@ def test_name_claim_puts_the_name_in_the_subject_the_question_asks_for():
     claim = text.name_claim
     assert claim(
         "Which football club, discussed by The Guardian, had a points penalty?", "Everton"
-    ) == ("Everton, discussed by The Guardian, had a points penalty", False)
+    ) == ("Everton, discussed by The Guardian, had a points penalty", "club")
     assert claim("Who is the individual whose trial is near?", "Sam Bankman-Fried") == (
         "Sam Bankman-Fried is the individual whose trial is near",
-        True,
+        "who",
     )
-    assert claim("Who brokered the agreement?", "Russia") == ("Russia brokered the agreement", True)
+    assert claim("Who brokered the agreement?", "Russia") == (
+        "Russia brokered the agreement",
+        "who",
+    )
     assert claim("Which company has spent billions on deals?", "Google") == (
         "Google has spent billions on deals",
-        False,
+        "company",
     )
-    # An object question, or one that does not open with its wh-phrase: no claim.
+    assert claim("Which company, fined as the Weekly said, also saw shares fall.", "Q") == (
+        "Q, fined as the Weekly said, also saw shares fall",
+        "company",
+    )
+    assert claim("Which company is the leading contributor to revenue?", "Q")
+    assert claim("Who is the Silicon Valley prodigy known for his early influence?", "Q")
+    # An object question, an inverted one, a possessive, or one that does not open with its
+    # wh-phrase: no claim.
     for question in (
         "Which company did Google buy?",
         "Which company has Google bought?",
+        "Which company is Google suing?",
+        "Which company was Google accused of copying?",
+        "Which company, as the Weekly and the Daily reported, did regulators fine?",
+        "Which company's CEO resigned?",
         "Who did the ministry blame?",
         "Considering the reports, which company is accused?",
         "What is the population of Baku?",
     ):
         assert claim(question, "X") is None, question
+
+
+def test_states_something_tells_a_dateline_from_a_sentence():
+    assert not text.states_something("Apr 20, 2022 ...")
+    assert not text.states_something("PARIS, Oct. 3 (AP) -")
+    for sentence in ("Novak Djokovic.", "Yes.", "Tesla Q2 2020 revenue.", "(AA Photo)"):
+        assert text.states_something(sentence), sentence
 
 
 def test_names_in_gives_the_names_the_question_does_not():
@@ -1050,3 +1071,6 @@ def test_names_in_gives_the_names_the_question_does_not():
         "Who founded FTX?",
     )
     assert ("Sam Bankman-Fried", "PERSON") in got and all(n != "FTX" for n, _ in got)
+    # A name inside a longer word of the question is not given by it.
+    got = text.names_in("Meta and Ford said so.", "Is the metaverse affordable?")
+    assert [n for n, _ in got] == ["Meta", "Ford"]
