@@ -1337,7 +1337,10 @@ def name_claim(question: str, name: str) -> tuple[str, str] | None:
     verb = _continuation(doc, end)
     if verb is None or verb.lower_ in ("do", "does", "did"):
         return None
-    if verb.pos_ == "AUX" or verb.lemma_ in ("be", "have"):
+    # "Who is the individual implicated in X?": "who" is the complement of "be", and what
+    # follows is the subject with its modifiers, however the parser attaches the participle.
+    copular_who = wh.lower_ == "who" and role == "attr" and verb.lemma_ == "be"
+    if not copular_who and (verb.pos_ == "AUX" or verb.lemma_ in ("be", "have")):
         after = doc[verb.i + 1 :]
         nominal = list(itertools.takewhile(_in_noun_phrase, after))
         rest = after[len(nominal) :]

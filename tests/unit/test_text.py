@@ -1042,6 +1042,10 @@ def test_name_claim_puts_the_name_in_the_subject_the_question_asks_for():
     )
     assert claim("Which company is the leading contributor to revenue?", "Q")
     assert claim("Who is the Silicon Valley prodigy known for his early influence?", "Q")
+    assert claim("Who is the individual implicated in a case covered by The Verge?", "Q") == (
+        "Q is the individual implicated in a case covered by The Verge",
+        "who",
+    )
     # An object question, an inverted one, a possessive, or one that does not open with its
     # wh-phrase: no claim.
     for question in (
