@@ -63,6 +63,7 @@ from rag.verify import (
     check_yes,
     choose_citations,
     gives,
+    is_candidate,
     is_instruction,
     is_yes_no,
     name_candidates,
@@ -79,6 +80,9 @@ if TYPE_CHECKING:
 
 # Kinds of answer item a failed answer may be reduced to (see ``NewsRAG._salvage``).
 _SALVAGED_KINDS = frozenset({"time", "number", "money"})
+# How many of the names a question's reports share are scanned for a written answer's own
+# name (the model reads only that one and the first ``name_choice_candidates`` others).
+_NAME_CANDIDATES_SCANNED = 10
 # Questions whose answer adds something to the question (not yes/no ones, whose answer is
 # the question's own claim and must be checked in full).
 _WH_QUESTION = re.compile(
@@ -655,6 +659,8 @@ class NewsRAG:
             answer.pick = answer.pick or base.get("pick")
         if answer.refused:
             answer = self._chosen_name(answer, query, passages, cache) or answer
+        else:
+            answer = self._checked_name(answer, query, passages, cache)
         if not answer.refused and self._leaned_to_decline(p_refuse):
             # Said, so a reader can weigh it: the model itself expected no answer.
             answer.notes.append(
@@ -1204,78 +1210,60 @@ class NewsRAG:
             **base,
         )
 
-    def _chosen_name(
-        self,
-        failed: Answer,
-        question: str,
-        passages: list[Passage],
-        cache: dict[str, np.ndarray],
-    ) -> Answer | None:
-        """For a question asking for a name whose written answer failed (and its second
-        look, if any): the name its reports share that the model reads as what the question
-        claims, cited to the sentences it read; None when no candidate reaches
-        ``yes_entailment_threshold``.
-
-        The candidates (``name_candidates``: at most ``name_choice_candidates`` names that
-        the passages of every outlet the question names give) are each put in the
-        question's place ("Google, recently involved in an antitrust battle, is also
-        accused of X") and read by the strict fact checker that reads a "Yes"
-        (``_model_reads``), beside ``yes_entailment_sentences`` sentences of each named
-        outlet; the likeliest one that reaches the threshold answers. Not when the model
-        declined or leaned to declining (``_quote_pick``'s reasons), nor for yes/no
-        questions."""
-        threshold = self.settings.yes_entailment_threshold
-        if (
-            threshold is None
-            or not strip_refusal_marker(failed.raw_text)
-            or is_yes_no(failed.question)
-            or asked_for(question) != "name"
-            or self._leaned_to_decline(failed.refusal_probability)
-        ):
-            return None
-        t = time.perf_counter()
+    def _shared_names(
+        self, question: str, passages: list[Passage], cache: dict[str, np.ndarray]
+    ) -> list[NameCandidate]:
+        """The names a question's reports share (``name_candidates``), best first, or none
+        when the model's reads are off or the question is not one that asks for its
+        subject's name."""
+        if self.settings.yes_entailment_threshold is None or asked_for(question) != "name":
+            return []
         meta = {p.number: p.retrieved.chunk.meta for p in passages}
-        candidates = name_candidates(
+        return name_candidates(
             question,
             [s for p in passages for s in p.sentences],
             self.embedder,
             **_outlets_and_titles(meta),
             known_outlets=self.store.outlets(),
-            limit=self.settings.name_choice_candidates,
+            limit=_NAME_CANDIDATES_SCANNED,
             per_outlet=self.settings.yes_entailment_sentences,
             cache=cache,
         )
-        read: list[tuple[float, NameCandidate]] = []
+
+    def _read_names(
+        self, candidates: list[NameCandidate], passages: list[Passage], timings: dict[str, float]
+    ) -> list[tuple[float, NameCandidate]] | None:
+        """The model's share of "Yes" for each candidate's claim (``_model_reads``), timed;
+        None when the backend exposes no logits."""
+        meta = {p.number: p.retrieved.chunk.meta for p in passages}
+        t = time.perf_counter()
+        read = []
         for candidate in candidates:
             share = self._model_reads(candidate.claim, candidate.evidence, meta)
             if share is None:
                 return None
             read.append((share, candidate))
         if candidates:
-            failed.timings["name_choice_s"] = time.perf_counter() - t
-        shares = ", ".join(f"{c.name} {p:.2f}" for p, c in read)
-        passed = [x for x in read if x[0] >= threshold]
-        if not passed:
-            if read:
-                failed.notes.append(
-                    f"The model did not read any of the sources' names as the answer ({shares})."
-                )
-            return None
-        share, chosen = max(passed, key=lambda x: x[0])
+            timings["name_choice_s"] = timings.get("name_choice_s", 0.0) + time.perf_counter() - t
+        return read
+
+    def _named_answer(
+        self,
+        answer: Answer,
+        share: float,
+        chosen: NameCandidate,
+        passages: list[Passage],
+        note: str,
+    ) -> Answer:
+        """``answer`` replaced by the name ``chosen``, cited to the sentences the model read."""
         by_number = {p.number: p for p in passages}
         citations = [
             self._citation(i, by_number[s.number], s.start, s.end, s.text, share)
             for i, s in enumerate(chosen.evidence, start=1)
         ]
         marks = "".join(f"[{c.number}]" for c in citations)
-        notes = [
-            *failed.notes,
-            "The written answer did not pass verification; of the names its reports share, the"
-            f" model read {chosen.name} as what the question describes ({shares}):"
-            f" {chosen.claim}.",
-        ]
         return replace(
-            failed,
+            answer,
             text=f"{chosen.name} {marks}.",
             refused=False,
             citations=citations,
@@ -1288,7 +1276,128 @@ class NewsRAG:
                     "a name its reports share, read by the model as the question's claim",
                 )
             ],
-            notes=notes,
+            notes=[*answer.notes, note],
+        )
+
+    def _chosen_name(
+        self,
+        failed: Answer,
+        question: str,
+        passages: list[Passage],
+        cache: dict[str, np.ndarray],
+    ) -> Answer | None:
+        """For a question asking for a name whose written answer failed (and its second
+        look, if any): the name its reports share that the model reads as what the question
+        claims, cited to the sentences it read; None when no candidate reaches
+        ``yes_entailment_threshold``.
+
+        The candidates (``name_candidates``: the first ``name_choice_candidates`` names that
+        the passages of every outlet the question names give) are each put in the
+        question's place ("Google, recently involved in an antitrust battle, is also
+        accused of X") and read by the strict fact checker that reads a "Yes"
+        (``_model_reads``), beside ``yes_entailment_sentences`` sentences of each named
+        outlet; the likeliest one that reaches the threshold answers. Not when the model
+        declined or leaned to declining (``_quote_pick``'s reasons), nor for yes/no
+        questions."""
+        if (
+            not strip_refusal_marker(failed.raw_text)
+            or is_yes_no(failed.question)
+            or self._leaned_to_decline(failed.refusal_probability)
+        ):
+            return None
+        candidates = self._shared_names(question, passages, cache)
+        read = self._read_names(
+            candidates[: self.settings.name_choice_candidates], passages, failed.timings
+        )
+        if not read:
+            return None
+        shares = ", ".join(f"{c.name} {p:.2f}" for p, c in read)
+        share, chosen = max(read, key=lambda x: x[0])
+        if share < (self.settings.yes_entailment_threshold or 0.0):
+            failed.notes.append(
+                f"The model did not read any of the sources' names as the answer ({shares})."
+            )
+            return None
+        return self._named_answer(
+            failed,
+            share,
+            chosen,
+            passages,
+            "The written answer did not pass verification; of the names its reports share, the"
+            f" model read {chosen.name} as what the question describes ({shares}):"
+            f" {chosen.claim}.",
+        )
+
+    def _checked_name(
+        self,
+        answer: Answer,
+        question: str,
+        passages: list[Passage],
+        cache: dict[str, np.ndarray],
+    ) -> Answer:
+        """A verified answer to a question that asks for the name its reports share, its
+        name read by the model as the question's claim (as ``_chosen_name`` reads a
+        candidate): kept when the model leans to it (``yes_entailment_threshold``) or reads
+        no other shared name as likelier; else replaced by the likeliest other name when
+        that one reaches the threshold, else refused.
+
+        Why: words and participants cannot tell "The individual associated with using $1
+        billion of customer funds for a buyout is Caroline Ellison [1]" from the truth when
+        the cited sentence is Ellison's testimony about Bankman-Fried. Read by the model,
+        each of the 6 wrong names MultiHop's first 220 questions got through the checks
+        (The Verge and TechCrunch named, say) scored under 0.42 and a shared name the model
+        found likelier was there for every one; of the 34 right names, 9 scored under 0.5
+        and 2 of those had a likelier rival. Costs a read per such answer, two more when it
+        scores under the threshold."""
+        threshold = self.settings.yes_entailment_threshold
+        if answer.refused or threshold is None or is_yes_no(answer.question):
+            return answer
+        known = self.store.outlets()
+        items = [
+            i for i in answer_items(answer.text, "name", question) if not named_outlets(i, known)
+        ]
+        candidates = self._shared_names(question, passages, cache) if items else []
+        if not candidates:
+            return answer
+        mine = next((c for c in candidates if is_candidate(c, items[0])), None)
+        given = self._read_names([mine] if mine else [], passages, answer.timings)
+        if given is None:
+            return answer
+        share = given[0][0] if given else 0.0
+        if share >= threshold:
+            answer.notes.append(
+                f"The model read {items[0]} as what the question describes ({share:.2f})."
+            )
+            return answer
+        others = [c for c in candidates if c is not mine][: self.settings.name_choice_candidates]
+        read = self._read_names(others, passages, answer.timings) or []
+        likelier = [x for x in read if x[0] > share]
+        shares = ", ".join(f"{c.name} {p:.2f}" for p, c in [*given, *read])
+        if not likelier:
+            answer.notes.append(
+                f"The model read {items[0]} as what the question describes at {share:.2f}, and"
+                f" no other name its reports share as likelier ({shares})."
+            )
+            return answer
+        best, chosen = max(likelier, key=lambda x: x[0])
+        doubt = (
+            f"The answer named {items[0]}, which the model read as what the question describes"
+            f" less likely than another name its reports share ({shares})"
+            if mine
+            else f"The answer named {items[0]}, which is not a name of the kind asked that every"
+            f" report the question names gives, and the model read one that is ({shares})"
+        )
+        if best >= threshold:
+            return self._named_answer(
+                answer, best, chosen, passages, f"{doubt}; answered with {chosen.name}."
+            )
+        return replace(
+            answer,
+            text=prompts.load("refusal"),
+            refused=True,
+            citations=[],
+            sentences=[],
+            notes=[*answer.notes, f"{doubt}, none at {threshold:.2f} or more."],
         )
 
     def _answer_order(

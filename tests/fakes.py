@@ -187,6 +187,7 @@ class EntailingFakeLLM(ProbingFakeLLM):
     entail_p: float = 0.9
     asked: list[str] = Field(default_factory=list)
     pick_label: str = ""  # a label its other choices (the pick) put 0.9 on
+    claims: dict[str, float] = Field(default_factory=dict)  # a CLAIM's start -> its share
 
     def start_probabilities(self, messages: Sequence[ChatMessage], texts: Sequence[str]):
         prompt = messages[-1].content or ""
@@ -196,7 +197,9 @@ class EntailingFakeLLM(ProbingFakeLLM):
                 return [0.9 if t == self.pick_label else rest for t in texts]
             return [1.0 / len(texts)] * len(texts)
         self.asked.append(prompt)
-        return [self.entail_p if t == "Yes" else 1.0 - self.entail_p for t in texts]
+        claim = prompt.split("CLAIM:")[1].strip()
+        p = next((v for k, v in self.claims.items() if claim.startswith(k)), self.entail_p)
+        return [p if t == "Yes" else 1.0 - p for t in texts]
 
 
 class FakeLlamaEmbedding(BaseEmbedding):

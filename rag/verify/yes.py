@@ -221,14 +221,16 @@ def _merged_forms(forms: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _kind_fits(labels: Counter[str], asked: str) -> bool:
+def _kind_fits(labels: Counter[str], full_person: bool, asked: str) -> bool:
     """Whether a name with these entity labels (one per mention) is the kind of thing the
     question's noun asks for. The small tagger calls a person an organisation now and then
-    ("Bankman-Fried" is an ORG in most sentences), so one mention as a person makes a person;
-    a place or an organisation is what the name is mostly called."""
-    if asked == "who" or asked in PERSON_NOUNS:
-        return labels["PERSON"] > 0
+    ("Bankman-Fried" is an ORG in most sentences), so a person is a name mostly tagged one,
+    or written in full as one ("Sam Bankman-Fried"; ``full_person``), not one-word names it
+    once tagged a person ("OpenAI"); a place or an organisation is what the name is mostly
+    called."""
     top = labels.most_common(1)[0][0]
+    if asked == "who" or asked in PERSON_NOUNS:
+        return top == "PERSON" or full_person
     if asked in PLACE_NOUNS:
         return top in ("GPE", "LOC")
     return top not in ("PERSON", "GPE", "LOC", "NORP")
@@ -283,8 +285,11 @@ def name_candidates(
     labels: dict[str, Counter[str]] = {}
     given: dict[str, set[int]] = {}
     spelled: dict[str, set[str]] = {}
+    full_person: set[str] = set()
     for key, label, number in mentions:
         labels.setdefault(group[key], Counter())[label] += 1
+        if label == "PERSON" and len(key.split()) > 1:
+            full_person.add(group[key])
         given.setdefault(group[key], set()).add(number)
         spelled.setdefault(group[key], set()).add(forms[key])
     for key, numbers in given.items():  # an article's title names what its passage is about
@@ -297,7 +302,8 @@ def name_candidates(
         (
             k
             for k, numbers in given.items()
-            if _kind_fits(labels[k], probe[1]) and {outlets.get(n) for n in numbers} >= set(named)
+            if _kind_fits(labels[k], k in full_person, probe[1])
+            and {outlets.get(n) for n in numbers} >= set(named)
         ),
         key=lambda k: (-len(given[k]), forms[k]),
     )
@@ -315,6 +321,16 @@ def name_candidates(
         if evidence:
             out.append(NameCandidate(forms[key], claim, evidence))
     return out
+
+
+def is_candidate(candidate: NameCandidate, name: str) -> bool:
+    """Whether ``name`` (an answer's item) is the candidate, written in full or in part
+    ("Bankman-Fried" for "Sam Bankman-Fried", "Alameda Research's" for "Alameda Research")."""
+    mine, theirs = name_key(name).split(), name_key(candidate.name).split()
+    if not mine or not theirs:
+        return False
+    short, long = sorted((mine, theirs), key=len)
+    return long[-len(short) :] == short or long[: len(short)] == short
 
 
 # Two reports in time: "Did A report X before B reported Y?" ----------------------------

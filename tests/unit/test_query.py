@@ -442,6 +442,50 @@ def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outl
     assert NewsRAG(off, store, emb, reader).ask(question).refused and not reader.asked
 
 
+def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model(
+    settings, store, tmp_path
+):
+    """A name that passes the words' checks is still read as the question's claim when the
+    question names two reports: kept when the model leans to it, replaced by a name the
+    reports share that it reads as likelier, refused when no name reaches the threshold."""
+    f = tmp_path / "bridge.jsonl"
+    rows = [
+        ("Regulators act", "Weekly", "Regulators fined Quarkco over its data leaks, Zentra said."),
+        ("Markets", "Daily", "Quarkco shares fell after the fine, while Zentra shares rose."),
+    ]
+    f.write_text(
+        "\n".join(
+            json.dumps({"title": t, "source": o, "url": f"https://n/{o}", "body": b})
+            for t, o, b in rows
+        )
+    )
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    settings = settings.model_copy(update={"min_relevance": 0.0})  # fake vectors are far apart
+    question = (
+        "Which company, fined over its data leaks as the Weekly reported, saw its shares fall"
+        " according to the Daily?"
+    )
+    right = "Quarkco was fined over its data leaks [1], and its shares fell after the fine [2]."
+    wrong = "Zentra said regulators fined a company over its data leaks [1]."
+
+    def ask(reply: str, **reads: float):
+        reader = EntailingFakeLLM(lambda p: reply, claims=reads)
+        return NewsRAG(settings, store, emb, reader).ask(question), reader
+
+    kept, reader = ask(right, Quarkco=0.8)
+    assert not kept.refused and kept.text.startswith("Quarkco was fined")
+    assert len(reader.asked) == 1 and any("model read Quarkco" in n for n in kept.notes)
+    # The model doubts it but reads no other shared name as likelier: kept.
+    doubted, _ = ask(right, Quarkco=0.3)
+    assert not doubted.refused and doubted.text.startswith("Quarkco was fined")
+    replaced, _ = ask(wrong, Quarkco=0.8)
+    assert not replaced.refused and replaced.text.startswith("Quarkco [1][2]")
+    assert any("answered with Quarkco" in n for n in replaced.notes)
+    refused, _ = ask(wrong, Quarkco=0.4)
+    assert refused.refused and any("none at 0.50 or more" in n for n in refused.notes)
+
+
 def test_a_name_answer_must_be_named_by_its_evidence_not_by_a_title(settings, store, tmp_path):
     """The name an answer gives must be written as a name in a sentence supporting it (or
     the one before): a title on Epic Games and a lower-case "games" nearby do not make
