@@ -80,9 +80,6 @@ if TYPE_CHECKING:
 
 # Kinds of answer item a failed answer may be reduced to (see ``NewsRAG._salvage``).
 _SALVAGED_KINDS = frozenset({"time", "number", "money"})
-# How many of the names a question's reports share are scanned for a written answer's own
-# name (the model reads only that one and the first ``name_choice_candidates`` others).
-_NAME_CANDIDATES_SCANNED = 10
 # Questions whose answer adds something to the question (not yes/no ones, whose answer is
 # the question's own claim and must be checked in full).
 _WH_QUESTION = re.compile(
@@ -1211,7 +1208,11 @@ class NewsRAG:
         )
 
     def _shared_names(
-        self, question: str, passages: list[Passage], cache: dict[str, np.ndarray]
+        self,
+        question: str,
+        passages: list[Passage],
+        cache: dict[str, np.ndarray],
+        given: str = "",
     ) -> list[NameCandidate]:
         """The names a question's reports share (``name_candidates``), best first, or none
         when the model's reads are off or the question is not one that asks for its
@@ -1225,9 +1226,10 @@ class NewsRAG:
             self.embedder,
             **_outlets_and_titles(meta),
             known_outlets=self.store.outlets(),
-            limit=_NAME_CANDIDATES_SCANNED,
+            limit=self.settings.name_choice_candidates,
             per_outlet=self.settings.yes_entailment_sentences,
             cache=cache,
+            given=given,
         )
 
     def _read_names(
@@ -1306,9 +1308,7 @@ class NewsRAG:
         ):
             return None
         candidates = self._shared_names(question, passages, cache)
-        read = self._read_names(
-            candidates[: self.settings.name_choice_candidates], passages, failed.timings
-        )
+        read = self._read_names(candidates, passages, failed.timings)
         if not read:
             return None
         shares = ", ".join(f"{c.name} {p:.2f}" for p, c in read)
@@ -1356,10 +1356,10 @@ class NewsRAG:
         items = [
             i for i in answer_items(answer.text, "name", question) if not named_outlets(i, known)
         ]
-        candidates = self._shared_names(question, passages, cache) if items else []
+        candidates = self._shared_names(question, passages, cache, items[0]) if items else []
         if not candidates:
             return answer
-        mine = next((c for c in candidates if is_candidate(c, items[0])), None)
+        mine = candidates[0] if is_candidate(candidates[0], items[0]) else None
         given = self._read_names([mine] if mine else [], passages, answer.timings)
         if given is None:
             return answer
@@ -1369,7 +1369,7 @@ class NewsRAG:
                 f"The model read {items[0]} as what the question describes ({share:.2f})."
             )
             return answer
-        others = [c for c in candidates if c is not mine][: self.settings.name_choice_candidates]
+        others = [c for c in candidates if c is not mine]
         read = self._read_names(others, passages, answer.timings) or []
         likelier = [x for x in read if x[0] > share]
         shares = ", ".join(f"{c.name} {p:.2f}" for p, c in [*given, *read])
@@ -1384,8 +1384,8 @@ class NewsRAG:
             f"The answer named {items[0]}, which the model read as what the question describes"
             f" less likely than another name its reports share ({shares})"
             if mine
-            else f"The answer named {items[0]}, which is not a name of the kind asked that every"
-            f" report the question names gives, and the model read one that is ({shares})"
+            else f"The answer named {items[0]}, which no report the question names gives, and"
+            f" the model read a name they share ({shares})"
         )
         if best >= threshold:
             return self._named_answer(

@@ -1276,8 +1276,8 @@ def is_yes_no(question: str) -> bool:
 _WH_SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass", "attr"})
 _FINITE_TAGS = frozenset({"VBZ", "VBD", "VBP", "MD"})
 _NOMINAL = frozenset({"DET", "ADJ", "NOUN", "PROPN", "PRON", "NUM", "PART"})
-# The nouns of "which N" that ask for a person or a place; any other asks for an
-# organisation or a thing ("which company", "which club").
+# The nouns of "which N" that ask for a person, a place or an organisation; any other
+# ("which pop star", "which institution") may be answered by a name of any kind.
 PERSON_NOUNS = frozenset(
     {
         "individual",
@@ -1306,6 +1306,31 @@ PERSON_NOUNS = frozenset(
     }
 )
 PLACE_NOUNS = frozenset({"country", "city", "state", "nation", "town", "region", "place"})
+ORGANISATION_NOUNS = frozenset(
+    {
+        "company",
+        "firm",
+        "organization",
+        "organisation",
+        "business",
+        "startup",
+        "corporation",
+        "club",
+        "team",
+        "network",
+        "publisher",
+        "brand",
+        "bank",
+        "agency",
+        "institution",
+        "exchange",
+        "platform",
+        "retailer",
+        "maker",
+        "manufacturer",
+        "group",
+    }
+)
 
 
 def name_claim(question: str, name: str) -> tuple[str, str] | None:

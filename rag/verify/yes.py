@@ -13,6 +13,7 @@ import numpy as np
 from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import named_outlets, outlet_names, tokenize
 from rag.text import (
+    ORGANISATION_NOUNS,
     PERSON_NOUNS,
     PLACE_NOUNS,
     is_yes_no,
@@ -227,13 +228,15 @@ def _kind_fits(labels: Counter[str], full_person: bool, asked: str) -> bool:
     ("Bankman-Fried" is an ORG in most sentences), so a person is a name mostly tagged one,
     or written in full as one ("Sam Bankman-Fried"; ``full_person``), not one-word names it
     once tagged a person ("OpenAI"); a place or an organisation is what the name is mostly
-    called."""
+    called; a noun of none of these kinds ("which pop star") takes any name."""
     top = labels.most_common(1)[0][0]
     if asked == "who" or asked in PERSON_NOUNS:
         return top == "PERSON" or full_person
     if asked in PLACE_NOUNS:
         return top in ("GPE", "LOC")
-    return top not in ("PERSON", "GPE", "LOC", "NORP")
+    if asked in ORGANISATION_NOUNS:
+        return top not in ("PERSON", "GPE", "LOC", "NORP")
+    return True  # "which pop star": the noun alone does not say
 
 
 def name_candidates(
@@ -246,6 +249,7 @@ def name_candidates(
     per_outlet: int,
     cache: dict[str, np.ndarray] | None = None,
     titles: Mapping[int, str] | None = None,
+    given: str = "",
 ) -> list[NameCandidate]:
     """Up to ``limit`` names the passages give that could answer a question asking for its
     subject ("Which company, ..., is also accused of X, as reported by A and B?", "Who is
@@ -255,7 +259,9 @@ def name_candidates(
     that passages are from, and a name must be in a passage (its text, or its article's
     title as written) of each; names are ranked by the passages that give them. Each comes
     with ``per_outlet`` sentences per named outlet from the passages that give it, best for
-    its claim first.
+    its claim first. A ``given`` name (a written answer's) comes first, whatever its kind
+    and whichever outlets give it, when any passage of a named outlet does; then the
+    ``limit`` others.
 
     Why: a question that describes one name through several reports is answered by the name
     those reports share; a small model writing freely names the wrong one ("Epic Games" for
@@ -283,39 +289,46 @@ def name_candidates(
             mentions.append((key, label, s.number))
     group = _merged_forms(forms)
     labels: dict[str, Counter[str]] = {}
-    given: dict[str, set[int]] = {}
+    given_in: dict[str, set[int]] = {}
     spelled: dict[str, set[str]] = {}
     full_person: set[str] = set()
     for key, label, number in mentions:
         labels.setdefault(group[key], Counter())[label] += 1
         if label == "PERSON" and len(key.split()) > 1:
             full_person.add(group[key])
-        given.setdefault(group[key], set()).add(number)
+        given_in.setdefault(group[key], set()).add(number)
         spelled.setdefault(group[key], set()).add(forms[key])
-    for key, numbers in given.items():  # an article's title names what its passage is about
+    for key, numbers in given_in.items():  # an article's title names what its passage is about
         numbers.update(
             n
             for n, title in (titles or {}).items()
             if any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", title) for f in spelled[key])
         )
+    answered = next(
+        (k for k in given_in if given and is_candidate(NameCandidate(forms[k], "", []), given)),
+        None,
+    )
     ranked = sorted(
         (
             k
-            for k, numbers in given.items()
-            if _kind_fits(labels[k], k in full_person, probe[1])
+            for k, numbers in given_in.items()
+            if k != answered
+            and _kind_fits(labels[k], k in full_person, probe[1])
             and {outlets.get(n) for n in numbers} >= set(named)
         ),
-        key=lambda k: (-len(given[k]), forms[k]),
+        key=lambda k: (-len(given_in[k]), forms[k]),
     )
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
     out = []
-    for key in ranked[:limit]:
+    for key in ([answered] if answered else []) + ranked[:limit]:
         claim, _ = name_claim(question, forms[key]) or ("", False)
         scored, _ = scorer.ranked(claim, polarity=False)
         evidence: list[SourceSentence] = []
         for outlet in named:
             mine = [
-                s for _, s in scored if s.number in given[key] and outlets.get(s.number) == outlet
+                s
+                for _, s in scored
+                if s.number in given_in[key] and outlets.get(s.number) == outlet
             ]
             evidence += mine[:per_outlet]
         if evidence:

@@ -479,10 +479,11 @@ def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model
     # The model doubts it but reads no other shared name as likelier: kept.
     doubted, _ = ask(right, Quarkco=0.3)
     assert not doubted.refused and doubted.text.startswith("Quarkco was fined")
-    replaced, _ = ask(wrong, Quarkco=0.8)
+    replaced, reader = ask(wrong, Quarkco=0.8, Zentra=0.3)
+    assert len(reader.asked) == 2  # the answer's own name, then the other shared one
     assert not replaced.refused and replaced.text.startswith("Quarkco [1][2]")
     assert any("answered with Quarkco" in n for n in replaced.notes)
-    refused, _ = ask(wrong, Quarkco=0.4)
+    refused, _ = ask(wrong, Quarkco=0.4, Zentra=0.3)
     assert refused.refused and any("none at 0.50 or more" in n for n in refused.notes)
 
 
