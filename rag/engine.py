@@ -1384,8 +1384,8 @@ class NewsRAG:
             f"The answer named {items[0]}, which the model read as what the question describes"
             f" less likely than another name its reports share ({shares})"
             if mine
-            else f"The answer named {items[0]}, which no report the question names gives, and"
-            f" the model read a name they share ({shares})"
+            else f"The answer named {items[0]}, which no report the question names gives as"
+            f" the kind of name it asks for, and the model read a name they share ({shares})"
         )
         if best >= threshold:
             return self._named_answer(

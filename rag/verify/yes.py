@@ -259,9 +259,9 @@ def name_candidates(
     that passages are from, and a name must be in a passage (its text, or its article's
     title as written) of each; names are ranked by the passages that give them. Each comes
     with ``per_outlet`` sentences per named outlet from the passages that give it, best for
-    its claim first. A ``given`` name (a written answer's) comes first, whatever its kind
-    and whichever outlets give it, when any passage of a named outlet does; then the
-    ``limit`` others.
+    its claim first. A ``given`` name (a written answer's) of the kind asked comes first,
+    whichever outlets give it, when any passage of a named outlet does; then the ``limit``
+    others.
 
     Why: a question that describes one name through several reports is answered by the name
     those reports share; a small model writing freely names the wrong one ("Epic Games" for
@@ -305,7 +305,13 @@ def name_candidates(
             if any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", title) for f in spelled[key])
         )
     answered = next(
-        (k for k in given_in if given and is_candidate(NameCandidate(forms[k], "", []), given)),
+        (
+            k
+            for k in given_in
+            if given
+            and is_candidate(NameCandidate(forms[k], "", []), given)
+            and _kind_fits(labels[k], k in full_person, probe[1])
+        ),
         None,
     )
     ranked = sorted(

@@ -450,8 +450,16 @@ def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model
     reports share that it reads as likelier, refused when no name reaches the threshold."""
     f = tmp_path / "bridge.jsonl"
     rows = [
-        ("Regulators act", "Weekly", "Regulators fined Quarkco over its data leaks, Zentra said."),
-        ("Markets", "Daily", "Quarkco shares fell after the fine, while Zentra shares rose."),
+        (
+            "Regulators act",
+            "Weekly",
+            "Regulators fined Quarkco over its data leaks, rival Zentra Inc said.",
+        ),
+        (
+            "Markets",
+            "Daily",
+            "Quarkco shares fell after the fine, while shares of Zentra Inc rose.",
+        ),
     ]
     f.write_text(
         "\n".join(
@@ -467,17 +475,17 @@ def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model
         " according to the Daily?"
     )
     right = "Quarkco was fined over its data leaks [1], and its shares fell after the fine [2]."
-    wrong = "Zentra said regulators fined a company over its data leaks [1]."
+    wrong = "Zentra Inc said regulators fined a company over its data leaks [1]."
 
     def ask(reply: str, **reads: float):
         reader = EntailingFakeLLM(lambda p: reply, claims=reads)
         return NewsRAG(settings, store, emb, reader).ask(question), reader
 
-    kept, reader = ask(right, Quarkco=0.8)
+    kept, reader = ask(right, Quarkco=0.8, Zentra=0.9)
     assert not kept.refused and kept.text.startswith("Quarkco was fined")
     assert len(reader.asked) == 1 and any("model read Quarkco" in n for n in kept.notes)
     # The model doubts it but reads no other shared name as likelier: kept.
-    doubted, _ = ask(right, Quarkco=0.3)
+    doubted, _ = ask(right, Quarkco=0.3, Zentra=0.2)
     assert not doubted.refused and doubted.text.startswith("Quarkco was fined")
     replaced, reader = ask(wrong, Quarkco=0.8, Zentra=0.3)
     assert len(reader.asked) == 2  # the answer's own name, then the other shared one
