@@ -14,6 +14,7 @@ from rag.dates import parse_temporal
 from rag.engine import NewsRAG
 from rag.errors import NewsragError, StoreEmptyError
 from rag.retrieve import Filters
+from rag.settings import Settings
 from rag.verify import (
     ReportOrder,
     SourceSentence,
@@ -375,19 +376,10 @@ def test_a_paraphrased_yes_stands_when_the_model_reads_each_clause_in_its_outlet
     assert not reader.asked
 
 
-def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outlet(
-    settings, store, tmp_path
-):
-    """ "Which company ..., as the Weekly and the Daily reported?" answered with a name the
-    sources do not support: each name both outlets give is put in the question's place and
-    read by the model (``name_choice_candidates``); one it reads as stated answers, cited to
-    the sentences it read. A name only one outlet gives is never offered."""
-    f = tmp_path / "bridge.jsonl"
-    rows = [
-        ("Regulators act", "Weekly", "Regulators fined Quarkco $5 million over its data leaks."),
-        ("Markets", "Daily", "Quarkco shares fell sharply after the fine, as Zentra gained."),
-        ("Other news", "Gazette", "Quarkco opened a new office in the harbour district."),
-    ]
+def _reports(settings, store, tmp_path, rows) -> tuple[Settings, FakeEmbedder]:
+    """A store of one-sentence reports (title, outlet, body), written with fake vectors, and
+    settings that keep every retrieved passage (fake vectors are far apart)."""
+    f = tmp_path / "reports.jsonl"
     f.write_text(
         "\n".join(
             json.dumps({"title": t, "source": o, "url": f"https://n/{o}", "body": b})
@@ -396,7 +388,22 @@ def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outl
     )
     emb = FakeEmbedder()
     ingest_paths(settings, store, emb, f)
-    settings = settings.model_copy(update={"min_relevance": 0.0})  # fake vectors are far apart
+    return settings.model_copy(update={"min_relevance": 0.0}), emb
+
+
+def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outlet(
+    settings, store, tmp_path
+):
+    """ "Which company ..., as the Weekly and the Daily reported?" answered with a name the
+    sources do not support: each name both outlets give is put in the question's place and
+    read by the model (``name_choice_candidates``); one it reads as stated answers, cited to
+    the sentences it read. A name only one outlet gives is never offered."""
+    rows = [
+        ("Regulators act", "Weekly", "Regulators fined Quarkco $5 million over its data leaks."),
+        ("Markets", "Daily", "Quarkco shares fell sharply after the fine, as Zentra gained."),
+        ("Other news", "Gazette", "Quarkco opened a new office in the harbour district."),
+    ]
+    settings, emb = _reports(settings, store, tmp_path, rows)
     question = (
         "Which company, fined over data leaks as the Weekly reported, also saw its shares"
         " fall according to the Daily?"
@@ -448,7 +455,6 @@ def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model
     """A name that passes the words' checks is still read as the question's claim when the
     question names two reports: kept when the model leans to it, replaced by a name the
     reports share that it reads as likelier, refused when no name reaches the threshold."""
-    f = tmp_path / "bridge.jsonl"
     rows = [
         (
             "Regulators act",
@@ -461,15 +467,7 @@ def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model
             "Quarkco shares fell after the fine, while shares of Zentra Inc rose.",
         ),
     ]
-    f.write_text(
-        "\n".join(
-            json.dumps({"title": t, "source": o, "url": f"https://n/{o}", "body": b})
-            for t, o, b in rows
-        )
-    )
-    emb = FakeEmbedder()
-    ingest_paths(settings, store, emb, f)
-    settings = settings.model_copy(update={"min_relevance": 0.0})  # fake vectors are far apart
+    settings, emb = _reports(settings, store, tmp_path, rows)
     question = (
         "Which company, fined over its data leaks as the Weekly reported, saw its shares fall"
         " according to the Daily?"
