@@ -222,16 +222,18 @@ def _merged_forms(forms: Mapping[str, str]) -> dict[str, str]:
     return out
 
 
-def _kind_fits(labels: Counter[str], full_person: bool, asked: str) -> bool:
+def _kind_fits(labels: Counter[str], full_person: bool, asked: str, doubt: bool = False) -> bool:
     """Whether a name with these entity labels (one per mention) is the kind of thing the
     question's noun asks for. The small tagger calls a person an organisation now and then
     ("Bankman-Fried" is an ORG in most sentences), so a person is a name mostly tagged one,
     or written in full as one ("Sam Bankman-Fried"; ``full_person``), not one-word names it
     once tagged a person ("OpenAI"); a place or an organisation is what the name is mostly
-    called; a noun of none of these kinds ("which pop star") takes any name."""
+    called; a noun of none of these kinds ("which pop star") takes any name. With
+    ``doubt`` (a written answer's own name, which only a clear mismatch may cost its read),
+    one mention tagged a person is enough."""
     top = labels.most_common(1)[0][0]
     if asked == "who" or asked in PERSON_NOUNS:
-        return top == "PERSON" or full_person
+        return top == "PERSON" or full_person or (doubt and labels["PERSON"] > 0)
     if asked in PLACE_NOUNS:
         return top in ("GPE", "LOC")
     if asked in ORGANISATION_NOUNS:
@@ -310,7 +312,7 @@ def name_candidates(
             for k in given_in
             if given
             and is_candidate(NameCandidate(forms[k], "", []), given)
-            and _kind_fits(labels[k], k in full_person, probe[1])
+            and _kind_fits(labels[k], k in full_person, probe[1], doubt=True)
         ),
         None,
     )
