@@ -1279,19 +1279,57 @@ _NOMINAL = frozenset({"DET", "ADJ", "NOUN", "PROPN", "PRON", "NUM", "PART"})
 # The nouns of "which N" that ask for a person, a place or an organisation; any other
 # ("which pop star", "which institution") may be answered by a name of any kind.
 PERSON_NOUNS = frozenset(
-    (
-        "individual person man woman player athlete executive founder ceo official "
-        "leader politician actor actress singer coach manager journalist author figure "
-        "entrepreneur investor director"
-    ).split()
+    [
+        "individual",
+        "person",
+        "man",
+        "woman",
+        "player",
+        "athlete",
+        "executive",
+        "founder",
+        "ceo",
+        "official",
+        "leader",
+        "politician",
+        "actor",
+        "actress",
+        "singer",
+        "coach",
+        "manager",
+        "journalist",
+        "author",
+        "figure",
+        "entrepreneur",
+        "investor",
+        "director",
+    ]
 )
-PLACE_NOUNS = frozenset("country city state nation town region place".split())
+PLACE_NOUNS = frozenset(["country", "city", "state", "nation", "town", "region", "place"])
 ORGANISATION_NOUNS = frozenset(
-    (
-        "company firm organization organisation business startup corporation club team "
-        "network publisher brand bank agency institution exchange platform retailer "
-        "maker manufacturer group"
-    ).split()
+    [
+        "company",
+        "firm",
+        "organization",
+        "organisation",
+        "business",
+        "startup",
+        "corporation",
+        "club",
+        "team",
+        "network",
+        "publisher",
+        "brand",
+        "bank",
+        "agency",
+        "institution",
+        "exchange",
+        "platform",
+        "retailer",
+        "maker",
+        "manufacturer",
+        "group",
+    ]
 )
 
 
