@@ -1369,8 +1369,11 @@ class NewsRAG:
                 f"The model read {items[0]} as what the question describes ({share:.2f})."
             )
             return answer
-        others = [c for c in candidates if c is not mine]
-        read = self._read_names(others, passages, answer.timings) or []
+        # The answer's own name in another form is no rival ("Altman" for "Sam Altman").
+        others = [c for c in candidates if c is not mine and not is_candidate(c, items[0])]
+        read = self._read_names(others, passages, answer.timings)
+        if read is None or not (mine or read):
+            return answer  # nothing was read
         likelier = [x for x in read if x[0] > share]
         shares = ", ".join(f"{c.name} {p:.2f}" for p, c in [*given, *read])
         if not likelier:

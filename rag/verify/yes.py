@@ -306,10 +306,11 @@ def name_candidates(
             for n, title in (titles or {}).items()
             if any(re.search(rf"(?<!\w){re.escape(f)}(?!\w)", title) for f in spelled[key])
         )
+    exact = group.get(name_key(given)) if given else None
     answered = next(
         (
             k
-            for k in given_in
+            for k in ([exact] if exact in given_in else []) + list(given_in)
             if given
             and is_candidate(NameCandidate(forms[k], "", []), given)
             and _kind_fits(labels[k], k in full_person, probe[1], doubt=True)

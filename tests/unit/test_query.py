@@ -23,6 +23,7 @@ from rag.verify import (
     check_yes,
     choose_citations,
     is_instruction,
+    name_candidates,
     report_order,
     restates,
     split_answer,
@@ -1545,3 +1546,18 @@ def test_the_answers_passage_must_speak_of_what_the_question_names():
     assert named.supported
     [unknown] = check_support([claim], _sources(film), emb, premise=premise)
     assert not unknown.supported  # "The Verge" read as what the question is about
+
+
+def test_an_answers_own_name_is_its_exact_candidate_not_a_shorter_form():
+    """ "Altman" may be Sam or Jack: the answer "Sam Altman" is read as itself, first."""
+    src = _sources(
+        "Mr. Altman said Sam Altman spoke at the event.",
+        "Jack Altman and Sam Altman met investors.",
+    )
+    outlets = {1: "Weekly", 2: "Daily"}
+    question = "Who is the individual that spoke at the event, as the Weekly and the Daily said?"
+    got = name_candidates(
+        question, src, FakeEmbedder(), outlets, ["Weekly", "Daily"], 2, 2, given="Sam Altman"
+    )
+    assert got and got[0].name == "Sam Altman"
+    assert got[0].claim.startswith("Sam Altman is the individual")
