@@ -63,12 +63,12 @@ from rag.verify import (
     check_yes,
     choose_citations,
     gives,
-    is_candidate,
     is_instruction,
     is_yes_no,
     name_candidates,
     name_words,
     off_focus,
+    one_name,
     report_order,
     restates,
     split_answer,
@@ -265,6 +265,11 @@ def _with_previous(passages: list[Passage], sentence: str) -> str:
     before = _before(passages, sentence)
     spans = sentence_spans(before)
     return before[spans[-2][0] :] if len(spans) > 1 else before
+
+
+def _metadata(passages: list[Passage]) -> dict[int, dict[str, Any]]:
+    """Passage number -> its chunk's metadata (outlet, title, published time)."""
+    return {p.number: p.retrieved.chunk.meta for p in passages}
 
 
 def _outlets_and_titles(meta: dict[int, dict[str, Any]]) -> dict[str, dict[int, str]]:
@@ -1219,7 +1224,7 @@ class NewsRAG:
         subject's name."""
         if self.settings.yes_entailment_threshold is None or asked_for(question) != "name":
             return []
-        meta = {p.number: p.retrieved.chunk.meta for p in passages}
+        meta = _metadata(passages)
         return name_candidates(
             question,
             [s for p in passages for s in p.sentences],
@@ -1237,7 +1242,7 @@ class NewsRAG:
     ) -> list[tuple[float, NameCandidate]] | None:
         """The model's share of "Yes" for each candidate's claim (``_model_reads``), timed;
         None when the backend exposes no logits."""
-        meta = {p.number: p.retrieved.chunk.meta for p in passages}
+        meta = _metadata(passages)
         t = time.perf_counter()
         read = []
         for candidate in candidates:
@@ -1359,7 +1364,7 @@ class NewsRAG:
         candidates = self._shared_names(question, passages, cache, items[0]) if items else []
         if not candidates:
             return answer
-        mine = candidates[0] if is_candidate(candidates[0], items[0]) else None
+        mine = candidates[0] if one_name(candidates[0].name, items[0]) else None
         given = self._read_names([mine] if mine else [], passages, answer.timings)
         if given is None:
             return answer
@@ -1370,7 +1375,7 @@ class NewsRAG:
             )
             return answer
         # The answer's own name in another form is no rival ("Altman" for "Sam Altman").
-        others = [c for c in candidates if c is not mine and not is_candidate(c, items[0])]
+        others = [c for c in candidates if c is not mine and not one_name(c.name, items[0])]
         read = self._read_names(others, passages, answer.timings)
         if read is None or not (mine or read):
             return answer  # nothing was read
@@ -1436,7 +1441,7 @@ class NewsRAG:
             Passage(n, r, r.chunk.text, _source_sentences(n, r, _spans(r.chunk.text)))
             for n, r in enumerate(hits.values(), start=1)
         ]
-        meta = {p.number: p.retrieved.chunk.meta for p in passages}
+        meta = _metadata(passages)
         read: list[str] = []
 
         def confirm(clause: str, found: list[SourceSentence]) -> float | None:
@@ -1526,7 +1531,7 @@ class NewsRAG:
             if not bare and (verdicts[i].supported or not restates(text, question)):
                 continue
             if support is None:
-                meta = {p.number: p.retrieved.chunk.meta for p in passages}
+                meta = _metadata(passages)
                 known = self.store.outlets()
                 support = check_yes(
                     question,

@@ -1338,7 +1338,21 @@ def name_claim(question: str, name: str) -> tuple[str, str] | None:
     noun it asks for ("who" for a bare "who"): "Which company, recently in an antitrust
     battle, is also accused of X?" + "Google" -> ("Google, recently in an antitrust battle,
     is also accused of X", "company"); "Who is the individual whose trial is near?" ->
-    ("Sam Bankman-Fried is the individual whose trial is near", "who").
+    ("Sam Bankman-Fried is the individual whose trial is near", "who"). None when the
+    question asks for no subject (``subject_asked``)."""
+    asked = subject_asked(question)
+    return None if asked is None else (with_subject(name, asked[0]), asked[1])
+
+
+def with_subject(name: str, rest: str) -> str:
+    """A question's claim (``subject_asked``'s rest) with ``name`` as its subject."""
+    return f"{name}{rest}".strip()
+
+
+def subject_asked(question: str) -> tuple[str, str] | None:
+    """The rest of a question that asks for its subject, after its wh-phrase (", recently in
+    an antitrust battle, is also accused of X", " is the individual whose trial is near"),
+    and the noun it asks for ("company", "who").
 
     None unless the question opens with its wh-phrase as the subject: the parse gives the
     phrase's role, and the clause it opens must go on with a finite verb (past any
@@ -1377,8 +1391,7 @@ def name_claim(question: str, name: str) -> tuple[str, str] | None:
         ):
             return None  # "Which company is Google suing?", not "... the prodigy known for"
     rest_text = doc[end:].text.rstrip(" ?.").rstrip() if end < len(doc) else ""
-    joined = rest_text if rest_text.startswith(",") else f" {rest_text}"
-    return f"{name}{joined}".strip(), noun
+    return (rest_text if rest_text.startswith(",") else f" {rest_text}"), noun
 
 
 def _in_noun_phrase(tok: Any) -> bool:

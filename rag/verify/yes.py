@@ -17,11 +17,12 @@ from rag.text import (
     PERSON_NOUNS,
     PLACE_NOUNS,
     is_yes_no,
-    name_claim,
     name_key,
     names_in,
     parse,
     parse_many,
+    subject_asked,
+    with_subject,
     yes_no_claim,
 )
 from rag.verify.common import (
@@ -271,10 +272,11 @@ def name_candidates(
     can be read against the question as a claim. Without two reports to share it, any name
     in the passages is a candidate, and the model read one of them as the answer to five
     questions of the sample set, four wrongly ("Raine pulled out of the bidding")."""
-    probe = name_claim(question, "X")
+    asked = subject_asked(question)
     usable = [s for s in sources if not s.instruction_like]
-    if probe is None or not usable or limit <= 0:
+    if asked is None or not usable or limit <= 0:
         return []
+    rest, noun = asked
     present = {outlets.get(s.number) for s in usable}
     named = [o for o in known_outlets if _mentions(question, o) and o in present]
     if len(named) < 2:
@@ -282,9 +284,12 @@ def name_candidates(
     parse_many(s.text for s in usable)  # one batch; names_in reads the cached parses
     forms: dict[str, str] = {}
     mentions: list[tuple[str, str, int]] = []
+    outlet_like: dict[str, bool] = {}  # per written name: an outlet's (read once)
     for s in usable:
         for name, label in names_in(s.text, question):
-            if any(_mentions(name, o) for o in known_outlets):
+            if name not in outlet_like:
+                outlet_like[name] = any(_mentions(name, o) for o in known_outlets)
+            if outlet_like[name]:
                 continue
             key = name_key(name)
             forms.setdefault(key, name)
@@ -312,8 +317,8 @@ def name_candidates(
             k
             for k in ([exact] if exact in given_in else []) + list(given_in)
             if given
-            and is_candidate(NameCandidate(forms[k], "", []), given)
-            and _kind_fits(labels[k], k in full_person, probe[1], doubt=True)
+            and one_name(forms[k], given)
+            and _kind_fits(labels[k], k in full_person, noun, doubt=True)
         ),
         None,
     )
@@ -322,7 +327,7 @@ def name_candidates(
             k
             for k, numbers in given_in.items()
             if k != answered
-            and _kind_fits(labels[k], k in full_person, probe[1])
+            and _kind_fits(labels[k], k in full_person, noun)
             and {outlets.get(n) for n in numbers} >= set(named)
         ),
         key=lambda k: (-len(given_in[k]), forms[k]),
@@ -330,7 +335,7 @@ def name_candidates(
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
     out = []
     for key in ([answered] if answered else []) + ranked[:limit]:
-        claim, _ = name_claim(question, forms[key]) or ("", False)
+        claim = with_subject(forms[key], rest)
         scored, _ = scorer.ranked(claim, polarity=False)
         evidence: list[SourceSentence] = []
         for outlet in named:
@@ -345,10 +350,10 @@ def name_candidates(
     return out
 
 
-def is_candidate(candidate: NameCandidate, name: str) -> bool:
-    """Whether ``name`` (an answer's item) is the candidate, written in full or in part
-    ("Bankman-Fried" for "Sam Bankman-Fried", "Alameda Research's" for "Alameda Research")."""
-    mine, theirs = name_key(name).split(), name_key(candidate.name).split()
+def one_name(name: str, other: str) -> bool:
+    """Whether two written names are one, in full or in part ("Bankman-Fried" and "Sam
+    Bankman-Fried", "Alameda Research's" and "Alameda Research")."""
+    mine, theirs = name_key(name).split(), name_key(other).split()
     if not mine or not theirs:
         return False
     short, long = sorted((mine, theirs), key=len)
