@@ -244,9 +244,7 @@ def ranked(
     first), with their scores. ``facet_groups``: each group a list of facet tokens, of which a
     chunk must hold one, in every group (outlets, article ids, day blocks). Deleted rows may
     be among them: the caller reads the rows and skips those."""
-    chunks, tokens = db.execute(
-        "SELECT COALESCE(SUM(chunks), 0), COALESCE(SUM(tokens), 0) FROM lexical_segments"
-    ).fetchone()
+    chunks, tokens = _totals(db)
     postings = _arrays(db, terms)
     if not postings or not chunks:
         return
@@ -259,11 +257,8 @@ def ranked(
         weights.append(idf * tfs * (K1 + 1) / (tfs + K1 * (1 - B + B * lens / average)))
     ids = np.concatenate(ids_parts)
     weight = np.concatenate(weights)
-    for group in facet_groups:
-        allowed = [a[0] for a in _arrays(db, [facet_term(t) for t in group]).values()]
-        if not allowed or not len(ids):
-            return
-        keep = _member(ids, np.concatenate(allowed))
+    if facet_groups:
+        keep = member(ids, allowed_rows(db, facet_groups))
         ids, weight = ids[keep], weight[keep]
     if not len(ids):
         return
@@ -284,10 +279,45 @@ def ranked(
             yield int(part[i]) + lo, float(scores[part[i]])
 
 
-def _member(ids: np.ndarray, allowed: np.ndarray) -> np.ndarray:
-    """Which of ``ids`` are in ``allowed``: a mask over the ids' range, not a sort."""
-    lo, hi = int(ids.min()), int(ids.max())
-    mask = np.zeros(hi - lo + 1, dtype=bool)
-    inside = allowed[(allowed >= lo) & (allowed <= hi)]
-    mask[inside - lo] = True
-    return mask[ids - lo]
+def _totals(db: sqlite3.Connection) -> tuple[int, int]:
+    """Chunks and tokens the index holds (deleted chunks count until their segment merges)."""
+    chunks, tokens = db.execute(
+        "SELECT COALESCE(SUM(chunks), 0), COALESCE(SUM(tokens), 0) FROM lexical_segments"
+    ).fetchone()
+    return int(chunks), int(tokens)
+
+
+def indexed_chunks(db: sqlite3.Connection) -> int:
+    """How many chunks the index holds, deleted ones until their segment merges: a store's
+    size for a query plan, read from a few segment rows rather than counted."""
+    return _totals(db)[0]
+
+
+def allowed_rows(db: sqlite3.Connection, facet_groups: Sequence[Sequence[str]]) -> np.ndarray:
+    """The chunk rows holding a facet token of every group, as a mask over row ids (True =
+    allowed; rows past its end are not). A mask, not a sorted list: building it and testing
+    hits against it are single passes, and ``mask.sum()`` is how many a filter allows (rows
+    deleted since their segment was written included)."""
+    mask: np.ndarray | None = None
+    for group in facet_groups:
+        arrays = [a[0] for a in _arrays(db, [facet_term(t) for t in group]).values()]
+        if not arrays:
+            return np.zeros(0, dtype=bool)
+        ids = np.concatenate(arrays)
+        ours = np.zeros(int(ids.max()) + 1, dtype=bool)
+        ours[ids] = True
+        if mask is None:
+            mask = ours
+        else:
+            n = min(len(mask), len(ours))
+            mask = mask[:n] & ours[:n]
+    return mask if mask is not None else np.zeros(0, dtype=bool)
+
+
+def member(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Which of the row ``ids`` ``mask`` (``allowed_rows``) allows."""
+    ids = np.asarray(ids, dtype=np.int64)
+    out = np.zeros(len(ids), dtype=bool)
+    inside = ids < len(mask)
+    out[inside] = mask[ids[inside]]
+    return out

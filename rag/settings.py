@@ -289,6 +289,29 @@ class Settings(BaseSettings):
         " filter as Chroma's where clause (four times slower at 100k chunks, and growing with"
         " the store). 0 always sends the where clause.",
     )
+    dense_exact_max_ids: int = Field(
+        500,
+        ge=0,
+        description="A filtered dense search that allows at most this many chunks compares each"
+        " of their stored vectors with the question (exact), rather than asking Chroma to search"
+        " among them (slow for few chunks in a big store). 0 never does.",
+    )
+    dense_postfilter_max_results: int = Field(
+        2_000,
+        ge=0,
+        description="A filtered dense search that allows a large share of the store (a busy"
+        " outlet, a long date range) searches unfiltered for k * margin / share chunks and keeps"
+        " the allowed ones, when that is at most this many; else it names the allowed chunks to"
+        " Chroma (dense_filter_max_ids). 0 always names them.",
+    )
+    dense_postfilter_margin: float = Field(
+        2.0,
+        ge=1.0,
+        description="How many times more chunks than a filtered dense search needs the"
+        " unfiltered search asks for, over the filter's share of the store (see"
+        " dense_postfilter_max_results); too few allowed among them, and the allowed chunks are"
+        " named instead.",
+    )
     lexical_merge_factor: int = Field(
         10,
         ge=2,

@@ -427,6 +427,60 @@ def test_a_filtered_search_naming_a_chunk_chroma_lacks_still_answers(
     assert {c.chunk_id for c, _ in hits} == {c.chunk_id for c in kept}
 
 
+def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
+    store, fake_embedder, monkeypatch
+):
+    """A filter that allows few chunks compares their vectors one by one; one that allows a
+    large share of the store is served by an unfiltered search for ``k * margin / share``
+    chunks, keeping the allowed ones; otherwise (or when too few of those are allowed: the
+    filter's chunks lie further away) its chunks are named to Chroma. Every plan returns the
+    exact nearest allowed chunks (a store this small is searched exactly)."""
+    from rag.retrieve import Filters
+
+    near = "harbour cranes unloaded the grain ship at dawn"
+    far = "the orchestra rehearsed a new violin concerto"
+    for i in range(70):  # Reuters writes about the harbour, AP about music
+        _write(store, fake_embedder, f"r{i}", f"{near} {i}", "Reuters", "2023-01-10")
+    for i in range(30):
+        _write(store, fake_embedder, f"a{i}", f"{far} {i}", "AP", "2023-01-11")
+    vector = fake_embedder.embed([near])[0]
+    plans: list[str] = []
+    for plan in ("_exact", "_postfiltered", "_named_search"):
+        real = getattr(store, plan)
+
+        def spy(*args, plan=plan, real=real):
+            got = real(*args)
+            plans.append(plan if got is not None else f"not {plan}")
+            return got
+
+        monkeypatch.setattr(store, plan, spy)
+    chunks = store.all_chunks()
+    stored = store.vectors([c.chunk_id for c in chunks])
+
+    def cosines(ids: list[str]) -> list[float]:
+        return [round(float(stored[c] @ vector), 5) for c in ids]
+
+    def check(f: Filters, k: int = 3) -> list[str]:
+        plans.clear()
+        got = store.query(vector, k, f.chunk_filter())
+        allowed = sorted(
+            (c for c in chunks if f.matches(c.meta)), key=lambda c: -cosines([c.chunk_id])[0]
+        )
+        assert cosines([c.chunk_id for c, _ in got]) == cosines([c.chunk_id for c in allowed[:k]])
+        assert {c.meta["source"] for c, _ in got} <= set(f.sources)
+        return plans[:]
+
+    reuters, ap = Filters(sources=["Reuters"]), Filters(sources=["AP"])
+    assert check(reuters) == ["_exact"]  # 70 chunks: at most dense_exact_max_ids
+    store.settings.dense_exact_max_ids = 0
+    # 70 % of the store, and near: 3 * 2 / 0.7 = 9 searched, all 3 allowed
+    assert check(reuters) == ["not _exact", "_postfiltered"]
+    # 30 %, far: the 20 searched are all Reuters', so AP's chunks are named
+    assert check(ap) == ["not _exact", "not _postfiltered", "_named_search"]
+    store.settings.dense_postfilter_max_results = 0  # off: every filter's chunks are named
+    assert check(reuters) == ["not _exact", "not _postfiltered", "_named_search"]
+
+
 def test_llamaindex_delete_removes_an_articles_chunks(settings, store, fake_embedder, two_articles):
     museum, sample = two_articles
     vector_store, _ = _llama_index(store)
