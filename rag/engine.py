@@ -40,8 +40,10 @@ from rag.text import (
     asks_what_was_said,
     complete_dates,
     doer_unnamed,
+    independent_clauses,
     names_more,
     other_speaker,
+    points_back,
     refers_back,
     reports_speech,
     resolve_pointers,
@@ -215,9 +217,11 @@ def strip_refusal_marker(raw: str) -> str:
 # (given to every question, the 1.5B model began wh-answers with "Yes,").
 _YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
 # A sentence left hanging once its marker is gone: "This is stated in [1].", "This
-# information is found in source [3]." (the prompt's own word for a passage).
+# information is found in source [3]." (the prompt's own word for a passage), "The host
+# city is [1]." (the marker stood where the answer should be).
 _DANGLING = re.compile(
-    r"\b(in|at|by|from|of|to|on|with|per|see|and|or)(\s+(the\s+)?sources?)?\W*$", re.IGNORECASE
+    r"\b(in|at|by|from|of|to|on|with|per|see|and|or|is|are|was|were)(\s+(the\s+)?sources?)?\W*$",
+    re.IGNORECASE,
 )
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
@@ -895,32 +899,29 @@ class NewsRAG:
             # detail is repaired; a sentence the sources do not say, or a true one about
             # something else, is no answer to repair.
             repairable = " ".join(details)
-            rescued = (
-                self._salvage(
-                    base,
-                    raw,
-                    repairable,
-                    lambda trial, text: self._verify(
-                        trial,
-                        passages,
-                        text,
-                        cache,
-                        prompt_tokens,
-                        timings,
-                        salvage=False,
-                        config=config,
-                    ),
+
+            def check(trial: dict[str, Any], text: str) -> Answer:
+                # Every check a written answer faces, without rescuing it again.
+                return self._verify(
+                    trial, passages, text, cache, prompt_tokens, timings, None, False, config
                 )
-                if salvage and repairable
-                else None
-            )
+
+            rescued = None
+            if salvage:
+                # Sentences the sources do not support as written (or contradict): one of
+                # their clauses may be what they do support.
+                weak = (
+                    {t for (t, _), v in zip(parts, verdicts, strict=True) if not v.supported}
+                    if parts
+                    else set()
+                )
+                rescued = (self._salvage(base, raw, repairable, check) if repairable else None) or (
+                    self._kept_clauses(base, raw, cleaned, weak, check)
+                )
 
             def answers(text: str) -> bool:
                 # Every check a written answer faces (on a copy of the notes).
-                trial = {**base, "notes": []}
-                return not self._verify(
-                    trial, passages, text, cache, prompt_tokens, timings, None, False, config
-                ).refused
+                return not check({**base, "notes": []}, text).refused
 
             quoted = rescued or self._quote_pick(
                 base, timings, raw, prompt_tokens, pick, cleaned, answers
@@ -1161,6 +1162,76 @@ class NewsRAG:
                 )
                 return answer
         return None
+
+    def _kept_clauses(
+        self,
+        base: dict[str, Any],
+        raw: str,
+        written: str,
+        weak: set[str],
+        verify: Callable[[dict[str, Any], str], Answer],
+    ) -> Answer | None:
+        """The written answer's independent clauses that its sources support, as the answer,
+        when it failed and one of its ``weak`` sentences (those its sources do not support as
+        written) joins clauses with subjects of their own (``rag.text.independent_clauses``);
+        else None. A sentence that failed for another reason (about something else than
+        asked) is not split: its clauses would face those checks one at a time.
+
+        Why: a small model often joins a supported answer to a detail of its own ("Google
+        acquired YouTube for $1.65 billion in Google stock, and the deal was finalized on
+        November 2006", where the sources say the deal was announced in October 2006): the
+        first clause answers, the second is not the sources'. Each clause keeps its
+        sentence's citations and faces every check; those the sources do not support, or
+        contradict, are left out, and the note says which. Not for yes/no questions (a
+        "Yes" covers the whole claim)."""
+        if is_yes_no(base["question"]):
+            return None
+        # (clause, its sentence's citation marks, the clause before it in its sentence)
+        pieces: list[tuple[str, str, str]] = []
+        sentences = split_answer(written)
+        for text, cited in sentences:
+            marks = "".join(f"[{n}]" for n in cited)
+            clauses = independent_clauses(text) if text in weak else []
+            pieces += [
+                (c, marks, clauses[i - 1] if i else "") for i, c in enumerate(clauses or [text])
+            ]
+        if len(pieces) == len(sentences):
+            return None  # no sentence to split
+
+        def attempt(kept: list[tuple[str, str, str]]) -> Answer:
+            return verify(
+                {**base, "notes": list(base["notes"])}, " ".join(f"{c} {m}" for c, m, _ in kept)
+            )
+
+        answer = attempt(pieces)
+        if answer.refused:
+            return None
+
+        def same(text: str) -> str:
+            return text.strip().rstrip(".").strip()
+
+        supported = {same(s.text) for s in answer.sentences if s.supported and s.citations}
+        # A clause after one left out must not stand for what that one said: "Azerbaijan
+        # challenged these claims" without the claims is no statement.
+        supported -= {
+            same(c)
+            for c, _, before in pieces
+            if before and same(before) not in supported and points_back(c)
+        }
+        kept = [piece for piece in pieces if same(piece[0]) in supported]
+        if not kept:
+            return None
+        if len(kept) < len(pieces):
+            answer = attempt(kept)
+            if answer.refused:
+                return None
+        left = " ".join(c for c, _, _ in pieces if same(c) not in supported)
+        answer.raw_text = raw
+        answer.notes.append(
+            "The written answer did not pass verification as written; its clauses did, checked"
+            + (f" one by one, leaving out those they do not: {left}" if left else " one by one.")
+        )
+        return answer
 
     def _quote_pick(
         self,

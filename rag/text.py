@@ -1008,6 +1008,65 @@ def _controlled_infinitive(clause: Any) -> bool:
     )
 
 
+def independent_clauses(sentence: str) -> list[str]:
+    """The clauses of a compound sentence that each have a subject of their own, joined
+    at its root ("Google acquired YouTube for $1.65 billion, and the deal was finalized in
+    November" -> "Google acquired YouTube for $1.65 billion", "the deal was finalized in
+    November"), each a sentence; [] when it has fewer than two.
+
+    Why: each such clause is a claim of its own, which its sources may support while they
+    do not support the other; read from the parse, so a coordination inside a clause ("won
+    and kept the title", "Apple and Google") is not split."""
+    doc = parse(sentence)
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if len(roots) != 1:
+        return []
+    root = roots[0]
+    subjects = ("nsubj", "nsubjpass", "csubj", "expl")
+    heads = [root] + [
+        c
+        for c in root.children
+        if c.dep_ == "conj"
+        and c.pos_ in ("VERB", "AUX")
+        and any(g.dep_ in subjects for g in c.children)
+    ]
+    if len(heads) < 2 or not any(g.dep_ in subjects for g in root.children):
+        return []
+    others = {t.i for h in heads[1:] for t in h.subtree}
+    # The root's clause loses the other clauses, and the "and" / comma that joined them.
+    joiners = {c.i for c in root.children if c.dep_ in ("cc", "punct")}
+    if any(_ends_a_list(doc, head.left_edge.i, joiners) for head in heads[1:]):
+        return []
+    out = []
+    for head in heads:
+        if head is root:
+            words = [t for t in doc if t.i not in others and t.i not in joiners]
+        else:
+            words = [t for t in head.subtree if t.i not in joiners]
+        text = "".join(t.text_with_ws for t in words).strip().rstrip(",;:.!?").strip()
+        if sum(t.pos_ in _CONTENT for t in words) < 2:
+            return []
+        out.append(text[:1].upper() + text[1:] + ".")
+    return out
+
+
+def _ends_a_list(doc: Any, start: int, joiners: set[int]) -> bool:
+    """Whether the words before a clause starting at ``start`` (past its "and" / comma) end
+    a list ("as a customer, payment processor, and market maker is ..."): the "and" then
+    more likely goes on with the list, in a sentence the parser misread."""
+    i = start - 1
+    while i >= 0 and i in joiners:
+        i -= 1
+    if i < 0 or doc[i].pos_ not in ("NOUN", "PROPN"):
+        return False
+    phrase = doc[i]
+    while phrase.dep_ in ("compound", "nmod", "amod", "conj", "appos"):
+        if phrase.dep_ == "conj":
+            return True  # "apples, pears and plums"
+        phrase = phrase.head
+    return any(t.text == "," and t.i < i for t in phrase.subtree)
+
+
 def anchors(token: Any) -> frozenset[str]:
     """The lemmas a word of a sentence is told about: its own phrase, every word on its way
     up the parse to the sentence's root, and the arguments of those words (their subjects,
@@ -1070,8 +1129,7 @@ def asked_words(question: str) -> frozenset[str]:
     words = {
         t.lemma_.lower()
         for t in doc
-        if t.pos_ in ("NOUN", "VERB", "ADJ")
-        and not _is_name(t)
+        if ((t.pos_ in ("NOUN", "VERB", "ADJ") and not _is_name(t)) or _title_noun(t))
         and not t.is_stop
         and t.lemma_.lower() not in light
     }
@@ -1084,6 +1142,18 @@ def asked_words(question: str) -> frozenset[str]:
         and doc[t.i + 1].lower_ not in ("many", "much")
     }
     return frozenset(words)
+
+
+def _title_noun(tok: Any) -> bool:
+    """A capitalised role the tagger calls a proper noun though it names no one: no entity
+    covers it and it takes an article ("the new CEO of Vanguard", "the President"). Such a
+    word is what the question asks about, as "president" is in "the president of the NFL"."""
+    return (
+        tok.pos_ == "PROPN"
+        and not tok.ent_type_
+        # A lower-case article: "The Verge" is a name, its article capitalised with it.
+        and any(c.dep_ == "det" and c.text in ("the", "a", "an") for c in tok.children)
+    )
 
 
 def asked_act(question: str) -> str:
@@ -1664,7 +1734,13 @@ def refers_back(message: str, min_words: int = 4) -> bool:
         return True
     if not any(_is_name(t) for t in words):
         return True
-    return any(_points_back(tok) for tok in words)
+    return points_back(doc)
+
+
+def points_back(text: str | Any) -> bool:
+    """Whether a sentence (text, or its parse) stands for something said before it: a
+    third-person pronoun or a demonstrative ("Azerbaijan challenged these claims")."""
+    return any(_points_back(tok) for tok in (parse(text) if isinstance(text, str) else text))
 
 
 def _points_back(tok: Any) -> bool:

@@ -161,7 +161,9 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     if kind == "name":
         if _chooses(text, question):
             return True
-        return bool(name_words(text) - name_words(question)) or _narrows(text, question)
+        # A name the question gives, capitalised or not ("the olympic games"), is no answer.
+        asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)} | name_words(question)
+        return bool(name_words(text) - asked) or _narrows(text, question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _HOW_LONG.match(question) and gives(text, "number", question):

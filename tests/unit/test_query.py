@@ -620,6 +620,47 @@ def test_unsupported_sentence_is_flagged_but_kept_a_contradicted_one_left_out(sa
     assert any("contradict" in n and "Azerbaijan brokered" in n for n in swapped.notes)
 
 
+def test_a_failed_compound_sentence_keeps_the_clauses_its_sources_support(sample_rag):
+    """A written answer that fails as one sentence is checked clause by clause (clauses with
+    subjects of their own): the supported one answers, the other is left out and named in a
+    note. A sentence whose clauses share a subject is not split, and a yes/no answer never."""
+    question = "Who refuted Moscow's version of events?"
+    joined = sample_rag(
+        FakeLLM(
+            lambda p: (
+                "Azerbaijan's Defense Ministry refuted Moscow's version of events, and General"
+                " Ivanov resigned from the Russian army in protest [1]."
+            )
+        )
+    ).ask(question)
+    assert not joined.refused
+    assert "refuted Moscow's version" in joined.text and "Ivanov" not in joined.text
+    assert all(s.supported for s in joined.sentences)
+    assert any("clauses" in n and "Ivanov resigned" in n for n in joined.notes)
+    # A kept clause that stands for what the left-out one said is left out with it.
+    pointing = sample_rag(
+        FakeLLM(
+            lambda p: (
+                "The Azerbaijan Defense Ministry stated that Azerbaijani armed forces had entered"
+                " a zone policed by Russian peacekeepers, but Azerbaijan challenged these claims"
+                " [1]."
+            )
+        )
+    ).ask(
+        "How do the accounts of Azerbaijan's Defense Ministry and Russia's Defense Ministry differ?"
+    )
+    assert pointing.refused or "these claims" not in pointing.text
+    shared = sample_rag(
+        FakeLLM(
+            lambda p: (
+                "Azerbaijan's Defense Ministry refuted Moscow's version of events and resigned"
+                " from the Russian army in protest [1]."
+            )
+        )
+    ).ask(question)
+    assert not any("clauses" in n for n in shared.notes)
+
+
 def test_conflicting_claims_keep_their_owners(sample_rag):
     def reply(prompt: str) -> str:
         return (
@@ -1287,6 +1328,12 @@ def test_a_sentence_that_only_points_at_a_source_is_left_out(sample_rag):
     reply = "Moscow deployed almost 2,000 peacekeepers to the region [1]. See source [1]."
     answer = sample_rag(FakeLLM(lambda p: reply)).ask("How many peacekeepers did Moscow deploy?")
     assert "See source" not in answer.text and len(answer.sentences) == 1
+    # A marker where the answer should be leaves a copula hanging: no claim, so no answer,
+    # though it narrows the question's noun ("the Russian-brokered agreement").
+    hanging = sample_rag(
+        FakeLLM(lambda p: "The Russian-brokered agreement that ended the fighting is [1].")
+    ).ask("Which agreement ended the fighting?")
+    assert hanging.refused
 
 
 def test_only_yes_no_questions_are_told_to_start_with_yes_or_no(sample_rag):
