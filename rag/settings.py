@@ -284,10 +284,11 @@ class Settings(BaseSettings):
     dense_filter_max_ids: int = Field(
         200_000,
         ge=0,
-        description="A filtered dense search names the chunks its filter allows to Chroma (found"
-        " in the lexical index's facets) when there are at most this many, else it sends the"
-        " filter as Chroma's where clause (four times slower at 100k chunks, and growing with"
-        " the store). 0 always sends the where clause.",
+        description="A filtered dense search that neither compares its chunks one by one"
+        " (dense_exact_max_ids) nor searches unfiltered (dense_postfilter_max_results) names the"
+        " chunks its filter allows to Chroma (found in the lexical index's facets) when there"
+        " are at most this many, else it sends the filter as Chroma's where clause (four times"
+        " slower at 100k chunks, and growing with the store). 0: always the where clause then.",
     )
     dense_exact_max_ids: int = Field(
         500,
