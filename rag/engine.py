@@ -41,6 +41,7 @@ from rag.text import (
     complete_dates,
     doer_unnamed,
     independent_clauses,
+    lacks_complement,
     names_more,
     other_speaker,
     points_back,
@@ -217,11 +218,10 @@ def strip_refusal_marker(raw: str) -> str:
 # (given to every question, the 1.5B model began wh-answers with "Yes,").
 _YES = re.compile(r"^\W*yes\b", re.IGNORECASE)
 # A sentence left hanging once its marker is gone: "This is stated in [1].", "This
-# information is found in source [3]." (the prompt's own word for a passage), "The host
-# city is [1]." (the marker stood where the answer should be).
+# information is found in source [3]." (the prompt's own word for a passage). One that stops
+# at its copula ("The host city is [1].") is found by its parse (``text.lacks_complement``).
 _DANGLING = re.compile(
-    r"\b(in|at|by|from|of|to|on|with|per|see|and|or|is|are|was|were)(\s+(the\s+)?sources?)?\W*$",
-    re.IGNORECASE,
+    r"\b(in|at|by|from|of|to|on|with|per|see|and|or)(\s+(the\s+)?sources?)?\W*$", re.IGNORECASE
 )
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
@@ -973,6 +973,7 @@ class NewsRAG:
             if (
                 verdict.reason == "restates the question"
                 or _DANGLING.search(text)
+                or lacks_complement(text)
                 or not tokenize(text)
             ):
                 continue  # an echo of the question or a dangling pointer is no claim
@@ -1184,26 +1185,25 @@ class NewsRAG:
         sentence's citations and faces every check; those the sources do not support, or
         contradict, are left out, and the note says which. Not for yes/no questions (a
         "Yes" covers the whole claim)."""
-        if is_yes_no(base["question"]):
+        asked = base["question"]
+        if is_yes_no(asked):
             return None
-        # (clause, its sentence's citation marks, the clause before it in its sentence)
-        pieces: list[tuple[str, str, str]] = []
-        sentences = split_answer(written)
-        for text, cited in sentences:
-            marks = "".join(f"[{n}]" for n in cited)
-            clauses = independent_clauses(text) if text in weak else []
-            pieces += [
-                (c, marks, clauses[i - 1] if i else "") for i, c in enumerate(clauses or [text])
-            ]
-        if len(pieces) == len(sentences):
+        # Per sentence: its clauses (or itself, whole) and its citation marks.
+        groups = [
+            ((independent_clauses(text) if text in weak else []) or [text], cited)
+            for text, cited in split_answer(written)
+        ]
+        if all(len(clauses) == 1 for clauses, _ in groups):
             return None  # no sentence to split
 
-        def attempt(kept: list[tuple[str, str, str]]) -> Answer:
-            return verify(
-                {**base, "notes": list(base["notes"])}, " ".join(f"{c} {m}" for c, m, _ in kept)
+        def attempt(kept: list[tuple[str, list[int]]]) -> Answer:
+            # Each clause keeps its sentence's marks, before its full stop.
+            text = " ".join(
+                c.rstrip(".") + "".join(f" [{n}]" for n in cited) + "." for c, cited in kept
             )
+            return verify({**base, "notes": list(base["notes"])}, text)
 
-        answer = attempt(pieces)
+        answer = attempt([(c, cited) for clauses, cited in groups for c in clauses])
         if answer.refused:
             return None
 
@@ -1211,25 +1211,30 @@ class NewsRAG:
             return text.strip().rstrip(".").strip()
 
         supported = {same(s.text) for s in answer.sentences if s.supported and s.citations}
-        # A clause after one left out must not stand for what that one said: "Azerbaijan
-        # challenged these claims" without the claims is no statement.
-        supported -= {
-            same(c)
-            for c, _, before in pieces
-            if before and same(before) not in supported and points_back(c)
-        }
-        kept = [piece for piece in pieces if same(piece[0]) in supported]
-        if not kept:
-            return None
-        if len(kept) < len(pieces):
+        kept: list[tuple[str, list[int]]] = []
+        left: list[str] = []
+        for clauses, cited in groups:
+            dropped = False
+            for c in clauses:
+                # A clause after one left out must not stand for what that one said:
+                # "Azerbaijan challenged these claims" without the claims is no statement.
+                if same(c) in supported and not (dropped and points_back(c)):
+                    kept.append((c, cited))
+                else:
+                    dropped = True
+                    left.append(c)
+        kind = asked_for(base["standalone_question"] or asked)
+        if not kept or (kind and any(answer_items(c, kind, asked) for c in left)):
+            return None  # the item asked for is in what the sources do not support
+        if left:
             answer = attempt(kept)
             if answer.refused:
                 return None
-        left = " ".join(c for c, _, _ in pieces if same(c) not in supported)
         answer.raw_text = raw
+        out = f" one by one, leaving out those they do not: {' '.join(left)}" if left else ""
         answer.notes.append(
             "The written answer did not pass verification as written; its clauses did, checked"
-            + (f" one by one, leaving out those they do not: {left}" if left else " one by one.")
+            + (out or " one by one.")
         )
         return answer
 

@@ -1214,12 +1214,17 @@ class Store:
         for start in range(0, len(rows), ID_BATCH):
             part = [int(r) for r in rows[start : start + ID_BATCH]]
             marks = ",".join("?" * len(part))
-            found = self._db.execute(f"SELECT chunk_id FROM chunks WHERE id IN ({marks})", part)
+            # Readable chunks only: one of an article still being written takes no place.
+            found = self._db.execute(
+                "SELECT c.chunk_id FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
+                f"WHERE a.status = 'complete' AND c.id IN ({marks})",
+                part,
+            )
             ids += [r[0] for r in found]
         stored = self.vectors(ids)
-        if not stored:
-            return {key: [[]] for key in ("ids", *_HIT_FIELDS)}
         found = list(stored)  # in Chroma
+        if not found:
+            return self._hits([])
         matrix = np.stack([stored[c] for c in found])
         question = np.asarray(vector[0], dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(question) or 1.0)
@@ -1230,6 +1235,8 @@ class Store:
     def _hits(self, hits: list[tuple[str, float]]) -> dict[str, list[list[Any]]]:
         """(chunk id, distance) pairs, best first, with their documents and metadata read
         from Chroma, in Chroma's query result shape (a chunk Chroma lacks is left out)."""
+        if not hits:  # Chroma refuses to get no ids
+            return {key: [[]] for key in ("ids", *_HIT_FIELDS)}
         got = self.collection.get(ids=[cid for cid, _ in hits], include=_HIT_FIELDS[:2])
         texts = zip(got["documents"], got["metadatas"], strict=True)
         stored = dict(zip(got["ids"], texts, strict=True))
@@ -1281,7 +1288,7 @@ class Store:
         if allowed is None:
             return None
         if not allowed:
-            return {key: [[]] for key in ("ids", *_HIT_FIELDS)}
+            return self._hits([])
         try:
             return self.collection.query(
                 query_embeddings=vector, n_results=k, ids=allowed, include=_HIT_FIELDS

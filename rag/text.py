@@ -1016,7 +1016,9 @@ def independent_clauses(sentence: str) -> list[str]:
 
     Why: each such clause is a claim of its own, which its sources may support while they
     do not support the other; read from the parse, so a coordination inside a clause ("won
-    and kept the title", "Apple and Google") is not split."""
+    and kept the title", "Apple and Google") is not split, nor a sentence whose opening
+    phrase governs both clauses ("According to Russia, ...", "If the merger is approved,
+    ..."): each clause alone would drop it."""
     doc = parse(sentence)
     roots = [t for t in doc if t.dep_ == "ROOT"]
     if len(roots) != 1:
@@ -1030,11 +1032,22 @@ def independent_clauses(sentence: str) -> list[str]:
         and c.pos_ in ("VERB", "AUX")
         and any(g.dep_ in subjects for g in c.children)
     ]
-    if len(heads) < 2 or not any(g.dep_ in subjects for g in root.children):
+    subject = next((g for g in root.children if g.dep_ in subjects), None)
+    if len(heads) < 2 or subject is None:
         return []
+    if any(
+        c.i < subject.left_edge.i and c.dep_ not in ("punct", "cc", "aux", "auxpass", "neg")
+        for c in root.children
+    ):
+        return []  # an opening phrase governs both clauses
     others = {t.i for h in heads[1:] for t in h.subtree}
-    # The root's clause loses the other clauses, and the "and" / comma that joined them.
-    joiners = {c.i for c in root.children if c.dep_ in ("cc", "punct")}
+    # The root's clause loses the other clauses, and the "and" / comma just before each.
+    joiners: set[int] = set()
+    for head in heads[1:]:
+        i = head.left_edge.i - 1
+        while i > 0 and doc[i].dep_ in ("cc", "punct") and doc[i].head.i == root.i:
+            joiners.add(i)
+            i -= 1
     if any(_ends_a_list(doc, head.left_edge.i, joiners) for head in heads[1:]):
         return []
     out = []
@@ -1735,6 +1748,18 @@ def refers_back(message: str, min_words: int = 4) -> bool:
     if not any(_is_name(t) for t in words):
         return True
     return points_back(doc)
+
+
+def lacks_complement(sentence: str) -> bool:
+    """Whether a sentence stops at its copula, with nothing said of its subject ("The current
+    Olympic Games host city is."): what a citation marker leaves where the answer should be.
+    "Inflation is lower than it was." and "Nobody knows where the ship is." say something."""
+    doc = parse(sentence)
+    roots = [t for t in doc if t.dep_ == "ROOT"]
+    if len(roots) != 1 or roots[0].lemma_ != "be":
+        return False
+    bare = ("nsubj", "nsubjpass", "expl", "aux", "auxpass", "neg", "punct", "cc")
+    return all(c.dep_ in bare for c in roots[0].children)
 
 
 def points_back(text: str | Any) -> bool:

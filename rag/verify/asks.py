@@ -161,8 +161,15 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     if kind == "name":
         if _chooses(text, question):
             return True
-        # A name the question gives, capitalised or not ("the olympic games"), is no answer.
-        asked = {w.lower() for w in re.findall(r"[\w'’-]+", question)} | name_words(question)
+        # A name of several words the question gives, capitalised or not ("the olympic
+        # games"), is no answer; one word in lower case may be another thing ("target").
+        lower = " " + " ".join(re.findall(r"[\w'’-]+", question.lower())) + " "
+        asked = name_words(question) | {
+            w
+            for phrase in _NAME_PHRASE.findall(text)
+            if f" {phrase.lower()} " in lower
+            for w in name_words(phrase)
+        }
         return bool(name_words(text) - asked) or _narrows(text, question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
@@ -171,6 +178,10 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     pattern = _HAS[kind]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+# Capitalised words in a row: a name of several words as an answer writes it.
+_NAME_PHRASE = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)+")
 
 
 def _chooses(text: str, question: str) -> bool:

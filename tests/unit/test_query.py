@@ -622,42 +622,41 @@ def test_unsupported_sentence_is_flagged_but_kept_a_contradicted_one_left_out(sa
 
 def test_a_failed_compound_sentence_keeps_the_clauses_its_sources_support(sample_rag):
     """A written answer that fails as one sentence is checked clause by clause (clauses with
-    subjects of their own): the supported one answers, the other is left out and named in a
-    note. A sentence whose clauses share a subject is not split, and a yes/no answer never."""
-    question = "Who refuted Moscow's version of events?"
-    joined = sample_rag(
-        FakeLLM(
-            lambda p: (
-                "Azerbaijan's Defense Ministry refuted Moscow's version of events, and General"
-                " Ivanov resigned from the Russian army in protest [1]."
-            )
-        )
-    ).ask(question)
-    assert not joined.refused
-    assert "refuted Moscow's version" in joined.text and "Ivanov" not in joined.text
-    assert all(s.supported for s in joined.sentences)
-    assert any("clauses" in n and "Ivanov resigned" in n for n in joined.notes)
-    # A kept clause that stands for what the left-out one said is left out with it.
-    pointing = sample_rag(
-        FakeLLM(
-            lambda p: (
-                "The Azerbaijan Defense Ministry stated that Azerbaijani armed forces had entered"
-                " a zone policed by Russian peacekeepers, but Azerbaijan challenged these claims"
-                " [1]."
-            )
-        )
-    ).ask(
-        "How do the accounts of Azerbaijan's Defense Ministry and Russia's Defense Ministry differ?"
+    subjects of their own): the supported one answers, with its sentence's citations, and the
+    other is left out and named in a note. Not when the left-out clause gives the kind of
+    thing asked for (the answer may be the part the sources do not support), nor when a kept
+    clause stands for the left-out one; a sentence whose clauses share a subject is not
+    split."""
+
+    def ask(reply: str, question: str = "Who refuted Moscow's version of events?"):
+        return sample_rag(FakeLLM(lambda p: reply)).ask(question)
+
+    joined = ask(
+        "Azerbaijan's Defense Ministry refuted Moscow's version of events, and the army"
+        " resigned from the alliance in protest [1]."
     )
-    assert pointing.refused or "these claims" not in pointing.text
-    shared = sample_rag(
-        FakeLLM(
-            lambda p: (
-                "Azerbaijan's Defense Ministry refuted Moscow's version of events and resigned"
-                " from the Russian army in protest [1]."
-            )
-        )
-    ).ask(question)
+    assert not joined.refused
+    assert "refuted Moscow's version" in joined.text and "alliance" not in joined.text
+    assert all(s.supported and s.citations for s in joined.sentences)
+    assert any("clauses" in n and "army resigned" in n for n in joined.notes)
+    # The left-out clause names someone, to a "who" question: it may be the answer.
+    named = ask(
+        "Azerbaijan's Defense Ministry refuted Moscow's version of events, and General"
+        " Ivanov resigned from the Russian army in protest [1]."
+    )
+    assert named.refused
+    # A kept clause that stands for what the left-out one said is left out with it.
+    pointing = ask(
+        "The Azerbaijan Defense Ministry stated that Azerbaijani armed forces had entered a zone"
+        " policed by Russian peacekeepers, but Azerbaijan challenged these claims [1].",
+        "How do the accounts of Azerbaijan's Defense Ministry and Russia's Defense Ministry"
+        " differ?",
+    )
+    assert pointing.refused and "these claims" not in pointing.text
+    shared = ask(
+        "Azerbaijan's Defense Ministry refuted Moscow's version of events and resigned from"
+        " the Russian army in protest [1]."
+    )
     assert not any("clauses" in n for n in shared.notes)
 
 

@@ -479,6 +479,17 @@ def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
     assert check(ap) == ["not _exact", "not _postfiltered", "_named_search"]
     store.settings.dense_postfilter_max_results = 0  # off: every filter's chunks are named
     assert check(reuters) == ["not _exact", "not _postfiltered", "_named_search"]
+    # Compared one by one, a chunk Chroma lacks (a vector not written yet) is passed over,
+    # and none found is an empty result, not an error.
+    store.settings.dense_exact_max_ids = 500
+    best = check(ap)
+    gone = store.query(vector, 1, ap.chunk_filter())[0][0].chunk_id
+    store.collection.delete(ids=[gone])
+    assert best == ["_exact"] and gone not in {
+        c.chunk_id for c, _ in store.query(vector, 3, ap.chunk_filter())
+    }
+    assert len(store.query(vector, 3, ap.chunk_filter())) == 3
+    assert store._hits([]) == {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
 
 
 def test_llamaindex_delete_removes_an_articles_chunks(settings, store, fake_embedder, two_articles):

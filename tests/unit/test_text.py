@@ -1115,3 +1115,14 @@ def test_a_name_the_question_gives_in_lower_case_is_no_answer():
     question = "which city hosted the olympic games in 2012?"
     assert not gives("The Olympic Games were a success.", "name", question)
     assert gives("London hosted the Olympic Games.", "name", question)
+
+
+def test_a_sentence_that_stops_at_its_copula_says_nothing():
+    assert text.lacks_complement("The current Olympic Games host city is.")
+    for said in (
+        "Inflation is lower than it was.",
+        "Nobody knows where the ship is.",
+        "The company will stay as it is.",
+        "London is the host city.",
+    ):
+        assert not text.lacks_complement(said), said
