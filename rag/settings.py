@@ -291,7 +291,7 @@ class Settings(BaseSettings):
         " slower at 100k chunks, and growing with the store). 0: always the where clause then.",
     )
     dense_exact_max_ids: int = Field(
-        500,
+        1_000,
         ge=0,
         description="A filtered dense search that allows at most this many chunks compares each"
         " of their stored vectors with the question (exact), rather than asking Chroma to search"

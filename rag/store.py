@@ -1133,11 +1133,12 @@ class Store:
         skipped, never an error.
 
         ``only`` is planned here, so no other module writes Chroma's query language, by how
-        many chunks it allows (read from the lexical index's facets): a few are compared
-        with the question one by one (``_exact``); a large share of the store is served by
-        a wider unfiltered search, keeping the allowed hits (``_postfiltered``); else the
-        chunks it allows are named to Chroma (``_named_search``); else it becomes Chroma's
-        ``where`` (``ChunkFilter.where``). See README, "Filtered dense search"."""
+        many chunks it allows (read from the lexical index's facets): a large share of the
+        store is served by a wider unfiltered search, keeping the allowed hits
+        (``_postfiltered``); a few (or a share whose chunks lie far from the question) are
+        compared with the question one by one (``_exact``); else the chunks it allows are
+        named to Chroma (``_named_search``); else it becomes Chroma's ``where``
+        (``ChunkFilter.where``). See README, "Filtered dense search"."""
         where = only.where()
         # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
@@ -1150,7 +1151,7 @@ class Store:
             if mask is not None and not mask.any():
                 return []
             if mask is not None:
-                result = self._exact(vector, k, mask) or self._postfiltered(vector, k, mask)
+                result = self._postfiltered(vector, k, mask) or self._exact(vector, k, mask)
             if result is None:
                 result = self._named_search(vector, k, only)
         if result is None:
@@ -1204,9 +1205,10 @@ class Store:
         """The ``k`` nearest of the chunks ``mask`` allows, by comparing each stored vector
         with the question, when it allows at most ``dense_exact_max_ids``; else None.
 
-        Why: Chroma's search among a few named chunks walks its graph until it meets enough
-        of them, 50 ms for 50 chunks of 100,000 (and more in a bigger store), where reading
-        their vectors and comparing them takes 1-12 ms for 50-600 (measured, README)."""
+        Why: Chroma's search among named chunks walks its graph until it meets enough of
+        them, slow when they are few or lie together far from the question: 50 ms for 50
+        chunks of 100,000, 150-500 ms for an outlet's 500-3,000 of a million, where reading
+        their vectors and comparing them takes 20-30 microseconds a chunk (README)."""
         rows = np.flatnonzero(mask)
         if not len(rows) or len(rows) > self.settings.dense_exact_max_ids:
             return None

@@ -471,24 +471,22 @@ def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
         return plans[:]
 
     reuters, ap = Filters(sources=["Reuters"]), Filters(sources=["AP"])
-    assert check(reuters) == ["_exact"]  # 70 chunks: at most dense_exact_max_ids
-    store.settings.dense_exact_max_ids = 0
     # 70 % of the store, and near: 3 * 2 / 0.7 = 9 searched, all 3 allowed
-    assert check(reuters) == ["not _exact", "_postfiltered"]
-    # 30 %, far: the 20 searched are all Reuters', so AP's chunks are named
-    assert check(ap) == ["not _exact", "not _postfiltered", "_named_search"]
+    assert check(reuters) == ["_postfiltered"]
+    # 30 %, far: the 20 searched are all Reuters'; 30 chunks are compared one by one
+    assert check(ap) == ["not _postfiltered", "_exact"]
+    store.settings.dense_exact_max_ids = 0  # more than that: named
+    assert check(ap) == ["not _postfiltered", "not _exact", "_named_search"]
     store.settings.dense_postfilter_max_results = 0  # off: every filter's chunks are named
-    assert check(reuters) == ["not _exact", "not _postfiltered", "_named_search"]
+    assert check(reuters) == ["not _postfiltered", "not _exact", "_named_search"]
     # Compared one by one, a chunk Chroma lacks (a vector not written yet) is passed over,
     # and none found is an empty result, not an error.
     store.settings.dense_exact_max_ids = 500
-    best = check(ap)
+    assert check(ap) == ["not _postfiltered", "_exact"]
     gone = store.query(vector, 1, ap.chunk_filter())[0][0].chunk_id
     store.collection.delete(ids=[gone])
-    assert best == ["_exact"] and gone not in {
-        c.chunk_id for c, _ in store.query(vector, 3, ap.chunk_filter())
-    }
-    assert len(store.query(vector, 3, ap.chunk_filter())) == 3
+    hits = {c.chunk_id for c, _ in store.query(vector, 3, ap.chunk_filter())}
+    assert gone not in hits and len(hits) == 3
     assert store._hits([]) == {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
 
 
