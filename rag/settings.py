@@ -302,16 +302,17 @@ class Settings(BaseSettings):
         ge=0,
         description="A filtered dense search that allows a large share of the store (a busy"
         " outlet, a long date range) searches unfiltered for k * margin / share chunks and keeps"
-        " the allowed ones, when that is at most this many; else it names the allowed chunks to"
-        " Chroma (dense_filter_max_ids). 0 always names them.",
+        " the allowed ones, when that is at most this many; else, or when too few of them are"
+        " allowed, it compares the allowed chunks one by one (dense_exact_max_ids) or names them"
+        " to Chroma (dense_filter_max_ids). 0 never searches unfiltered.",
     )
     dense_postfilter_margin: float = Field(
         2.0,
         ge=1.0,
         description="How many times more chunks than a filtered dense search needs the"
         " unfiltered search asks for, over the filter's share of the store (see"
-        " dense_postfilter_max_results); too few allowed among them, and the allowed chunks are"
-        " named instead.",
+        " dense_postfilter_max_results); too few allowed among them, and the other plans"
+        " search the allowed chunks instead.",
     )
     lexical_merge_factor: int = Field(
         10,

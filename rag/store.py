@@ -1256,8 +1256,9 @@ class Store:
         (a busy outlet, a year): Chroma's search over that many named chunks costs more than
         the list, 0.1-0.9 s at a million chunks, where an unfiltered search for a few hundred
         costs milliseconds. Asks for ``k * dense_postfilter_margin`` over the allowed share;
-        None, for the named search, when that is over ``dense_postfilter_max_results`` or
-        too few of the hits are allowed. Returns Chroma's query result shape."""
+        None, for the other plans (``_exact``, then ``_named_search``), when that is over
+        ``dense_postfilter_max_results`` or too few of the hits are allowed. Returns Chroma's
+        query result shape."""
         s = self.settings
         allowed = int(mask.sum())
         total = postings.indexed_chunks(self._db)
@@ -1276,7 +1277,7 @@ class Store:
         kept = set(itertools.compress(listed, allows.tolist()))
         hits = [(cid, d) for cid, d in zip(ids, distances, strict=True) if cid in kept][:k]
         if len(hits) < k and len(ids) >= wanted:
-            return None  # most of the filter's chunks lie further away: name them
+            return None  # most of the filter's chunks lie further away
         return self._hits(hits)
 
     def _named_search(self, vector: list[list[float]], k: int, only: ChunkFilter):
