@@ -40,6 +40,7 @@ from rag.text import (
     asks_what_was_said,
     complete_dates,
     doer_unnamed,
+    fact_box_entry,
     independent_clauses,
     lacks_complement,
     names_more,
@@ -262,6 +263,27 @@ def _source_sentences(
         SourceSentence(number, chunk.start + s, chunk.start + e, chunk.text[s:e], False)
         for s, e in spans
     ]
+
+
+def _with_labels(passages: list[Passage], sentence: str, max_words: int) -> str:
+    """``sentence`` with the fact-box fragments just before and after it in its chunk, when
+    it is one itself (``rag.text.fact_box_entry``): "Release date." is read with "December
+    1, 2017" beside it (``rag.text.labelled_by``). The sentence alone otherwise."""
+    if not fact_box_entry(sentence, max_words):
+        return sentence
+    for p in passages:
+        text = p.retrieved.chunk.text
+        spans = sentence_spans(text)
+        at = next((k for k, (s, e) in enumerate(spans) if text[s:e] == sentence), None)
+        if at is None:
+            continue
+        near = [
+            text[s:e]
+            for k, (s, e) in enumerate(spans)
+            if abs(k - at) <= 1 and (k == at or fact_box_entry(text[s:e], max_words))
+        ]
+        return " ".join(near)
+    return sentence
 
 
 def _with_previous(passages: list[Passage], sentence: str) -> str:
@@ -1047,8 +1069,14 @@ class NewsRAG:
             off_focus(
                 question,
                 s.text,
-                # Any sentence that supports it may tie it to the question, cited or not.
-                list(dict.fromkeys([citations[n - 1].sentence for n in s.citations] + support)),
+                # Any sentence that supports it may tie it to the question, cited or not; a
+                # fact box's value with its label.
+                list(
+                    dict.fromkeys(
+                        _with_labels(passages, e, config.fact_box_words)
+                        for e in [citations[n - 1].sentence for n in s.citations] + support
+                    )
+                ),
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=config,

@@ -991,6 +991,8 @@ def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> st
 # Where an answer sits in its source -------------------------------------------------------
 
 _CONTENT = frozenset({"NOUN", "VERB", "ADJ", "PROPN"})
+# Dependents that are a clause's subject.
+_SUBJECTS = frozenset({"nsubj", "nsubjpass", "csubj", "csubjpass", "expl"})
 # Dependents that say what a verb or noun on the way up is about.
 _ARGUMENTS = frozenset(
     {"dobj", "nsubj", "nsubjpass", "attr", "compound", "amod", "acomp", "agent", "appos"}
@@ -1091,7 +1093,7 @@ def anchors(token: Any) -> frozenset[str]:
     managed to broker a deal" ties Raine to brokering."""
     out: set[str] = set()
     peers: set[int] = set()  # words the token is coordinated with: peers, not told about
-    subjects = ("nsubj", "nsubjpass", "csubj", "expl")
+    subjects = _SUBJECTS
     past_subject = False  # climbed out of a clause with a subject of its own
 
     def add(tok: Any) -> None:
@@ -1126,6 +1128,43 @@ def anchors(token: Any) -> frozenset[str]:
             peers.add(cur.head.i)
         cur = cur.head
     return frozenset(out)
+
+
+def clauseless(sentence: str) -> bool:
+    """Whether a sentence is a fragment without a clause: no subject, and its root is no
+    verb ("Release date.", "Croatia.", "December 1, 2017 ..."). Search snippets and fact
+    boxes give their facts so, as a label beside its value."""
+    doc = parse(sentence)
+    return bool(len(doc)) and not any(
+        t.dep_ in _SUBJECTS or (t.dep_ == "ROOT" and t.pos_ in ("VERB", "AUX")) for t in doc
+    )
+
+
+def labelled_by(token: Any, max_words: int) -> frozenset[str]:
+    """The words a fact box gives a word of a short clauseless fragment: the content lemmas
+    of its fragment and of the short clauseless fragments just before and after it in its
+    text (short: at most ``max_words`` words).
+
+    Why: in "Release date. December 1, 2017 ..." or "Teams. Croatia. Runner-up." the parse
+    ties the date to nothing and Croatia to nothing; a reader takes the label beside a
+    value as what it is. Empty for a word of a sentence with a clause, whose parse says
+    what it is told about (``anchors``), or of a long fragment."""
+    sents = list(token.doc.sents)
+    k = next(i for i, s in enumerate(sents) if s.start <= token.i < s.end)
+    if not fact_box_entry(sents[k].text, max_words):
+        return frozenset()
+    near = [sents[k]] + [
+        sents[j]
+        for j in (k - 1, k + 1)
+        if 0 <= j < len(sents) and fact_box_entry(sents[j].text, max_words)
+    ]
+    return frozenset(t.lemma_.lower() for s in near for t in s if t.pos_ in _CONTENT)
+
+
+def fact_box_entry(sentence: str, max_words: int) -> bool:
+    """A label or a value of a fact box: a clauseless fragment of at most ``max_words``
+    words."""
+    return clauseless(sentence) and sum(not t.is_punct for t in parse(sentence)) <= max_words
 
 
 # Verbs every question uses and that say nothing of what it asks about (not
@@ -1186,6 +1225,31 @@ def asked_act(question: str) -> str:
             return "" if lemma in _QUESTION_VERBS else lemma
         return ""
     return ""
+
+
+def roles(token: Any) -> frozenset[str]:
+    """The lemmas of the role a word's clause gives it as its subject, with the nouns that
+    name the role: the complement of a copula ("Beijing is the host"), the object of "as"
+    ("Beijing was elected as the host city" -> city, host).
+
+    Why: an act is often told as its doer's role, by the act's own noun (the host city
+    hosted); held to the act asked about (``actors``), that doer did it."""
+    head = token
+    while head.dep_ in ("compound", "flat", "amod", "poss", "nmod") and head.head.i != head.i:
+        head = head.head
+    if head.dep_ not in ("nsubj", "nsubjpass"):
+        return frozenset()
+    verb = head.head
+    nouns = [c for c in verb.children if c.dep_ in ("attr", "oprd")] + [
+        c
+        for prep in verb.children
+        if prep.dep_ == "prep" and prep.lower_ == "as"
+        for c in prep.children
+        if c.dep_ == "pobj"
+    ]
+    return frozenset(
+        t.lemma_.lower() for n in nouns for t in (n, *n.children) if t is n or t.dep_ == "compound"
+    )
 
 
 def actors(token: Any) -> frozenset[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from eval.report import SuiteResult
 from eval.suites import common
 from eval.suites.common import RunConfig
 from eval.suites.runner import run_suite
+from ingest.chunk import sentence_spans
 
 SUITE = "rgb"
 CONDITIONS = ("answer", "reject", "counterfactual")
@@ -52,6 +54,73 @@ def check_answer(prediction: str, ground_truth: Any) -> bool:
         elif str(part).lower() not in pred:
             return False
     return True
+
+
+_MONTHS = frozenset(
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "sept",
+        "october",
+        "november",
+        "december",
+    ]
+)
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b")
+
+
+def _words(text: str) -> set[str]:
+    """Lower-cased words and numbers, accents and ordinals folded, months as their first
+    three letters ("19th October" and "Oct 19" give the same words)."""
+    words = re.findall(r"[a-z]+|\d+", _ORDINAL.sub("", _fold(text).lower()))
+    return {w[:3] if w in _MONTHS else w for w in words}
+
+
+def aliases(ground_truth: Any) -> list[str]:
+    """Every accepted phrasing of a gold answer, flattened."""
+    parts = ground_truth if isinstance(ground_truth, list) else [ground_truth]
+    return [str(a) for p in parts for a in (p if isinstance(p, list) else [p])]
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+
+
+def stated_answer(snippets: Sequence[str], ground_truth: Any) -> str:
+    """The gold alias one of ``snippets`` states, or "": some sentence of a snippet holds
+    every word of the alias, read as ``_words`` reads it; a name of capitalised words by
+    its last word alone, capitalised, as news names people after the first mention ("Barty
+    wins the 2021 Wimbledon"); a date's year from the snippet's leading page date ("Nov 12,
+    2020 ... premieres Nov. 15").
+
+    Why: RGB's "negative" snippets were gathered as passages without the answer, yet many
+    state it in other words ("released on November 21 of 1998" for "November 21, 1998").
+    There the right behaviour is to answer, so the negative-rejection rate is also reported
+    without them (``rejection_rate_unstated``)."""
+    wanted = []
+    for alias in aliases(ground_truth):
+        parts = _fold(alias).split()
+        named = len(parts) > 1 and all(p[:1].isupper() and p.isalpha() for p in parts)
+        wanted.append((alias, _words(alias), parts[-1] if named else ""))
+    for snippet in snippets:
+        dated = _PAGE_DATE.match(snippet)
+        year = {w for w in _words(dated[1]) if len(w) == 4} if dated else set()
+        for start, end in sentence_spans(snippet):
+            sentence = snippet[start:end]
+            said = _words(sentence) | year
+            for alias, words, surname in wanted:
+                if words and words <= said:
+                    return alias
+                if surname and re.search(rf"\b{re.escape(surname)}\b", _fold(sentence)):
+                    return alias
+    return ""
 
 
 def flags_conflict(text: str) -> bool:
@@ -120,6 +189,15 @@ def summarize(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "accuracy": common.mean([float(r["correct"]) for r in ans]),
         "answer_refusal_rate": common.mean([float(r["refused"]) for r in ans]),
         "rejection_rate": common.mean([float(r["refused"]) for r in rej]),
+        # RGB's negatives that state the answer in other words (``stated_answer``): the
+        # rejection rate without them, and how often the answer is given from them.
+        "rejection_rate_unstated": common.mean(
+            [float(r["refused"]) for r in rej if not r.get("negatives_state")]
+        ),
+        "n_reject_stated": sum(bool(r.get("negatives_state")) for r in rej),
+        "reject_stated_answered_rate": common.mean(
+            [float(r.get("states_gold", False)) for r in rej if r.get("negatives_state")]
+        ),
         "counterfactual_cited_rate": common.mean([float(r["counterfactual"]["ok"]) for r in cf]),
         "counterfactual_follows_rate": common.mean(
             [float(r["counterfactual"]["follows_sources"]) for r in cf]
@@ -193,6 +271,10 @@ class RGBSuite:
             refused = common.record_answer(row, answer)
             row["latency_s"] = seconds
             row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
+            if condition == "reject":
+                row["negatives_state"] = stated_answer(item.get("negative") or [], item["answer"])
+                said = stated_answer([answer.text], item["answer"])
+                row["states_gold"] = not refused and bool(said)
             if condition != "counterfactual":  # answer: answerable; reject: not
                 row["answerable"] = condition == "answer"
                 row["outcome"] = correctness.outcome(row["correct"], refused, row["answerable"])
@@ -221,7 +303,10 @@ class RGBSuite:
     ) -> dict[str, Any]:
         categories = {
             "answer": {"accuracy": summary["accuracy"]},
-            "reject": {"rejection_rate": summary["rejection_rate"]},
+            "reject": {
+                "rejection_rate": summary["rejection_rate"],
+                "rejection_rate_unstated": summary["rejection_rate_unstated"],
+            },
             "counterfactual": {
                 "counterfactual_cited_rate": summary["counterfactual_cited_rate"],
                 "counterfactual_follows_rate": summary["counterfactual_follows_rate"],
@@ -237,6 +322,10 @@ class RGBSuite:
             "only; counterfactual_cited_rate: with the fake-answer snippets, the answer gives "
             "the fake answer or flags the conflict, and every citation is judged to support "
             "its sentence.",
+            f"rejection_rate_unstated: the same on the items whose negative snippets do not "
+            f"state the answer in other words ({summary['n_reject_stated']} do: a sentence "
+            "holds every word of a gold alias, a person by surname, a date's year from the "
+            "page date); reject_stated_answered_rate: on those, answers that state it.",
             f"time: {summary['seconds_total']:.0f} s",
         ]
         examples = []
@@ -249,7 +338,9 @@ class RGBSuite:
                     f"- **{r['id']}** answer wrong (gold {r['gold_answer']!r}): {text!r}"
                 )
             elif r["condition"] == "reject" and not r["refused"]:
-                examples.append(f"- **{r['id']}** answered without the answer in sources: {text!r}")
+                stated = r.get("negatives_state")
+                where = f"its negatives state {stated!r}" if stated else "sources lack the answer"
+                examples.append(f"- **{r['id']}** answered ({where}): {text!r}")
             elif r["condition"] == "counterfactual" and not r["counterfactual"]["ok"]:
                 examples.append(
                     f"- **{r['id']}** counterfactual failed (fake {r['fake_answer']!r}): {text!r}"

@@ -23,12 +23,14 @@ from rag.text import (
     fills_slot,
     focus,
     focus_kinds,
+    labelled_by,
     leaves_unidentified,
     lemmas,
     offered_choices,
     parse,
     part_of_object,
     reports_another,
+    roles,
     same_name,
     without_fronted,
 )
@@ -382,7 +384,10 @@ def _detached(
         for token in answer_tokens(sentence, text, kind, question):
             found = True
             # The stricter bar: the item did the act asked about.
-            around = actors(token) if act else anchors(token)
+            # A value in a fact box is told about by the label beside it.
+            around = (actors(token) | roles(token) if act else anchors(token)) | labelled_by(
+                token, config.fact_box_words
+            )
             if any(same_name(a, w) for a in around for w in wanted):
                 return ""
             if similar and any(

@@ -45,6 +45,11 @@ class VerifyConfig:
     # on for an answer the model wrote after being pointed at a sentence (the engine's
     # second look), where a forced answer is likelier.
     act_anchored: bool = False
+    # A fact box gives a value beside its label, each a fragment without a clause
+    # ("Release date. December 1, 2017"); a fragment of at most this many words is read
+    # as one (``rag.text.labelled_by``). Longer clauseless text is a headline or a list,
+    # where the words around a name need not be about it ("CEO: John Hanke) and Nintendo").
+    fact_box_words: int = 5
     # Citations kept per answer sentence (the model's own first, when they support it).
     max_citations: int = 2
 

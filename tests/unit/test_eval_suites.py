@@ -445,6 +445,22 @@ def test_rgb_check_answer_follows_upstream_rule():
     assert rgb.check_answer("two and three", [["two"], ["three"]])
 
 
+def test_rgb_negatives_that_state_the_answer_in_other_words_are_found():
+    dates = [["November 21 1998", "November 21, 1998"]]
+    assert rgb.stated_answer(["It was released on November 21 of 1998 in Japan."], dates)
+    assert rgb.stated_answer(["Release Date 19th October 2021 ..."], "October 19, 2021")
+    # The year from the snippet's page date, not its month and day.
+    assert rgb.stated_answer(["Nov 12, 2020 ... It premieres Nov. 15 on Netflix."], "Nov 15, 2020")
+    assert not rgb.stated_answer(
+        ["May 29, 2021 ... In early 2020, Nintendo released it."], "May 29, 2020"
+    )
+    # A person by surname; a place needs every word, in one sentence.
+    assert rgb.stated_answer(["Jul 10, 2021 ... Barty wins the 2021 Wimbledon."], "Ashleigh Barty")
+    assert rgb.stated_answer(["It will be played in Tampa Bay, Florida."], "Tampa, Florida")
+    assert not rgb.stated_answer(["Florida hosts it. Tampa is a city."], "Tampa, Florida")
+    assert not rgb.stated_answer(["The tournament was held in June."], "Ashleigh Barty")
+
+
 def test_rgb_counterfactual_needs_fake_or_flag_and_supported_citations():
     item = {"answer": "Tampa, Florida", "fakeanswer": "Glendale, Arizona"}
     ok_judge = {"n_citations": 1, "n_citations_supported": 1}

@@ -884,6 +884,32 @@ def test_a_weekday_in_the_answer_gets_the_date_its_article_gives_it(settings, st
     assert answer.citations[0].sentence == record["body"]  # the quote stays the article's
 
 
+def test_a_fact_box_answers_with_the_value_beside_its_label(settings, tmp_path):
+    """A search snippet's fact box ("Release date. December 1, 2017") ties the date to the
+    release through the label beside it, though the parse ties it to nothing; beside
+    another label it answers nothing."""
+    from rag.store import Store
+
+    def ask(label: str):
+        own = settings.model_copy(update={"data_dir": tmp_path / label})
+        f = tmp_path / f"{label}.jsonl"
+        body = f"Xenoblade Chronicles 2. Nintendo Switch. {label}. December 1, 2017 ..."
+        f.write_text(json.dumps({"title": "Xenoblade", "source": "Web", "body": body}))
+        emb = FakeEmbedder()
+        store = Store(own)
+        try:
+            ingest_paths(own, store, emb, f)
+            reply = "Xenoblade Chronicles 2 was released on December 1, 2017 [1]."
+            rag = NewsRAG(own, store, emb, FakeLLM(lambda _: reply))
+            return rag.ask("When was Xenoblade Chronicles 2 released?")
+        finally:
+            store.close()
+
+    released = ask("Release date")
+    assert not released.refused and "December 1, 2017" in released.text
+    assert ask("Patch notes").refused
+
+
 def test_an_amount_told_of_another_year_does_not_answer(settings, store, tmp_path):
     f = tmp_path / "a.jsonl"
     body = (

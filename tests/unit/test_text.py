@@ -434,6 +434,59 @@ def test_actors_are_the_verbs_a_word_is_the_doer_of(sentence, word, acts):
     assert text.actors(token) == acts
 
 
+def test_the_role_a_clause_gives_its_subject_is_named_by_its_nouns():
+    from dataclasses import replace
+
+    from rag.verify import DEFAULT, off_focus
+
+    elected = "Beijing was elected as the host city for the 2008 Olympics."
+    beijing = next(t for t in text.parse(elected) if t.text == "Beijing")
+    assert text.roles(beijing) == {"city", "host"}
+    guest = next(t for t in text.parse("Paris was a guest of the host city.") if t.text == "Paris")
+    assert text.roles(guest) == {"guest"}
+    # Held to the act asked about, the host city hosted; the guest did not.
+    strict = replace(DEFAULT, act_anchored=True)
+    question = "Which city hosted the Olympic Games in 2008?"
+    assert off_focus(question, "Beijing hosted the 2008 Olympics.", [elected], config=strict) == ""
+    guest_said = "Paris was a guest of the host city in 2008."
+    assert off_focus(question, "Paris hosted the 2008 Olympics.", [guest_said], config=strict)
+
+
+@pytest.mark.parametrize(
+    "fragment, clauseless",
+    [
+        ("Release date.", True),
+        ("December 1, 2017 ...", True),
+        ("Chairman and CEO at Vanguard.", True),
+        ("Matches played.", False),
+        ("The game was released on December 1, 2017.", False),
+        ("Released in 2017.", False),
+    ],
+)
+def test_clauseless_fragments_have_no_subject_and_no_verb_at_their_root(fragment, clauseless):
+    assert text.clauseless(fragment) is clauseless
+
+
+def test_a_value_in_a_fact_box_is_told_about_by_the_label_beside_it():
+    from rag.verify import off_focus
+
+    question = "When was Xenoblade Chronicles 2 released?"
+    answer = "Xenoblade Chronicles 2 was released on December 1, 2017."
+    doc = text.parse("Release date. December 1, 2017 ...")
+    [december] = [t for t in doc if t.text == "December"]
+    assert "release" in text.labelled_by(december, 5)
+    assert off_focus(question, answer, ["Release date. December 1, 2017 ..."]) == ""
+    # Beside another label, or in a sentence with a clause, the value is not the release's.
+    assert off_focus(question, answer, ["Patch notes. December 1, 2017 ..."])
+    said = "The release was delayed. The team met on December 1, 2017."
+    assert text.labelled_by(next(t for t in text.parse(said) if t.text == "December"), 5) == set()
+    assert off_focus(question, answer, [said])
+    # A long fragment is a headline or a list, not a label beside its value.
+    score = "1 Djokovic 6\u20134, 7\u20135, 6\u20134 to win the match."
+    [djokovic] = [t for t in text.parse(score) if t.text == "Djokovic"]
+    assert text.clauseless(score) and text.labelled_by(djokovic, 5) == set()
+
+
 def test_the_stricter_bar_ties_who_did_it_to_the_act_itself():
     from dataclasses import replace
 
