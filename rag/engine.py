@@ -516,6 +516,23 @@ class NewsRAG:
             budget -= n
             if budget <= 0:
                 break
+        # A fact box's label goes with its value ("Teams. Netherlands. Runner-up."): the
+        # value alone scores low, and the label alone answers nothing.
+        for hi, spans in chosen.items():
+            text, order = hits[hi].chunk.text, per_hit[hi]
+            for s, e in list(spans):
+                k = order.index((s, e))
+                if not fact_box_entry(text[s:e], self.verify_config.fact_box_words):
+                    continue
+                for j in (k - 1, k + 1):
+                    if not 0 <= j < len(order) or order[j] in spans:
+                        continue
+                    near = text[order[j][0] : order[j][1]]
+                    key = (hits[hi].chunk.doc_id, hits[hi].chunk.start + order[j][0])
+                    if key in taken or not fact_box_entry(near, self.verify_config.fact_box_words):
+                        continue
+                    spans.append(order[j])
+                    taken.add(key)
         # Best-answering passage first: small models lean on what they read first.
         best = {}
         for rank, (_, hi, _, _) in enumerate(scored):

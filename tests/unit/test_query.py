@@ -910,6 +910,32 @@ def test_a_fact_box_answers_with_the_value_beside_its_label(settings, tmp_path):
     assert ask("Patch notes").refused
 
 
+def test_a_fact_box_label_is_sent_with_its_value(settings, store, tmp_path):
+    """The model reads a fact box's value beside its label: "Netherlands." scores too low
+    to be chosen alone among a chunk's sentences, and "Runner-up." alone answers nothing."""
+    f = tmp_path / "box.jsonl"
+    body = (
+        "The 2010 World Cup final was played in Johannesburg. Spain won the final in extra"
+        " time. The tournament drew record crowds. Fans travelled from across the world."
+        " Teams. Netherlands. Runner-up. Goals. 12."
+    )
+    f.write_text(json.dumps({"title": "2010 World Cup", "source": "Web", "body": body}))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, f)
+    prompts_seen: list[str] = []
+
+    def reply(prompt: str) -> str:
+        prompts_seen.append(prompt)
+        return "The runner-up of the 2010 World Cup was Netherlands [1]."
+
+    NewsRAG(settings, store, emb, FakeLLM(reply)).ask(
+        "Who was the runner-up of the 2010 World Cup?"
+    )
+    lines = prompts_seen[0].splitlines()
+    at = next(i for i, line in enumerate(lines) if line.endswith("] Runner-up."))
+    assert lines[at - 1].endswith("] Netherlands.")
+
+
 def test_an_amount_told_of_another_year_does_not_answer(settings, store, tmp_path):
     f = tmp_path / "a.jsonl"
     body = (
