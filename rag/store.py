@@ -61,6 +61,7 @@ from llama_index.core.vector_stores.utils import node_to_metadata_dict
 from rag import postings
 from rag.documents import Article, Chunk, chunk_key, now_iso
 from rag.errors import StoreError, StoreUnavailableError
+from rag.mirror import MIRROR_FILE, VectorMirror
 from rag.settings import Settings
 
 log = logging.getLogger("newsrag.store")
@@ -178,6 +179,11 @@ _LEXICAL_DROP = [
 # The last chunk row id handed out: ids are never reused, so a deleted chunk's postings
 # (``rag.postings``) can never be read as a new chunk's.
 LAST_CHUNK_ROW = "last_chunk_row"
+# The vector mirror (``rag.mirror``): the vectors' length, and the first chunk row whose
+# vector it is sure to hold (rows below it were written before it existed, and are filled
+# from Chroma by ``recover``; 0 when none are missing).
+MIRROR_DIM = "mirror_dim"
+MIRROR_FROM = "mirror_from"
 # Chunk rows per segment when a store's postings are built in one go.
 LEXICAL_BUILD_SEGMENT = 20_000
 _SECONDS_PER_DAY = 86400
@@ -388,6 +394,12 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._migrate(backfill_files=not had_files)
         self._ensure_lexical()
+        self._mirror = VectorMirror(settings.data_dir / MIRROR_FILE)
+        with self._tx() as db:  # rows written before the mirror existed are not in it
+            db.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
+                [MIRROR_FROM, str(self._last_chunk_row(db) + 1 if self._has_chunks(db) else 0)],
+            )
 
     def _has_table(self, name: str) -> bool:
         q = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
@@ -770,6 +782,15 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+            parts = [np.asarray(v, dtype=np.float32) for _, c, v in items if len(c)]
+            if parts:
+                vectors = np.concatenate(parts)
+                # In the transaction: a failed write leaves the rows unreadable, not unmirrored.
+                db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
+                    [MIRROR_DIM, str(vectors.shape[1])],
+                )
+                self._mirror.write(np.array([r[0] for r in rows], dtype=np.int64), vectors)
             postings.add_segment(db, [(r[0], r[6], r[7]) for r in rows])
             self._merge_postings(db)
             db.executemany(
@@ -783,14 +804,23 @@ class Store:
             self._bump(db, VERSION, VECTORS_VERSION)
         return retired
 
-    def _chunk_rows(self, db: sqlite3.Connection, n: int) -> int:
-        """The first of ``n`` fresh chunk row ids, never handed out before (see
-        ``LAST_CHUNK_ROW``), inside the caller's transaction."""
+    @staticmethod
+    def _last_chunk_row(db: sqlite3.Connection) -> int:
+        """The last chunk row id handed out (``LAST_CHUNK_ROW``, or the largest in use)."""
         row = db.execute("SELECT value FROM meta WHERE key=?", [LAST_CHUNK_ROW]).fetchone()
-        last = max(
+        return max(
             int(row[0]) if row else 0,
             int(db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]),
         )
+
+    @staticmethod
+    def _has_chunks(db: sqlite3.Connection) -> bool:
+        return db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is not None
+
+    def _chunk_rows(self, db: sqlite3.Connection, n: int) -> int:
+        """The first of ``n`` fresh chunk row ids, never handed out before (see
+        ``LAST_CHUNK_ROW``), inside the caller's transaction."""
+        last = self._last_chunk_row(db)
         db.execute(
             "INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", [LAST_CHUNK_ROW, str(last + n)]
         )
@@ -934,6 +964,7 @@ class Store:
         it left ``pending``. Returns the ids of the articles whose write it did not finish
         (a replaced article's old version was readable all along and still is)."""
         with self.ingest_lock():
+            self._fill_mirror()
             pending = [
                 r["doc_id"]
                 for r in self._db.execute("SELECT doc_id FROM articles WHERE status!='complete'")
@@ -962,6 +993,33 @@ class Store:
                     self._bump(db, VERSION)
             self._delete_vectors([(c, d) for c, d, _ in listed], pending)
             return sorted(unfinished)
+
+    def _fill_mirror(self) -> None:
+        """Copy into the vector mirror (``rag.mirror``) the vectors of the chunk rows written
+        before it existed, read from Chroma in batches: once per store, under the ingest
+        lock (about 30 s for a million chunks). Until then filtered searches read those
+        vectors from Chroma, or search Chroma."""
+        below = self._counter(MIRROR_FROM)
+        if not below:
+            return
+        rows = self._db.execute(
+            "SELECT id, chunk_id FROM chunks WHERE id < ? ORDER BY id", [below]
+        ).fetchall()
+        dim = 0
+        for start in range(0, len(rows), ID_BATCH):
+            part = rows[start : start + ID_BATCH]
+            got = self.vectors([r["chunk_id"] for r in part])
+            held = [r for r in part if r["chunk_id"] in got]
+            if held:
+                vectors = np.stack([got[r["chunk_id"]] for r in held])
+                dim = vectors.shape[1]
+                self._mirror.write(np.array([r["id"] for r in held], dtype=np.int64), vectors)
+        with self._tx() as db:
+            if dim:
+                db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)", [MIRROR_DIM, str(dim)]
+                )
+            db.execute("UPDATE meta SET value = '0' WHERE key = ?", [MIRROR_FROM])
 
     # Reads ----------------------------------------------------------------
     def version(self) -> int:
@@ -1202,37 +1260,60 @@ class Store:
         return not inside_a_day and "" not in only.sources
 
     def _exact(self, vector: list[list[float]], k: int, mask: np.ndarray):
-        """The ``k`` nearest of the chunks ``mask`` allows, by comparing each stored vector
-        with the question, when it allows at most ``dense_exact_max_ids``; else None.
+        """The ``k`` nearest of the chunks ``mask`` allows, by comparing each of their
+        vectors with the question: from the vector mirror (``rag.mirror``) when it allows at
+        most ``dense_mirror_max_rows``, those the mirror may lack read from Chroma when they
+        are at most ``dense_exact_max_ids``; else None.
 
         Why: Chroma's search among named chunks walks its graph until it meets enough of
         them, slow when they are few or lie together far from the question: 50 ms for 50
-        chunks of 100,000, 150-500 ms for an outlet's 500-3,000 of a million, where reading
-        their vectors and comparing them takes 20-30 microseconds a chunk (README)."""
+        chunks of 100,000, 150-500 ms for an outlet's 500-180,000 of a million. Reading their
+        vectors from Chroma takes 20-30 microseconds a chunk; from the mirror, a gather and a
+        matrix product (README, "Filtered dense search")."""
+        s = self.settings
         rows = np.flatnonzero(mask)
-        if not len(rows) or len(rows) > self.settings.dense_exact_max_ids:
+        if not len(rows):
             return None
-        ids = []
+        dim = self._counter(MIRROR_DIM)
+        held = rows >= self._counter(MIRROR_FROM)
+        if not dim or held.sum() > s.dense_mirror_max_rows:
+            held[:] = False  # the mirror is not read: every vector from Chroma, or no plan
+        mirrored, unmirrored = rows[held], rows[~held]
+        if len(unmirrored) > s.dense_exact_max_ids:
+            return None
+        question = np.asarray(vector[0], dtype=np.float32)
+        # A few more than k: a row of an article being rewritten may not be readable.
+        wanted = 2 * k + 10
+        near_rows, near_cos = self._mirror.nearest(mirrored, dim, question, wanted)
+        scored = dict(zip(self._chunk_ids(near_rows), near_cos.tolist(), strict=True))
+        if len(unmirrored):
+            stored = self.vectors([c for c in self._chunk_ids(unmirrored) if c])
+            if stored:
+                matrix = np.stack(list(stored.values()))
+                norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(question) or 1.0)
+                cos = matrix @ question / np.where(norms > 0, norms, 1.0)
+                scored.update(zip(stored, cos.tolist(), strict=True))
+        scored.pop("", None)  # rows no longer readable
+        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
+        # Chroma may lack one (a vector not written yet): the next takes its place.
+        found = self._hits([(cid, 1.0 - float(cos)) for cid, cos in ranked[: k + 5]])
+        return {key: [value[0][:k]] for key, value in found.items()}
+
+    def _chunk_ids(self, rows: np.ndarray) -> list[str]:
+        """The chunk id of each of ``rows`` ("" for a row that is not readable: deleted, or
+        of an article still being written)."""
+        found: dict[int, str] = {}
         for start in range(0, len(rows), ID_BATCH):
             part = [int(r) for r in rows[start : start + ID_BATCH]]
             marks = ",".join("?" * len(part))
-            # Readable chunks only: one of an article still being written takes no place.
-            found = self._db.execute(
-                "SELECT c.chunk_id FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
-                f"WHERE a.status = 'complete' AND c.id IN ({marks})",
-                part,
+            found.update(
+                self._db.execute(
+                    "SELECT c.id, c.chunk_id FROM chunks c JOIN articles a ON a.doc_id = c.doc_id "
+                    f"WHERE a.status = 'complete' AND c.id IN ({marks})",
+                    part,
+                ).fetchall()
             )
-            ids += [r[0] for r in found]
-        stored = self.vectors(ids)
-        found = list(stored)  # in Chroma
-        if not found:
-            return self._hits([])
-        matrix = np.stack([stored[c] for c in found])
-        question = np.asarray(vector[0], dtype=np.float32)
-        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(question) or 1.0)
-        cosine = matrix @ question / np.where(norms > 0, norms, 1.0)
-        best = sorted(range(len(found)), key=lambda i: (-cosine[i], found[i]))[:k]
-        return self._hits([(found[i], 1.0 - float(cosine[i])) for i in best])
+        return [found.get(int(r), "") for r in rows]
 
     def _hits(self, hits: list[tuple[str, float]]) -> dict[str, list[list[Any]]]:
         """(chunk id, distance) pairs, best first, with their documents and metadata read

@@ -473,9 +473,12 @@ def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
     reuters, ap = Filters(sources=["Reuters"]), Filters(sources=["AP"])
     # 70 % of the store, and near: 3 * 2 / 0.7 = 9 searched, all 3 allowed
     assert check(reuters) == ["_postfiltered"]
-    # 30 %, far: the 20 searched are all Reuters'; 30 chunks are compared one by one
+    # 30 %, far: the 20 searched are all Reuters'; 30 chunks are compared one by one, their
+    # vectors read from the mirror (as float16: the same nearest chunks)
     assert check(ap) == ["not _postfiltered", "_exact"]
-    store.settings.dense_exact_max_ids = 0  # more than that: named
+    store.settings.dense_mirror_max_rows = 0  # past the mirror's cap: read from Chroma
+    assert check(ap) == ["not _postfiltered", "_exact"]
+    store.settings.dense_exact_max_ids = 0  # and past that cap too: named
     assert check(ap) == ["not _postfiltered", "not _exact", "_named_search"]
     store.settings.dense_postfilter_max_results = 0  # off: every filter's chunks are named
     assert check(reuters) == ["not _postfiltered", "not _exact", "_named_search"]
@@ -488,6 +491,57 @@ def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
     hits = {c.chunk_id for c, _ in store.query(vector, 3, ap.chunk_filter())}
     assert gone not in hits and len(hits) == 3
     assert store._hits([]) == {"ids": [[]], "documents": [[]], "metadatas": [[]], "distances": [[]]}
+
+
+def test_the_vector_mirror_serves_filtered_searches_and_fills_an_older_store(
+    store, fake_embedder, monkeypatch
+):
+    """Filtered searches compare the allowed chunks' vectors from the mirror; a store written
+    before the mirror existed reads them from Chroma (few) or searches Chroma (many) until
+    ``recover`` (run before each ingest) fills the mirror from Chroma, once. A replaced
+    article's old rows stay in the file but are never read."""
+    from rag.mirror import MIRROR_FILE
+    from rag.retrieve import Filters
+    from rag.store import MIRROR_DIM, MIRROR_FROM
+
+    for i in range(12):
+        _write(
+            store,
+            fake_embedder,
+            f"r{i}",
+            f"harbour cranes unloaded grain {i}",
+            "Reuters",
+            "2023-01-10",
+        )
+    for i in range(4):
+        _write(store, fake_embedder, f"a{i}", f"the orchestra rehearsed {i}", "AP", "2023-01-11")
+    vector = fake_embedder.embed(["harbour cranes"])[0]
+    ap = Filters(sources=["AP"]).chunk_filter()
+    store.settings.dense_postfilter_max_results = 0  # straight to the one-by-one plan
+    mirrored = [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)]
+    assert len(mirrored) == 3 and store._counter(MIRROR_FROM) == 0
+    # The same store as an older newsrag left it: no mirror, every row written before it.
+    (store.settings.data_dir / MIRROR_FILE).unlink()
+    with store._tx() as db:
+        db.execute("DELETE FROM meta WHERE key = ?", [MIRROR_DIM])
+        db.execute("UPDATE meta SET value = '100' WHERE key = ?", [MIRROR_FROM])
+    read = []
+    monkeypatch.setattr(
+        store, "vectors", lambda ids, real=store.vectors: read.append(ids) or real(ids)
+    )
+    assert [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)] == mirrored
+    assert len(read[-1]) == 4  # the 4 allowed vectors, from Chroma
+    store.settings.dense_exact_max_ids = 3  # more than that: Chroma searches them
+    assert store._exact([vector.tolist()], 3, store._allowed_mask(ap)) is None
+    store.recover()
+    assert store._counter(MIRROR_FROM) == 0 and (store.settings.data_dir / MIRROR_FILE).exists()
+    read.clear()
+    assert [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)] == mirrored
+    assert read == []  # from the mirror alone
+    # A new version of an article is found, its old one is not.
+    _write(store, fake_embedder, "a0", "harbour cranes unloaded grain again", "AP", "2023-01-11")
+    best, _ = store.query(vector, 1, ap)[0]
+    assert best.doc_id == "a0" and "again" in best.text
 
 
 def test_llamaindex_delete_removes_an_articles_chunks(settings, store, fake_embedder, two_articles):
