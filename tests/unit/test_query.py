@@ -846,16 +846,21 @@ def test_reports_published_at_the_same_time_have_no_order(settings, store, tmp_p
         assert answer.refused and any("same time" in n for n in answer.notes), published
 
 
+def _one_article(settings, store, path, title: str, source: str, body: str) -> FakeEmbedder:
+    """Ingest one JSONL article at ``path``; the fake embedder it was embedded with."""
+    path.write_text(json.dumps({"title": title, "source": source, "body": body}))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, path)
+    return emb
+
+
 def test_words_the_outlet_says_are_not_the_answer_to_what_a_speaker_said(settings, store, tmp_path):
-    f = tmp_path / "a.jsonl"
     body = (
         "The Bears beat the Vikings on Monday night. The Bears' defense was all over the"
         " Vikings all night, and Minnesota could not get out of its own way. Coach Matt"
         " Eberflus praised the players after the game."
     )
-    f.write_text(json.dumps({"title": "Bears beat Vikings", "source": "Wire", "body": body}))
-    emb = FakeEmbedder()
-    ingest_paths(settings, store, emb, f)
+    emb = _one_article(settings, store, tmp_path / "a.jsonl", "Bears beat Vikings", "Wire", body)
     claim = "Matt Eberflus said that the Bears' defense was all over the Vikings all night [1]."
     rag = NewsRAG(settings, store, emb, FakeLLM(lambda _: claim))
     answer = rag.ask("What did Matt Eberflus say about the Bears' defense?")
@@ -892,13 +897,10 @@ def test_a_fact_box_answers_with_the_value_beside_its_label(settings, tmp_path):
 
     def ask(label: str):
         own = settings.model_copy(update={"data_dir": tmp_path / label})
-        f = tmp_path / f"{label}.jsonl"
         body = f"Xenoblade Chronicles 2. Nintendo Switch. {label}. December 1, 2017 ..."
-        f.write_text(json.dumps({"title": "Xenoblade", "source": "Web", "body": body}))
-        emb = FakeEmbedder()
         store = Store(own)
         try:
-            ingest_paths(own, store, emb, f)
+            emb = _one_article(own, store, tmp_path / f"{label}.jsonl", "Xenoblade", "Web", body)
             reply = "Xenoblade Chronicles 2 was released on December 1, 2017 [1]."
             rag = NewsRAG(own, store, emb, FakeLLM(lambda _: reply))
             return rag.ask("When was Xenoblade Chronicles 2 released?")
@@ -913,15 +915,12 @@ def test_a_fact_box_answers_with_the_value_beside_its_label(settings, tmp_path):
 def test_a_fact_box_label_is_sent_with_its_value(settings, store, tmp_path):
     """The model reads a fact box's value beside its label: "Netherlands." scores too low
     to be chosen alone among a chunk's sentences, and "Runner-up." alone answers nothing."""
-    f = tmp_path / "box.jsonl"
     body = (
         "The 2010 World Cup final was played in Johannesburg. Spain won the final in extra"
         " time. The tournament drew record crowds. Fans travelled from across the world."
         " Teams. Netherlands. Runner-up. Goals. 12."
     )
-    f.write_text(json.dumps({"title": "2010 World Cup", "source": "Web", "body": body}))
-    emb = FakeEmbedder()
-    ingest_paths(settings, store, emb, f)
+    emb = _one_article(settings, store, tmp_path / "box.jsonl", "2010 World Cup", "Web", body)
     prompts_seen: list[str] = []
 
     def reply(prompt: str) -> str:
@@ -937,14 +936,11 @@ def test_a_fact_box_label_is_sent_with_its_value(settings, store, tmp_path):
 
 
 def test_an_amount_told_of_another_year_does_not_answer(settings, store, tmp_path):
-    f = tmp_path / "a.jsonl"
     body = (
         "Tesla's deliveries crossed 310,000 units in Q1 2022. "
         "Tesla's revenue reached a record high of $18.8 billion in the quarter."
     )
-    f.write_text(json.dumps({"title": "Tesla results", "source": "Wire", "body": body}))
-    emb = FakeEmbedder()
-    ingest_paths(settings, store, emb, f)
+    emb = _one_article(settings, store, tmp_path / "a.jsonl", "Tesla results", "Wire", body)
     rag = NewsRAG(settings, store, emb, FakeLLM(lambda _: "Tesla's revenue was $18.8 billion [1]."))
     assert rag.ask("What was Tesla's revenue in Q1 2021?").refused
     assert not rag.ask("What was Tesla's revenue in Q1 2022?").refused
