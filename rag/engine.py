@@ -265,25 +265,30 @@ def _source_sentences(
     ]
 
 
-def _with_labels(passages: list[Passage], sentence: str, max_words: int) -> str:
-    """``sentence`` with the fact-box fragments just before and after it in its chunk, when
-    it is one itself (``rag.text.fact_box_entry``): "Release date." is read with "December
-    1, 2017" beside it (``rag.text.labelled_by``). The sentence alone otherwise."""
-    if not fact_box_entry(sentence, max_words):
-        return sentence
+def _with_labels(passages: list[Passage], doc_id: str, start: int, max_words: int) -> str:
+    """The source sentence at article offset ``start`` of ``doc_id`` (in the passage that
+    holds it), with the fact-box fragments (``rag.text.fact_box_entry``) beside it, up to
+    two on each side, when it is one itself: "Release date." is read with "December 1,
+    2017" beside it (``rag.text.labelled_by``), and the value after that, which decides
+    whose label it is. The sentence alone otherwise; "" when no passage holds it."""
     for p in passages:
-        text = p.retrieved.chunk.text
-        spans = sentence_spans(text)
-        at = next((k for k, (s, e) in enumerate(spans) if text[s:e] == sentence), None)
+        chunk = p.retrieved.chunk
+        if chunk.doc_id != doc_id:
+            continue
+        spans = sentence_spans(chunk.text)
+        at = next((k for k, (s, _) in enumerate(spans) if chunk.start + s == start), None)
         if at is None:
             continue
-        near = [
-            text[s:e]
-            for k, (s, e) in enumerate(spans)
-            if abs(k - at) <= 1 and (k == at or fact_box_entry(text[s:e], max_words))
-        ]
-        return " ".join(near)
-    return sentence
+        texts = [chunk.text[s:e] for s, e in spans]
+        if not fact_box_entry(texts[at], max_words):
+            return texts[at]
+        lo = hi = at
+        while lo > max(0, at - 2) and fact_box_entry(texts[lo - 1], max_words):
+            lo -= 1
+        while hi < min(len(texts) - 1, at + 2) and fact_box_entry(texts[hi + 1], max_words):
+            hi += 1
+        return " ".join(texts[lo : hi + 1])
+    return ""
 
 
 def _with_previous(passages: list[Passage], sentence: str) -> str:
@@ -517,7 +522,8 @@ class NewsRAG:
             if budget <= 0:
                 break
         # A fact box's label goes with its value ("Teams. Netherlands. Runner-up."): the
-        # value alone scores low, and the label alone answers nothing.
+        # value alone scores low, and the label alone answers nothing. (At most two
+        # fragments of ``fact_box_words`` words each: a few tokens past the budget.)
         for hi, spans in chosen.items():
             text, order = hits[hi].chunk.text, per_hit[hi]
             for s, e in list(spans):
@@ -1004,6 +1010,7 @@ class NewsRAG:
         keyed: dict[tuple[str, int, int], int] = {}
         sentences: list[AnswerSentence] = []
         supporting: list[list[str]] = []  # per sentence, every source sentence supporting it
+        supported_at: dict[int, list[tuple[str, int]]] = {}  # id(sentence): (doc id, start)
         # read by refuse()
         details = [t for (t, _), v in zip(parts, verdicts, strict=True) if v.only_details]
         pieces: list[str] = []
@@ -1036,6 +1043,9 @@ class NewsRAG:
                 AnswerSentence(text, verdict.supported, numbers, verdict.score, verdict.reason)
             )
             supporting.append([e.text for e in verdict.evidence])
+            supported_at[id(sentences[-1])] = [
+                (by_number[e.number].retrieved.chunk.doc_id, e.start) for e in verdict.evidence
+            ]
             marks = "".join(f"[{n}]" for n in numbers)
             # A date without its year takes the year its cited sentences give it, else is
             # read against the date of the article it cites.
@@ -1088,17 +1098,22 @@ class NewsRAG:
                 s.text,
                 # Any sentence that supports it may tie it to the question, cited or not; a
                 # fact box's value with its label.
-                list(
-                    dict.fromkeys(
-                        _with_labels(passages, e, config.fact_box_words)
-                        for e in [citations[n - 1].sentence for n in s.citations] + support
+                [
+                    text
+                    for text in dict.fromkeys(
+                        _with_labels(passages, doc_id, start, config.fact_box_words)
+                        for doc_id, start in [
+                            (citations[n - 1].doc_id, citations[n - 1].span[0]) for n in s.citations
+                        ]
+                        + supported_at[id(s)]
                     )
-                ),
+                    if text
+                ],
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=config,
             )
-            for s, support in answering
+            for s, _ in answering
         ]
         if elsewhere and all(elsewhere):
             base["notes"].append(f"Not an answer: {elsewhere[0]}.")

@@ -8,14 +8,19 @@ system keeps in memory: row ``i`` of ``vectors.f16`` holds chunk row ``i``'s vec
 ``rag.store``: chunk row ids are never reused), unit length, so the allowed rows' cosines
 are one gather and one matrix product (README, "Filtered dense search").
 
-The file is a cache beside Chroma, never the record: rows are written in the transaction
-that makes their chunks readable (``Store._switch_versions``) and read only for rows the
-docstore lists; a store from before it is filled from Chroma once (``Store.recover``).
+The file is a cache beside Chroma, never the record: rows are written (and synced) in the
+transaction that makes their chunks readable (``Store._switch_versions``) and read only for
+rows the docstore lists; a row the file lacks (past its end, or never written) is reported,
+not scored, and read from Chroma instead. A store from before it, or whose file was lost,
+is filled from Chroma once (``Store.recover``).
 """
 
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -26,18 +31,23 @@ _ITEM = np.dtype(np.float16).itemsize
 # Rows compared per block (a block of 384-dimension vectors is 48 MB as float32).
 _BLOCK = 32_768
 
-
 _THREADS: ThreadpoolController | None = None
+_THREADS_LOCK = threading.Lock()
 
 
-def _one_blas_thread():  # -> a context manager
-    """numpy's BLAS held to one thread while the mirror is read. Why: its threads spin on
-    for a while after a product, and the embedder's (torch) threads then wait for the cores
-    (a query's embedding went from 15 to 95 ms at p95 after a mirror search, 2 cores)."""
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """numpy's BLAS held to one thread while the mirror is read, one search at a time (the
+    limit is the process's, so overlapping searches would restore it out of order). Why:
+    BLAS threads spin on for a while after a product, and the embedder's (torch) threads
+    then wait for the cores: the next query's embedding took 95 ms at p95 instead of 20
+    (2 cores)."""
     global _THREADS
-    if _THREADS is None:
-        _THREADS = ThreadpoolController()
-    return _THREADS.limit(limits=1, user_api="blas")
+    with _THREADS_LOCK:
+        if _THREADS is None:
+            _THREADS = ThreadpoolController()
+        with _THREADS.limit(limits=1, user_api="blas"):
+            yield
 
 
 class VectorMirror:
@@ -48,7 +58,8 @@ class VectorMirror:
 
     def write(self, rows: np.ndarray, vectors: np.ndarray) -> None:
         """Store ``vectors`` (one per row id in ``rows``) at their rows, scaled to unit
-        length; consecutive rows are written in one piece."""
+        length, and sync them to disk (the caller commits the rows as readable after);
+        consecutive rows are written in one piece."""
         rows = np.asarray(rows, dtype=np.int64)
         if not len(rows):
             return
@@ -58,25 +69,39 @@ class VectorMirror:
         width = unit.shape[1] * _ITEM
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            # Runs of consecutive rows, each one write.
             breaks = np.flatnonzero(np.diff(rows) != 1) + 1
             for part_rows, part in zip(np.split(rows, breaks), np.split(unit, breaks), strict=True):
-                os.pwrite(fd, part.tobytes(), int(part_rows[0]) * width)
+                data_bytes, at = memoryview(part.tobytes()), int(part_rows[0]) * width
+                while data_bytes:  # a write may take less than it was given
+                    done = os.pwrite(fd, data_bytes, at)
+                    data_bytes, at = data_bytes[done:], at + done
+            os.fdatasync(fd)
         finally:
             os.close(fd)
 
+    def extend_to(self, rows: int, dim: int) -> None:
+        """Make the file span at least ``rows`` rows (new rows all zeros: unwritten)."""
+        if self.rows_held(dim) < rows:
+            with self.path.open("ab") as fh:
+                fh.truncate(rows * dim * _ITEM)
+
+    def rows_held(self, dim: int) -> int:
+        """How many rows the file spans (row ids below it may still be unwritten)."""
+        size = self.path.stat().st_size if self.path.exists() else 0
+        return size // (dim * _ITEM) if dim > 0 else 0
+
     def read(self, rows: np.ndarray, dim: int) -> np.ndarray:
-        """The unit vectors at ``rows`` as float32 (rows never written read as zeros)."""
+        """The unit vectors at ``rows`` as float32 (rows the file lacks read as zeros)."""
         return self._gather(self._open(dim), rows, dim)
 
     def _open(self, dim: int) -> np.memmap | None:
         """The file mapped as rows of ``dim`` values, None when it holds no row. Mapped per
         search and let go after: the pages stay in the page cache, not in this process's
         resident memory (a million chunks' mirror is 768 MB)."""
-        size = self.path.stat().st_size if self.path.exists() else 0
-        if dim <= 0 or size < dim * _ITEM:
+        held = self.rows_held(dim)
+        if not held:
             return None
-        return np.memmap(self.path, dtype=np.float16, mode="r", shape=(size // (dim * _ITEM), dim))
+        return np.memmap(self.path, dtype=np.float16, mode="r", shape=(held, dim))
 
     @staticmethod
     def _gather(mapped: np.memmap | None, rows: np.ndarray, dim: int) -> np.ndarray:
@@ -89,23 +114,34 @@ class VectorMirror:
 
     def nearest(
         self, rows: np.ndarray, dim: int, question: np.ndarray, n: int
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The ``n`` of ``rows`` whose vectors are closest to ``question`` and their cosines,
-        best first (ties by row). Read in blocks, so memory stays a block's, whatever the
-        filter allows."""
+        best first (ties by row), and the rows the file lacks (past its end or never
+        written: all zeros), which are not ranked. Read in blocks, so memory stays a
+        block's, whatever the filter allows."""
         q = np.asarray(question, dtype=np.float32)
+        if q.shape != (dim,):
+            raise ValueError(f"a question vector of {q.shape} against a mirror of {dim}")
         q = q / (np.linalg.norm(q) or 1.0)
         kept_rows, kept_scores = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
+        absent = [np.zeros(0, dtype=np.int64)]
         mapped = self._open(dim)
         with _one_blas_thread():
             for start in range(0, len(rows), _BLOCK):
                 part = np.asarray(rows[start : start + _BLOCK], dtype=np.int64)
-                scores = self._gather(mapped, part, dim) @ q
+                block = self._gather(mapped, part, dim)
+                scores = block @ q
+                # A unit vector scores exactly 0 by chance almost never: look closer there.
+                zero = np.flatnonzero(scores == 0)
+                if len(zero):
+                    lacking = zero[~block[zero].any(axis=1)]
+                    absent.append(part[lacking])
+                    scores[lacking] = -np.inf
                 if len(part) > n:
                     top = np.argpartition(-scores, n - 1)[:n]
                     part, scores = part[top], scores[top]
-                kept_rows.append(part)
-                kept_scores.append(scores)
+                kept_rows.append(part[np.isfinite(scores)])
+                kept_scores.append(scores[np.isfinite(scores)])
         found, cosines = np.concatenate(kept_rows), np.concatenate(kept_scores)
         order = np.lexsort((found, -cosines))[:n]
-        return found[order], cosines[order]
+        return found[order], cosines[order], np.concatenate(absent)

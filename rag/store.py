@@ -395,11 +395,12 @@ class Store:
         self._migrate(backfill_files=not had_files)
         self._ensure_lexical()
         self._mirror = VectorMirror(settings.data_dir / MIRROR_FILE)
-        with self._tx() as db:  # rows written before the mirror existed are not in it
-            db.execute(
-                "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
-                [MIRROR_FROM, str(self._last_chunk_row(db) + 1 if self._has_chunks(db) else 0)],
-            )
+        if self._meta_text(MIRROR_FROM) is None:  # opened read-only otherwise: no write lock
+            with self._tx() as db:  # rows written before the mirror existed are not in it
+                db.execute(
+                    "INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)",
+                    [MIRROR_FROM, str(self._last_chunk_row(db) + 1 if self._has_chunks(db) else 0)],
+                )
 
     def _has_table(self, name: str) -> bool:
         q = "SELECT 1 FROM sqlite_master WHERE type='table' AND name=?"
@@ -996,16 +997,20 @@ class Store:
 
     def _fill_mirror(self) -> None:
         """Copy into the vector mirror (``rag.mirror``) the vectors of the chunk rows written
-        before it existed, read from Chroma in batches: once per store, under the ingest
-        lock (about 30 s for a million chunks). Until then filtered searches read those
-        vectors from Chroma, or search Chroma."""
+        before it existed, or of all rows when its file was lost or cut short, read from
+        Chroma in batches: once, under the ingest lock (about 30 s for a million chunks).
+        Until then filtered searches read those vectors from Chroma, or search Chroma."""
         below = self._counter(MIRROR_FROM)
+        dim = self._counter(MIRROR_DIM)
+        last = int(self._db.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0])
+        if not below and dim and last and self._mirror.rows_held(dim) <= last:
+            below = last + 1  # the file was lost or cut short: fill it again from Chroma
+            log.warning("The vector mirror %s lacks rows; filling it from Chroma.", MIRROR_FILE)
         if not below:
             return
         rows = self._db.execute(
             "SELECT id, chunk_id FROM chunks WHERE id < ? ORDER BY id", [below]
         ).fetchall()
-        dim = 0
         for start in range(0, len(rows), ID_BATCH):
             part = rows[start : start + ID_BATCH]
             got = self.vectors([r["chunk_id"] for r in part])
@@ -1014,6 +1019,8 @@ class Store:
                 vectors = np.stack([got[r["chunk_id"]] for r in held])
                 dim = vectors.shape[1]
                 self._mirror.write(np.array([r["id"] for r in held], dtype=np.int64), vectors)
+        if dim:  # spans every row, so a row Chroma lacked is not refilled every time
+            self._mirror.extend_to(last + 1, dim)
         with self._tx() as db:
             if dim:
                 db.execute(
@@ -1282,10 +1289,16 @@ class Store:
         if len(unmirrored) > s.dense_exact_max_ids:
             return None
         question = np.asarray(vector[0], dtype=np.float32)
-        # A few more than k: a row of an article being rewritten may not be readable.
-        wanted = 2 * k + 10
-        near_rows, near_cos = self._mirror.nearest(mirrored, dim, question, wanted)
-        scored = dict(zip(self._chunk_ids(near_rows), near_cos.tolist(), strict=True))
+        scored: dict[str, float] = {}
+        if len(mirrored):
+            # A few more than k: a row of an article being rewritten may not be readable.
+            wanted = 2 * k + 10
+            near_rows, near_cos, absent = self._mirror.nearest(mirrored, dim, question, wanted)
+            scored.update(zip(self._chunk_ids(near_rows), near_cos.tolist(), strict=True))
+            # Rows the file lacks (lost, or written by an older newsrag) come from Chroma.
+            unmirrored = np.concatenate([unmirrored, absent])
+            if len(unmirrored) > s.dense_exact_max_ids:
+                return None
         if len(unmirrored):
             stored = self.vectors([c for c in self._chunk_ids(unmirrored) if c])
             if stored:
@@ -1294,9 +1307,18 @@ class Store:
                 cos = matrix @ question / np.where(norms > 0, norms, 1.0)
                 scored.update(zip(stored, cos.tolist(), strict=True))
         scored.pop("", None)  # rows no longer readable
-        ranked = sorted(scored.items(), key=lambda item: (-item[1], item[0]))
-        # Chroma may lack one (a vector not written yet): the next takes its place.
-        found = self._hits([(cid, 1.0 - float(cos)) for cid, cos in ranked[: k + 5]])
+        ranked = [
+            (cid, 1.0 - float(cos))
+            for cid, cos in sorted(scored.items(), key=lambda item: (-item[1], item[0]))
+        ]
+        # Chroma may lack one (a vector not written yet): the next ones take its place.
+        found = self._hits(ranked[: k + 5])
+        for start in range(k + 5, len(ranked), k):
+            if len(found["ids"][0]) >= k:
+                break
+            more = self._hits(ranked[start : start + k])
+            for key in found:
+                found[key][0].extend(more[key][0])
         return {key: [value[0][:k]] for key, value in found.items()}
 
     def _chunk_ids(self, rows: np.ndarray) -> list[str]:

@@ -1141,9 +1141,15 @@ def clauseless(sentence: str) -> bool:
 
 
 def labelled_by(token: Any, max_words: int) -> frozenset[str]:
-    """The words a fact box gives a word of a short clauseless fragment: the content lemmas
-    of its fragment and of the short clauseless fragments just before and after it in its
-    text (short: at most ``max_words`` words).
+    """The words a fact box gives a word of one of its fragments (``fact_box_entry``): the
+    content lemmas of its own fragment and of its label, a fact-box fragment beside it that
+    holds no value of the word's kind (a date for a date, a place for a place).
+
+    Which side is the label is read from the box: one that opens with a label and ends
+    with a value gives each value the label before it ("Announcement date. December 1,
+    2017. Release date. March 3, 2018."); one that opens with a value, the label after it
+    ("Croatia. Runner-up. 7. Matches played."). Otherwise both sides count, each unless a
+    value of the kind sits on its far side (it may be that value's label).
 
     Why: in "Release date. December 1, 2017 ..." or "Teams. Croatia. Runner-up." the parse
     ties the date to nothing and Croatia to nothing; a reader takes the label beside a
@@ -1151,20 +1157,48 @@ def labelled_by(token: Any, max_words: int) -> frozenset[str]:
     what it is told about (``anchors``), or of a long fragment."""
     sents = list(token.doc.sents)
     k = next(i for i, s in enumerate(sents) if s.start <= token.i < s.end)
-    if not fact_box_entry(sents[k].text, max_words):
+
+    def entry(j: int) -> bool:
+        return 0 <= j < len(sents) and fact_box_entry(sents[j].text, max_words)
+
+    if not entry(k):
         return frozenset()
-    near = [sents[k]] + [
-        sents[j]
-        for j in (k - 1, k + 1)
-        if 0 <= j < len(sents) and fact_box_entry(sents[j].text, max_words)
-    ]
+    kind = _value_kind(token)
+
+    def value(j: int) -> bool:
+        return entry(j) and any(_value_kind(t) == kind for t in sents[j] if not t.is_punct)
+
+    first, last = k, k
+    while entry(first - 1):
+        first -= 1
+    while entry(last + 1):
+        last += 1
+    if not value(first) and value(last):  # label, value, label, value
+        sides = [k - 1]
+    elif value(first) and not value(last):  # value, label, value, label
+        sides = [k + 1]
+    else:
+        sides = [j for j, beyond in ((k - 1, k - 2), (k + 1, k + 2)) if not value(beyond)]
+    near = [sents[k]] + [sents[j] for j in sides if entry(j) and not value(j)]
     return frozenset(t.lemma_.lower() for s in near for t in s if t.pos_ in _CONTENT)
+
+
+def _value_kind(token: Any) -> str:
+    """What kind of value a word of a fact box is: its entity type, else a number or a
+    proper noun; "" for other words."""
+    if token.ent_type_:
+        return token.ent_type_
+    if token.like_num:
+        return "NUM"
+    return "PROPN" if token.pos_ == "PROPN" else ""
 
 
 def fact_box_entry(sentence: str, max_words: int) -> bool:
     """A label or a value of a fact box: a clauseless fragment of at most ``max_words``
-    words."""
-    return clauseless(sentence) and sum(not t.is_punct for t in parse(sentence)) <= max_words
+    words (counted first without a parse: most sentences of news prose stop there)."""
+    if len(sentence.split()) > 2 * max_words:
+        return False
+    return sum(not t.is_punct for t in parse(sentence)) <= max_words and clauseless(sentence)
 
 
 # Verbs every question uses and that say nothing of what it asks about (not
@@ -1227,18 +1261,19 @@ def asked_act(question: str) -> str:
     return ""
 
 
-def roles(token: Any) -> frozenset[str]:
-    """The lemmas of the role a word's clause gives it as its subject, with the nouns that
-    name the role: the complement of a copula ("Beijing is the host"), the object of "as"
-    ("Beijing was elected as the host city" -> city, host).
+def roles(token: Any) -> dict[str, frozenset[str]]:
+    """The roles a word's clause gives it as its subject, each role noun's lemma with the
+    lemmas of the nouns that name it: the complement of a copula, the object of "as"
+    ("Beijing was elected as the host city" -> {"city": {"host"}}).
 
-    Why: an act is often told as its doer's role, by the act's own noun (the host city
-    hosted); held to the act asked about (``actors``), that doer did it."""
+    Why: an act is often told as its doer's role, named by the act's own noun ("the host
+    city" hosted). Only a named role says so: a role noun alone may be the act's object as
+    well as its doer ("Aramco was the target of the attacks" did not target)."""
     head = token
-    while head.dep_ in ("compound", "flat", "amod", "poss", "nmod") and head.head.i != head.i:
+    while head.dep_ in ("compound", "flat", "amod", "nmod") and head.head.i != head.i:
         head = head.head
     if head.dep_ not in ("nsubj", "nsubjpass"):
-        return frozenset()
+        return {}
     verb = head.head
     nouns = [c for c in verb.children if c.dep_ in ("attr", "oprd")] + [
         c
@@ -1247,9 +1282,10 @@ def roles(token: Any) -> frozenset[str]:
         for c in prep.children
         if c.dep_ == "pobj"
     ]
-    return frozenset(
-        t.lemma_.lower() for n in nouns for t in (n, *n.children) if t is n or t.dep_ == "compound"
-    )
+    return {
+        n.lemma_.lower(): frozenset(c.lemma_.lower() for c in n.children if c.dep_ == "compound")
+        for n in nouns
+    }
 
 
 def actors(token: Any) -> frozenset[str]:
@@ -1286,7 +1322,11 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
         }
         return [t for t in doc if _is_name(t) and any(same_name(name_key(t.text), n) for n in new)]
     if kind == "time":
-        return [t for t in doc if t.ent_type_ in ("DATE", "TIME") and t.lower_ in said]
+        return [
+            t
+            for t in doc
+            if t.ent_type_ in ("DATE", "TIME") and not t.is_punct and t.lower_ in said
+        ]
     return [t for t in doc if (t.like_num or t.pos_ == "NUM") and t.lower_ in said]
 
 

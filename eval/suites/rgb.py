@@ -76,51 +76,74 @@ _MONTHS = frozenset(
 _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b")
 
 
-def _words(text: str) -> set[str]:
-    """Lower-cased words and numbers, accents and ordinals folded, months as their first
-    three letters ("19th October" and "Oct 19" give the same words)."""
+def _words(text: str) -> list[str]:
+    """Lower-cased words and numbers in order, accents and ordinals folded, months as their
+    first three letters ("19th October" and "Oct 19" give the same words)."""
     words = re.findall(r"[a-z]+|\d+", _ORDINAL.sub("", _fold(text).lower()))
-    return {w[:3] if w in _MONTHS else w for w in words}
-
-
-def aliases(ground_truth: Any) -> list[str]:
-    """Every accepted phrasing of a gold answer, flattened."""
-    parts = ground_truth if isinstance(ground_truth, list) else [ground_truth]
-    return [str(a) for p in parts for a in (p if isinstance(p, list) else [p])]
+    return [w[:3] if w in _MONTHS else w for w in words]
 
 
 def _fold(text: str) -> str:
     return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
-def stated_answer(snippets: Sequence[str], ground_truth: Any) -> str:
-    """The gold alias one of ``snippets`` states, or "": some sentence of a snippet holds
-    every word of the alias, read as ``_words`` reads it; a name of capitalised words by
-    its last word alone, capitalised, as news names people after the first mention ("Barty
-    wins the 2021 Wimbledon"); a date's year from the snippet's leading page date ("Nov 12,
-    2020 ... premieres Nov. 15").
+def stated_answer(snippets: Sequence[str], ground_truth: Any, question: str = "") -> str:
+    """The gold answer as one of ``snippets`` states it, or "": every part of the gold
+    answer (any of its aliases) in one sentence of a snippet, read as ``_words`` reads it.
+    A date or an amount's words must stand together (within two words of the alias's
+    length), and a date's year may come from the snippet's leading page date when the
+    sentence gives none ("Nov 12, 2020 ... premieres Nov. 15"); the page date itself states
+    nothing. To a "who" question, a name of two or three capitalised words may be given by
+    its last word standing alone (or after the first name or its initial), as news names
+    people after the first mention ("Barty wins the 2021 Wimbledon").
 
     Why: RGB's "negative" snippets were gathered as passages without the answer, yet many
     state it in other words ("released on November 21 of 1998" for "November 21, 1998").
     There the right behaviour is to answer, so the negative-rejection rate is also reported
     without them (``rejection_rate_unstated``)."""
-    wanted = []
-    for alias in aliases(ground_truth):
-        parts = _fold(alias).split()
-        named = len(parts) > 1 and all(p[:1].isupper() and p.isalpha() for p in parts)
-        wanted.append((alias, _words(alias), parts[-1] if named else ""))
+    parts = ground_truth if isinstance(ground_truth, list) else [ground_truth]
+    options = [[str(a) for a in (p if isinstance(p, list) else [p])] for p in parts]
+    who = bool(re.match(r"\s*who\b", question, re.IGNORECASE))
     for snippet in snippets:
         dated = _PAGE_DATE.match(snippet)
-        year = {w for w in _words(dated[1]) if len(w) == 4} if dated else set()
-        for start, end in sentence_spans(snippet):
-            sentence = snippet[start:end]
-            said = _words(sentence) | year
-            for alias, words, surname in wanted:
-                if words and words <= said:
-                    return alias
-                if surname and re.search(rf"\b{re.escape(surname)}\b", _fold(sentence)):
-                    return alias
+        body = snippet[dated.end() :] if dated else snippet
+        page_year = {w for w in _words(dated[1]) if len(w) == 4} if dated else set()
+        for start, end in sentence_spans(body):
+            sentence = body[start:end]
+            said = _words(sentence)
+            year = set() if any(len(w) == 4 and w.isdigit() for w in said) else page_year
+            stated = [
+                next((a for a in aliases if _states(sentence, said, year, a, who)), "")
+                for aliases in options
+            ]
+            if options and all(stated):
+                return "; ".join(stated)
     return ""
+
+
+def _states(sentence: str, said: list[str], year: set[str], alias: str, who: bool) -> bool:
+    """Whether a sentence (``said``: its ``_words``) states ``alias`` (``stated_answer``)."""
+    need = set(_words(alias))
+    if not need:
+        return False
+    if any(w.isdigit() for w in need):  # a date or an amount: its words together
+        span = len(need) + 2
+        return any(need <= set(said[i : i + span]) | year for i in range(max(1, len(said))))
+    if need <= set(said):
+        return True
+    names = _fold(alias).split()
+    if not (who and 2 <= len(names) <= 3 and all(n[:1].isupper() and n.isalpha() for n in names)):
+        return False
+    # The last name standing alone, or after the first name or its initial: "Leicester
+    # City won" is no "Manchester City", "R. Nadal" is "Rafael Nadal".
+    folded = _fold(sentence)
+    for found in re.finditer(rf"\b{re.escape(names[-1])}\b", folded):
+        before = re.search(r"([A-Z][\w'.-]*)\s+$", folded[: found.start()])
+        after = re.match(r"\s+[A-Z]", folded[found.end() :])
+        own = before is None or before[1].rstrip(".") in (names[0], names[0][0])
+        if own and after is None:
+            return True
+    return False
 
 
 def flags_conflict(text: str) -> bool:
@@ -272,8 +295,10 @@ class RGBSuite:
             row["latency_s"] = seconds
             row["correct"] = not refused and check_answer(answer.text, item.get("answer"))
             if condition == "reject":
-                row["negatives_state"] = stated_answer(item.get("negative") or [], item["answer"])
-                said = stated_answer([answer.text], item["answer"])
+                row["negatives_state"] = stated_answer(
+                    item.get("negative") or [], item["answer"], item["query"]
+                )
+                said = stated_answer([answer.text], item["answer"], item["query"])
                 row["states_gold"] = not refused and bool(said)
             if condition != "counterfactual":  # answer: answerable; reject: not
                 row["answerable"] = condition == "answer"

@@ -385,9 +385,14 @@ def _detached(
             found = True
             # The stricter bar: the item did the act asked about.
             # A value in a fact box is told about by the label beside it.
-            around = (actors(token) | roles(token) if act else anchors(token)) | labelled_by(
-                token, config.fact_box_words
-            )
+            if act:  # "the host city" for "which city hosted": the city did the act
+                named = roles(token)
+                around = actors(token).union(
+                    *(named[n] for n in named if n in asked_words(question))
+                )
+            else:
+                around = anchors(token)
+            around |= labelled_by(token, config.fact_box_words)
             if any(same_name(a, w) for a in around for w in wanted):
                 return ""
             if similar and any(

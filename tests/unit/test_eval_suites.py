@@ -446,19 +446,27 @@ def test_rgb_check_answer_follows_upstream_rule():
 
 
 def test_rgb_negatives_that_state_the_answer_in_other_words_are_found():
+    stated = rgb.stated_answer
     dates = [["November 21 1998", "November 21, 1998"]]
-    assert rgb.stated_answer(["It was released on November 21 of 1998 in Japan."], dates)
-    assert rgb.stated_answer(["Release Date 19th October 2021 ..."], "October 19, 2021")
-    # The year from the snippet's page date, not its month and day.
-    assert rgb.stated_answer(["Nov 12, 2020 ... It premieres Nov. 15 on Netflix."], "Nov 15, 2020")
-    assert not rgb.stated_answer(
-        ["May 29, 2021 ... In early 2020, Nintendo released it."], "May 29, 2020"
-    )
-    # A person by surname; a place needs every word, in one sentence.
-    assert rgb.stated_answer(["Jul 10, 2021 ... Barty wins the 2021 Wimbledon."], "Ashleigh Barty")
-    assert rgb.stated_answer(["It will be played in Tampa Bay, Florida."], "Tampa, Florida")
-    assert not rgb.stated_answer(["Florida hosts it. Tampa is a city."], "Tampa, Florida")
-    assert not rgb.stated_answer(["The tournament was held in June."], "Ashleigh Barty")
+    assert stated(["It was released on November 21 of 1998 in Japan."], dates)
+    assert stated(["Release Date 19th October 2021 ..."], "October 19, 2021")
+    # The year from the snippet's page date, not its month and day; the page date alone
+    # states nothing, nor a year of another sentence, nor words apart.
+    assert stated(["Nov 12, 2020 ... It premieres Nov. 15 on Netflix."], "Nov 15, 2020")
+    assert not stated(["May 29, 2021 ... In early 2020, Nintendo released it."], "May 29, 2020")
+    assert not stated(["May 29, 2020 ... Nintendo announced a sequel today."], "May 29, 2020")
+    assert not stated(["Nov 12, 2021 ... In 2019 it premieres Nov. 15."], "Nov 15, 2021")
+    assert not stated(["In 1998, 21 people saw it in rainy November."], "November 21, 1998")
+    assert not stated(["1 of the 65 deals was worth a billion."], "$1.65 billion")
+    # A person by surname, to a "who" question; a place needs every word, in one sentence.
+    who = "Who won the women's singles Wimbledon in 2021?"
+    barty = ["Jul 10, 2021 ... Barty wins the 2021 Wimbledon after a tense final."]
+    assert stated(barty, "Ashleigh Barty", who) and not stated(barty, "Ashleigh Barty")
+    assert not stated(["Leicester City won the title."], "Manchester City", "Who won the league?")
+    assert stated(["It will be played in Tampa Bay, Florida."], "Tampa, Florida")
+    assert not stated(["Florida hosts it. Tampa is a city."], "Tampa, Florida")
+    # Every part of a gold answer of several parts.
+    assert not stated(["Paris hosted it."], ["Paris", "London"])
 
 
 def test_rgb_counterfactual_needs_fake_or_flag_and_supported_citations():

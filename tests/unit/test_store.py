@@ -502,7 +502,7 @@ def test_the_vector_mirror_serves_filtered_searches_and_fills_an_older_store(
     article's old rows stay in the file but are never read."""
     from rag.mirror import MIRROR_FILE
     from rag.retrieve import Filters
-    from rag.store import MIRROR_DIM, MIRROR_FROM
+    from rag.store import MIRROR_DIM, MIRROR_FROM, Store
 
     for i in range(12):
         _write(
@@ -520,11 +520,15 @@ def test_the_vector_mirror_serves_filtered_searches_and_fills_an_older_store(
     store.settings.dense_postfilter_max_results = 0  # straight to the one-by-one plan
     mirrored = [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)]
     assert len(mirrored) == 3 and store._counter(MIRROR_FROM) == 0
-    # The same store as an older newsrag left it: no mirror, every row written before it.
+    # A lost mirror file: the rows it lacks are read from Chroma, not ranked as zeros.
     (store.settings.data_dir / MIRROR_FILE).unlink()
+    assert [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)] == mirrored
+    # The same store as an older newsrag left it: no mirror, every row written before it.
     with store._tx() as db:
-        db.execute("DELETE FROM meta WHERE key = ?", [MIRROR_DIM])
-        db.execute("UPDATE meta SET value = '100' WHERE key = ?", [MIRROR_FROM])
+        db.execute("DELETE FROM meta WHERE key IN (?, ?)", [MIRROR_DIM, MIRROR_FROM])
+    reopened = Store(store.settings)  # marks the rows it finds as not in the mirror
+    assert reopened._counter(MIRROR_FROM) == 17  # 16 chunk rows
+    reopened.close()
     read = []
     monkeypatch.setattr(
         store, "vectors", lambda ids, real=store.vectors: read.append(ids) or real(ids)
@@ -538,6 +542,12 @@ def test_the_vector_mirror_serves_filtered_searches_and_fills_an_older_store(
     read.clear()
     assert [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)] == mirrored
     assert read == []  # from the mirror alone
+    # A file lost after the fill is filled again at the next clean-up.
+    (store.settings.data_dir / MIRROR_FILE).unlink()
+    store.recover()
+    read.clear()
+    assert [(c.chunk_id, round(d, 3)) for c, d in store.query(vector, 3, ap)] == mirrored
+    assert read == []
     # A new version of an article is found, its old one is not.
     _write(store, fake_embedder, "a0", "harbour cranes unloaded grain again", "AP", "2023-01-11")
     best, _ = store.query(vector, 1, ap)[0]
