@@ -1198,12 +1198,13 @@ class Store:
         skipped, never an error.
 
         ``only`` is planned here, so no other module writes Chroma's query language, by how
-        many chunks it allows (read from the lexical index's facets): a large share of the
-        store is served by a wider unfiltered search, keeping the allowed hits
-        (``_postfiltered``); a few (or a share whose chunks lie far from the question) are
-        compared with the question one by one (``_exact``); else the chunks it allows are
-        named to Chroma (``_named_search``); else it becomes Chroma's ``where``
-        (``ChunkFilter.where``). See README, "Filtered dense search"."""
+        many chunks it allows (read from the lexical index's facets): up to
+        ``dense_mirror_max_rows`` they are compared with the question one by one, from the
+        vector mirror (``_exact``: exact, where Chroma's searches are approximate); more, a
+        large share of the store, are served by a wider unfiltered search, keeping the
+        allowed hits (``_postfiltered``); else the chunks it allows are named to Chroma
+        (``_named_search``); else it becomes Chroma's ``where`` (``ChunkFilter.where``).
+        See README, "Filtered dense search"."""
         where = only.where()
         # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
@@ -1216,7 +1217,7 @@ class Store:
             if mask is not None and not mask.any():
                 return []
             if mask is not None:
-                result = self._postfiltered(vector, k, mask) or self._exact(vector, k, mask)
+                result = self._exact(vector, k, mask) or self._postfiltered(vector, k, mask)
             if result is None:
                 result = self._named_search(vector, k, only)
         if result is None:
@@ -1358,8 +1359,10 @@ class Store:
         for more and dropping the others, when the filter allows a large share of the store
         (a busy outlet, a year): Chroma's search over that many named chunks costs more than
         the list, 0.1-0.9 s at a million chunks, where an unfiltered search for a few hundred
-        costs milliseconds. Asks for ``k * dense_postfilter_margin`` over the allowed share;
-        None, for the other plans (``_exact``, then ``_named_search``), when that is over
+        costs milliseconds (approximate: at a million near-duplicate chunks it can miss the
+        allowed ones nearest, so the exact plan comes first). Asks for ``k *
+        dense_postfilter_margin`` over the allowed share; None, for ``_named_search``, when
+        that is over
         ``dense_postfilter_max_results`` or too few of the hits are allowed. Returns Chroma's
         query result shape."""
         s = self.settings

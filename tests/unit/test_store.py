@@ -430,11 +430,12 @@ def test_a_filtered_search_naming_a_chunk_chroma_lacks_still_answers(
 def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
     store, fake_embedder, monkeypatch
 ):
-    """A filter that allows few chunks compares their vectors one by one; one that allows a
-    large share of the store is served by an unfiltered search for ``k * margin / share``
-    chunks, keeping the allowed ones; otherwise (or when too few of those are allowed: the
-    filter's chunks lie further away) its chunks are named to Chroma. Every plan returns the
-    exact nearest allowed chunks (a store this small is searched exactly)."""
+    """A filter that allows up to the mirror's cap compares their vectors one by one; past
+    it, one that allows a large share of the store is served by an unfiltered search for
+    ``k * margin / share`` chunks, keeping the allowed ones; otherwise (or when too few of
+    those are allowed: the filter's chunks lie further away) its chunks are named to Chroma.
+    Every plan returns the exact nearest allowed chunks (a store this small is searched
+    exactly)."""
     from rag.retrieve import Filters
 
     near = "harbour cranes unloaded the grain ship at dawn"
@@ -471,21 +472,23 @@ def test_a_filtered_dense_search_is_planned_by_how_many_chunks_it_allows(
         return plans[:]
 
     reuters, ap = Filters(sources=["Reuters"]), Filters(sources=["AP"])
-    # 70 % of the store, and near: 3 * 2 / 0.7 = 9 searched, all 3 allowed
-    assert check(reuters) == ["_postfiltered"]
-    # 30 %, far: the 20 searched are all Reuters'; 30 chunks are compared one by one, their
-    # vectors read from the mirror (as float16: the same nearest chunks)
-    assert check(ap) == ["not _postfiltered", "_exact"]
-    store.settings.dense_mirror_max_rows = 0  # past the mirror's cap: read from Chroma
-    assert check(ap) == ["not _postfiltered", "_exact"]
-    store.settings.dense_exact_max_ids = 0  # and past that cap too: named
-    assert check(ap) == ["not _postfiltered", "not _exact", "_named_search"]
+    # Within the mirror's cap, every filter's chunks are compared one by one (as float16:
+    # the same nearest chunks).
+    assert check(reuters) == ["_exact"]
+    assert check(ap) == ["_exact"]
+    store.settings.dense_mirror_max_rows = 0  # past it: their vectors read from Chroma
+    assert check(ap) == ["_exact"]
+    store.settings.dense_exact_max_ids = 0  # past that too: 70 % of the store, and near,
+    # is served by 3 * 2 / 0.7 = 9 searched, all 3 allowed
+    assert check(reuters) == ["not _exact", "_postfiltered"]
+    # 30 %, far: the 20 searched are all Reuters'; the chunks are named
+    assert check(ap) == ["not _exact", "not _postfiltered", "_named_search"]
     store.settings.dense_postfilter_max_results = 0  # off: every filter's chunks are named
-    assert check(reuters) == ["not _postfiltered", "not _exact", "_named_search"]
+    assert check(reuters) == ["not _exact", "not _postfiltered", "_named_search"]
     # Compared one by one, a chunk Chroma lacks (a vector not written yet) is passed over,
     # and none found is an empty result, not an error.
     store.settings.dense_exact_max_ids = 500
-    assert check(ap) == ["not _postfiltered", "_exact"]
+    assert check(ap) == ["_exact"]
     gone = store.query(vector, 1, ap.chunk_filter())[0][0].chunk_id
     store.collection.delete(ids=[gone])
     hits = {c.chunk_id for c, _ in store.query(vector, 3, ap.chunk_filter())}
