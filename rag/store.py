@@ -1479,6 +1479,16 @@ class Store:
                 f"Chroma holds {extra} chunks no article lists (readers skip them): "
                 "run `newsrag ingest PATH` to clean up after interrupted writes"
             )
+        # The vector mirror (rag.mirror): rows it may lack are read from Chroma, slower, until
+        # the next ingest fills them; not a problem, but worth knowing.
+        held = self._mirror.rows_held(self._counter(MIRROR_DIM))
+        behind = int(
+            db.execute(
+                "SELECT COUNT(*) FROM chunks WHERE id < ? OR id >= ?",
+                [self._counter(MIRROR_FROM), held],
+            ).fetchone()[0]
+        )
+        mirror_path = self.settings.data_dir / MIRROR_FILE
         return {
             "articles": self.article_count(),
             "chunks": len(live),
@@ -1492,6 +1502,8 @@ class Store:
             "last_ingest_summary": self._meta_text(LAST_INGEST_SUMMARY),
             "version": self.version(),
             "vectors_version": self._counter(VECTORS_VERSION),
+            "vector_mirror_bytes": mirror_path.stat().st_size if mirror_path.exists() else 0,
+            "vector_mirror_rows_to_fill": behind,
             "ok": not problems,
             "problems": problems,
         }

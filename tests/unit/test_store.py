@@ -297,6 +297,14 @@ def test_health_reports_what_an_operator_needs(
     assert health["index_agrees"] and health["ok"] and not health["problems"]
     assert health["last_ingest"] and health["last_ingest_summary"] == report.summary_line()
     assert health["version"] == store.version() > 0
+    # The vector mirror: one float16 row per chunk (the fake embedder's 256 values), none
+    # left to fill.
+    assert health["vector_mirror_bytes"] >= report.chunks * 256 * 2
+    assert health["vector_mirror_rows_to_fill"] == 0
+    (settings.data_dir / "vectors.f16").unlink()
+    assert store.health()["vector_mirror_rows_to_fill"] == report.chunks
+    store.recover()
+    assert store.health()["vector_mirror_rows_to_fill"] == 0
     [art] = store.articles()
     store._db.execute("UPDATE articles SET status='pending' WHERE doc_id=?", [art["doc_id"]])
     store._db.commit()
