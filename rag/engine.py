@@ -280,15 +280,22 @@ def _with_labels(passages: list[Passage], doc_id: str, start: int, max_words: in
         if at is None:
             continue
         texts = [chunk.text[s:e] for s, e in spans]
-        if not fact_box_entry(texts[at], max_words):
-            return texts[at]
-        lo = hi = at
-        while lo > max(0, at - 2) and fact_box_entry(texts[lo - 1], max_words):
-            lo -= 1
-        while hi < min(len(texts) - 1, at + 2) and fact_box_entry(texts[hi + 1], max_words):
-            hi += 1
+        lo, hi = _fact_box_around(texts, at, 2, max_words)
         return " ".join(texts[lo : hi + 1])
     return ""
+
+
+def _fact_box_around(texts: list[str], at: int, reach: int, max_words: int) -> tuple[int, int]:
+    """The first and last of the fact-box fragments (``rag.text.fact_box_entry``) in a row
+    around ``texts[at]``, at most ``reach`` on each side; (at, at) when it is none."""
+    if not fact_box_entry(texts[at], max_words):
+        return at, at
+    lo = hi = at
+    while lo > max(0, at - reach) and fact_box_entry(texts[lo - 1], max_words):
+        lo -= 1
+    while hi < min(len(texts) - 1, at + reach) and fact_box_entry(texts[hi + 1], max_words):
+        hi += 1
+    return lo, hi
 
 
 def _with_previous(passages: list[Passage], sentence: str) -> str:
@@ -525,20 +532,16 @@ class NewsRAG:
         # value alone scores low, and the label alone answers nothing. (At most two
         # fragments of ``fact_box_words`` words each: a few tokens past the budget.)
         for hi, spans in chosen.items():
-            text, order = hits[hi].chunk.text, per_hit[hi]
-            for s, e in list(spans):
-                k = order.index((s, e))
-                if not fact_box_entry(text[s:e], self.verify_config.fact_box_words):
-                    continue
-                for j in (k - 1, k + 1):
-                    if not 0 <= j < len(order) or order[j] in spans:
-                        continue
-                    near = text[order[j][0] : order[j][1]]
-                    key = (hits[hi].chunk.doc_id, hits[hi].chunk.start + order[j][0])
-                    if key in taken or not fact_box_entry(near, self.verify_config.fact_box_words):
-                        continue
-                    spans.append(order[j])
-                    taken.add(key)
+            chunk, order = hits[hi].chunk, per_hit[hi]
+            texts = [chunk.text[s:e] for s, e in order]
+            for span in list(spans):
+                k = order.index(span)
+                lo, last = _fact_box_around(texts, k, 1, self.verify_config.fact_box_words)
+                for j in range(lo, last + 1):
+                    key = (chunk.doc_id, chunk.start + order[j][0])
+                    if order[j] not in spans and key not in taken:
+                        spans.append(order[j])
+                        taken.add(key)
         # Best-answering passage first: small models lean on what they read first.
         best = {}
         for rank, (_, hi, _, _) in enumerate(scored):

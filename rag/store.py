@@ -1208,7 +1208,7 @@ class Store:
         where = only.where()
         # Nothing readable, nothing to find (Chroma refuses to search an empty collection).
         # Asked of the docstore: Chroma's count() reads every row, 30+ ms at 1M chunks.
-        if self._db.execute("SELECT 1 FROM chunks LIMIT 1").fetchone() is None:
+        if not self._has_chunks(self._db):
             return []
         vector = [np.asarray(embedding, dtype=np.float32).tolist()]
         result = None
@@ -1362,9 +1362,8 @@ class Store:
         costs milliseconds (approximate: at a million near-duplicate chunks it can miss the
         allowed ones nearest, so the exact plan comes first). Asks for ``k *
         dense_postfilter_margin`` over the allowed share; None, for ``_named_search``, when
-        that is over
-        ``dense_postfilter_max_results`` or too few of the hits are allowed. Returns Chroma's
-        query result shape."""
+        that is over ``dense_postfilter_max_results`` or too few of the hits are allowed.
+        Returns Chroma's query result shape."""
         s = self.settings
         allowed = int(mask.sum())
         total = postings.indexed_chunks(self._db)
@@ -1488,7 +1487,6 @@ class Store:
                 [self._counter(MIRROR_FROM), held],
             ).fetchone()[0]
         )
-        mirror_path = self.settings.data_dir / MIRROR_FILE
         return {
             "articles": self.article_count(),
             "chunks": len(live),
@@ -1502,7 +1500,9 @@ class Store:
             "last_ingest_summary": self._meta_text(LAST_INGEST_SUMMARY),
             "version": self.version(),
             "vectors_version": self._counter(VECTORS_VERSION),
-            "vector_mirror_bytes": mirror_path.stat().st_size if mirror_path.exists() else 0,
+            "vector_mirror_bytes": (
+                self._mirror.path.stat().st_size if self._mirror.path.exists() else 0
+            ),
             "vector_mirror_rows_to_fill": behind,
             "ok": not problems,
             "problems": problems,

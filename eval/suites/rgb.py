@@ -44,16 +44,15 @@ def check_answer(prediction: str, ground_truth: Any) -> bool:
     """RGB's rule: every required part matched; a part is a string, or a list of aliases of
     which any may match. Lower-cased substring matching, as upstream."""
     pred = prediction.lower()
+    parts = gold_parts(ground_truth)
+    return bool(parts) and all(any(a.lower() in pred for a in aliases) for aliases in parts)
+
+
+def gold_parts(ground_truth: Any) -> list[list[str]]:
+    """RGB's gold answer as its required parts, each the list of its accepted aliases (a
+    string alone is one part of one alias)."""
     parts = ground_truth if isinstance(ground_truth, list) else [ground_truth]
-    if not parts:
-        return False
-    for part in parts:
-        if isinstance(part, list):
-            if not any(str(alias).lower() in pred for alias in part):
-                return False
-        elif str(part).lower() not in pred:
-            return False
-    return True
+    return [[str(a) for a in (p if isinstance(p, list) else [p])] for p in parts]
 
 
 _MONTHS = frozenset(
@@ -101,8 +100,7 @@ def stated_answer(snippets: Sequence[str], ground_truth: Any, question: str = ""
     state it in other words ("released on November 21 of 1998" for "November 21, 1998").
     There the right behaviour is to answer, so the negative-rejection rate is also reported
     without them (``rejection_rate_unstated``)."""
-    parts = ground_truth if isinstance(ground_truth, list) else [ground_truth]
-    options = [[str(a) for a in (p if isinstance(p, list) else [p])] for p in parts]
+    options = gold_parts(ground_truth)
     who = bool(re.match(r"\s*who\b", question, re.IGNORECASE))
     for snippet in snippets:
         dated = _PAGE_DATE.match(snippet)

@@ -376,22 +376,21 @@ def _detached(
     # tied to the act itself, not only to the question's frame (paraphrases of the act,
     # "sent" / "deployed", fail it, hence not the default).
     act = asked_act(question) if config.act_anchored else ""
-    wanted = frozenset({act}) if act else asked_words(question)
+    asked = asked_words(question)
+    wanted = frozenset({act}) if act else asked
     if not wanted:
         return ""
     found = False
     for sentence in evidence:
         for token in answer_tokens(sentence, text, kind, question):
             found = True
-            # The stricter bar: the item did the act asked about.
-            # A value in a fact box is told about by the label beside it.
-            if act:  # "the host city" for "which city hosted": the city did the act
+            if act:  # the stricter bar: the item did the act asked about
+                # "the host city" for "which city hosted": the city did the act
                 named = roles(token)
-                around = actors(token).union(
-                    *(named[n] for n in named if n in asked_words(question))
-                )
+                around = actors(token).union(*(named[n] for n in named if n in asked))
             else:
                 around = anchors(token)
+            # A value in a fact box is told about by the label beside it.
             around |= labelled_by(token, config.fact_box_words)
             if any(same_name(a, w) for a in around for w in wanted):
                 return ""
