@@ -31,6 +31,7 @@ from rag.retrieve import (
     named_outlets,
     outlet_names,
     tokenize,
+    without_outlets,
 )
 from rag.settings import Settings
 from rag.store import Store
@@ -407,7 +408,10 @@ class NewsRAG:
     ) -> Filters:
         filters = replace(filters) if filters else Filters()
         if filters.after is None and filters.before is None:
-            found = parse_temporal(question, reference_date or self.settings.reference_date)
+            found = parse_temporal(
+                without_outlets(question, self.store.outlets()),
+                reference_date or self.settings.reference_date,
+            )
             if found:
                 filters.after, filters.before, filters.date_phrase = (
                     found.start,
@@ -436,21 +440,30 @@ class NewsRAG:
             named = named_outlets(question, self.store.outlets())
             if named:
                 applied.sources, applied.outlet_phrase = named, ", ".join(named)
+        # A filter the question gave that matches no article is let go, its date first: the
+        # date may be an event's, not a publication's, while an outlet the store holds
+        # was named for what it published. Then its outlets, the date kept; then both.
+        tries = [applied]
+        if applied.date_phrase:
+            tries.append(replace(applied, after=None, before=None, date_phrase=""))
+        if applied.outlet_phrase:
+            tries += [replace(t, sources=[], outlet_phrase="") for t in list(tries)]
+        for attempt in tries:
+            hits = self._search(question, top_k, attempt)
+            if hits:
+                break
         notes: list[str] = []
-        hits = self._search(question, top_k, applied)
-        if not hits and applied.outlet_phrase:
+        if applied.outlet_phrase and not attempt.outlet_phrase:
             notes.append(
                 f"No article from {applied.outlet_phrase} matches; searched every outlet instead."
             )
-            applied = replace(applied, sources=[], outlet_phrase="")
-            hits = self._search(question, top_k, applied)
-        if not hits and applied.date_phrase:
+        if applied.date_phrase and not attempt.date_phrase:
             notes.append(
                 f"No article was published in the range of “{applied.date_phrase}”;"
                 " searched all dates instead."
             )
-            applied = replace(applied, after=None, before=None, date_phrase="")
-            hits = self._search(question, top_k, applied)
+        return hits, attempt, notes
+
         return hits, applied, notes
 
     def _search(self, question: str, top_k: int | None, filters: Filters) -> list[Retrieved]:

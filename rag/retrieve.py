@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -379,7 +379,23 @@ def named_outlets(question: str, outlets: Sequence[str]) -> list[str]:
     """The outlets of ``outlets`` a question names, as its writer spells them: the name in its
     own case ("The Verge", "TechCrunch", "the Verge"), or in capitals ("CNBC" for "Cnbc").
     Case matters, so "the age of" does not name The Age nor "a fortune" Fortune."""
-    found = []
+    return list(dict.fromkeys(outlet for outlet, _ in _outlet_mentions(question, outlets)))
+
+
+def without_outlets(question: str, outlets: Sequence[str]) -> str:
+    """``question`` with the outlets it names (``named_outlets``) blanked out, for the readers
+    that must not take an outlet's words for the question's own: "Business Today" names no
+    date, "The Age" no period."""
+    chars = list(question)
+    for _, (start, end) in _outlet_mentions(question, outlets):
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _outlet_mentions(
+    question: str, outlets: Sequence[str]
+) -> Iterator[tuple[str, tuple[int, int]]]:
+    """Each outlet of ``outlets`` the question names, with where (``named_outlets``)."""
     for outlet in outlets:
         spellings: set[str] = set()
         for name in outlet_names(outlet):
@@ -388,9 +404,9 @@ def named_outlets(question: str, outlets: Sequence[str]) -> list[str]:
             spellings |= {name, name.upper()}
             if name.startswith("The ") and len(name) > 7:
                 spellings.add(name[4:])
-        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", question) for n in spellings):
-            found.append(outlet)
-    return found
+        for name in spellings:
+            for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", question):
+                yield outlet, m.span()
 
 
 @dataclass

@@ -1429,6 +1429,21 @@ def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_pat
     # A filter set by hand wins over the outlet the question names.
     _, applied, _ = rag.retrieve("What did Weekly report?", filters=Filters(sources=["Daily"]))
     assert applied.sources == ["Daily"] and not applied.outlet_phrase
+    # An outlet's name is no date ("Today"); a date that matches no article is let go
+    # before the outlet the question names, which it keeps.
+    (tmp_path / "c.txt").write_text("Talks c\n\nThe bridge talks stalled, Business Today said.")
+    (tmp_path / "c.meta.json").write_text(
+        json.dumps({"source": "Business Today", "published": "2023-05-02"})
+    )
+    ingest_paths(settings, store, emb, tmp_path)
+    _, applied, notes = rag.retrieve("What did Business Today report about the bridge talks?")
+    assert applied.sources == ["Business Today"] and not applied.date_phrase and not notes
+    hits, applied, notes = rag.retrieve("What did Weekly report about the bridge talks in 2019?")
+    assert applied.sources == ["Weekly"] and not applied.date_phrase
+    assert {h.chunk.meta["source"] for h in hits} == {"Weekly"}
+    assert notes == [
+        "No article was published in the range of “in 2019”; searched all dates instead."
+    ]
 
 
 def test_the_python_api_bounds_questions_and_top_k_like_the_cli(sample_rag):
