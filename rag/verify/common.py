@@ -22,6 +22,7 @@ _NEGATION = re.compile(rf"\b({NEGATION_WORDS})\b|n['’]t\b", re.IGNORECASE)
 
 
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
+_CLITIC = re.compile(r"['’](?:s|m|d|ll|re|ve)$")
 
 
 # A number, not the digits of a code ("T20", "G7", "Q1": a source may spell it out, "the
@@ -129,9 +130,8 @@ def number_strings(text: str) -> set[str]:
 def name_words(text: str) -> set[str]:
     names = set()
     for w in _CAPITAL.findall(text):
-        low = w.lower().strip("'’-")
-        if low.endswith(("'s", "’s")):
-            low = low[:-2]
+        # Without its clitic: "Google's" is Google, and "I'm" no name at all.
+        low = _CLITIC.sub("", w.lower().strip("'’-"))
         if low not in _NOT_NAMES and len(low) > 1:
             names.add(low)
     return names

@@ -1185,6 +1185,14 @@ def test_a_name_the_question_gives_in_lower_case_is_no_answer():
     assert gives("London hosted the Olympic Games.", "name", question)
 
 
+def test_a_quoted_first_person_is_no_name():
+    question = "Which country has implemented a blockade?"
+    quote = "The carriers went from bumper profits to losses: 'I'm certainly concerned'."
+    assert not gives(quote, "name", question)
+    assert not gives("We're told I'd have known, and I've said so.", "name", question)
+    assert gives("Israel's blockade halted deliveries.", "name", question)
+
+
 def test_a_sentence_that_stops_at_its_copula_says_nothing():
     assert text.lacks_complement("The current Olympic Games host city is.")
     for said in (
