@@ -163,8 +163,6 @@ def relative_years(text: str, published: date | None) -> set[str]:
         return set()
     years: set[str] = set()
     for m in _RELATIVE.finditer(text):
-        if _capitalised_inside(text, m.start()):
-            continue
         try:
             span = _relative(m.group(1), published)
         except (ValueError, OverflowError):  # beyond the calendar
@@ -216,20 +214,11 @@ def parse_temporal(question: str, reference: date | None = None) -> DateRange | 
             if word in ("since", "from"):
                 return DateRange(span[0], None, m[0])
             return DateRange(span[0], span[1], m[0])
-    for m in _RELATIVE.finditer(question):
-        if _capitalised_inside(question, m.start()):
-            continue  # a name: "the Today show", "Last Week Tonight"
+    if m := _RELATIVE.search(question):
         span = _relative(m[1], ref)
         if span:
             return DateRange(span[0], span[1], m[0])
     return None
-
-
-def _capitalised_inside(text: str, at: int) -> bool:
-    """Whether the word at ``at`` is capitalised where a sentence does not start: news
-    style writes a relative time in lower case there, so it is a name's word."""
-    before = text[:at].rstrip(" \t\n\"'“‘(")
-    return text[at].isupper() and bool(before) and before[-1] not in ".!?"
 
 
 def check_date_range(after: date | None, before: date | None) -> None:
