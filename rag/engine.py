@@ -448,6 +448,8 @@ class NewsRAG:
             tries.append(replace(applied, after=None, before=None, date_phrase=""))
         if applied.outlet_phrase:
             tries += [replace(t, sources=[], outlet_phrase="") for t in list(tries)]
+        hits: list[Retrieved] = []
+        attempt = applied
         for attempt in tries:
             hits = self._search(question, top_k, attempt)
             if hits:
@@ -458,13 +460,12 @@ class NewsRAG:
                 f"No article from {applied.outlet_phrase} matches; searched every outlet instead."
             )
         if applied.date_phrase and not attempt.date_phrase:
+            kept = f" from {attempt.outlet_phrase}" if attempt.outlet_phrase else ""
             notes.append(
-                f"No article was published in the range of “{applied.date_phrase}”;"
+                f"No article{kept} was published in the range of “{applied.date_phrase}”;"
                 " searched all dates instead."
             )
         return hits, attempt, notes
-
-        return hits, applied, notes
 
     def _search(self, question: str, top_k: int | None, filters: Filters) -> list[Retrieved]:
         """One search, or one per outlet when the question names several (each gets its

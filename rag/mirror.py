@@ -95,7 +95,7 @@ class VectorMirror:
         """The unit vectors at ``rows`` as float32 (rows the file lacks read as zeros)."""
         rows = np.asarray(rows, dtype=np.int64)
         out = np.zeros((len(rows), dim), dtype=np.float32)
-        for at, vectors in self._windows(rows, dim):
+        for at, vectors in self._windows(rows, dim, self.rows_held(dim)):
             out[at] = vectors
         return out
 
@@ -111,10 +111,11 @@ class VectorMirror:
             raise ValueError(f"a question vector of {q.shape} against a mirror of {dim}")
         q = q / (np.linalg.norm(q) or 1.0)
         rows = np.asarray(rows, dtype=np.int64)
+        held = self.rows_held(dim)  # once: a writer may extend the file meanwhile
         kept_rows, kept_scores = [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=np.float32)]
-        absent = [rows[rows >= self.rows_held(dim)]]
+        absent = [rows[rows >= held]]
         with _one_blas_thread():
-            for at, block in self._windows(rows, dim):
+            for at, block in self._windows(rows, dim, held):
                 part = rows[at]
                 scores = block @ q
                 # A unit vector scores exactly 0 by chance almost never: look closer there.
@@ -132,15 +133,17 @@ class VectorMirror:
         order = np.lexsort((found, -cosines))[:n]
         return found[order], cosines[order], np.concatenate(absent)
 
-    def _windows(self, rows: np.ndarray, dim: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """For each window of ``_BLOCK`` file rows that holds some of ``rows``: where those
-        are in ``rows``, and their vectors as float32. Each window is mapped alone and let go
-        before the next: a mapped page counts in the process's resident memory while it is
-        mapped, and a filter's rows spread over a million-chunk file touch nearly every page
-        of it (the whole file mapped at once raised the peak RSS by 0.8 GB at 1M chunks)."""
+    def _windows(
+        self, rows: np.ndarray, dim: int, held: int
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """For each window of ``_BLOCK`` rows, of the file's first ``held``, that holds some of
+        ``rows``: where those are in ``rows``, and their vectors as float32. Each window is
+        mapped alone and let go before the next: a mapped page counts in the process's
+        resident memory while it is mapped, and a filter's rows spread over a million-chunk
+        file touch nearly every page of it (the whole file mapped at once raised the peak RSS
+        by 0.8 GB at 1M chunks)."""
         order = np.argsort(rows, kind="stable")
         ordered = rows[order]
-        held = self.rows_held(dim)
         for first in range(0, held, _BLOCK):
             lo, hi = np.searchsorted(ordered, [first, min(first + _BLOCK, held)])
             if lo < hi:
@@ -162,6 +165,7 @@ class VectorMirror:
             ) as mapped,
         ):
             view = np.frombuffer(mapped, np.float16, count * dim, start - aligned)
-            picked_rows = view.reshape(count, dim)[picked].astype(np.float32)
-            del view  # the map closes only once nothing points into it
-        return picked_rows
+            try:
+                return view.reshape(count, dim)[picked].astype(np.float32)
+            finally:
+                del view  # the map closes only once nothing points into it

@@ -22,7 +22,9 @@ _NEGATION = re.compile(rf"\b({NEGATION_WORDS})\b|n['’]t\b", re.IGNORECASE)
 
 
 _CAPITAL = re.compile(r"\b[A-Z][a-zA-Z'’-]+")
-_CLITIC = re.compile(r"['’](?:s|m|d|ll|re|ve)$")
+_POSSESSIVE = re.compile(r"['’]s$")
+# "n't", "'m", "'d", "'ll", "'re", "'ve": contracted words, which name nothing ("Sa'd" does).
+_CONTRACTED = re.compile(r"(?:n['’]t|['’](?:m|d|ll|re|ve))$")
 
 
 # A number, not the digits of a code ("T20", "G7", "Q1": a source may spell it out, "the
@@ -130,8 +132,14 @@ def number_strings(text: str) -> set[str]:
 def name_words(text: str) -> set[str]:
     names = set()
     for w in _CAPITAL.findall(text):
-        # Without its clitic: "Google's" is Google, and "I'm" no name at all.
-        low = _CLITIC.sub("", w.lower().strip("'’-"))
+        low = _POSSESSIVE.sub("", w.lower().strip("'’-"))  # "Google's" is Google
+        contracted = _CONTRACTED.search(low)
+        if contracted and (
+            low[contracted.start() :].startswith("n")
+            or low[: contracted.start()] in _NOT_NAMES
+            or contracted.start() <= 1
+        ):
+            continue  # a pronoun or an auxiliary contracted ("I'm", "We're", "Don't")
         if low not in _NOT_NAMES and len(low) > 1:
             names.add(low)
     return names

@@ -1442,7 +1442,8 @@ def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_pat
     assert applied.sources == ["Weekly"] and not applied.date_phrase
     assert {h.chunk.meta["source"] for h in hits} == {"Weekly"}
     assert notes == [
-        "No article was published in the range of “in 2019”; searched all dates instead."
+        "No article from Weekly was published in the range of “in 2019”; searched all dates"
+        " instead."
     ]
 
 

@@ -1190,6 +1190,8 @@ def test_a_quoted_first_person_is_no_name():
     quote = "The carriers went from bumper profits to losses: 'I'm certainly concerned'."
     assert not gives(quote, "name", question)
     assert not gives("We're told I'd have known, and I've said so.", "name", question)
+    assert not gives("The carriers said: 'Don't panic, it isn't over'.", "name", question)
+    assert gives("The ministry quoted Sa'd Hariri.", "name", question)
     assert gives("Israel's blockade halted deliveries.", "name", question)
 
 
