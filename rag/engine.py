@@ -29,6 +29,7 @@ from rag.retrieve import (
     HybridRetriever,
     Retrieved,
     named_outlets,
+    not_stocked,
     outlet_names,
     tokenize,
     without_outlets,
@@ -47,6 +48,7 @@ from rag.text import (
     names_more,
     other_speaker,
     points_back,
+    publishers_named,
     refers_back,
     reports_speech,
     resolve_pointers,
@@ -467,6 +469,24 @@ class NewsRAG:
             )
         return hits, attempt, notes
 
+    def _publishers_not_stored(self, question: str, hits: list[Retrieved]) -> list[str]:
+        """The publishers a question names for the pieces it speaks of ("a Bloomberg
+        article") that the store holds no article from and that nothing retrieved names
+        either: what those pieces said is not in the articles, so the question is refused
+        rather than answered from other outlets. A name that what was retrieved gives is the
+        pieces' subject ("the Apple article"), not their publisher. Only when every stored
+        article names its outlet: otherwise the store cannot know what it lacks."""
+        names = publishers_named(question)
+        if not names or self.store.unattributed_count():
+            return []
+        seen = " ".join(f"{h.chunk.meta.get('title') or ''} {h.chunk.text}" for h in hits)
+
+        def named_there(name: str) -> bool:  # as written: "Variety" is not "a variety of"
+            bare = re.escape(re.sub(r"^The\s+", "", name))
+            return bool(re.search(rf"(?<!\w){bare}(?!\w)", seen))
+
+        return [name for name in not_stocked(names, self.store.outlets()) if not named_there(name)]
+
     def _search(self, question: str, top_k: int | None, filters: Filters) -> list[Retrieved]:
         """One search, or one per outlet when the question names several (each gets its
         share of ``top_k``, best first in turn), so a comparison sees every side."""
@@ -651,6 +671,12 @@ class NewsRAG:
             "notes": notes,
         }
         cache: dict[str, np.ndarray] = {}
+        missing = self._publishers_not_stored(query, hits)
+        if missing:
+            timings["total_s"] = time.perf_counter() - t0
+            notes.append(f"The articles I have include none from {' or '.join(missing)}.")
+            yield {"type": "answer", "answer": self._refusal(base, timings, "")}
+            return
         ordered = self._answer_order(base, query, applied, cache, timings)
         if ordered is not None:
             timings["total_s"] = time.perf_counter() - t0

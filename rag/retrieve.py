@@ -382,6 +382,21 @@ def named_outlets(question: str, outlets: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(outlet for outlet, _ in _outlet_mentions(question, outlets)))
 
 
+def not_stocked(names: Sequence[str], outlets: Sequence[str]) -> list[str]:
+    """Those of ``names`` (publishers a question names) that are none of ``outlets``: not
+    naming one (``named_outlets``) nor part of one's name ("The Independent" of "The
+    Independent - Sports", "World Business News Leader" of "Cnbc | World Business News
+    Leader")."""
+    words = [" ".join(re.findall(r"\w+", o.lower())) for o in outlets]
+    missing = []
+    for name in names:
+        own = " ".join(re.findall(r"\w+", re.sub(r"^the\s+", "", name.strip(), flags=re.I).lower()))
+        inside = own and any(f" {own} " in f" {w} " for w in words)
+        if not inside and not named_outlets(name, outlets):
+            missing.append(name)
+    return missing
+
+
 def without_outlets(question: str, outlets: Sequence[str]) -> str:
     """``question`` with the outlets it names (``named_outlets``) blanked out, for the readers
     that must not take an outlet's words for the question's own: "Business Today" names no

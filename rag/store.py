@@ -1061,6 +1061,14 @@ class Store:
         ).fetchall()
         return sorted((r["source"] for r in rows if r["source"]), key=lambda o: (-len(o), o))
 
+    def unattributed_count(self) -> int:
+        """Complete articles whose outlet is not known (ingested without one)."""
+        q = (
+            "SELECT COUNT(*) AS n FROM articles"
+            " WHERE status='complete' AND COALESCE(source, '') = ''"
+        )
+        return int(self._db.execute(q).fetchone()["n"])
+
     def article_count(self) -> int:
         q = "SELECT COUNT(*) AS n FROM articles WHERE status='complete'"
         return int(self._db.execute(q).fetchone()["n"])

@@ -1519,6 +1519,48 @@ ORGANISATION_NOUNS = frozenset(
     ]
 )
 
+# A piece of journalism, which names its publisher: "a Bloomberg article", "a piece by
+# Variety". Not "report" or "story": "the UN report" is no outlet's.
+PIECE_NOUNS = frozenset(["article", "piece", "column", "op-ed", "editorial", "coverage"])
+
+
+def publishers_named(question: str) -> list[str]:
+    """The names a question gives as the publishers of the pieces it speaks of ("an article
+    by Variety", "a Bloomberg article", "The Verge's piece"), in order. A piece's modifier is
+    its subject when the piece names its publisher too ("the 'Odds' article from the same
+    source")."""
+    found: list[str] = []
+    for tok in parse(question):
+        if tok.pos_ != "NOUN" or tok.lemma_.lower() not in PIECE_NOUNS:
+            continue
+        by = [
+            obj
+            for prep in tok.children
+            if prep.dep_ == "prep" and prep.lower_ in ("by", "from", "in")
+            for obj in prep.children
+            if obj.dep_ == "pobj"
+        ]
+        named = [o for o in by if _is_name(o)]
+        if not by:
+            named = [c for c in tok.children if c.dep_ in ("compound", "poss") and _is_name(c)]
+        found += [_name_span(o) for o in named]
+    return list(dict.fromkeys(n for n in found if n))
+
+
+def _name_span(tok: Any) -> str:
+    """The name ``tok`` is part of: its entity, else its run of proper nouns (with a
+    capitalised "The" before it), without quotes or a possessive."""
+    doc = tok.doc
+    span = next((e for e in doc.ents if e.start <= tok.i < e.end and e.label_ in _NAME_ENTS), None)
+    if span is None:
+        start = end = tok.i
+        while start > 0 and (doc[start - 1].pos_ == "PROPN" or doc[start - 1].text == "The"):
+            start -= 1
+        while end + 1 < len(doc) and doc[end + 1].pos_ == "PROPN":
+            end += 1
+        span = doc[start : end + 1]
+    return _without_possessive(span.text.strip(" '\"‘’“”"))
+
 
 def name_claim(question: str, name: str) -> tuple[str, str] | None:
     """What answering ``name`` to a question that asks for its subject claims, and the

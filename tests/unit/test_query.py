@@ -1447,6 +1447,30 @@ def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_pat
     ]
 
 
+def test_a_question_about_pieces_from_an_outlet_the_store_lacks_is_refused(
+    settings, store, tmp_path
+):
+    emb = FakeEmbedder()
+    for name, outlet in (("a", "Daily"), ("b", "Weekly")):
+        (tmp_path / f"{name}.txt").write_text(
+            f"Talks {name}\n\nThe talks on the Tamar bridge resumed on Monday, {outlet} reported."
+        )
+        (tmp_path / f"{name}.meta.json").write_text(json.dumps({"source": outlet}))
+    ingest_paths(settings, store, emb, tmp_path)
+    rag = NewsRAG(settings, store, emb, FakeLLM(lambda p: "The talks resumed on Monday [1]."))
+    answer = rag.ask("What did the Bloomberg article say about the bridge talks?")
+    assert answer.refused
+    assert "The articles I have include none from Bloomberg." in answer.notes
+    # An outlet the store holds is no gap, nor a piece's subject that its articles name.
+    assert not rag.ask("What did the Weekly article say about the bridge talks?").refused
+    assert not rag.ask("What did the Tamar article say about the bridge talks?").refused
+    # With an article of no known outlet, the store cannot tell what it lacks.
+    (tmp_path / "c.txt").write_text("Talks c\n\nThe talks on the Tamar bridge resumed on Monday.")
+    ingest_paths(settings, store, emb, tmp_path)
+    assert store.unattributed_count() == 1
+    assert not rag.ask("What did the Bloomberg article say about the bridge talks?").refused
+
+
 def test_the_python_api_bounds_questions_and_top_k_like_the_cli(sample_rag):
     from rag.errors import InputError, QuestionTooLong
 

@@ -1185,6 +1185,18 @@ def test_a_name_the_question_gives_in_lower_case_is_no_answer():
     assert gives("London hosted the Olympic Games.", "name", question)
 
 
+def test_the_publishers_a_question_names_for_its_pieces():
+    assert text.publishers_named(
+        "Considering an article by Variety and the Bloomberg article on Poodle Holdings,"
+        " which division grew?"
+    ) == ["Variety", "Bloomberg"]
+    assert text.publishers_named("What did The Verge's piece say about Apple?") == ["The Verge"]
+    # A piece that names its publisher: its modifier is its subject.
+    assert text.publishers_named("What did the Apple article from The Verge say?") == ["The Verge"]
+    # Not a piece of journalism, nor a publisher.
+    assert text.publishers_named("What did the UN report say, according to Reuters?") == []
+
+
 def test_a_quoted_first_person_is_no_name():
     question = "Which country has implemented a blockade?"
     quote = "The carriers went from bumper profits to losses: 'I'm certainly concerned'."
