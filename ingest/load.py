@@ -230,7 +230,10 @@ def read_text(path: Path, max_bytes: int) -> str:
         )
     data = path.read_bytes()
     if b"\x00" in data[:8192]:
-        raise IngestError("binary file, not text", "Ingest .txt, .md, .html, .json, .pdf or feeds.")
+        raise IngestError(
+            "binary file, not text",
+            "Ingest .txt, .md, .html, .json, .jsonl, .pdf, .rss, .atom or .xml.",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -445,7 +448,8 @@ def iter_jsonl(
     with path.open("rb") as fh:
         if b"\x00" in fh.read(8192):
             raise IngestError(
-                "binary file, not text", "Ingest .txt, .md, .html, .json, .pdf or feeds."
+                "binary file, not text",
+                "Ingest .txt, .md, .html, .json, .jsonl, .pdf, .rss, .atom or .xml.",
             )
         fh.seek(0)
         any_line = False

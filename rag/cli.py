@@ -291,6 +291,10 @@ def ask(
         check_question(question, settings)
         check_date_range(filters.after, filters.before)
         top_k = check_top_k(top_k)
+        if model and settings.llm_backend == "llama_cpp":
+            from rag.models import resolve
+
+            resolve(model, settings)  # a wrong name fails now, not only when the model is needed
         rag = NewsRAG.from_settings(settings, load_llm=False)
         if rag.library.article_count() == 0:
             rag.retrieve(question)  # raises the "ingest first" error
@@ -374,13 +378,13 @@ def bench_ingest_cmd(
 @bench_app.command("query")
 def bench_query_cmd(
     model: Annotated[str | None, typer.Option(help="LLM registry name.")] = None,
-    questions: Annotated[int, typer.Option(help="MultiHop questions to answer.")] = 12,
-    sample: Annotated[int, typer.Option(help="Sample-set questions to answer.")] = 12,
-    followups: Annotated[int, typer.Option(help="Sample-set follow-ups (chat turns).")] = 6,
+    questions: Annotated[int, typer.Option(min=0, help="MultiHop questions to answer.")] = 12,
+    sample: Annotated[int, typer.Option(min=0, help="Sample-set questions to answer.")] = 12,
+    followups: Annotated[int, typer.Option(min=0, help="Sample-set follow-ups (chat turns).")] = 6,
     baseline: Annotated[
         bool, typer.Option(help="Also time LlamaIndex's CitationQueryEngine.")
     ] = True,
-    chunks: Annotated[int, typer.Option(help="Store size for retrieval latency.")] = 10_000,
+    chunks: Annotated[int, typer.Option(min=1, help="Store size for retrieval latency.")] = 10_000,
     corpus: Annotated[
         Path | None, typer.Option(help="JSONL corpus (default: MultiHop-RAG)")
     ] = None,

@@ -31,6 +31,7 @@ from rag.retrieve import (
     named_outlets,
     not_stocked,
     outlet_names,
+    stored_outlets,
     tokenize,
     without_outlets,
 )
@@ -359,6 +360,13 @@ def is_fragment(text: str) -> bool:
     return len(words) <= 4
 
 
+def in_quotes(text: str) -> str:
+    """``text`` quoted, its own quotation marks made single as a quote within a quote is
+    written (“‘Certainly ...,’ Cue said.”), not doubled (““Certainly ...,” Cue said.”)."""
+    inner = text.translate(str.maketrans({"“": "‘", "”": "’", '"': "'"}))
+    return f"“{inner}”"
+
+
 class NewsRAG:
     """The Python API. Thread-safe: generation is serialised, everything else runs freely."""
 
@@ -438,6 +446,8 @@ class NewsRAG:
                 "No articles are ingested yet.", "Run `newsrag ingest PATH` first."
             )
         applied = self._filters_for(question, filters, reference_date)
+        if applied.sources and not applied.outlet_phrase:
+            applied.sources = stored_outlets(applied.sources, self.store.outlets())
         if not applied.sources:
             named = named_outlets(question, self.store.outlets())
             if named:
@@ -467,6 +477,8 @@ class NewsRAG:
                 f"No article{kept} was published in the range of “{applied.date_phrase}”;"
                 " searched all dates instead."
             )
+        if not hits and not attempt.is_empty():
+            notes.append(f"No article matches the filters ({attempt.describe()}).")
         return hits, attempt, notes
 
     def _publishers_not_stored(self, question: str, hits: list[Retrieved]) -> list[str]:
@@ -1375,7 +1387,7 @@ class NewsRAG:
             return None
         s = found.sentence
         citation = self._citation(1, found.passage, s.start, s.end, s.text, found.share)
-        quoted = f"“{text}” [1]"
+        quoted = f"{in_quotes(text)} [1]"
         base["notes"].append(
             "The written answer did not pass verification; quoted the source sentence the"
             f" model picked as the answer (P = {found.share:.2f})."
@@ -1384,7 +1396,9 @@ class NewsRAG:
             text=quoted,
             refused=False,
             citations=[citation],
-            sentences=[AnswerSentence(f"“{text}”", True, [1], found.share, "picked and quoted")],
+            sentences=[
+                AnswerSentence(in_quotes(text), True, [1], found.share, "picked and quoted")
+            ],
             timings=timings,
             prompt_tokens=prompt_tokens,
             raw_text=raw,

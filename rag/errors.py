@@ -9,7 +9,9 @@ class NewsragError(Exception):
     def __init__(self, message: str, hint: str = "") -> None:
         self.message = message
         self.hint = hint
-        super().__init__(f"{message} {hint}".strip())
+        # "empty file. Nothing to ingest.": a message without its own stop gets one.
+        joint = ". " if hint and message and message[-1] not in ".!?:" else " "
+        super().__init__(f"{message}{joint}{hint}".strip())
 
 
 class ConfigError(NewsragError):

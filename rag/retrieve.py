@@ -183,6 +183,19 @@ class Filters:
     def is_empty(self) -> bool:
         return not (self.sources or self.after or self.before or self.doc_ids)
 
+    def describe(self) -> str:
+        """The filters in words, for a note: "from Fortune, published 2024-01-01 to …"."""
+        parts = []
+        if self.sources:
+            parts.append(f"from {' or '.join(self.sources)}")
+        if self.after or self.before:
+            lo = self.after.isoformat() if self.after else "…"
+            hi = self.before.isoformat() if self.before else "…"
+            parts.append(f"published {lo} to {hi}")
+        if self.doc_ids:
+            parts.append(f"in {len(self.doc_ids)} chosen article(s)")
+        return ", ".join(parts)
+
     def bounds(self) -> tuple[int | None, int | None]:
         """The published range as epoch seconds (start of ``after``'s day, end of
         ``before``'s), None where open."""
@@ -380,6 +393,23 @@ def named_outlets(question: str, outlets: Sequence[str]) -> list[str]:
     own case ("The Verge", "TechCrunch", "the Verge"), or in capitals ("CNBC" for "Cnbc").
     Case matters, so "the age of" does not name The Age nor "a fortune" Fortune."""
     return list(dict.fromkeys(outlet for outlet, _ in _outlet_mentions(question, outlets)))
+
+
+def stored_outlets(sources: Sequence[str], outlets: Sequence[str]) -> list[str]:
+    """Outlets given by hand (``--source``, ``Filters(sources=...)``) as the store spells
+    them, matched without regard to case ("fortune" is Fortune); an outlet the store holds
+    no article from is an ``InputError`` that lists those it holds, not a silent search of
+    nothing."""
+    by_lower = {o.lower(): o for o in outlets}
+    unknown = [s for s in sources if s.strip().lower() not in by_lower]
+    if unknown:
+        held = ", ".join(sorted(outlets, key=str.lower)[:12]) or "none (no article names one)"
+        more = f" and {len(outlets) - 12} more" if len(outlets) > 12 else ""
+        raise InputError(
+            f"No stored article is from {', '.join(repr(s) for s in unknown)}.",
+            f"Outlets stored: {held}{more} (`newsrag sources` lists them).",
+        )
+    return list(dict.fromkeys(by_lower[s.strip().lower()] for s in sources))
 
 
 def not_stocked(names: Sequence[str], outlets: Sequence[str]) -> list[str]:

@@ -69,6 +69,8 @@ def test_eval_and_bench_scale_hand_their_arguments_on(newsrag) -> None:
     assert scale.exit_code == 0 and "--sizes" in scale.output
     bad = newsrag("eval", "sample", "--fail-under", "nonsense")
     assert bad.exit_code == 2 and "METRIC=MIN" in bad.output
+    negative = newsrag("bench", "query", "--questions", "-1")
+    assert negative.exit_code == 2 and "greater than or equal to 0" in negative.output
 
 
 # Inputs: each gets one clear line -------------------------------------------------------------
@@ -94,6 +96,14 @@ def test_after_later_than_before_is_an_error_not_a_refusal(cli: Any) -> None:
         cli("ask", "What happened?", "--after", "2023-05-01", "--before", "2023-01-01")
     )
     assert "date range is empty: 2023-05-01 is after 2023-01-01" in line
+
+
+def test_an_unknown_model_is_an_error_before_anything_is_asked(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSRAG_LLM_BACKEND", "llama_cpp")  # the fakes' backend takes any name
+    line = one_line_error(cli("ask", "Who?", "--model", "gpt-5"))
+    assert "Model 'gpt-5' is neither a known model nor an existing path" in line
 
 
 @pytest.mark.parametrize("k", ["0", "-1", "100000"])

@@ -150,7 +150,7 @@ def test_pdf_text(tmp_path: Path):
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
-        ("empty.txt", b"", "empty file"),
+        ("empty.txt", b"", "empty file. Nothing to ingest."),
         ("blob.txt", b"\x00\x01\x02binary" * 50, "binary"),
         ("latin.txt", "Caf\u00e9 society news item here.".encode("latin-1"), "UTF-8"),
         ("nav.html", b"<html><body><nav>Home</nav></body></html>", "no article text"),

@@ -12,7 +12,7 @@ import pytest
 import prompts
 from rag.dates import parse_temporal
 from rag.engine import NewsRAG
-from rag.errors import NewsragError, StoreEmptyError
+from rag.errors import InputError, NewsragError, StoreEmptyError
 from rag.retrieve import Filters
 from rag.settings import Settings
 from rag.verify import (
@@ -1173,6 +1173,14 @@ def test_failed_written_answer_falls_back_to_the_models_confident_pick(sample_ra
     assert answer.refused and leaned.calls >= 1 and answer.raw_text.startswith("Azerbaijani")
 
 
+def test_a_quoted_sentence_that_quotes_someone_nests_its_quotes():
+    from rag.engine import in_quotes
+
+    said = "“Certainly there wasn’t a valid alternative,” Cue said."
+    assert in_quotes(said) == "“‘Certainly there wasn’t a valid alternative,’ Cue said.”"
+    assert in_quotes('He said "no".') == "“He said 'no'.”"
+
+
 def test_failed_written_answer_gets_a_second_look_at_the_models_pick(sample_rag):
     """Written from the sentence the model picked, when the first answer failed and the
     pick was too unsure to quote; the second answer faces the checks again."""
@@ -1426,9 +1434,19 @@ def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_pat
     assert {h.chunk.meta["source"] for h in hits} == {"Weekly"}
     both, applied, _ = rag.retrieve("Did Daily and Weekly both report the bridge talks?", top_k=1)
     assert {h.chunk.meta["source"] for h in both} == {"Daily", "Weekly"}
-    # A filter set by hand wins over the outlet the question names.
-    _, applied, _ = rag.retrieve("What did Weekly report?", filters=Filters(sources=["Daily"]))
+    # A filter set by hand wins over the outlet the question names; its outlet is matched
+    # without regard to case, and one the store holds nothing from is an error saying so.
+    _, applied, _ = rag.retrieve("What did Weekly report?", filters=Filters(sources=["daily"]))
     assert applied.sources == ["Daily"] and not applied.outlet_phrase
+    with pytest.raises(InputError, match="No stored article is from 'Dialy'") as bad:
+        rag.retrieve("What did Weekly report?", filters=Filters(sources=["Dialy"]))
+    assert "Daily, Weekly" in bad.value.hint
+    # Filters set by hand that leave nothing say so.
+    hits, _, notes = rag.retrieve(
+        "What about the bridge talks?", filters=Filters(sources=["Daily"], after=date(2030, 1, 1))
+    )
+    assert not hits
+    assert notes == ["No article matches the filters (from Daily, published 2030-01-01 to …)."]
     # An outlet's name is no date ("Today"); a date that matches no article is let go
     # before the outlet the question names, which it keeps.
     (tmp_path / "c.txt").write_text("Talks c\n\nThe bridge talks stalled, Business Today said.")
