@@ -202,13 +202,15 @@ def remove(targets: Annotated[list[str], typer.Argument(help="doc ids or file pa
     missing = []
     for target in targets:
         try:
-            removed = library.remove(target)  # a doc id, or a file or folder path
+            removed, kept = library.removal(target)  # a doc id, or a file or folder path
         except NewsragError as exc:
             fail(exc)
-        if not removed:
+        if not removed and not kept:
             missing.append(target)
         for doc_id in removed:
             out.print(f"removed {doc_id}")
+        for doc_id, other in kept.items():
+            out.print(f"kept {doc_id}: {other} holds it too")
     if missing:
         console.print(
             f"[red]not found:[/] {', '.join(missing)} (see `newsrag sources` for doc ids and paths)"

@@ -117,8 +117,24 @@ class Library:
 
     def remove(self, target: str | os.PathLike[str]) -> list[str]:
         """Delete what ``target`` names (see ``find``), chunks and vectors included; returns
-        the doc ids removed, empty when it named nothing."""
-        return [doc_id for doc_id in self.find(target) if self.store.remove(doc_id)]
+        the doc ids removed, empty when it named nothing (``removal`` also tells which
+        articles a file elsewhere still holds, and so stay)."""
+        return self.removal(target)[0]
+
+    def removal(self, target: str | os.PathLike[str]) -> tuple[list[str], dict[str, str]]:
+        """``remove``, returning the doc ids removed and, for a path, the articles kept
+        because a file outside it holds them too (doc id -> that file)."""
+        found = self.find(target)
+        if found == [os.fspath(target)]:  # a doc id: that article, wherever its files are
+            return [doc_id for doc_id in found if self.store.remove(doc_id)], {}
+        removed, kept = [], {}
+        for doc_id in found:
+            other = self.store.held_elsewhere(doc_id, target)
+            if other is not None:
+                kept[doc_id] = other
+            elif self.store.remove(doc_id):
+                removed.append(doc_id)
+        return removed, kept
 
     # Reading -----------------------------------------------------------------------------
     def articles(self) -> list[dict[str, Any]]:

@@ -887,11 +887,8 @@ class Store:
         text = os.fspath(target)
         if self.article(text):
             return [text]
-        resolved = str(Path(text).expanduser().resolve())
         found: set[str] = set()
-        for path in dict.fromkeys([text, resolved]):
-            folder = path.rstrip(os.sep) + os.sep
-            like = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        for path, like in _path_patterns(text):
             rows = self._db.execute(
                 "SELECT DISTINCT a.doc_id FROM articles a LEFT JOIN article_files f "
                 "ON f.doc_id = a.doc_id WHERE a.path = ? OR f.path = ? "
@@ -900,6 +897,27 @@ class Store:
             ).fetchall()
             found |= {r["doc_id"] for r in rows}
         return sorted(found)
+
+    def held_elsewhere(self, doc_id: str, target: str | os.PathLike[str]) -> str | None:
+        """When a file outside ``target`` (a file or folder path, as ``doc_ids_for`` reads
+        it) also holds ``doc_id``: forget ``target``'s files for it, make that file its
+        path, and return it; else None, and nothing is forgotten. So ``newsrag remove
+        COPY`` keeps the articles another ingested folder still holds, as an ingest keeps an
+        article one of its files dropped while another still has it."""
+        patterns = _path_patterns(os.fspath(target))
+        inside = " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in patterns)
+        args = [x for pair in patterns for x in pair]
+        with self._tx() as db:
+            other = db.execute(
+                f"SELECT path FROM article_files WHERE doc_id=? AND NOT ({inside}) "
+                "ORDER BY path LIMIT 1",
+                [doc_id, *args],
+            ).fetchone()
+            if other is None:
+                return None
+            db.execute(f"DELETE FROM article_files WHERE doc_id=? AND ({inside})", [doc_id, *args])
+            db.execute("UPDATE articles SET path=? WHERE doc_id=?", [other["path"], doc_id])
+            return str(other["path"])
 
     def record_file_articles(self, path: str, doc_ids: Iterable[str], complete: bool) -> list[str]:
         """Remember that the file at ``path`` holds ``doc_ids`` now. When ``complete`` (every
@@ -1549,3 +1567,14 @@ class Store:
 
 def dumps(obj: Any) -> str:
     return json.dumps(obj, ensure_ascii=False, indent=2, default=str)
+
+
+def _path_patterns(text: str) -> list[tuple[str, str]]:
+    """A path as given and resolved, each with the LIKE pattern of everything under it."""
+    resolved = str(Path(text).expanduser().resolve())
+    out = []
+    for path in dict.fromkeys([text, resolved]):
+        folder = path.rstrip(os.sep) + os.sep
+        like = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        out.append((path, like))
+    return out

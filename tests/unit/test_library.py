@@ -54,6 +54,26 @@ def test_ingest_list_find_and_remove_by_path_or_id(
         assert library.articles() == [] and library.health()["ok"]
 
 
+def test_removing_a_copy_keeps_the_articles_another_ingested_folder_holds(
+    settings: Settings, fake_embedder, tmp_path: Path
+) -> None:
+    folder, copy = tmp_path / "news", tmp_path / "news-copy"
+    folder.mkdir()
+    shutil.copy(SAMPLE / ARTICLE, folder / ARTICLE)
+    shutil.copytree(folder, copy)
+    with Library(settings, embedder=fake_embedder) as library:
+        library.ingest([folder])
+        assert library.ingest([copy]).report.unchanged  # the same article, a second file
+        [doc_id] = [r["doc_id"] for r in library.articles()]
+        removed, kept = library.removal(copy)
+        assert removed == [] and kept == {doc_id: str((folder / ARTICLE).resolve())}
+        assert library.article_count() == 1
+        assert library.articles()[0]["path"] == str((folder / ARTICLE).resolve())
+        # The copy is forgotten: removing it again names nothing; the original removes it.
+        assert library.removal(copy) == ([], {})
+        assert library.remove(folder) == [doc_id] and library.article_count() == 0
+
+
 def test_ingest_reports_loader_warnings_beside_the_report(
     settings: Settings, fake_embedder, tmp_path: Path
 ) -> None:
