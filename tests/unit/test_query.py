@@ -1413,6 +1413,16 @@ def test_pointer_phrases_left_by_markers_are_removed():
     assert split_answer("Jeyhun Bayramov is quoted in [1].") == [("Jeyhun Bayramov.", [1])]
 
 
+def _daily_and_weekly(settings, store, emb, folder, bridge: str) -> None:
+    """Two articles on the talks on ``bridge``, one from Daily and one from Weekly."""
+    for name, outlet in (("a", "Daily"), ("b", "Weekly")):
+        (folder / f"{name}.txt").write_text(
+            f"Talks {name}\n\nThe talks on {bridge} resumed on Monday, {outlet} reported."
+        )
+        (folder / f"{name}.meta.json").write_text(json.dumps({"source": outlet}))
+    ingest_paths(settings, store, emb, folder)
+
+
 def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_path):
     from rag.retrieve import named_outlets
 
@@ -1422,12 +1432,7 @@ def test_outlets_named_in_the_question_filter_retrieval(settings, store, tmp_pat
     assert named_outlets("In the age of AI, what did techcrunch say?", outlets) == []
 
     emb = FakeEmbedder()
-    for name, outlet in (("a", "Daily"), ("b", "Weekly")):
-        (tmp_path / f"{name}.txt").write_text(
-            f"Talks {name}\n\nThe talks on the bridge resumed on Monday, {outlet} reported."
-        )
-        (tmp_path / f"{name}.meta.json").write_text(json.dumps({"source": outlet}))
-    ingest_paths(settings, store, emb, tmp_path)
+    _daily_and_weekly(settings, store, emb, tmp_path, "the bridge")
     rag = NewsRAG(settings, store, emb, FakeLLM())
     hits, applied, notes = rag.retrieve("What did Weekly report about the bridge talks?")
     assert applied.sources == ["Weekly"] and applied.outlet_phrase == "Weekly" and not notes
@@ -1469,12 +1474,7 @@ def test_a_question_about_pieces_from_an_outlet_the_store_lacks_is_refused(
     settings, store, tmp_path
 ):
     emb = FakeEmbedder()
-    for name, outlet in (("a", "Daily"), ("b", "Weekly")):
-        (tmp_path / f"{name}.txt").write_text(
-            f"Talks {name}\n\nThe talks on the Tamar bridge resumed on Monday, {outlet} reported."
-        )
-        (tmp_path / f"{name}.meta.json").write_text(json.dumps({"source": outlet}))
-    ingest_paths(settings, store, emb, tmp_path)
+    _daily_and_weekly(settings, store, emb, tmp_path, "the Tamar bridge")
     rag = NewsRAG(settings, store, emb, FakeLLM(lambda p: "The talks resumed on Monday [1]."))
     answer = rag.ask("What did the Bloomberg article say about the bridge talks?")
     assert answer.refused
