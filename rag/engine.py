@@ -204,6 +204,18 @@ def final_answer(events: Iterator[dict[str, Any]]) -> Answer:
     return answer
 
 
+def refusal_text(raw: str) -> str:
+    """What a refusal says: that the articles do not hold the answer when the model wrote
+    none (or nothing was relevant), that no answer could be verified when it wrote one that
+    failed the checks. The articles may hold the answer the model got wrong."""
+    return prompts.load("refusal_unverified" if strip_refusal_marker(raw) else "refusal")
+
+
+def is_refusal_text(text: str) -> bool:
+    """Whether ``text`` is one of the refusals ``refusal_text`` writes."""
+    return text.strip() in (prompts.load("refusal"), prompts.load("refusal_unverified"))
+
+
 def strip_refusal_marker(raw: str) -> str:
     """The answer without refusal markers and lines that only list source numbers or titles.
 
@@ -952,7 +964,7 @@ class NewsRAG:
         sentences: list[AnswerSentence] | None = None,
     ) -> Answer:
         return Answer(
-            text=prompts.load("refusal"),
+            text=refusal_text(raw),
             refused=True,
             citations=[],
             sentences=sentences or [],
@@ -1594,7 +1606,7 @@ class NewsRAG:
             )
         return replace(
             answer,
-            text=prompts.load("refusal"),
+            text=refusal_text(answer.raw_text),
             refused=True,
             citations=[],
             sentences=[],
@@ -1911,7 +1923,7 @@ class NewsRAG:
         if not asked:
             return message
         said = answered[-1] if answered else ""
-        said = "" if said.strip() == prompts.load("refusal").strip() else said
+        said = "" if is_refusal_text(said) else said
         resolved = resolve_pointers(message, asked[-1], said)
         if resolved != message and resolves(message, resolved):
             return resolved

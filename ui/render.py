@@ -16,7 +16,7 @@ from typing import Any
 from rag.engine import Answer, AnswerSentence, Citation
 
 UNSUPPORTED_TITLE = "not supported by the sources"
-REFUSAL_TAG = "Not in the articles"
+REFUSAL_TAG = "No verified answer"  # not in the articles, or not verifiable there
 GENERIC_ERROR = "Something went wrong while answering. The details are in the server log."
 _SAFE_URL = re.compile(r"^https?://[^\s\"'<>]+$", re.IGNORECASE)
 _MARKER = re.compile(r"\[(\d+)\]")

@@ -576,13 +576,18 @@ def test_wrong_marker_is_corrected(sample_rag):
 def test_off_topic_is_refused_even_when_the_model_answers(sample_rag):
     llm = FakeLLM(lambda prompt: "The capital of France is Paris [1].")
     rag = sample_rag(llm)
-    for q in (
-        "What is the capital of France?",
-        "What did Azerbaijan's Defense Ministry say about the capital of France?",
+    # Nothing relevant: the articles do not hold it. Something relevant, and an answer the
+    # checks refused: no answer could be verified (the articles may hold one).
+    for q, says in (
+        ("What is the capital of France?", "do not contain the answer"),
+        (
+            "What did Azerbaijan's Defense Ministry say about the capital of France?",
+            "could not verify an answer",
+        ),
     ):
         answer = rag.ask(q)
         assert answer.refused and answer.citations == []
-        assert "do not contain" in answer.text
+        assert says in answer.text
 
 
 def test_model_refusal_marker_gives_refusal(sample_rag):
