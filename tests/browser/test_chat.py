@@ -95,7 +95,8 @@ def test_off_topic_question_is_refused(sample_app: Any, new_page: Any) -> None:
     page = new_page(sample_app[0])
     answer = ask(page, "What is the capital of France?")
     assert "nr-refusal" in (answer.get_attribute("class") or "")
-    assert "not in the articles" in answer.inner_text().lower()
+    text = answer.inner_text().lower()
+    assert "no verified answer" in text and "do not contain the answer" in text
     assert answer.locator("a.nr-cite").count() == 0
     assert "no source supports an answer" in page.locator("#nr-sources").inner_text()
     snap(page, "04-refusal", narrow=False)
