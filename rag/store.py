@@ -395,6 +395,7 @@ class Store:
         self._migrate(backfill_files=not had_files)
         self._ensure_lexical()
         self._mirror = VectorMirror(settings.data_dir / MIRROR_FILE)
+        self._outlets_seen: tuple[int, tuple[str, ...], int] | None = None  # _outlet_facts
         if self._meta_text(MIRROR_FROM) is None:  # opened read-only otherwise: no write lock
             with self._tx() as db:  # rows written before the mirror existed are not in it
                 db.execute(
@@ -1074,18 +1075,28 @@ class Store:
 
     def outlets(self) -> list[str]:
         """The distinct outlets of the complete articles, longest name first."""
-        rows = self._db.execute(
-            "SELECT DISTINCT source FROM articles WHERE status='complete' AND source != ''"
-        ).fetchall()
-        return sorted((r["source"] for r in rows if r["source"]), key=lambda o: (-len(o), o))
+        return list(self._outlet_facts()[1])
 
     def unattributed_count(self) -> int:
         """Complete articles whose outlet is not known (ingested without one)."""
-        q = (
-            "SELECT COUNT(*) AS n FROM articles"
-            " WHERE status='complete' AND COALESCE(source, '') = ''"
-        )
-        return int(self._db.execute(q).fetchone()["n"])
+        return self._outlet_facts()[2]
+
+    def _outlet_facts(self) -> tuple[int, tuple[str, ...], int]:
+        """(store version, outlets, articles of no outlet), read once per version: the read
+        scans every article (0.3 s at a million), and a question asks for the outlets
+        several times (its filters, its date, its publishers, the checks). The version is
+        read first, so a write meanwhile makes the next call read again."""
+        version = self.version()
+        facts = self._outlets_seen
+        if facts is None or facts[0] != version:
+            rows = self._db.execute(
+                "SELECT COALESCE(source, '') AS source, COUNT(*) AS n FROM articles"
+                " WHERE status='complete' GROUP BY 1"
+            ).fetchall()
+            named = sorted((r["source"] for r in rows if r["source"]), key=lambda o: (-len(o), o))
+            none = sum(r["n"] for r in rows if not r["source"])
+            facts = self._outlets_seen = (version, tuple(named), int(none))
+        return facts
 
     def article_count(self) -> int:
         q = "SELECT COUNT(*) AS n FROM articles WHERE status='complete'"
