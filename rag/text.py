@@ -1613,7 +1613,7 @@ def subject_asked(question: str) -> tuple[str, str] | None:
         nominal = list(itertools.takewhile(_in_noun_phrase, after))
         rest = after[len(nominal) :]
         if (
-            nominal
+            any(t.pos_ in ("NOUN", "PROPN", "PRON") for t in nominal)  # a subject: "Google"
             and len(rest)
             and rest[0].tag_.startswith("VB")
             and rest[0].dep_ not in ("acl", "relcl", "amod")
@@ -1642,7 +1642,8 @@ def _continuation(doc: Any, start: int) -> Any:
             continue
         if at_start and (tok.tag_ in _FINITE_TAGS or tok.lower_ in ("do", "does", "did")):
             return tok
-        at_start = at_start and tok.pos_ == "ADV"  # "..., also saw"
+        # "..., also saw"; a quote closing the comma-set phrase ("... Herald,' has been")
+        at_start = at_start and (tok.pos_ == "ADV" or (tok.is_punct and tok.is_quote))
     return None
 
 

@@ -11,6 +11,9 @@ from rag.dates import YEAR
 from rag.retrieve import tokenize
 from rag.text import (
     LEADING_PREPOSITION,
+    ORGANISATION_NOUNS,
+    PERSON_NOUNS,
+    PLACE_NOUNS,
     actors,
     anchors,
     answer_items,
@@ -86,8 +89,11 @@ _ASKS = (
     (
         "name",
         re.compile(
-            # "which N" asks for one of the Ns, and news names them: which side, which club.
-            r"^(who|whom|whose|what is the name|what's the name|which \w+)\b",
+            # "which N" asks for one of the Ns, and news names them: which side, which club;
+            # so does "what N" when N is a kind of named thing ("What institution, ..., has
+            # been forced to hike rates?"), not when it is any noun ("what impact").
+            r"^(who|whom|whose|what is the name|what's the name|which \w+"
+            rf"|what ({'|'.join(sorted(PERSON_NOUNS | ORGANISATION_NOUNS | PLACE_NOUNS))}))\b",
             re.I,
         ),
     ),

@@ -1356,6 +1356,9 @@ def test_yes_no_polarity_is_not_part_of_the_checked_claim():
 def test_quantity_questions_need_a_number_and_brackets_are_unwrapped():
     assert asked_for("What was Tesla's revenue in Q1 2021?") == "number"
     assert asked_for("What did Russia say about the strikes?") is None
+    # "what N" asks for a name when N is a kind of named thing, as "which N" does.
+    assert asked_for("What institution has been forced to hike rates?") == "name"
+    assert asked_for("What impact did the strikes have?") is None
     assert split_answer("[Tampa Bay, Florida] [1]") == [("Tampa Bay, Florida", [1])]
 
 

@@ -1109,6 +1109,15 @@ def test_name_claim_puts_the_name_in_the_subject_the_question_asks_for():
         "company",
     )
     assert claim("Which company is the leading contributor to revenue?", "Q")
+    # "had" as the main verb ("had to ..."), and a quote closing the comma-set phrase.
+    assert claim("Which team, covered by the Weekly, had to settle for a draw?", "Q") == (
+        "Q, covered by the Weekly, had to settle for a draw",
+        "team",
+    )
+    assert claim("What institution, named in 'The Daily,' has been forced to act?", "Q") == (
+        "Q, named in 'The Daily,' has been forced to act",
+        "institution",
+    )
     assert claim("Who is the Silicon Valley prodigy known for his early influence?", "Q")
     assert claim("Who is the individual implicated in a case covered by The Verge?", "Q") == (
         "Q is the individual implicated in a case covered by The Verge",
