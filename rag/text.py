@@ -189,6 +189,15 @@ def _is_name(tok: Any) -> bool:
     return False
 
 
+def common_openers(text: str) -> frozenset[str]:
+    """The capitalised words that open a sentence of ``text`` as common words, lower case:
+    the parser tags no name there ("International aid groups now face ..."). Capitals alone
+    cannot tell these from names; the sentence's parse can."""
+    return frozenset(
+        t.lower_ for t in parse(text) if t.is_sent_start and t.is_alpha and not _is_name(t)
+    )
+
+
 def offered_choices(question: str) -> list[frozenset[str]]:
     """The names a "which" question offers to choose among, each as its name words ("Of
     Johnny Cardoso and Cameron Carter-Vickers, which one ...?", "Which company, Apple or
@@ -1216,6 +1225,7 @@ def asked_words(question: str) -> frozenset[str]:
         t.lemma_.lower()
         for t in doc
         if ((t.pos_ in ("NOUN", "VERB", "ADJ") and not _is_name(t)) or _title_noun(t))
+        and not _attributing(t)
         and not t.is_stop
         and t.lemma_.lower() not in light
     }
@@ -1228,6 +1238,13 @@ def asked_words(question: str) -> frozenset[str]:
         and doc[t.i + 1].lower_ not in ("many", "much")
     }
     return frozenset(words)
+
+
+def _attributing(tok: Any) -> bool:
+    """The "according" of "according to X": a preposition that names a source, whatever
+    the parser makes of it (often the question's root verb), not what is asked about."""
+    nxt = tok.nbor() if tok.i + 1 < len(tok.doc) else None
+    return tok.lower_ == "according" and nxt is not None and nxt.lower_ == "to"
 
 
 def _title_noun(tok: Any) -> bool:

@@ -21,6 +21,7 @@ from rag.text import (
     as_statement,
     asked_act,
     asked_words,
+    common_openers,
     counted,
     equated_counts,
     fills_slot,
@@ -178,7 +179,7 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             if f" {phrase.lower()} " in lower
             for w in name_words(phrase)
         }
-        return bool(name_words(text) - asked) or _narrows(text, question)
+        return bool(name_words(text) - asked - common_openers(text)) or _narrows(text, question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _HOW_LONG.match(question) and gives(text, "number", question):
@@ -355,6 +356,14 @@ def _plural(noun: str) -> str:
     return noun + "s"
 
 
+def _wh_noun(question: str) -> str:
+    """The lemma of the noun a "which N" / "what N" question asks for, or ""."""
+    for tok in parse(question):
+        if tok.lower_ in ("which", "what") and tok.dep_ == "det":
+            return tok.head.lemma_.lower()
+    return ""
+
+
 def _detached(
     question: str,
     text: str,
@@ -382,7 +391,11 @@ def _detached(
     # tied to the act itself, not only to the question's frame (paraphrases of the act,
     # "sent" / "deployed", fail it, hence not the default).
     act = asked_act(question) if config.act_anchored else ""
-    asked = asked_words(question)
+    # The N of "which N" is what the answer is, not what the sources must tell of it: a
+    # "six-nation platform comprising of Turkey, ..." does not answer "Which country has a
+    # close alliance with Azerbaijan?".
+    described = asked_words(question)
+    asked = (described - {_wh_noun(question)}) or described
     wanted = frozenset({act}) if act else asked
     if not wanted:
         return ""
@@ -393,7 +406,7 @@ def _detached(
             if act:  # the stricter bar: the item did the act asked about
                 # "the host city" for "which city hosted": the city did the act
                 named = roles(token)
-                around = actors(token).union(*(named[n] for n in named if n in asked))
+                around = actors(token).union(*(named[n] for n in named if n in described))
             else:
                 around = anchors(token)
             # A value in a fact box is told about by the label beside it.
