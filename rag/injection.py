@@ -478,7 +478,10 @@ def _machine_obliged(doc: Any, quoted: list[bool]) -> str:
         )
         if not (_obliged(verb) or passive_order):
             continue
-        if passive_order and verb.tag_ == "VBD":
+        if passive_order and (
+            verb.tag_ == "VBD"
+            or any(a.dep_ == "auxpass" and a.tag_ == "VBD" for a in verb.children)
+        ):
             continue  # narrative: "the chatbot was asked ..."
         deixis = _points_at_this_text(doc) or _reads_this(noun)
         speech = [
@@ -513,7 +516,13 @@ def _cancels(doc: Any) -> bool:
     for verb in doc:
         if _lemma(verb) not in _CANCEL and verb.lower_ not in _CANCEL:
             continue
-        if not (_imperative(verb) or any(_is_you(s) for s in _subjects(verb)) or _obliged(verb)):
+        subjects = _subjects(verb)
+        # An obligation binds the reader only when it has no other subject: "lawyers should
+        # discard information from previous sessions, the court said" is news.
+        obliges_reader = _obliged(verb) and all(
+            _is_you(s) or _is_machine(_head_noun(s)) for s in subjects
+        )
+        if not (_imperative(verb) or any(_is_you(s) for s in subjects) or obliges_reader):
             continue
         objects = [
             c for c in verb.children if c.dep_ in {"dobj", "prep", "advmod", "npadvmod", "ccomp"}
