@@ -11,8 +11,8 @@ import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
+from rag.dates import read_published
 from rag.documents import Article, RawArticle, content_sha256, make_doc_id, now_iso
 from rag.errors import IngestError
 from rag.injection import is_instruction, strip_instructions
@@ -33,23 +33,11 @@ def clean_text(text: str) -> str:
 
 
 def parse_date(value: str) -> tuple[str, int | None]:
-    """Any common date string -> (ISO 8601, epoch seconds); ("", None) when unparseable."""
-    value = (value or "").strip()
-    if not value:
-        return "", None
-    from dateutil import parser as dateparser
-
-    try:
-        if re.fullmatch(r"\d{8}", value):
-            parsed = datetime.strptime(value, "%Y%m%d")
-        else:
-            parsed = dateparser.parse(value)
-    except (ValueError, OverflowError, TypeError):
-        return "", None
+    """A published value -> (ISO 8601, epoch seconds); ("", None) when it gives no whole
+    date (``rag.dates.read_published``)."""
+    parsed = read_published(value)
     if parsed is None:
         return "", None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
     return parsed.isoformat(), int(parsed.timestamp())
 
 

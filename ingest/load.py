@@ -229,6 +229,13 @@ def read_text(path: Path, max_bytes: int) -> str:
             "Split it or raise NEWSRAG_MAX_FILE_MB.",
         )
     data = path.read_bytes()
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16 with its byte-order mark
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise IngestError(
+                "not valid UTF-16 though it starts like it", "Re-save the file as UTF-8."
+            ) from None
     if b"\x00" in data[:8192]:
         raise IngestError(
             "binary file, not text",
@@ -307,7 +314,14 @@ def load_html(path: Path, html: str) -> RawArticle:
     """Main text and metadata with trafilatura."""
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False)
+    # The date from the page's metadata only: the text's guesses ("COPYRIGHT 2023" in a
+    # footer, read as January 1) are no publication date.
+    doc = trafilatura.bare_extraction(
+        html,
+        with_metadata=True,
+        include_comments=False,
+        date_extraction_params={"extensive_search": False},
+    )
     body = _get(doc, "text") if doc else ""
     if not body.strip():
         raise IngestError("no article text found in the HTML", "Is it an article page?")
@@ -392,22 +406,69 @@ def load_pdf(path: Path, max_bytes: int) -> RawArticle:
     )
 
 
+# Front matter keys (Markdown's "---" block) -> the article field each gives.
+_FRONT_MATTER = {
+    "title": "title",
+    "headline": "title",
+    "author": "author",
+    "byline": "author",
+    "date": "published",
+    "published": "published",
+    "published_at": "published",
+    "source": "source",
+    "outlet": "source",
+    "publisher": "source",
+    "url": "url",
+    "link": "url",
+}
+
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], list[str]]:
+    """A leading "---" ... "---" block of ``key: value`` lines (Markdown front matter):
+    the article fields it gives, and the lines after it; ({}, lines) when there is none."""
+    if not lines or lines[0].strip() != "---":
+        return {}, lines
+    end = next((i for i, line in enumerate(lines[1:51], 1) if line.strip() == "---"), None)
+    if end is None:
+        return {}, lines
+    fields: dict[str, str] = {}
+    for line in lines[1:end]:
+        key, sep, value = line.partition(":")
+        field = _FRONT_MATTER.get(key.strip().lower())
+        if sep and field and value.strip():
+            fields.setdefault(field, value.strip().strip("\"'"))
+    return fields, lines[end + 1 :]
+
+
+def _is_title_line(first: str, following: str) -> bool:
+    """Whether a plain text's first line is its title: short, not ending a sentence, and
+    standing apart from what follows: a blank line after it, or a next line that does not
+    carry on its sentence (a hard-wrapped paragraph's next line starts in lower case)."""
+    if len(first) > 200 or first.endswith((".", ":", ";", ",")):
+        return False
+    following = following.strip()
+    return not following or not following[:1].islower()
+
+
 def load_text(path: Path, text: str) -> RawArticle:
-    """Plain text or Markdown: a short first line (or a '# ' heading) is the title."""
-    lines = text.strip().splitlines()
-    title = ""
-    if lines:
+    """Plain text or Markdown: front matter gives fields; a '# ' heading, or a short first
+    line that stands apart from the text after it, is the title."""
+    fields, lines = _front_matter(text.strip().splitlines())
+    while lines and not lines[0].strip():
+        lines = lines[1:]
+    title = fields.pop("title", "")
+    if lines and not title:
         first = lines[0].strip()
         if first.startswith("#"):
             title = first.lstrip("#").strip()
             lines = lines[1:]
-        elif len(first) <= 200 and not first.endswith((".", ":", ";")) and len(lines) > 1:
+        elif len(lines) > 1 and _is_title_line(first, lines[1]):
             title = first
             lines = lines[1:]
     body = "\n".join(lines)
     if not body.strip():
         raise IngestError("no text besides the title")
-    return RawArticle(text=body, path=str(path), title=title)
+    return RawArticle(text=body, path=str(path), title=title, **fields)
 
 
 def _sidecar(path: Path) -> dict[str, str]:
@@ -416,9 +477,14 @@ def _sidecar(path: Path) -> dict[str, str]:
     if meta.is_file():
         try:
             data = json.loads(meta.read_text("utf-8"))
-            return {k: str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
+            why = exc.msg if isinstance(exc, json.JSONDecodeError) else type(exc).__name__
+            warn(path, f"{meta.name} is not a readable JSON object ({why}): its fields are ignored")
             return {}
+        if not isinstance(data, dict):
+            warn(path, f"{meta.name} is not a JSON object: its fields are ignored")
+            return {}
+        return {k: str(v) for k, v in data.items() if isinstance(v, (str, int, float))}
     return {}
 
 
@@ -519,6 +585,7 @@ def iter_file(
     if suffix in {".jsonl", ".ndjson"} and suffix in SUPPORTED_SUFFIXES:
         path = path.resolve()
         extra = _sidecar(path)
+        _warn_file_wide(path, extra)
         records = iter_jsonl(path, max_bytes, on_bytes)
         for item in _json_articles(path, records, field_map):
             if isinstance(item, RawArticle):
@@ -548,19 +615,42 @@ def iter_file(
         else:
             items = [load_text(path, text)]
     extra = _sidecar(path)
+    if len(items) > 1:
+        _warn_file_wide(path, extra)
     for item in items:
         if isinstance(item, RawArticle):
             _apply_sidecar(path, item, extra, future_days, many=len(items) > 1)
     yield from items
 
 
+def _warn_file_wide(path: Path, extra: dict[str, str]) -> None:
+    """Say once that a sidecar beside a file of many articles gives one article's fields."""
+    own = [k for k in ("title", "url", "published") if extra.get(k)]
+    if own:
+        warn(
+            path,
+            f"its sidecar's {', '.join(own)} would be every record's: ignored"
+            " (give them in each record)",
+        )
+
+
 def _apply_sidecar(
     path: Path, item: RawArticle, extra: dict[str, str], future_days: int, many: bool
 ) -> None:
-    """A sidecar's fields over the article's; warn about a published date we cannot use."""
-    for key in ("title", "source", "author", "published", "url"):
-        if extra.get(key):
-            setattr(item, key, extra[key])
+    """A sidecar's fields over the article's; warn about a published date we cannot use.
+
+    Beside a file of many articles (JSON Lines, a feed) the sidecar speaks for the file: its
+    outlet and author fill in what a record lacks, and its title, url and date, which are
+    one article's, are not given to every record (a url is an article's identity: given to
+    all, it made them one article)."""
+    if many:
+        for key in ("source", "author"):
+            if extra.get(key) and not getattr(item, key):
+                setattr(item, key, extra[key])
+    else:
+        for key in ("title", "source", "author", "published", "url"):
+            if extra.get(key):
+                setattr(item, key, extra[key])
     problem = published_warning(item.published, future_days=future_days)
     if problem:
         where = f" ({item.title[:60]})" if many and item.title else ""

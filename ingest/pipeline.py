@@ -12,7 +12,7 @@ import numpy as np
 from ingest.chunk import chunk_article
 from ingest.clean import clean_article
 from ingest.embed import embed_chunks
-from ingest.load import RawArticle, expand_paths, iter_file
+from ingest.load import RawArticle, expand_paths, iter_file, warn
 from rag.documents import Article, Chunk
 from rag.embeddings import Embedder
 from rag.errors import IngestError
@@ -117,6 +117,7 @@ class Ingestor:
     ) -> IngestReport:
         started = time.perf_counter()
         self._embedded = 0
+        self._first_seen: dict[str, tuple[str, str]] = {}  # doc id -> (file, sha256) this run
         report = IngestReport(recovered=self.store.recover())
         files, missing = expand_paths(inputs)
         report.failed += missing
@@ -180,7 +181,20 @@ class Ingestor:
                 article = cleaned.article
                 if cleaned.dropped:
                     report.dropped[article.doc_id] = len(cleaned.dropped)
-                repeated = article.doc_id in kept or article.doc_id in queued  # first one wins
+                # The first file of the run to give an article wins, in every run alike: a
+                # later one (the same url in another file) neither replaces it nor, the
+                # next run, is replaced by it in turn.
+                first = self._first_seen.setdefault(article.doc_id, (str(path), article.sha256))
+                repeated = (
+                    article.doc_id in kept or article.doc_id in queued or first[0] != str(path)
+                )
+                if first[1] != article.sha256:
+                    where = "earlier in this file" if first[0] == str(path) else f"in {first[0]}"
+                    warn(
+                        path,
+                        f"{article.title[:60] or article.doc_id} is also {where} with other"
+                        " text (the same url): the first is kept",
+                    )
                 kept.add(article.doc_id)
                 known = self.store.fingerprint(article.doc_id)
                 if known == article.sha256 or repeated:
@@ -201,7 +215,13 @@ class Ingestor:
             report.failed.append((str(path), str(exc)))
             return kept, False, bool(kept)
         except Exception as exc:  # a loader bug must not stop the run
-            report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
+            if isinstance(exc, OSError):  # unreadable: permissions, a vanished file, a bad disk
+                why = (exc.strerror or type(exc).__name__).lower()
+                report.failed.append(
+                    (str(path), f"could not read ({why}). Check the file's permissions and retry.")
+                )
+            else:
+                report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
             return kept, False, bool(kept)
         return kept, complete, True
 

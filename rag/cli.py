@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 from contextlib import ExitStack
@@ -127,6 +128,8 @@ def ingest(
 
     library = Library(load_settings())
     mapping = _parse_fields(field)
+    # The report below says every warning the loaders log: not Python's bare stderr line too.
+    logging.getLogger("newsrag.ingest").addHandler(logging.NullHandler())
     try:
         with ExitStack() as stack:
             bars: list[Progress] = []  # shown from the first step: errors before it stay alone

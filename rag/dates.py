@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
@@ -232,27 +232,51 @@ def check_date_range(after: date | None, before: date | None) -> None:
         )
 
 
+def read_published(value: str) -> datetime | None:
+    """A published value as a time (UTC when it names no zone), or None when it does not
+    give a whole date: epoch seconds or milliseconds (1701598500, 1701598500000), YYYYMMDD,
+    or a written date with its year, month and day ("Dec 3, 2023", "2023-12-03T10:00Z").
+
+    A part the text leaves out is not made up: read against two different default dates,
+    a year alone ("2021"), a month or a weekday ("Tuesday") comes out differently, and is
+    no date (it had taken today's month and day, or the next such weekday)."""
+    raw = (value or "").strip()
+    if not raw:
+        return None
+    try:
+        if re.fullmatch(r"\d{12,13}", raw):
+            return datetime.fromtimestamp(int(raw) / 1000, UTC)
+        if re.fullmatch(r"\d{9,10}(\.\d+)?", raw):
+            return datetime.fromtimestamp(float(raw), UTC)
+        if re.fullmatch(r"\d{8}", raw):
+            return datetime.strptime(raw, "%Y%m%d").replace(tzinfo=UTC)
+        from dateutil import parser as dateparser
+
+        one = dateparser.parse(raw, default=datetime(1901, 1, 1))
+        other = dateparser.parse(raw, default=datetime(1902, 2, 2))
+    except (ValueError, OverflowError, TypeError, AttributeError):
+        return None
+    if one is None or other is None or one.date() != other.date():
+        return None
+    return one if one.tzinfo else one.replace(tzinfo=UTC)
+
+
 def published_warning(value: str, today: date | None = None, future_days: int = 2) -> str:
     """Why an article's published date looks wrong ("" when it is fine or absent).
 
-    The value is kept either way; an unparseable one is stored raw, a far-future one as is.
+    The value is kept either way; an unreadable one is stored raw, a far-future one as is.
     """
     raw = (value or "").strip()
     if not raw:
         return ""
-    from dateutil import parser as dateparser
-
-    try:
-        if re.fullmatch(r"\d{8}", raw):
-            parsed = date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
-        else:
-            parsed = dateparser.parse(raw).date()
-    except (ValueError, OverflowError, TypeError, AttributeError):
+    read = read_published(raw)
+    if read is None:
         shown = raw if len(raw) <= 60 else raw[:57] + "..."
         return (
-            f"published date '{shown}' is not a date: kept as written;"
-            " date filters will not match it"
+            f"published date '{shown}' is not a whole date (year, month and day): kept as"
+            " written; date filters will not match it"
         )
+    parsed = read.date()
     limit = (today or date.today()) + timedelta(days=future_days)
     if parsed > limit:
         return f"published date {parsed.isoformat()} is in the future: kept, check the source"

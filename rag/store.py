@@ -386,6 +386,18 @@ class Store:
         self._write_depth = 0
         self._lock_file = None
         self._layout_ok = False  # chunks known to be in the current metadata layout
+        try:
+            self._open(settings)
+        except (OSError, sqlite3.Error) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(
+                f"Cannot open the store in {settings.data_dir}: {why.lower()}",
+                "Set NEWSRAG_DATA_DIR to a folder you can write, or give yourself write"
+                " access to this one.",
+            ) from exc
+
+    def _open(self, settings: Settings) -> None:
+        """Create or open the docstore (its schema migrated) and the vector mirror."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(settings.docstore_path, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
@@ -909,16 +921,21 @@ class Store:
         inside = " OR ".join("path = ? OR path LIKE ? ESCAPE '\\'" for _ in patterns)
         args = [x for pair in patterns for x in pair]
         with self._tx() as db:
-            other = db.execute(
-                f"SELECT path FROM article_files WHERE doc_id=? AND NOT ({inside}) "
-                "ORDER BY path LIMIT 1",
-                [doc_id, *args],
-            ).fetchone()
+            others = [
+                r["path"]
+                for r in db.execute(
+                    f"SELECT path FROM article_files WHERE doc_id=? AND NOT ({inside}) "
+                    "ORDER BY path",
+                    [doc_id, *args],
+                )
+            ]
+            # A file deleted or renamed since it was read holds nothing any more.
+            other = next((p for p in others if os.path.exists(p)), None)
             if other is None:
                 return None
             db.execute(f"DELETE FROM article_files WHERE doc_id=? AND ({inside})", [doc_id, *args])
-            db.execute("UPDATE articles SET path=? WHERE doc_id=?", [other["path"], doc_id])
-            return str(other["path"])
+            db.execute("UPDATE articles SET path=? WHERE doc_id=?", [other, doc_id])
+            return str(other)
 
     def record_file_articles(self, path: str, doc_ids: Iterable[str], complete: bool) -> list[str]:
         """Remember that the file at ``path`` holds ``doc_ids`` now. When ``complete`` (every

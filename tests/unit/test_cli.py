@@ -145,7 +145,7 @@ def test_odd_published_dates_are_warned_about_naming_the_file_and_kept(
     warned = [line for line in result.output.splitlines() if line.startswith("warning")]
     assert len(warned) == 2, result.output
     assert f"{folder / 'future.txt'}: published date 2999-01-01 is in the future" in warned[0]
-    assert f"{folder / 'junk.txt'}: published date 'the day after' is not a date" in warned[1]
+    assert f"{folder / 'junk.txt'}: published date 'the day after' is not a whole date" in warned[1]
     assert "3 added" in result.output
     data = json.loads(cli("ingest", str(folder), "--json").output)
     assert [Path(p).name for p, _ in data["warnings"]] == ["future.txt", "junk.txt"]

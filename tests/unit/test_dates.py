@@ -13,7 +13,7 @@ def test_published_warning_rules() -> None:
     assert published_warning("2024-01-02", today) == ""  # tomorrow: time zones
     assert published_warning("Mon, 06 Nov 2023 10:00:00 GMT", today) == ""
     assert "in the future" in published_warning("2024-02-01", today)
-    assert "not a date" in published_warning("13/45/2020", today)
+    assert "not a whole date" in published_warning("13/45/2020", today)
 
 
 def test_relative_times_fall_in_the_years_of_their_articles_date():

@@ -260,3 +260,73 @@ def test_pypdf_warnings_name_the_file(tmp_path: Path, caplog: pytest.LogCaptureF
         pypdf.PdfReader = real  # type: ignore[assignment]
     assert warnings == [(str(pdf), "pypdf: incorrect startxref pointer(3)")]
     assert not any(r.name.startswith("pypdf") for r in caplog.records)  # only the named line
+
+
+def test_plain_text_titles_front_matter_and_wrapped_lines(tmp_path: Path):
+    # A hard-wrapped paragraph's first line carries on into the next: no title is cut off.
+    wrapped = tmp_path / "wrapped.txt"
+    wrapped.write_text(
+        "The city council voted on Tuesday to approve a new budget for public\n"
+        "transit, adding twelve bus routes across the northern districts.\n"
+    )
+    [raw] = load_file(wrapped, MB)
+    assert raw.title == "" and raw.text.startswith("The city council voted")
+    # A headline standing apart (a blank line, or a sentence starting after it) is a title.
+    for text in ("Council backs budget\n\nThe council voted.", "Council backs budget\nIt voted."):
+        (tmp_path / "t.txt").write_text(text)
+        [raw] = load_file(tmp_path / "t.txt", MB)
+        assert raw.title == "Council backs budget", text
+    # Markdown front matter gives the article's fields and is not its text.
+    fm = tmp_path / "fm.md"
+    fm.write_text(
+        "---\ntitle: Council backs budget\nauthor: Lee Park\ndate: 2023-12-03\n"
+        "source: River City Times\n---\n\nThe council voted on Tuesday to fund more buses.\n"
+    )
+    [raw] = load_file(fm, MB)
+    assert (raw.title, raw.author, raw.published, raw.source) == (
+        "Council backs budget",
+        "Lee Park",
+        "2023-12-03",
+        "River City Times",
+    )
+    assert raw.text.strip() == "The council voted on Tuesday to fund more buses."
+
+
+def test_utf16_text_and_sidecars_beside_many_records(tmp_path: Path, caplog):
+    f = tmp_path / "u16.txt"
+    f.write_bytes("Headline\n\nThe council voted on Tuesday.".encode("utf-16"))
+    [raw] = load_file(f, MB)
+    assert raw.title == "Headline" and "council voted" in raw.text
+    # A sidecar speaks for a JSON Lines file as a whole: its outlet fills in, its url (an
+    # article's identity) is not given to every record, which would make them one article.
+    feed = tmp_path / "feed.jsonl"
+    feed.write_text(
+        "\n".join(
+            json.dumps({"title": f"K{i}", "url": f"https://k.example/{i}", "body": f"Story {i}."})
+            for i in range(3)
+        )
+    )
+    (tmp_path / "feed.meta.json").write_text(
+        json.dumps({"source": "K Wire", "url": "https://k.example/", "published": "2023-06-01"})
+    )
+    with caplog.at_level(logging.WARNING, logger="newsrag.ingest"):
+        raws = load_file(feed, MB)
+    assert [r.url for r in raws] == [f"https://k.example/{i}" for i in range(3)]
+    assert {r.source for r in raws} == {"K Wire"} and {r.published for r in raws} == {""}
+    assert "sidecar's url, published would be every record's" in caplog.text
+    # A sidecar that is not JSON is said, not silently dropped.
+    (tmp_path / "bad.txt").write_text("Headline\n\nThe council voted on Tuesday.")
+    (tmp_path / "bad.meta.json").write_text("{not json")
+    with caplog.at_level(logging.WARNING, logger="newsrag.ingest"):
+        load_file(tmp_path / "bad.txt", MB)
+    assert "bad.meta.json is not a readable JSON object" in caplog.text
+
+
+def test_published_dates_are_whole_dates_or_none():
+    from ingest.clean import parse_date
+
+    assert parse_date("1701598500")[0] == "2023-12-03T10:15:00+00:00"  # epoch seconds
+    assert parse_date("1701598500000")[1] == 1701598500  # milliseconds
+    # A year, a month or a weekday alone is no date: nothing is made up for the rest.
+    for partial in ("2021", "December 2023", "Tuesday"):
+        assert parse_date(partial) == ("", None), partial

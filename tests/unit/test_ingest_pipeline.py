@@ -181,3 +181,20 @@ def test_a_jsonl_file_is_streamed_not_read_whole(settings, store, fake_embedder,
     _jsonl(f, 5)
     again = Ingestor(settings, store, fake_embedder).run([str(f)])
     assert len(again.removed) == 25 and store.article_count() == 5
+
+
+def test_an_article_in_two_files_is_the_first_files_in_every_run(
+    settings, store, fake_embedder, tmp_path
+):
+    """The same url in two files with other text: the first file read wins, run after run
+    (it had swapped versions on every ingest of the unchanged folder)."""
+    for name, title in (("a.json", "Version A"), ("b.json", "Version B")):
+        rec = {"title": title, "url": "https://n.example/x", "body": f"{title} of the story."}
+        (tmp_path / name).write_text(json.dumps(rec))
+    first = ingest_paths(settings, store, fake_embedder, tmp_path)
+    assert len(first.added) == 1
+    for _ in range(2):
+        again = ingest_paths(settings, store, fake_embedder, tmp_path)
+        assert not again.added and not again.updated
+        [art] = store.articles()
+        assert art["title"] == "Version A"

@@ -1004,3 +1004,17 @@ def test_the_retriever_loads_no_chunks_and_sees_other_processes_writes(
     hits = retriever.search("otters zebrafish")
     assert hits[0].chunk.doc_id == "z" and hits[0].bm25_rank == 1
     assert all(h.dense is not None for h in hits)  # BM25-only hits get their stored cosine
+
+
+def test_a_renamed_file_holds_nothing_for_remove(settings, store, fake_embedder, tmp_path):
+    """An article read from a file since renamed: removing the new name removes it (the old
+    name, gone from disk, no longer holds it)."""
+    old = tmp_path / "s3.txt"
+    old.write_text(BRIDGE)
+    ingest_paths(settings, store, fake_embedder, old)
+    new = old.rename(tmp_path / "s3-renamed.txt")
+    ingest_paths(settings, store, fake_embedder, new)
+    [doc_id] = store.doc_ids_for(new)
+    assert store.held_elsewhere(doc_id, new) is None
+    old.write_text(BRIDGE)  # back on disk: it holds the article again
+    assert store.held_elsewhere(doc_id, new) == str(old)
