@@ -189,15 +189,6 @@ def _is_name(tok: Any) -> bool:
     return False
 
 
-def common_openers(text: str) -> frozenset[str]:
-    """The capitalised words that open a sentence of ``text`` as common words, lower case:
-    the parser tags no name there ("International aid groups now face ..."). Capitals alone
-    cannot tell these from names; the sentence's parse can."""
-    return frozenset(
-        t.lower_ for t in parse(text) if t.is_sent_start and t.is_alpha and not _is_name(t)
-    )
-
-
 def offered_choices(question: str) -> list[frozenset[str]]:
     """The names a "which" question offers to choose among, each as its name words ("Of
     Johnny Cardoso and Cameron Carter-Vickers, which one ...?", "Which company, Apple or

@@ -21,7 +21,6 @@ from rag.text import (
     as_statement,
     asked_act,
     asked_words,
-    common_openers,
     counted,
     equated_counts,
     fills_slot,
@@ -179,7 +178,7 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             if f" {phrase.lower()} " in lower
             for w in name_words(phrase)
         }
-        return bool(name_words(text) - asked - common_openers(text)) or _narrows(text, question)
+        return bool(name_words(text) - asked) or _narrows(text, question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _HOW_LONG.match(question) and gives(text, "number", question):
