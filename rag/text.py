@@ -368,6 +368,13 @@ def _actors(verb: Any) -> list[Any]:
             found.append(c)  # "a Russian-brokered agreement"
     if not found and verb.dep_ in ("xcomp", "conj") and verb.head.i != verb.i:
         return _actors(verb.head)
+    # "responded by saying X": the -ing verb's doer is the subject of the verb it tells the
+    # manner of. (Not a bare participle, "..., claiming X": the parser often hangs it on
+    # the wrong verb.)
+    if not found and verb.tag_ == "VBG" and verb.dep_ == "pcomp" and verb.head.lower_ == "by":
+        manner = verb.head.head
+        if verb.head.dep_ == "prep" and manner.pos_ in ("VERB", "AUX"):
+            return _actors(manner)
     return found
 
 

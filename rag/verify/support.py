@@ -194,6 +194,7 @@ def check_support(
         reasons: dict[str, int] = {}
         only_details = False
         conflicts: set[str] = set()
+        conflict_score = 0.0  # the closest sentence stating the claim's act with other sides
         # A number the sources give for another noun ("300 peacekeepers" where 300 counts
         # settlements) is a wrong claim, whichever sentence covers the rest of it.
         # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
@@ -277,9 +278,15 @@ def check_support(
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
                 conflicts.add(swapped)
+                conflict_score = max(conflict_score, score)
                 continue
             best.append(Evidence(src.number, src.start, src.end, src.text, round(score, 4)))
         best.sort(key=lambda e: -e.score)
+        if best and conflict_score > best[0].score:
+            # The sentence closest to the claim tells its act with the sides swapped ("he
+            # persuaded Yedidia" for "Yedidia persuaded Bankman-Fried"): a looser match
+            # elsewhere does not make the claim true.
+            best = []
         # One evidence sentence per passage, best passages first.
         seen: set[int] = set()
         evidence = [e for e in best if not (e.number in seen or seen.add(e.number))]

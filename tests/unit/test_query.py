@@ -1721,3 +1721,18 @@ def test_an_answers_own_name_is_its_exact_candidate_not_a_shorter_form():
     )
     assert got and got[0].name == "Sam Altman"
     assert got[0].claim.startswith("Sam Altman is the individual")
+
+
+def test_a_claim_whose_closest_source_swaps_its_sides_is_not_supported_by_a_looser_one():
+    """The sentence that tells the claim's act tells it with the sides swapped: another
+    sentence sharing some of its words does not make it true."""
+    emb = FakeEmbedder()
+    src = _sources(
+        "After Bankman-Fried left Jane Street, he persuaded Yedidia to join him as a trader"
+        " at Alameda and then as a developer at FTX.",
+        "Yedidia worked at Alameda as a trader, and Bankman-Fried ran FTX as a developer.",
+    )
+    [claim] = check_support(
+        ["Yedidia persuaded Bankman-Fried to join Alameda as a trader and then FTX."], src, emb
+    )
+    assert not claim.supported and claim.contradicted

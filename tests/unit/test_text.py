@@ -1225,3 +1225,13 @@ def test_a_sentence_that_stops_at_its_copula_says_nothing():
         "London is the host city.",
     ):
         assert not text.lacks_complement(said), said
+
+
+def test_the_doer_of_by_saying_is_the_subject_of_the_verb_it_tells_the_manner_of():
+    source = "“Certainly there wasn’t a valid alternative to Google at the time,” Cue said."
+    claim = "Google's lawyers responded by saying there wasn't a valid alternative to Google."
+    assert text.role_conflict(claim, [source]).startswith("in the sources someone else acts")
+    assert (
+        text.role_conflict("Cue responded by saying there wasn't a valid alternative.", [source])
+        == ""
+    )
