@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -119,6 +120,7 @@ class Ingestor:
         self._embedded = 0
         self._first_seen: dict[str, tuple[str, str]] = {}  # doc id -> (file, sha256) this run
         report = IngestReport(recovered=self.store.recover())
+        inputs = list(inputs)
         files, missing = expand_paths(inputs)
         report.failed += missing
         report.files = len(files)
@@ -143,6 +145,13 @@ class Ingestor:
                 self._remove_vanished(vanished, report)
             if progress:
                 progress("files", n, len(files))
+        # A folder read again syncs the store with it: a file deleted from it since its
+        # last ingest took its articles along (unless another file still holds them).
+        for folder in {Path(p).expanduser().resolve() for p in map(str, inputs)}:
+            if folder.is_dir():
+                for gone in self.store.files_under(folder):
+                    if not os.path.lexists(gone):
+                        vanished += self.store.record_file_articles(gone, [], complete=True)
         self._flush(pending, report, progress)
         self._remove_vanished(vanished, report)
         report.seconds = time.perf_counter() - started

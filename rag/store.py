@@ -911,6 +911,21 @@ class Store:
             found |= {r["doc_id"] for r in rows}
         return sorted(found)
 
+    def files_under(self, folder: str | os.PathLike[str]) -> list[str]:
+        """The files under ``folder`` that articles were read from (as recorded; a file may
+        be gone from disk since)."""
+        found: set[str] = set()
+        for _, like in _path_patterns(os.fspath(folder)):
+            found |= {
+                r[0]
+                for r in self._db.execute(
+                    "SELECT path FROM article_files WHERE path LIKE ? ESCAPE '\\' UNION "
+                    "SELECT path FROM articles WHERE path LIKE ? ESCAPE '\\'",
+                    [like, like],
+                )
+            }
+        return sorted(found)
+
     def held_elsewhere(self, doc_id: str, target: str | os.PathLike[str]) -> str | None:
         """When a file outside ``target`` (a file or folder path, as ``doc_ids_for`` reads
         it) also holds ``doc_id``: forget ``target``'s files for it, make that file its

@@ -198,3 +198,21 @@ def test_an_article_in_two_files_is_the_first_files_in_every_run(
         assert not again.added and not again.updated
         [art] = store.articles()
         assert art["title"] == "Version A"
+
+
+def test_a_file_deleted_from_a_folder_takes_its_articles_on_the_next_ingest(
+    settings, store, fake_embedder, tmp_path
+):
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text(f"Story {name}\n\nThe council voted on item {name}.")
+    (tmp_path / "keep.txt").write_text("Story k\n\nThe council voted on item k.")
+    ingest_paths(settings, store, fake_embedder, folder)
+    ingest_paths(settings, store, fake_embedder, tmp_path / "keep.txt")
+    (folder / "b.txt").unlink()
+    report = ingest_paths(settings, store, fake_embedder, folder)
+    assert len(report.removed) == 1
+    assert sorted(a["title"] for a in store.articles()) == ["Story a", "Story k"]
+    # A single file ingested again removes nothing else.
+    assert not ingest_paths(settings, store, fake_embedder, folder / "a.txt").removed
