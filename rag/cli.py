@@ -182,7 +182,16 @@ def sources(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table("doc_id", "title", "outlet", "published", "chunks", "path")
+    table = Table()
+    # The id is what `newsrag remove` takes: shown whole, never cut or wrapped.
+    table.add_column(
+        "doc_id", no_wrap=True, min_width=max((len(r["doc_id"]) for r in rows), default=6)
+    )
+    table.add_column("title", ratio=3)
+    table.add_column("outlet", ratio=1)
+    table.add_column("published", no_wrap=True)
+    table.add_column("chunks", justify="right")
+    table.add_column("path", ratio=2, overflow="fold")
     for r in rows:
         table.add_row(
             r["doc_id"],

@@ -896,7 +896,8 @@ class Store:
     def doc_ids_for(self, target: str | os.PathLike[str]) -> list[str]:
         """What ``newsrag remove TARGET`` means: a doc id, else the articles from a file or
         from anywhere under a folder; a path may be relative (to the working directory) and
-        need not exist any more (the file may be gone, its articles not)."""
+        need not exist any more (the file may be gone, its articles not); else the one doc id
+        that starts with TARGET (six characters or more)."""
         text = os.fspath(target)
         if self.article(text):
             return [text]
@@ -909,6 +910,15 @@ class Store:
                 [path, path, like, like],
             ).fetchall()
             found |= {r["doc_id"] for r in rows}
+        prefix = text.rstrip("…")
+        if not found and len(prefix) >= 6 and os.sep not in prefix:
+            # A doc id's first characters, as a narrow table shows it, when only one has them.
+            like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            rows = self._db.execute(
+                "SELECT doc_id FROM articles WHERE doc_id LIKE ? ESCAPE '\\' LIMIT 2", [like]
+            ).fetchall()
+            if len(rows) == 1:
+                found = {rows[0]["doc_id"]}
         return sorted(found)
 
     def files_under(self, folder: str | os.PathLike[str]) -> list[str]:

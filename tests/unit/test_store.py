@@ -1018,3 +1018,13 @@ def test_a_renamed_file_holds_nothing_for_remove(settings, store, fake_embedder,
     assert store.held_elsewhere(doc_id, new) is None
     old.write_text(BRIDGE)  # back on disk: it holds the article again
     assert store.held_elsewhere(doc_id, new) == str(old)
+
+
+def test_remove_takes_a_unique_doc_id_prefix(settings, store, fake_embedder, tmp_path):
+    (tmp_path / "b.md").write_text(BRIDGE)
+    (tmp_path / "m.md").write_text(MUSEUM)
+    ingest_paths(settings, store, fake_embedder, tmp_path)
+    ids = sorted(a["doc_id"] for a in store.articles())
+    assert store.doc_ids_for(ids[0][:8]) == [ids[0]]
+    assert store.doc_ids_for(ids[0][:8] + "…") == [ids[0]]  # as a narrow table cuts it
+    assert store.doc_ids_for(ids[0][:3]) == []  # too short to be meant as an id
