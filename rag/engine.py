@@ -1082,6 +1082,7 @@ class NewsRAG:
         details = [t for (t, _), v in zip(parts, verdicts, strict=True) if v.only_details]
         pieces: list[str] = []
         dated = False  # a date shown completed from its article's date
+        dropped = False  # the sentence before was left out as contradicted
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
             if (
                 verdict.reason == "restates the question"
@@ -1094,7 +1095,14 @@ class NewsRAG:
                 # The sources say otherwise: a sentence a reader would take as true with a
                 # warning beside it is worse than none. Dropped, and said so.
                 base["notes"].append(f"Left out a sentence the sources contradict: {text}")
+                dropped = True
                 continue
+            if dropped and points_back(text):
+                # "This was done after ...": what it speaks of was the sentence left out (as
+                # a kept clause that points back is left out with its clause, ``_kept_clauses``).
+                base["notes"].append(f"Left out a sentence about the one left out: {text}")
+                continue
+            dropped = False
             verdict.cited = cited
             numbers = []
             for ev in choose_citations(verdict, config.max_citations):

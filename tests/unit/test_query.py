@@ -623,6 +623,17 @@ def test_unsupported_sentence_is_flagged_but_kept_a_contradicted_one_left_out(sa
     assert "Azerbaijan brokered" not in swapped.text
     assert all(s.supported for s in swapped.sentences)
     assert any("contradict" in n and "Azerbaijan brokered" in n for n in swapped.notes)
+    # A sentence that speaks of the one left out ("This ...") goes with it.
+    pointing = sample_rag(
+        FakeLLM(
+            lambda p: (
+                "Azerbaijan brokered the agreement that ended the fighting [1]. This happened"
+                " on Nov. 10, 2020, after the fighting in Nagorno-Karabakh [1]."
+            )
+        )
+    ).ask("Who brokered the agreement that ended the fighting?")
+    assert "This happened" not in pointing.text
+    assert any("about the one left out" in n for n in pointing.notes)
 
 
 def test_a_failed_compound_sentence_keeps_the_clauses_its_sources_support(sample_rag):
