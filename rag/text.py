@@ -442,12 +442,16 @@ def _barred(heads: list[Any], verb: Any) -> frozenset[str]:
     comma = min(
         (c.i for c in verb.children if c.text == "," and c.i > first), default=len(verb.doc)
     )
+    # A name that only modifies a noun ("paid in Google stock", "Google's shares") refers
+    # to no participant: "Google said it paid in Google stock" is said of Google.
     return frozenset(
         name_key(t.text)
         for c in verb.children
         if c.dep_ in _COMPLEMENTS and first < c.i < comma
         for t in c.subtree
-        if _is_name(t) and len(name_key(t.text)) > 1
+        if _is_name(t)
+        and len(name_key(t.text)) > 1
+        and not (t.dep_ in ("compound", "poss") and t.head.pos_ == "NOUN")
     )
 
 

@@ -1235,3 +1235,12 @@ def test_the_doer_of_by_saying_is_the_subject_of_the_verb_it_tells_the_manner_of
         text.role_conflict("Cue responded by saying there wasn't a valid alternative.", [source])
         == ""
     )
+
+
+def test_a_name_that_only_modifies_a_noun_is_no_participant_a_pronoun_is_barred_from():
+    source = (
+        "In October 2006, Google announced that it had acquired the video-sharing site YouTube"
+        " for $1.65 billion in Google stock."
+    )
+    claim = "Google acquired YouTube for $1.65 billion in Google stock."
+    assert text.role_conflict(claim, [source]) == ""
