@@ -46,6 +46,7 @@ from rag.text import (
     fact_box_entry,
     independent_clauses,
     lacks_complement,
+    names_its_pointer,
     names_more,
     other_speaker,
     points_back,
@@ -1097,7 +1098,7 @@ class NewsRAG:
                 base["notes"].append(f"Left out a sentence the sources contradict: {text}")
                 dropped = True
                 continue
-            if dropped and points_back(text):
+            if dropped and points_back(text) and not names_its_pointer(text):
                 # "This was done after ...": what it speaks of was the sentence left out (as
                 # a kept clause that points back is left out with its clause, ``_kept_clauses``).
                 base["notes"].append(f"Left out a sentence about the one left out: {text}")

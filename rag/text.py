@@ -1916,6 +1916,16 @@ def refers_back(message: str, min_words: int = 4) -> bool:
     return points_back(doc)
 
 
+def names_its_pointer(sentence: str) -> bool:
+    """Whether a sentence whose subject points back says itself what that subject is: "This
+    was a Russian-brokered agreement ..." (a copula and the noun it equates "this" with),
+    unlike "This was done after ...", whose "this" is only what was said before."""
+    return any(
+        t.dep_ == "ROOT" and t.lemma_ == "be" and any(c.dep_ == "attr" for c in t.children)
+        for t in parse(sentence)
+    )
+
+
 def lacks_complement(sentence: str) -> bool:
     """Whether a sentence stops at its copula, with nothing said of its subject ("The current
     Olympic Games host city is."): what a citation marker leaves where the answer should be.

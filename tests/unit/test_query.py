@@ -634,6 +634,16 @@ def test_unsupported_sentence_is_flagged_but_kept_a_contradicted_one_left_out(sa
     ).ask("Who brokered the agreement that ended the fighting?")
     assert "This happened" not in pointing.text
     assert any("about the one left out" in n for n in pointing.notes)
+    # One that says what its "this" is stands on its own.
+    named = sample_rag(
+        FakeLLM(
+            lambda p: (
+                "Azerbaijan brokered the agreement that ended the fighting [1]. This was a"
+                " Russian-brokered agreement on Nov. 10, 2020 [1]."
+            )
+        )
+    ).ask("Who brokered the agreement that ended the fighting?")
+    assert not named.refused and "Russian-brokered" in named.text
 
 
 def test_a_failed_compound_sentence_keeps_the_clauses_its_sources_support(sample_rag):
