@@ -87,7 +87,9 @@ class Settings(BaseSettings):
     )
     chunk_size: int = Field(256, ge=16, le=8192)
     chunk_overlap: int = Field(32, ge=0)
-    max_file_mb: float = 20.0
+    max_file_mb: float = Field(
+        20.0, gt=0, description="Largest file (or JSON Lines record) ingested, in MB."
+    )
     ingest_group_chunks: int = Field(
         1024,
         ge=1,

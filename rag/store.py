@@ -683,7 +683,11 @@ class Store:
             if self._write_depth == 0:
                 fh = (self.settings.data_dir / "ingest.lock").open("w")
                 try:
-                    fcntl.flock(fh, fcntl.LOCK_EX)
+                    try:
+                        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:  # another process writes: say so, then wait
+                        log.warning("Another ingest or removal is writing this store: waiting.")
+                        fcntl.flock(fh, fcntl.LOCK_EX)
                 except BaseException:
                     fh.close()
                     raise

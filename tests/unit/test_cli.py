@@ -116,6 +116,7 @@ def test_top_k_out_of_range_is_an_error_in_the_cli(cli: Any, k: str) -> None:
     ("env", "value", "expected"),
     [
         ("NEWSRAG_TOP_K", "0", "NEWSRAG_TOP_K=0: Input should be greater than or equal to 1"),
+        ("NEWSRAG_MAX_FILE_MB", "-1", "NEWSRAG_MAX_FILE_MB=-1: Input should be greater than 0"),
         ("NEWSRAG_DATA_DIR", "afile", "NEWSRAG_DATA_DIR=afile: afile is a file, not a folder"),
     ],
 )

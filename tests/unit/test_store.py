@@ -4,6 +4,7 @@ reader, writes are interrupted, files overlap or break, paths come in every form
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -1028,3 +1029,25 @@ def test_remove_takes_a_unique_doc_id_prefix(settings, store, fake_embedder, tmp
     assert store.doc_ids_for(ids[0][:8]) == [ids[0]]
     assert store.doc_ids_for(ids[0][:8] + "…") == [ids[0]]  # as a narrow table cuts it
     assert store.doc_ids_for(ids[0][:3]) == []  # too short to be meant as an id
+
+
+def test_a_writer_waiting_for_another_says_so(settings, caplog):
+    import threading
+
+    from rag.store import Store
+
+    first, second = Store(settings), Store(settings)
+    entered = threading.Event()
+
+    def write():
+        with second.ingest_lock():
+            entered.set()
+
+    with caplog.at_level(logging.WARNING, logger="newsrag.store"):
+        with first.ingest_lock():
+            waiter = threading.Thread(target=write)
+            waiter.start()
+            assert not entered.wait(0.5)  # held by the other writer
+        waiter.join(10)
+    assert entered.is_set()
+    assert "Another ingest or removal is writing this store: waiting." in caplog.text
