@@ -1757,8 +1757,9 @@ _SUBJECT_ROLES = frozenset({"nsubj", "nsubjpass"})
 
 def doer_unnamed(question: str, text: str) -> bool:
     """Whether ``text`` tells of the act a "Who did it?" question asks about only with a
-    pronoun for its doer that nothing before it names: "He revealed that he made a
-    bracelet" (no one named before "he") does not answer "Who made a bracelet?". False when
+    pronoun for its doer that nothing before it names ("He revealed that he made a
+    bracelet", no one named before "he", does not answer "Who made a bracelet?"), or only in
+    the passive with no "by" ("Acosta was fouled" does not say who fouled him). False when
     ``text`` does not tell of the act, names a doer ("a source told ...", "aid groups now
     face ..."), or the question asks for someone other than the doer."""
     who = next((t for t in parse(question) if not t.is_punct), None)
@@ -1772,12 +1773,16 @@ def doer_unnamed(question: str, text: str) -> bool:
         for c in verb.children
     ):
         return False
-    doers = [
-        d
+    uses = [
+        tok
         for tok in parse(text)
         if tok.pos_ == "VERB" and tok.lemma_.lower() == verb.lemma_.lower()
-        for d in _actors(tok)
     ]
+    doers = [d for tok in uses for d in _actors(tok)]
+    if uses and not doers:
+        # Told only in the passive, with no "by": "Acosta was fouled on the edge of the
+        # box" does not say who fouled him.
+        return all(any(c.dep_ == "nsubjpass" for c in tok.children) for tok in uses)
     return bool(doers) and all(_is_pronoun(d) and not _antecedent(d) for d in doers)
 
 

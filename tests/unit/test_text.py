@@ -631,6 +631,9 @@ def test_the_support_check_reads_possessives_and_what_a_pronoun_cannot_be(claim,
         ("Who was told about the incident?", "They were told about it.", False),  # not the doer
         ("Who did the blast leave homeless?", "It left them homeless.", False),  # not the doer
         ("Who made the bracelet?", "The bracelet was on sale.", False),  # the act is not told
+        # Told only in the passive with no "by": no doer; with one, named.
+        ("Who brokered the agreement?", "The agreement was brokered in 2020.", True),
+        ("Who brokered the agreement?", "The agreement was brokered by Russia.", False),
     ],
 )
 def test_a_who_question_is_not_answered_by_an_unnamed_doer(question, source, unnamed):
