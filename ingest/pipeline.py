@@ -173,7 +173,6 @@ class Ingestor:
         could be read at all (a file that failed leaves what was stored from it untouched)."""
         kept: set[str] = set()
         complete = True
-        queued = {a.doc_id for a, _, _ in pending}
         queued_chunks = sum(len(c) for _, c, _ in pending)
         try:
             for item in items:
@@ -194,9 +193,7 @@ class Ingestor:
                 # later one (the same url in another file) neither replaces it nor, the
                 # next run, is replaced by it in turn.
                 first = self._first_seen.setdefault(article.doc_id, (str(path), article.sha256))
-                repeated = (
-                    article.doc_id in kept or article.doc_id in queued or first[0] != str(path)
-                )
+                repeated = article.doc_id in kept or first[0] != str(path)
                 if first[1] != article.sha256:
                     where = "earlier in this file" if first[0] == str(path) else f"in {first[0]}"
                     warn(
@@ -215,22 +212,21 @@ class Ingestor:
                     min(self.settings.chunk_overlap, self.settings.chunk_size // 2),
                 )
                 pending.append((article, chunks, known is not None))
-                queued.add(article.doc_id)
                 queued_chunks += len(chunks)
                 if queued_chunks >= self.settings.ingest_group_chunks:
                     self._flush(pending, report, progress)
-                    queued, queued_chunks = set(), 0
+                    queued_chunks = 0
         except IngestError as exc:
             report.failed.append((str(path), str(exc)))
             return kept, False, bool(kept)
+        except OSError as exc:  # unreadable: permissions, a vanished file, a bad disk
+            why = (exc.strerror or type(exc).__name__).lower()
+            report.failed.append(
+                (str(path), f"could not read ({why}). Check the file's permissions and retry.")
+            )
+            return kept, False, bool(kept)
         except Exception as exc:  # a loader bug must not stop the run
-            if isinstance(exc, OSError):  # unreadable: permissions, a vanished file, a bad disk
-                why = (exc.strerror or type(exc).__name__).lower()
-                report.failed.append(
-                    (str(path), f"could not read ({why}). Check the file's permissions and retry.")
-                )
-            else:
-                report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
+            report.failed.append((str(path), f"could not read: {type(exc).__name__}: {exc}"))
             return kept, False, bool(kept)
         return kept, complete, True
 

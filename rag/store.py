@@ -917,9 +917,9 @@ class Store:
         prefix = text.rstrip("…")
         if not found and len(prefix) >= 6 and os.sep not in prefix:
             # A doc id's first characters, as a narrow table shows it, when only one has them.
-            like = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             rows = self._db.execute(
-                "SELECT doc_id FROM articles WHERE doc_id LIKE ? ESCAPE '\\' LIMIT 2", [like]
+                "SELECT doc_id FROM articles WHERE doc_id LIKE ? ESCAPE '\\' LIMIT 2",
+                [_starting_with(prefix)],
             ).fetchall()
             if len(rows) == 1:
                 found = {rows[0]["doc_id"]}
@@ -1629,9 +1629,9 @@ def dumps(obj: Any) -> str:
 def _path_patterns(text: str) -> list[tuple[str, str]]:
     """A path as given and resolved, each with the LIKE pattern of everything under it."""
     resolved = str(Path(text).expanduser().resolve())
-    out = []
-    for path in dict.fromkeys([text, resolved]):
-        folder = path.rstrip(os.sep) + os.sep
-        like = folder.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        out.append((path, like))
-    return out
+    return [(p, _starting_with(p.rstrip(os.sep) + os.sep)) for p in dict.fromkeys([text, resolved])]
+
+
+def _starting_with(prefix: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for the text that starts with ``prefix`` as written."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

@@ -208,7 +208,7 @@ def _narrows(text: str, question: str, wh: tuple[str, ...] = ("which",)) -> bool
     name: its N carries a word the question does not ("the 3+3 regional cooperation format"
     to "Which regional cooperation format ...?"). "It carried out the strikes" to "Which side
     carried out the strikes?" does not."""
-    noun = {t.head.lemma_.lower() for t in parse(question) if t.lower_ in wh and t.dep_ == "det"}
+    noun = set(_wh_nouns(question, wh))
     if not noun:
         return False
     asked = lemmas(question)
@@ -355,12 +355,9 @@ def _plural(noun: str) -> str:
     return noun + "s"
 
 
-def _wh_noun(question: str) -> str:
-    """The lemma of the noun a "which N" / "what N" question asks for, or ""."""
-    for tok in parse(question):
-        if tok.lower_ in ("which", "what") and tok.dep_ == "det":
-            return tok.head.lemma_.lower()
-    return ""
+def _wh_nouns(question: str, wh: tuple[str, ...] = ("which", "what")) -> list[str]:
+    """The lemmas of the nouns a "which N" / "what N" question asks for, in order."""
+    return [t.head.lemma_.lower() for t in parse(question) if t.lower_ in wh and t.dep_ == "det"]
 
 
 def _detached(
@@ -394,7 +391,7 @@ def _detached(
     # "six-nation platform comprising of Turkey, ..." does not answer "Which country has a
     # close alliance with Azerbaijan?".
     described = asked_words(question)
-    asked = (described - {_wh_noun(question)}) or described
+    asked = (described - set(_wh_nouns(question)[:1])) or described
     wanted = frozenset({act}) if act else asked
     if not wanted:
         return ""
