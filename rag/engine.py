@@ -41,10 +41,10 @@ from rag.text import (
     another_year,
     answer_items,
     asks_what_was_said,
+    claims_of,
     complete_dates,
     doer_unnamed,
     fact_box_entry,
-    independent_clauses,
     lacks_complement,
     names_its_pointer,
     names_more,
@@ -1188,6 +1188,7 @@ class NewsRAG:
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=config,
+                context=[source.text for source in sources],
             )
             for s, _ in answering
         ]
@@ -1308,10 +1309,11 @@ class NewsRAG:
         weak: set[str],
         verify: Callable[[dict[str, Any], str], Answer],
     ) -> Answer | None:
-        """The written answer's independent clauses that its sources support, as the answer,
-        when it failed and one of its ``weak`` sentences (those its sources do not support as
-        written) joins clauses with subjects of their own (``rag.text.independent_clauses``);
-        else None. A sentence that failed for another reason (about something else than
+        """The written answer's claims that its sources support, as the answer, when it
+        failed and one of its ``weak`` sentences (those its sources do not support as
+        written) makes several (``rag.text.claims_of``): clauses with subjects of their own,
+        or a name described in an appositive ("Caroline Ellison, the CEO of Alameda,"); else
+        None. A sentence that failed for another reason (about something else than
         asked) is not split: its clauses would face those checks one at a time.
 
         Why: a small model often joins a supported answer to a detail of its own ("Google
@@ -1324,22 +1326,22 @@ class NewsRAG:
         asked = base["question"]
         if is_yes_no(asked):
             return None
-        # Per sentence: its clauses (or itself, whole) and its citation marks.
+        # Per sentence: its claims (or itself, whole) and its citation marks.
         groups = [
-            ((independent_clauses(text) if text in weak else []) or [text], cited)
+            ((claims_of(text) if text in weak else []) or [(text, False)], cited)
             for text, cited in split_answer(written)
         ]
-        if all(len(clauses) == 1 for clauses, _ in groups):
+        if all(len(claims) == 1 for claims, _ in groups):
             return None  # no sentence to split
 
         def attempt(kept: list[tuple[str, list[int]]]) -> Answer:
-            # Each clause keeps its sentence's marks, before its full stop.
+            # Each claim keeps its sentence's marks, before its full stop.
             text = " ".join(
                 c.rstrip(".") + "".join(f" [{n}]" for n in cited) + "." for c, cited in kept
             )
             return verify({**base, "notes": list(base["notes"])}, text)
 
-        answer = attempt([(c, cited) for clauses, cited in groups for c in clauses])
+        answer = attempt([(c, cited) for claims, cited in groups for c, _ in claims])
         if answer.refused:
             return None
 
@@ -1349,15 +1351,22 @@ class NewsRAG:
         supported = {same(s.text) for s in answer.sentences if s.supported and s.citations}
         kept: list[tuple[str, list[int]]] = []
         left: list[str] = []
-        for clauses, cited in groups:
-            dropped = False
-            for c in clauses:
+        for claims, cited in groups:
+            dropped = clause_kept = False
+            for c, describes in claims:
                 # A clause after one left out must not stand for what that one said:
-                # "Azerbaijan challenged these claims" without the claims is no statement.
-                if same(c) in supported and not (dropped and points_back(c)):
+                # "Azerbaijan challenged these claims" without the claims is no statement;
+                # nor a description of a name without the clause that named it.
+                if (
+                    same(c) in supported
+                    and not (dropped and points_back(c))
+                    and (clause_kept or not describes)
+                ):
                     kept.append((c, cited))
+                    clause_kept = clause_kept or not describes
                 else:
                     dropped = True
+                    clause_kept = clause_kept and describes
                     left.append(c)
         kind = asked_for(base["standalone_question"] or asked)
         if not kept or (kind and any(answer_items(c, kind, asked) for c in left)):

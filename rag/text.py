@@ -1076,6 +1076,63 @@ def independent_clauses(sentence: str) -> list[str]:
     return out
 
 
+def appositive_claims(sentence: str) -> list[str]:
+    """A sentence that describes a name in an appositive set off by commas, as its claims:
+    the sentence without the appositive, then "NAME is APPOSITIVE." ("Bankman-Fried's lawyer
+    accused Caroline Ellison, his girlfriend and the CEO of Alameda, of negligence" ->
+    "Bankman-Fried's lawyer accused Caroline Ellison of negligence", "Caroline Ellison is his
+    girlfriend and the CEO of Alameda"); [] when it has none.
+
+    Why: the description is a claim of its own, which a small model takes from another
+    sentence than the act it tells; each part may be supported by its own source sentence
+    while no one sentence holds both. Read from the parse; only a name's appositive, closed
+    by a comma or the sentence's end, is split off."""
+    doc = parse(sentence)
+    cut: set[int] = set()
+    described: list[str] = []
+    for tok in doc:
+        if tok.dep_ != "appos" or tok.head.pos_ != "PROPN" or tok.head.i > tok.i:
+            continue
+        start, end = tok.left_edge.i, tok.right_edge.i
+        if start == 0 or doc[start - 1].text != "," or cut & set(range(start - 1, end + 1)):
+            continue
+        after = doc[end + 1] if end + 1 < len(doc) else None
+        closes = after is None or after.text == "," or (after.is_punct and after.i == len(doc) - 1)
+        if not closes:
+            continue
+        head = tok.head
+        name = [t for t in doc[head.left_edge.i : start - 1] if t.i >= head.left_edge.i]
+        if not name or sum(t.pos_ in _CONTENT for t in doc[start : end + 1]) < 1:
+            continue
+        cut |= set(range(start - 1, end + 1))
+        if after is not None and after.text == ",":
+            cut.add(after.i)
+        name_text = "".join(t.text_with_ws for t in name).strip()
+        described.append(f"{name_text} is {doc[start : end + 1].text}.")
+    if not described:
+        return []
+    words = [t for t in doc if t.i not in cut]
+    # A word before a cut comma keeps a space to the word after the cut.
+    main = "".join(t.text + (" " if t.i + 1 in cut else t.whitespace_) for t in words)
+    main = re.sub(r"\s+([,.;:!?])", r"\1", main).strip().rstrip(",;:.!?").strip()
+    if sum(t.pos_ in _CONTENT for t in words) < 2:
+        return []
+    return [main[:1].upper() + main[1:] + ".", *described]
+
+
+def claims_of(sentence: str) -> list[tuple[str, bool]]:
+    """A sentence's claims, each a sentence: its independent clauses, each without the
+    appositives that describe its names, followed by those descriptions
+    (``independent_clauses``, ``appositive_claims``); [] when it makes one claim. Each comes
+    with whether it is a description, which stands only with the clause it came from: "Tim
+    Cook is the CEO of Apple" is a detail of an answer, not one."""
+    out = []
+    for clause in independent_clauses(sentence) or [sentence]:
+        main, *described = appositive_claims(clause) or [clause]
+        out += [(main, False)] + [(d, True) for d in described]
+    return out if len(out) > 1 else []
+
+
 def _ends_a_list(doc: Any, start: int, joiners: set[int]) -> bool:
     """Whether the words before a clause starting at ``start`` (past its "and" / comma) end
     a list ("as a customer, payment processor, and market maker is ..."): the "and" then
@@ -1676,15 +1733,25 @@ def yes_no_claim(question: str) -> str:
     return f"{fronted}, {claim}" if fronted else claim
 
 
+def _question_proper(question: str) -> str:
+    """The question from its wh-word on: without a joining word or a fronted phrase."""
+    q = re.sub(r"^\W*(?:(?:and|but|so|also|then)\s+)", "", question.strip(), flags=re.I)
+    return without_fronted(q)
+
+
+def asks_why(question: str) -> bool:
+    """Whether the question asks for a reason ("Why ...?", "And why ...?")."""
+    return bool(re.match(r"why\b", _question_proper(question), re.I))
+
+
 def focus(question: str) -> str:
     """The lemma of what a question asks about: the noun of a "what N", "what is the N of"
     or "how many N" question ("What weather ...?" -> "weather", "What is the population of
     X?" -> "population", "How many drone strikes ...?" -> "strike"),
     the verb of a "why" question ("Why did the forces have to retreat?" -> "retreat": a
     reason is a reason for that); else ""."""
-    q = re.sub(r"^\W*(?:(?:and|but|so|also|then)\s+)", "", question.strip(), flags=re.I)
-    q = without_fronted(q)
-    if re.match(r"why\b", q, re.I):
+    q = _question_proper(question)
+    if asks_why(q):
         verb = parse(q)[0].head  # the verb "why" asks about
         if verb.pos_ not in ("VERB", "AUX"):
             return ""
@@ -1710,13 +1777,31 @@ def focus(question: str) -> str:
         if word.startswith("how") and tok.lower_ == "many" and tok.head.pos_ == "NOUN":
             return tok.head.lemma_.lower()
         if tok.lower_ == word and tok.dep_ == "det" and tok.head.pos_ == "NOUN":
-            return tok.head.lemma_.lower()
+            return _classified(tok.head).lemma_.lower()
         # "What is the population of ...?": the noun the copula equates "what" with.
         if tok.lower_ == word == "what" and tok.dep_ == "attr" and tok.head.lemma_ == "be":
             subjects = [c for c in tok.head.children if c.dep_ == "nsubj" and c.pos_ == "NOUN"]
             if subjects:
                 return subjects[0].lemma_.lower()
     return ""
+
+
+# Nouns that name a kind of something: "what kind of firm" asks about a firm.
+_CLASSIFIERS = frozenset({"kind", "type", "sort", "form", "variety", "category"})
+
+
+def _classified(noun: Any) -> Any:
+    """The N of "kind / type / sort of N" (what such a phrase is about), else ``noun``."""
+    if noun.lemma_.lower() not in _CLASSIFIERS:
+        return noun
+    of = [
+        p
+        for c in noun.children
+        if c.dep_ == "prep" and c.lower_ == "of"
+        for p in c.children
+        if p.dep_ == "pobj" and p.pos_ == "NOUN"
+    ]
+    return of[0] if of else noun
 
 
 def focus_kinds(question: str) -> frozenset[str]:

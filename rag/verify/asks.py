@@ -21,8 +21,10 @@ from rag.text import (
     as_statement,
     asked_act,
     asked_words,
+    asks_why,
     counted,
     equated_counts,
+    events,
     fills_slot,
     focus,
     focus_kinds,
@@ -249,14 +251,18 @@ def off_focus(
     fragment: bool = False,
     similar: Callable[[str, str], float] | None = None,
     config: VerifyConfig = DEFAULT,
+    context: Sequence[str] = (),
 ) -> str:
     """Why a supported answer sentence is about something other than what the question asks,
     or "". A "what N" / "how many N" question asks about N: the answer (with its evidence)
     must speak of N, and a number it gives must count N or a near synonym (``similar`` of
     the two nouns at least ``config.focus_similarity``: "four games" answers "how many
     matches", "2,000 peacekeepers" does not answer "How many drone strikes ...?"). A "why
-    ... V" question asks for a reason for V. Questions for a name ("which country") are left
-    to ``gives``: their answer names an instance, not the type."""
+    ... V" question asks for a reason for V: its evidence must tell of V, unless no sentence
+    of the ``context`` (the retrieved passages) does, when the sources word the act
+    otherwise ("move south" / "leave for the southern region") and the support check alone
+    judges it. Questions for a name ("which country") are left to ``gives``: their answer
+    names an instance, not the type."""
     detached = _detached(question, text, evidence, similar, config)
     if detached:
         return detached
@@ -294,7 +300,21 @@ def off_focus(
     about = {noun, *focus_kinds(question)}
     if any(lemmas(e) & about for e in evidence):
         return ""
+    if context and asks_why(question) and not any(_tells_of(s, noun, question) for s in context):
+        return ""  # no passage tells of the act as asked: a paraphrase is all there is
     return f"its sources do not speak of the {noun} asked about"
+
+
+def _tells_of(sentence: str, verb: str, question: str) -> bool:
+    """Whether ``sentence`` tells of the act ``verb`` with one of the question's
+    participants: "the Armenian forces had to retreat" tells of the retreat "Why did the
+    Armenian forces have to retreat?" asks about; "a blockade that prevents civilians from
+    moving" does not tell of the move of "Why did Israel tell people to move south?"."""
+    asked = {w.lower() for w in lemmas(question) | name_words(question)}
+    return any(
+        e.lemma == verb and (e.actors | e.targets | e.objects | e.things) & asked
+        for e in events(sentence)
+    )
 
 
 def _counts_noun(

@@ -1757,3 +1757,33 @@ def test_a_claim_whose_closest_source_swaps_its_sides_is_not_supported_by_a_loos
         ["Yedidia persuaded Bankman-Fried to join Alameda as a trader and then FTX."], src, emb
     )
     assert not claim.supported and claim.contradicted
+
+
+def test_a_name_described_in_an_appositive_is_a_claim_of_its_own(sample_rag):
+    """The description of a name set off by commas ("Sergey Lavrov, the Russian counterpart
+    of the foreign ministers,") is checked as a claim of its own when the sentence fails as
+    written: each part may come from a different source sentence. A description is kept only
+    with the clause it describes a name of."""
+
+    def ask(reply: str, question: str = "What did Lavrov touch upon?"):
+        return sample_rag(FakeLLM(lambda p: reply)).ask(question)
+
+    both = ask(
+        "Sergey Lavrov, the Russian counterpart of Bayramov and Mirzoyan, touched upon the"
+        " possibility of a peace agreement between the longtime archrivals [1]."
+    )
+    assert not both.refused, both.notes
+    assert "touched upon the possibility" in both.text
+    assert all(s.supported and s.citations for s in both.sentences)
+    invented = ask(
+        "Sergey Lavrov, the Russian ambassador to the United Nations since 1994, touched upon"
+        " the possibility of a peace agreement between the longtime archrivals [1]."
+    )
+    assert not invented.refused and "ambassador" not in invented.text
+    assert any("ambassador" in n for n in invented.notes)
+    # Without its clause, a description is no answer.
+    alone = ask(
+        "Sergey Lavrov, the Russian counterpart of Bayramov and Mirzoyan, was born in Moscow"
+        " in 1950 [1]."
+    )
+    assert alone.refused

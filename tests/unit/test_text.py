@@ -1247,3 +1247,56 @@ def test_a_name_that_only_modifies_a_noun_is_no_participant_a_pronoun_is_barred_
     )
     claim = "Google acquired YouTube for $1.65 billion in Google stock."
     assert text.role_conflict(claim, [source]) == ""
+
+
+def test_appositive_claims_split_off_a_names_description():
+    assert text.appositive_claims(
+        "Bankman-Fried's lawyer accused Caroline Ellison, his girlfriend and the CEO of"
+        " Alameda, of not protecting her hedge fund."
+    ) == [
+        "Bankman-Fried's lawyer accused Caroline Ellison of not protecting her hedge fund.",
+        "Caroline Ellison is his girlfriend and the CEO of Alameda.",
+    ]
+    assert text.appositive_claims("The deal was announced by Tim Cook, the CEO of Apple.") == [
+        "The deal was announced by Tim Cook.",
+        "Tim Cook is the CEO of Apple.",
+    ]
+    for one in (
+        "Apple, Google and Samsung signed the deal.",  # a list, not a description
+        "He met Cook, who is the CEO.",  # a relative clause
+        "The company's chief executive said it would grow.",
+    ):
+        assert text.appositive_claims(one) == [], one
+    # Clauses first, then each clause's descriptions, marked as such.
+    assert text.claims_of(
+        "Sergey Lavrov, Russia's foreign minister, met Bayramov, and the talks went well."
+    ) == [
+        ("Sergey Lavrov met Bayramov.", False),
+        ("Sergey Lavrov is Russia's foreign minister.", True),
+        ("The talks went well.", False),
+    ]
+
+
+def test_a_kind_of_n_question_asks_about_n():
+    assert text.focus("What kind of firm is Jane Street?") == "firm"
+    assert text.focus("What type of weapons did the forces use?") == "weapon"
+    assert text.focus("What kind did he buy?") == "kind"
+
+
+def test_a_why_question_is_not_held_to_a_verb_no_passage_tells_of():
+    """The reason's evidence must tell of the act asked about, unless no retrieved sentence
+    tells of it with the question's participants: then the sources word it otherwise."""
+    from rag.verify import off_focus
+
+    question = "Why did Israel tell people in northern Gaza to move south?"
+    answer = "Israel warned Gaza residents in the north to leave for the south before an invasion."
+    evidence = [
+        "Israel warned 1.1 million Gaza residents in the northern section of the enclave to"
+        " leave for the southern region, in advance of a potential ground invasion."
+    ]
+    assert "move" in off_focus(question, answer, evidence)
+    # A sentence that says "moving" of others does not tell of the move asked about.
+    other = "A blockade prevents civilians and items from easily moving into or out of the area."
+    assert off_focus(question, answer, evidence, context=[*evidence, other]) == ""
+    told = "Israel told the people of northern Gaza to move south within 24 hours."
+    assert "move" in off_focus(question, answer, evidence, context=[*evidence, told])
