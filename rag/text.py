@@ -926,10 +926,12 @@ _PERCENT = {"%": "percent", "pct": "percent"}
 def counted(text: str) -> dict[str, frozenset[str]]:
     """Each counting number of ``text`` (not dates or times) -> the lemmas of the nouns it
     counts ("almost 2,000 peacekeepers": {"2000": {"peacekeeper"}}; "four-drone strikes":
-    {"4": {"drone", "strike"}}). Numbers attached to no noun are left out."""
+    {"4": {"drone", "strike"}}). Numbers attached to no noun are left out, and so are the
+    numbers of a score or a range ("a 4-1 victory" is one victory, not four)."""
     out: dict[str, set[str]] = {}
-    for tok in parse(spelled_tens_as_digits(text)):
-        if not tok.like_num or tok.ent_type_ in _NOT_COUNTS:
+    doc = parse(spelled_tens_as_digits(text))
+    for tok in doc:
+        if not tok.like_num or tok.ent_type_ in _NOT_COUNTS or _paired_number(doc, tok.i):
             continue
         nouns: set[str] = set()
         head = tok
@@ -941,6 +943,14 @@ def counted(text: str) -> dict[str, frozenset[str]]:
         if nouns:
             out.setdefault(number_key(tok.text), set()).update(nouns)
     return {k: frozenset(v) for k, v in out.items()}
+
+
+def _paired_number(doc: Any, i: int) -> bool:
+    """Whether the number at ``i`` is joined by a dash to another ("4-1", "20–30")."""
+    dashes = ("-", "–", "—")
+    after = i + 2 < len(doc) and doc[i + 1].text in dashes and doc[i + 2].like_num
+    before = i >= 2 and doc[i - 1].text in dashes and doc[i - 2].like_num
+    return after or before
 
 
 def _numbers(text: str) -> set[str]:
@@ -966,8 +976,11 @@ def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> st
     found: dict[str, set[str]] = {}
     counts_of: dict[str, set[str]] = {}  # noun -> the numbers that count it in the sources
     used: set[str] = set()  # every number the sources use, with or without a noun
+    paired: set[str] = set()  # the numbers of scores and ranges, whose unit goes unsaid
     for s in sources:
         used |= _numbers(s)
+        doc = parse(spelled_tens_as_digits(s))
+        paired |= {number_key(t.text) for t in doc if t.like_num and _paired_number(doc, t.i)}
         for number, nouns in counted(s).items():
             found.setdefault(number, set()).update(nouns)
             for noun in nouns:
@@ -976,7 +989,13 @@ def number_conflict(claim: str, sources: Iterable[str], premise: str = "") -> st
         if number in asked:
             continue
         theirs = found.get(number)
-        if theirs and not any(same_name(a, b) for a in nouns for b in theirs):
+        # A number the sources also give in a score ("a 4-1 victory": four goals) may be
+        # of what the score counts.
+        if (
+            theirs
+            and number not in paired
+            and not any(same_name(a, b) for a in nouns for b in theirs)
+        ):
             return f"in the sources {number} counts {', '.join(sorted(theirs))}, not " + (
                 ", ".join(sorted(nouns))
             )
@@ -1742,6 +1761,36 @@ def _question_proper(question: str) -> str:
 def asks_why(question: str) -> bool:
     """Whether the question asks for a reason ("Why ...?", "And why ...?")."""
     return bool(re.match(r"why\b", _question_proper(question), re.I))
+
+
+def asked_subject(question: str) -> tuple[str, frozenset[str]] | None:
+    """Who or what a question asks about as the doer of its verb, when the wh-word is not
+    the subject ("How did Google's lawyers respond?" -> ("lawyer", {"google"}), "What did
+    Russia claim?" -> ("russia", {"russia"})): the subject's head lemma and its name words.
+    None when the question inverts no "do" ("What is X?"), its subject is a pronoun, or its
+    verb is one of saying ("What did the Weekly article say?"): a speaker is what the
+    answer's sources quote, which the speaker checks judge, not a doer the answer tells of."""
+    doc = parse(_question_proper(question))
+    if not len(doc) or doc[0].lower_ not in ("how", "what", "why"):
+        return None
+    verb = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if (
+        verb is None
+        or verb.pos_ != "VERB"
+        or verb.lemma_.lower() in _REPORTING
+        or not any(c.dep_ == "aux" and c.lemma_ == "do" for c in verb.children)
+    ):
+        return None
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    if (
+        subject is None
+        or subject.pos_ == "PRON"
+        or any(t.tag_.startswith("W") for t in subject.subtree)
+    ):
+        return None
+    # Capitalised words are names, however the tagger reads them ("the Glazers", NOUN).
+    names = frozenset(t.lower_ for t in subject.subtree if t.pos_ == "PROPN" or t.is_title)
+    return (subject.lower_ if subject.lower_ in names else subject.lemma_.lower()), names
 
 
 def focus(question: str) -> str:

@@ -20,6 +20,7 @@ from rag.text import (
     answer_tokens,
     as_statement,
     asked_act,
+    asked_subject,
     asked_words,
     asks_why,
     counted,
@@ -272,6 +273,9 @@ def off_focus(
     noun = focus(question)
     kind = asked_for(question)
     statement = as_statement(question, text) if fragment else text
+    doer = asked_subject(question)
+    if doer and not _speaks_of(doer, [statement, *evidence]):
+        return f"neither it nor its sources speak of the {doer[0]} the question asks about"
     unnamed = leaves_unidentified(question, statement)
     if unnamed:
         return f"it speaks of the {unnamed} without saying who it is"
@@ -303,6 +307,18 @@ def off_focus(
     if context and asks_why(question) and not any(_tells_of(s, noun, question) for s in context):
         return ""  # no passage tells of the act as asked: a paraphrase is all there is
     return f"its sources do not speak of the {noun} asked about"
+
+
+def _speaks_of(doer: tuple[str, frozenset[str]], texts: Sequence[str]) -> bool:
+    """Whether any of ``texts`` speaks of the doer a question asks about (``asked_subject``):
+    says its head word ("lawyers"), or, for a name, the name in any form ("Russian")."""
+    head, names = doer
+    words = {w for t in texts for w in lemmas(t)} | {
+        w.lower() for t in texts for w in name_words(t)
+    }
+    if head in words:
+        return True
+    return head in names and any(same_name(head, w) for w in words)
 
 
 def _tells_of(sentence: str, verb: str, question: str) -> bool:

@@ -1300,3 +1300,59 @@ def test_a_why_question_is_not_held_to_a_verb_no_passage_tells_of():
     assert off_focus(question, answer, evidence, context=[*evidence, other]) == ""
     told = "Israel told the people of northern Gaza to move south within 24 hours."
     assert "move" in off_focus(question, answer, evidence, context=[*evidence, told])
+
+
+def test_a_score_or_a_range_counts_nothing():
+    """ "A 4-1 victory" is one victory: neither number of a score counts its noun, so
+    "scored 4 goals" is not read as a 4 the sources give to victories."""
+    assert text.counted("CF Montreal's big 4-1 victory over Portland") == {}
+    assert text.counted("almost 2,000 peacekeepers") == {"2000": frozenset({"peacekeeper"})}
+    sources = [
+        "The defeat coupled with CF Montreal's big 4-1 victory over Portland means more.",
+        "Messi had missed the last four games due to injury.",
+    ]
+    # Four counts games, but the sources also give 4 in a score, whose unit goes unsaid.
+    assert text.number_conflict("CF Montreal scored 4 goals against Portland.", sources) == ""
+    assert "counts game" in text.number_conflict("Portland scored 4 goals.", sources[1:])
+
+
+def test_the_doer_a_question_asks_about():
+    assert text.asked_subject("How did Google's lawyers respond to Cue's testimony?") == (
+        "lawyer",
+        frozenset({"google"}),
+    )
+    assert text.asked_subject("Why did the Glazers think they could sell?") == (
+        "glazers",
+        frozenset({"glazers"}),
+    )
+    for none in (
+        "Who brokered the deal?",
+        "What is Jane Street?",
+        "What did it establish?",
+        "What did the Weekly article say about the talks?",  # a speaker, not a doer
+    ):
+        assert text.asked_subject(none) is None, none
+
+
+def test_an_answer_about_someone_else_than_the_doer_asked_about_is_no_answer():
+    """ "How did Google's lawyers respond?" is not answered by a sentence on what the Justice
+    Department is focused on, though it names Google: neither it nor its source speaks of
+    the lawyers. A source that does, or an answer naming the doer, may answer."""
+    from rag.verify import off_focus
+
+    question = "How did Google's lawyers respond to Cue's testimony?"
+    other = (
+        "The Justice Department is focused on the deals Google makes to ensure it is the"
+        " default search engine."
+    )
+    assert "lawyer" in off_focus(question, other, [other])
+    said = "Google's lawyers said there was no valid alternative."
+    assert off_focus(question, said, [said]) == ""
+    assert (
+        off_focus(
+            "What did Russia claim?",
+            "Moscow said the strikes happened.",
+            ["Russia's ministry said that the strikes happened."],
+        )
+        == ""
+    )
