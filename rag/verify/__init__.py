@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from rag.text import is_yes_no
 from rag.verify.answer import MARKER, split_answer
-from rag.verify.asks import ANCHORED_KINDS, asked_for, gives, off_focus
+from rag.verify.asks import (
+    ANCHORED_KINDS,
+    asked_for,
+    asks_publication,
+    gives,
+    off_focus,
+    story_words,
+)
 from rag.verify.common import (
     FRAMING,
     Evidence,
@@ -49,6 +56,7 @@ __all__ = [
     "Support",
     "VerifyConfig",
     "asked_for",
+    "asks_publication",
     "check_order",
     "check_support",
     "check_yes",
@@ -64,5 +72,6 @@ __all__ = [
     "restates",
     "split_answer",
     "split_passage",
+    "story_words",
     "yes_clauses",
 ]

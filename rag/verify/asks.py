@@ -458,3 +458,48 @@ def _detached(
             return "the sentences it cites do not give what it answers with"
         return ""
     return "where its sources give it, it is about something else than " + ", ".join(sorted(wanted))
+
+
+# Verbs of putting a story out: an outlet "publishes", "posts" or "runs" a story.
+_PUBLISHING = frozenset({"publish", "post", "print", "run", "report", "write", "release"})
+# Of those, the ones that say publishing whoever does them ("When did Russia report the
+# strikes?" asks when Russia reported them, which an article may tell).
+_ONLY_PUBLISHING = frozenset({"publish", "post", "print"})
+# What an outlet puts out.
+_STORY_NOUNS = frozenset(
+    {"article", "story", "piece", "report", "column", "feature", "op-ed", "editorial", "post"}
+)
+
+
+def asks_publication(question: str, outlets: Sequence[str] = ()) -> bool:
+    """Whether a question asks when a story was published ("When did The Verge publish its
+    story on Cue's testimony?", "On what date was the Fortune piece on Ellison published?",
+    "When did CBSSports.com run its match report?"): it asks for a time, and its verb is one
+    of publishing whose doer is an outlet (one of ``outlets`` or a story noun) or that says
+    publishing by itself. That time is the article's, which the store holds; its text rarely
+    says it."""
+    if asked_for(question) != "time":
+        return False
+    doc = parse(without_fronted(question.strip()))
+    known = [o.lower() for o in outlets]
+    for verb in doc:
+        lemma = verb.lemma_.lower()
+        if verb.pos_ != "VERB" or lemma not in _PUBLISHING:
+            continue
+        if lemma in _ONLY_PUBLISHING:
+            return True
+        for arg in verb.children:
+            if arg.dep_ not in ("nsubj", "nsubjpass", "dobj"):
+                continue
+            phrase = " ".join(t.text for t in arg.subtree).lower()
+            if arg.lemma_.lower() in _STORY_NOUNS or any(o in phrase for o in known):
+                return True
+    return False
+
+
+def story_words(question: str) -> frozenset[str]:
+    """What a question about a story's publication says the story is about: its asked words
+    without those of publishing, stories and times ("When did The Verge publish its story on
+    Cue's testimony?" -> {"testimony"}, and the names: {"cue"})."""
+    words = asked_words(question) | {w.lower() for w in name_words(question)}
+    return frozenset(words - _PUBLISHING - _STORY_NOUNS - _TIME_NOUNS - {"date"})

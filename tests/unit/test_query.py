@@ -1787,3 +1787,39 @@ def test_a_name_described_in_an_appositive_is_a_claim_of_its_own(sample_rag):
         " in 1950 [1]."
     )
     assert alone.refused
+
+
+def test_when_a_story_was_published_is_answered_from_its_published_date(settings, store, tmp_path):
+    """ "When did Weekly publish its story on the bridge talks?" is answered from the story's
+    published date (metadata its text does not state), citing its sentence on the talks,
+    without the model; not when the outlet has no story on what the question names, nor for
+    a question on when something in the story happened."""
+    from rag.verify import asks_publication, story_words
+
+    outlets = ["Daily", "Weekly", "The Verge"]
+    assert asks_publication("When did The Verge publish its story on Cue's testimony?", outlets)
+    assert asks_publication("On what date was the Daily piece on the talks published?")
+    assert asks_publication("When did Weekly run its report on the bridge talks?", outlets)
+    assert not asks_publication("When did Russia report the drone strikes?", outlets)
+    assert not asks_publication("When did the talks resume?", outlets)
+    assert story_words("When did Weekly publish its story on the bridge talks?") >= {"talk"}
+
+    for name, outlet, day in (("a", "Daily", "2023-05-01"), ("b", "Weekly", "2023-06-02")):
+        (tmp_path / f"{name}.txt").write_text(
+            f"Talks {name}\n\nThe talks on the Tamar bridge resumed on Monday, {outlet} said."
+        )
+        meta = {"source": outlet, "published": day, "title": f"Bridge talks resume ({name})"}
+        (tmp_path / f"{name}.meta.json").write_text(json.dumps(meta))
+    emb = FakeEmbedder()
+    ingest_paths(settings, store, emb, tmp_path)
+    asked: list[str] = []
+    rag = NewsRAG(settings, store, emb, FakeLLM(lambda p: asked.append(p) or "I don't know."))
+    answer = rag.ask("When did Weekly publish its story on the Tamar bridge talks?")
+    assert not answer.refused and not asked
+    assert answer.text == "Weekly published “Bridge talks resume (b)” on June 2, 2023 [1]."
+    [cited] = answer.citations
+    assert cited.outlet == "Weekly" and "Tamar bridge resumed" in cited.sentence
+    assert any("published date" in n for n in answer.notes)
+    # No story of Weekly's on what the question names: not answered from a published date.
+    other = rag.ask("When did Weekly publish its story on the Glazers' sale of United?")
+    assert not any("published date" in n for n in other.notes) and "2023" not in other.text
