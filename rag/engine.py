@@ -711,16 +711,17 @@ class NewsRAG:
             yield {"type": "token", "text": ordered.text}
             yield {"type": "answer", "answer": ordered}
             return
-        if not relevant:
-            timings["total_s"] = time.perf_counter() - t0
-            notes.append("Nothing retrieved is relevant to the question.")
-            yield {"type": "answer", "answer": self._refusal(base, timings, "")}
-            return
-        published = self._answer_published(base, query, relevant, applied, cache, timings)
+        # Its own check of relevance: the story's words in the article's title and text.
+        published = self._answer_published(base, query, hits, applied, cache, timings)
         if published is not None:
             timings["total_s"] = time.perf_counter() - t0
             yield {"type": "token", "text": published.text}
             yield {"type": "answer", "answer": published}
+            return
+        if not relevant:
+            timings["total_s"] = time.perf_counter() - t0
+            notes.append("Nothing retrieved is relevant to the question.")
+            yield {"type": "answer", "answer": self._refusal(base, timings, "")}
             return
         t1 = time.perf_counter()
         passages = self._passages(query, relevant, cache)
@@ -1746,17 +1747,18 @@ class NewsRAG:
         self,
         base: dict[str, Any],
         question: str,
-        relevant: list[Retrieved],
+        hits: list[Retrieved],
         applied: Filters,
         cache: dict[str, np.ndarray],
         timings: dict[str, float],
     ) -> Answer | None:
         """The answer to "When did The Verge publish its story on X?" read off the story's
         published date, its sentence closest to the question cited; None when the question
-        asks no such thing (``asks_publication``), or the best retrieved article (of the
-        outlet the question names, if any) has no published date or is not about what the
-        question says the story is about (half of its words at least, ``story_words``, in
-        the article's title and passage).
+        asks no such thing (``asks_publication``), or none of the first ``top_k`` retrieved
+        articles (of the outlet the question names, if any) is about what the question says
+        the story is about (half of its words at least, ``story_words``, in the article's
+        title and passage: the check of relevance here, as a paraphrase such as "write-up"
+        may leave the usual one short), or the first that is has no published date.
 
         Why not the model: when a story was published is metadata the store holds exactly,
         shown to the model only in a passage's header; the article's sentences rarely say
@@ -1766,15 +1768,20 @@ class NewsRAG:
         outlets = set(applied.sources or [])
         named = {w for o in outlets for w in lemmas(o) | {x.lower() for x in name_words(o)}}
         about = story_words(question) - named
-        hits = [r for r in relevant if not outlets or r.chunk.meta.get("source") in outlets]
+        hits = [r for r in hits if not outlets or r.chunk.meta.get("source") in outlets]
         if not hits or not about:
             return None
-        best = hits[0]
-        meta = best.chunk.meta
+
+        def tells(r: Retrieved) -> bool:
+            told = f"{r.chunk.meta.get('title') or ''} {r.chunk.text}"
+            words = lemmas(told) | {w.lower() for w in name_words(told)}
+            return 2 * len(about & words) >= len(about)
+
+        # The best of the first few that is about the story asked for.
+        best = next((r for r in hits[: self.settings.top_k] if tells(r)), None)
+        meta = best.chunk.meta if best else {}
         day = published_day(meta.get("published"))
-        told = f"{meta.get('title') or ''} {best.chunk.text}"
-        words = lemmas(told) | {w.lower() for w in name_words(told)}
-        if day is None or 2 * len(about & words) < len(about):
+        if best is None or day is None:
             return None
         [passage] = self._passages(question, [best], cache)
         cited = max(passage.sentences, key=lambda s: len(lemmas(s.text) & about))

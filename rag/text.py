@@ -1186,6 +1186,7 @@ def anchors(token: Any) -> frozenset[str]:
     def add(tok: Any) -> None:
         if tok.pos_ in _CONTENT and tok.i not in peers:
             out.add(tok.lemma_.lower())
+            out.update(_hyphen_joined(tok))
 
     for tok in token.subtree:
         add(tok)
@@ -1215,6 +1216,17 @@ def anchors(token: Any) -> frozenset[str]:
             peers.add(cur.head.i)
         cur = cur.head
     return frozenset(out)
+
+
+def _hyphen_joined(tok: Any) -> set[str]:
+    """The word a hyphenated compound is also written as ("cease-fire" -> "ceasefire", for a
+    question that writes "ceasefires"), from either of its halves."""
+    doc, i = tok.doc, tok.i
+    if i + 2 < len(doc) and doc[i + 1].text == "-" and not doc[i + 1].whitespace_:
+        return {tok.lower_ + doc[i + 2].lemma_.lower()}
+    if i >= 2 and doc[i - 1].text == "-" and not doc[i - 2].whitespace_:
+        return {doc[i - 2].lower_ + tok.lemma_.lower()}
+    return set()
 
 
 def clauseless(sentence: str) -> bool:

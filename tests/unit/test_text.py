@@ -1356,3 +1356,11 @@ def test_an_answer_about_someone_else_than_the_doer_asked_about_is_no_answer():
         )
         == ""
     )
+
+
+def test_a_hyphenated_compound_is_also_told_about_as_one_word():
+    """ "After the cease-fire" ties Moscow to a ceasefire, as a question writes it."""
+    doc = text.parse(
+        "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
+    )
+    assert {"ceasefire", "fire"} <= text.anchors(doc[0])
