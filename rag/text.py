@@ -1422,12 +1422,18 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
     said = answer.lower()
     if kind == "name":
         asked_names = {name_key(t.text) for t in parse(asked) if _is_name(t)}
-        new = {
-            name_key(t.text)
-            for t in parse(answer)
-            if _is_name(t) and not any(same_name(name_key(t.text), a) for a in asked_names)
-        }
-        return [t for t in doc if _is_name(t) and any(same_name(name_key(t.text), n) for n in new)]
+        given = [
+            [name_key(t.text) for t in run]
+            for run in _name_runs(parse(answer))
+            if any(not any(same_name(name_key(t.text), a) for a in asked_names) for t in run)
+        ]
+        return [
+            t
+            for run in _name_runs(doc)
+            if any(_same_name_phrase([name_key(x.text) for x in run], g) for g in given)
+            for t in run
+            if not any(same_name(name_key(t.text), a) for a in asked_names)
+        ]
     if kind == "time":
         return [
             t
@@ -1435,6 +1441,29 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
             if t.ent_type_ in ("DATE", "TIME") and not t.is_punct and t.lower_ in said
         ]
     return [t for t in doc if (t.like_num or t.pos_ == "NUM") and t.lower_ in said]
+
+
+def _name_runs(doc: Any) -> list[list[Any]]:
+    """The names of a parsed text as runs of consecutive name words ("Azerbaijani Defense
+    Ministry", "Sergey Lavrov")."""
+    runs: list[list[Any]] = []
+    for tok in doc:
+        if not _is_name(tok):
+            continue
+        if runs and runs[-1][-1].i == tok.i - 1:
+            runs[-1].append(tok)
+        else:
+            runs.append([tok])
+    return runs
+
+
+def _same_name_phrase(source: list[str], answer: list[str]) -> bool:
+    """Whether a source's name (its words) is the answer's: it has the answer name's last
+    word ("Lavrov" for "Sergey Lavrov", "Cincinnati" for "FC Cincinnati") or most of its
+    words ("Inter Miami" for "Inter Miami CF"); "Azerbaijan" is not "Azerbaijani Defense
+    Ministry", whose modifier it only matches."""
+    shared = sum(1 for w in answer if any(same_name(w, s) for s in source))
+    return any(same_name(answer[-1], s) for s in source) or 2 * shared > len(answer)
 
 
 _ITEM_ENTS = {

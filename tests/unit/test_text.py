@@ -1364,3 +1364,27 @@ def test_a_hyphenated_compound_is_also_told_about_as_one_word():
         "Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire."
     )
     assert {"ceasefire", "fire"} <= text.anchors(doc[0])
+
+
+def test_an_answers_name_is_found_in_a_source_only_as_the_same_name():
+    """A name of several words is found where a source gives its last word or most of its
+    words, not where a source gives a word that only modifies it: "Azerbaijan" in "its
+    alliance with Azerbaijan" is not "the Azerbaijani Defense Ministry"."""
+    question = "Whose peacekeepers are shown patrolling in the photo?"
+    answer = "The Azerbaijani Defense Ministry is shown patrolling in the photo."
+    alliance = (
+        "Moscow deployed 2,000 peacekeepers where Turkey has a close alliance with Azerbaijan."
+    )
+    assert text.answer_tokens(alliance, answer, "name", question) == []
+    said = (
+        "Armenian forces fire on the Azerbaijani army, according to the Azerbaijani Defense"
+        " Ministry."
+    )
+    found = text.answer_tokens(said, answer, "name", question)
+    assert [t.text for t in found] == ["Azerbaijani", "Defense", "Ministry"]
+    assert [
+        t.text for t in text.answer_tokens("Sergey Lavrov said so.", "Lavrov", "name", "Who?")
+    ] == [
+        "Sergey",
+        "Lavrov",
+    ]
