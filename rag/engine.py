@@ -84,6 +84,7 @@ from rag.verify import (
     restates,
     split_answer,
     story_words,
+    told_words,
     yes_clauses,
 )
 
@@ -1178,6 +1179,7 @@ class NewsRAG:
             return refuse(sentences)
         # About something else: "Azerbaijani forces prevented a sabotage attempt" to "What
         # weather did the Armenian forces take advantage of?"
+        source_texts = [source.text for source in sources]
         elsewhere = [
             off_focus(
                 question,
@@ -1198,7 +1200,7 @@ class NewsRAG:
                 fragment=is_fragment(s.text),
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=config,
-                context=[source.text for source in sources],
+                context=source_texts,
             )
             for s, _ in answering
         ]
@@ -1766,22 +1768,22 @@ class NewsRAG:
         if not asks_publication(question, self.store.outlets()):
             return None
         outlets = set(applied.sources or [])
-        named = {w for o in outlets for w in lemmas(o) | {x.lower() for x in name_words(o)}}
-        about = story_words(question) - named
+        about = story_words(question).difference(*(told_words(o) for o in outlets))
         hits = [r for r in hits if not outlets or r.chunk.meta.get("source") in outlets]
         if not hits or not about:
             return None
 
         def tells(r: Retrieved) -> bool:
-            told = f"{r.chunk.meta.get('title') or ''} {r.chunk.text}"
-            words = lemmas(told) | {w.lower() for w in name_words(told)}
+            words = told_words(f"{r.chunk.meta.get('title') or ''} {r.chunk.text}")
             return 2 * len(about & words) >= len(about)
 
         # The best of the first few that is about the story asked for.
         best = next((r for r in hits[: self.settings.top_k] if tells(r)), None)
-        meta = best.chunk.meta if best else {}
+        if best is None:
+            return None
+        meta = best.chunk.meta
         day = published_day(meta.get("published"))
-        if best is None or day is None:
+        if day is None:
             return None
         [passage] = self._passages(question, [best], cache)
         cited = max(passage.sentences, key=lambda s: len(lemmas(s.text) & about))

@@ -1119,15 +1119,13 @@ def appositive_claims(sentence: str) -> list[str]:
         closes = after is None or after.text == "," or (after.is_punct and after.i == len(doc) - 1)
         if not closes:
             continue
-        head = tok.head
-        name = [t for t in doc[head.left_edge.i : start - 1] if t.i >= head.left_edge.i]
-        if not name or sum(t.pos_ in _CONTENT for t in doc[start : end + 1]) < 1:
+        name = doc[tok.head.left_edge.i : start - 1]
+        if not len(name) or not any(t.pos_ in _CONTENT for t in doc[start : end + 1]):
             continue
         cut |= set(range(start - 1, end + 1))
         if after is not None and after.text == ",":
             cut.add(after.i)
-        name_text = "".join(t.text_with_ws for t in name).strip()
-        described.append(f"{name_text} is {doc[start : end + 1].text}.")
+        described.append(f"{name.text.strip()} is {doc[start : end + 1].text}.")
     if not described:
         return []
     words = [t for t in doc if t.i not in cut]
@@ -1422,17 +1420,21 @@ def answer_tokens(sentence: str, answer: str, kind: str, asked: str) -> list[Any
     said = answer.lower()
     if kind == "name":
         asked_names = {name_key(t.text) for t in parse(asked) if _is_name(t)}
+
+        def new(tok: Any) -> bool:  # a name word the question does not give
+            return not any(same_name(name_key(tok.text), a) for a in asked_names)
+
         given = [
             [name_key(t.text) for t in run]
             for run in _name_runs(parse(answer))
-            if any(not any(same_name(name_key(t.text), a) for a in asked_names) for t in run)
+            if any(new(t) for t in run)
         ]
         return [
             t
             for run in _name_runs(doc)
             if any(_same_name_phrase([name_key(x.text) for x in run], g) for g in given)
             for t in run
-            if not any(same_name(name_key(t.text), a) for a in asked_names)
+            if new(t)
         ]
     if kind == "time":
         return [

@@ -18,6 +18,7 @@ from rag.verify.asks import (
     gives,
     off_focus,
     story_words,
+    told_words,
 )
 from rag.verify.common import (
     FRAMING,
@@ -73,5 +74,6 @@ __all__ = [
     "split_answer",
     "split_passage",
     "story_words",
+    "told_words",
     "yes_clauses",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from rag.dates import YEAR
-from rag.retrieve import tokenize
+from rag.retrieve import named_outlets, tokenize
 from rag.text import (
     LEADING_PREPOSITION,
     ORGANISATION_NOUNS,
@@ -304,8 +304,10 @@ def off_focus(
     about = {noun, *focus_kinds(question)}
     if any(lemmas(e) & about for e in evidence):
         return ""
-    if context and asks_why(question) and not any(_tells_of(s, noun, question) for s in context):
-        return ""  # no passage tells of the act as asked: a paraphrase is all there is
+    if context and asks_why(question):
+        participants = told_words(question)
+        if not any(_tells_of(s, noun, participants) for s in context):
+            return ""  # no passage tells of the act as asked: a paraphrase is all there is
     return f"its sources do not speak of the {noun} asked about"
 
 
@@ -313,24 +315,28 @@ def _speaks_of(doer: tuple[str, frozenset[str]], texts: Sequence[str]) -> bool:
     """Whether any of ``texts`` speaks of the doer a question asks about (``asked_subject``):
     says its head word ("lawyers"), or, for a name, the name in any form ("Russian")."""
     head, names = doer
-    words = {w for t in texts for w in lemmas(t)} | {
-        w.lower() for t in texts for w in name_words(t)
-    }
+    words = frozenset().union(*(told_words(t) for t in texts))
     if head in words:
         return True
     return head in names and any(same_name(head, w) for w in words)
 
 
-def _tells_of(sentence: str, verb: str, question: str) -> bool:
+def _tells_of(sentence: str, verb: str, participants: frozenset[str]) -> bool:
     """Whether ``sentence`` tells of the act ``verb`` with one of the question's
-    participants: "the Armenian forces had to retreat" tells of the retreat "Why did the
-    Armenian forces have to retreat?" asks about; "a blockade that prevents civilians from
-    moving" does not tell of the move of "Why did Israel tell people to move south?"."""
-    asked = {w.lower() for w in lemmas(question) | name_words(question)}
+    ``participants`` (its ``told_words``): "the Armenian forces had to retreat" tells of the
+    retreat "Why did the Armenian forces have to retreat?" asks about; "a blockade that
+    prevents civilians from moving" does not tell of the move of "Why did Israel tell people
+    to move south?"."""
     return any(
-        e.lemma == verb and (e.actors | e.targets | e.objects | e.things) & asked
+        e.lemma == verb and (e.actors | e.targets | e.objects | e.things) & participants
         for e in events(sentence)
     )
+
+
+def told_words(text: str) -> frozenset[str]:
+    """The lemmas of ``text`` with its name words in lower case: the words it tells of,
+    to compare with another text's ("Glazers" / "glazer", "Cue")."""
+    return lemmas(text) | {w.lower() for w in name_words(text)}
 
 
 def _counts_noun(
@@ -481,7 +487,6 @@ def asks_publication(question: str, outlets: Sequence[str] = ()) -> bool:
     if asked_for(question) != "time":
         return False
     doc = parse(without_fronted(question.strip()))
-    known = [o.lower() for o in outlets]
     for verb in doc:
         lemma = verb.lemma_.lower()
         if verb.pos_ != "VERB" or lemma not in _PUBLISHING:
@@ -491,8 +496,8 @@ def asks_publication(question: str, outlets: Sequence[str] = ()) -> bool:
         for arg in verb.children:
             if arg.dep_ not in ("nsubj", "nsubjpass", "dobj"):
                 continue
-            phrase = " ".join(t.text for t in arg.subtree).lower()
-            if arg.lemma_.lower() in _STORY_NOUNS or any(o in phrase for o in known):
+            phrase = "".join(t.text_with_ws for t in arg.subtree)
+            if arg.lemma_.lower() in _STORY_NOUNS or named_outlets(phrase, outlets):
                 return True
     return False
 
@@ -502,4 +507,4 @@ def story_words(question: str) -> frozenset[str]:
     without those of publishing, stories and times ("When did The Verge publish its story on
     Cue's testimony?" -> {"testimony"}, and the names: {"cue"})."""
     words = asked_words(question) | {w.lower() for w in name_words(question)}
-    return frozenset(words - _PUBLISHING - _STORY_NOUNS - _TIME_NOUNS - {"date"})
+    return frozenset(words - _PUBLISHING - _STORY_NOUNS - _TIME_NOUNS)
