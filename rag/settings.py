@@ -180,6 +180,15 @@ class Settings(BaseSettings):
         " least this share of Yes against No on every clause (0.5: it leans to Yes); so is a"
         " report found when a question orders two. 'none': only the words' check.",
     )
+    paraphrase_entailment_threshold: float | None = Field(
+        0.75,
+        ge=0.0,
+        le=1.0,
+        description="An answer sentence that the words' check fails only on its wording (its"
+        " names and numbers are in a close source sentence, its sides not swapped) stands when"
+        " the model, shown that sentence, puts at least this share of Yes against No on the"
+        " sources stating it. 'none': only the words' check.",
+    )
     yes_entailment_sentences: int = Field(
         2,
         ge=1,

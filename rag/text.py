@@ -1506,6 +1506,43 @@ def answer_items(answer: str, kind: str, asked: str) -> list[str]:
     return out
 
 
+# Nouns that measure a stretch of time: "44 days", "almost 30 years", "a week".
+_TIME_UNITS = frozenset(
+    {"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"}
+)
+
+
+def durations(text: str) -> list[str]:
+    """The stretches of time ``text`` gives ("44 days", "almost 30 years", "a week"): a time
+    entity whose unit noun is counted (a number or an article before it), as opposed to a
+    point in time ("since 1991", "January 2021", "last week")."""
+    return [text[s:e] for s, e, counted in _time_spans(text) if counted]
+
+
+def calendar_spans(text: str) -> list[tuple[int, int]]:
+    """Character spans of the points in time ``text`` names ("since 1991", "Nov. 10, 2020",
+    "last week"): their numbers are years and days, not amounts of anything."""
+    return [(s, e) for s, e, counted in _time_spans(text) if not counted]
+
+
+def _time_spans(text: str) -> list[tuple[int, int, bool]]:
+    """Each time entity of ``text`` as (start, end, whether it is a counted stretch)."""
+    out = []
+    for ent in parse(text).ents:
+        if ent.label_ not in _ITEM_ENTS["time"]:
+            continue
+        counted = any(
+            t.lemma_.lower() in _TIME_UNITS
+            and any(
+                c.dep_ in ("nummod", "quantmod") or (c.dep_ == "det" and c.lower_ in ("a", "an"))
+                for c in t.children
+            )
+            for t in ent
+        )
+        out.append((ent.start_char, ent.end_char, counted))
+    return out
+
+
 def names_in(text: str, asked: str) -> list[tuple[str, str]]:
     """The names ``text`` gives that the question ``asked`` does not, with their entity
     labels ("PERSON", "ORG", ...), in order: candidates for what a name question asks."""
@@ -1544,7 +1581,12 @@ YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
 # "According to TechCrunch's piece on how startups win, what share ...?"): the question
 # proper starts after its comma. A wh-word after a later comma is more often a relative
 # pronoun ("..., which was more than expected"), so the phrase holds no comma.
-FRONTED_PHRASE = re.compile(rf"^\W*+([^,?]{{1,80}}),\s*(?={_WH_WORD})", re.IGNORECASE)
+# The wh-word may follow its own preposition: "By the time X, for how many years ...?".
+FRONTED_PHRASE = re.compile(
+    rf"^\W*+([^,?]{{1,80}}),\s*(?=(?:(?:for|by|in|on|at|since|to|from|after|before)\s+)?"
+    rf"{_WH_WORD})",
+    re.IGNORECASE,
+)
 # A phrase fronted before a yes/no question's auxiliary may hold commas ("Between the report
 # published on October 6, 2023, and The Verge's, was there ...?", "After the report, which
 # TechCrunch published, did ...?"): the question starts after the last comma followed by a

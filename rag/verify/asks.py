@@ -23,7 +23,9 @@ from rag.text import (
     asked_subject,
     asked_words,
     asks_why,
+    calendar_spans,
     counted,
+    durations,
     equated_counts,
     events,
     fills_slot,
@@ -143,10 +145,7 @@ ANCHORED_KINDS = frozenset({"name", "time", "number", "money"})
 
 def asked_for(question: str) -> str | None:
     """What kind of thing the question asks for: "number", "time", "name", or None."""
-    q = re.sub(r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", "", question)
-    q = without_fronted(q)
-    # "On what date ...?", "By how much ...?": the question proper starts at its wh-word.
-    q = LEADING_PREPOSITION.sub("", q)
+    q = _question_proper(question)
     for kind, pattern in _ASKS:
         if pattern.search(q):
             return kind
@@ -160,10 +159,24 @@ def asked_for(question: str) -> str | None:
     return None
 
 
+def _question_proper(question: str) -> str:
+    """The question from its wh-word: "Roughly how long ...", "And on what date ...", "In
+    the article, who ..." read as "how long ...", "what date ...", "who ..."."""
+    q = re.sub(
+        r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*",
+        "",
+        question,
+        flags=re.IGNORECASE,
+    )
+    q = without_fronted(q)
+    # "On what date ...?", "By how much ...?": the question proper starts at its wh-word.
+    return LEADING_PREPOSITION.sub("", q)
+
+
 _TIME_NOUNS = frozenset({"date", "day", "year", "month", "time", "week", "hour"})
 
 
-_HOW_LONG = re.compile(r"^\W*how long\b", re.IGNORECASE)
+_HOW_LONG = re.compile(r"^\W*how long\b(?!\s+ago)", re.IGNORECASE)
 
 
 def gives(text: str, kind: str, question: str = "") -> bool:
@@ -182,11 +195,20 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             for w in name_words(phrase)
         }
         return bool(name_words(text) - asked) or _narrows(text, question)
+    if kind == "time" and _HOW_LONG.match(_question_proper(question)):
+        # "How long": a stretch of time or a length ("44 days", "25 miles"), not a point in
+        # time: "in January 2021" does not say how long after something it came.
+        said = question.lower()
+        return any(d.lower() not in said for d in durations(text)) or gives(
+            text, "number", question
+        )
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
-    if kind == "time" and _HOW_LONG.match(question) and gives(text, "number", question):
-        return True  # "How long": a duration or a length, a number either way ("25 miles")
     pattern = _HAS[kind]
+    if kind == "number":
+        # A year or a day of the month is no amount: "since 1991" does not say how many years.
+        for start, end in reversed(calendar_spans(text)):
+            text = text[:start] + " " + text[end:]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
 

@@ -111,6 +111,11 @@ class Support:
     contradicted: bool = False
     # Unsupported only for names or numbers it adds: some source sentence says the rest.
     only_details: bool = False
+    # Unsupported only for its wording: sentences (closest first) that give its names and
+    # numbers, keep its negation and do not swap its sides, but share too few of its words
+    # ("a 4-1 victory over Portland" for "beat Portland 4-1"). A reader of meaning (the
+    # engine's model) may find the claim in them.
+    worded_otherwise: list[Evidence] = field(default_factory=list)
 
 
 def split_passage(number: int, text: str, offset: int) -> list[SourceSentence]:

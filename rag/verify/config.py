@@ -50,6 +50,9 @@ class VerifyConfig:
     # as one (``rag.text.labelled_by``). Longer clauseless text is a headline or a list,
     # where the words around a name need not be about it ("CEO: John Hanke) and Nintendo").
     fact_box_words: int = 5
+    # A claim failing only on its wording is shown to a reader of meaning (the engine's
+    # model) beside at most this many of the sentences closest to it.
+    worded_candidates: int = 2
     # Citations kept per answer sentence (the model's own first, when they support it).
     max_citations: int = 2
 

@@ -203,10 +203,15 @@ def check_support(
         if moved:
             results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))
             continue
+        worded: list[tuple[float, int]] = []  # (similarity, sentence) failing on wording only
         for si, src in enumerate(usable):
             near = near_share(added, own_tokens[si], window_tokens[si])
             if given and near < 0.5:  # what the claim adds must be in this sentence
                 reasons["too little overlap with any source sentence"] = 1
+                if not (nums - passage_numbers[src.number]) and not any(
+                    n not in passage_lower[src.number] for n in names
+                ):
+                    worded.append((float(sims[ci, si]), si))
                 continue
             if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
                 reasons["the question's terms are not with the answer in the source"] = 1
@@ -263,6 +268,7 @@ def check_support(
                 continue
             if weak:
                 reasons["too little overlap with any source sentence"] = 1
+                worded.append((sim, si))
                 continue
             # Read against the sentence with its neighbours: the window that covered the claim.
             # Read as one text, so "the ministry said" / "he made" in one sentence refers back
@@ -324,9 +330,36 @@ def check_support(
                     reason=reason,
                     contradicted=bool(conflicts),
                     only_details=only_details and not conflicts,
+                    worded_otherwise=[]
+                    if conflicts or only_details
+                    else _worded_otherwise(
+                        statement, worded, usable, window_texts, outlets or {}, config
+                    ),
                 )
             )
     return results
+
+
+def _worded_otherwise(
+    statement: str,
+    worded: list[tuple[float, int]],
+    usable: Sequence[SourceSentence],
+    window_texts: Sequence[Sequence[str]],
+    outlets: Mapping[int, str],
+    config: VerifyConfig,
+) -> list[Evidence]:
+    """The sentences, closest in meaning first, that fail a claim on its wording alone: at
+    least ``min_similarity`` close, at most ``worded_candidates`` of them, none telling the
+    claim's act with its sides swapped (read with its neighbours, as the support is)."""
+    out: list[Evidence] = []
+    for sim, si in sorted(worded, reverse=True):
+        if sim < config.min_similarity or len(out) >= config.worded_candidates:
+            break
+        src = usable[si]
+        if role_conflict(statement, [" ".join(window_texts[si])], [outlets.get(src.number, "")]):
+            continue
+        out.append(Evidence(src.number, src.start, src.end, src.text, round(sim, 4)))
+    return out
 
 
 def _window_similarity(

@@ -923,6 +923,26 @@ def test_a_time_is_a_date_or_time_not_any_number():
     assert "long" in text.asked_words("How long is the Gaza Strip from end to end?")
 
 
+def test_how_long_asks_for_a_stretch_of_time_and_a_year_is_no_amount():
+    # A point in time does not say how long after something it came, nor how many years.
+    after = "Roughly how long after the deal ended the fighting did the leaders sign the pact?"
+    assert asked_for(after) == "time"
+    assert not gives("The leaders signed their pact in January 2021.", "time", after)
+    assert gives("They signed it about two months later.", "time", after)
+    years = "By the time fighting broke out in 2020, for how many years had relations been tense?"
+    assert asked_for(years) == "number"
+    assert not gives("Relations have been tense since 1991.", "number", years)
+    assert gives("Relations had been tense for 29 years.", "number", years)
+    # Numbers beside a date still count what they count.
+    assert gives("Russia sent 2,000 peacekeepers in 2020.", "number", "How many did Russia send?")
+    assert not gives("Russia sent them on Nov. 10, 2020.", "number", "How many did Russia send?")
+    assert text.durations("The fighting ended on Nov. 10, 2020, after 44 days.") == ["44 days"]
+    assert [
+        "It came eight years after the 2014 deal."[s:e]
+        for s, e in text.calendar_spans("It came eight years after the 2014 deal.")
+    ] == ["2014"]
+
+
 def test_a_curly_apostrophe_negates_too():
     assert has_negation("There wasn’t a valid alternative.")
 
