@@ -245,9 +245,20 @@ def named_in_frame(question: str) -> frozenset[str]:
         todo = [t for t in doc if t.dep_ == "ROOT"]
     else:
         todo = [wh.head.head if wh.dep_ == "det" else wh.head]
+    # The words describing the N of "which N" describe the answer, which the sources need
+    # not call so: "Which American city does the headline use ...?" -> Philadelphia.
+    # (Read off the words after "which" / "what", which the small parser often misattaches.)
+    described: set[int] = set()
+    if wh is not None and wh.lower_ in ("which", "what"):
+        run = []
+        for tok in doc[wh.i + 1 :]:
+            if tok.pos_ not in ("ADJ", "PROPN", "NOUN"):
+                break
+            run.append(tok.i)
+        described = set(run[:-1])  # the last is the N itself
     while todo:
         tok = todo.pop()
-        if _is_name(tok):
+        if _is_name(tok) and tok.i not in described:
             out.add(name_key(tok.text))
         todo.extend(c for c in tok.children if c.dep_ not in _OTHER_CLAUSES)
     return frozenset(out)
@@ -1186,11 +1197,37 @@ def anchors(token: Any) -> frozenset[str]:
             out.add(tok.lemma_.lower())
             out.update(_hyphen_joined(tok))
 
+    def add_told(verb: Any) -> None:
+        # A verb sharing the subject: it, its arguments and objects of its prepositions.
+        add(verb)
+        for child in verb.children:
+            if child.dep_ in ("xcomp", "ccomp", "dobj", "attr", "acomp", "prep"):
+                for tok in child.subtree:
+                    if child.dep_ != "prep" or tok.dep_ == "pobj":
+                        add(tok)
+
     for tok in token.subtree:
         add(tok)
     cur = token
+    came_from: Any = None
     while True:
         add(cur)
+        if (
+            came_from is not None
+            and came_from.dep_ in subjects
+            and cur.pos_ in ("VERB", "AUX")
+            and not past_subject
+        ):
+            # "Israel stopped deliveries ... and is reportedly preparing for a ground
+            # invasion": the subject of "stopped" is the subject of the verbs coordinated
+            # with it that have no subject of their own.
+            for conj in cur.children:
+                if (
+                    conj.dep_ == "conj"
+                    and conj.pos_ in ("VERB", "AUX")
+                    and not any(c.dep_ in subjects for c in conj.children)
+                ):
+                    add_told(conj)
         for child in cur.children:
             if child.dep_ in ("xcomp", "ccomp") or _controlled_infinitive(child):
                 # "opens the face to steer Rehan": the subject of "opens" steers too.
@@ -1212,7 +1249,7 @@ def anchors(token: Any) -> frozenset[str]:
             # "The command of X and the Joint Center were told": the Center shares the
             # command's role, and is not told about "command".
             peers.add(cur.head.i)
-        cur = cur.head
+        came_from, cur = cur, cur.head
     return frozenset(out)
 
 

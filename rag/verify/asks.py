@@ -145,6 +145,8 @@ ANCHORED_KINDS = frozenset({"name", "time", "number", "money"})
 
 def asked_for(question: str) -> str | None:
     """What kind of thing the question asks for: "number", "time", "name", or None."""
+    if _AT_WHAT_POINT.match(without_fronted(question.strip())):
+        return "time"
     q = _question_proper(question)
     for kind, pattern in _ASKS:
         if pattern.search(q):
@@ -157,6 +159,12 @@ def asked_for(question: str) -> str | None:
     if noun in _AMOUNT_NOUNS:
         return "number"
     return None
+
+
+# "At what point / moment / stage did X ...?" asks when.
+_AT_WHAT_POINT = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?at what (?:point|moment|stage)\b", re.IGNORECASE
+)
 
 
 def _question_proper(question: str) -> str:
@@ -204,6 +212,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         )
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
+    if kind == "time" and _relative_time(text, question):
+        return True  # "after the collapse", "when FTX was exposed": a time told by an event
     pattern = _HAS[kind]
     if kind == "number":
         # A year or a day of the month is no amount: "since 1991" does not say how many years.
@@ -211,6 +221,37 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             text = text[:start] + " " + text[end:]
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+# Words that open a time told by an event: "after the collapse", "when it was exposed",
+# "around the same time it was exposed".
+_TEMPORAL = frozenset(
+    {"after", "before", "during", "until", "till", "since", "once", "while", "when", "following"}
+)
+
+
+def _relative_time(text: str, question: str) -> bool:
+    """Whether ``text`` tells a time by an event the question does not give: a temporal
+    preposition or subordinator ("after", "when", ...) whose phrase or clause holds a content
+    word the question lacks, or "the same time" as something."""
+    asked = lemmas(question)
+    doc = parse(text)
+    for tok in doc:
+        if tok.lower_ == "time" and any(c.lower_ == "same" for c in tok.children):
+            return True
+        if tok.lower_ not in _TEMPORAL or tok.dep_ not in ("mark", "prep", "advmod"):
+            continue
+        # A subordinator ("when it was exposed") opens its head's clause; a preposition
+        # ("after the collapse") its own phrase.
+        opens_clause = tok.dep_ in ("mark", "advmod") and tok.head.pos_ in ("VERB", "AUX")
+        scope = tok.head.subtree if opens_clause else tok.subtree
+        if any(
+            t.pos_ in ("NOUN", "PROPN", "VERB") and t.lemma_.lower() not in asked
+            for t in scope
+            if t.i > tok.i
+        ):
+            return True
+    return False
 
 
 # Capitalised words in a row: a name of several words as an answer writes it.
@@ -305,6 +346,8 @@ def off_focus(
     # instance: checked by ``gives`` and ``_detached``, not by the word.
     if not noun or kind == "name" or (kind == "time" and noun in _TIME_NOUNS):
         return ""
+    if _AT_WHAT_POINT.match(without_fronted(question.strip())):
+        return ""  # "at what point" asks when, not about a point
     numbers = counted(statement)
     if kind == "number" and numbers:
         if _counts_noun(noun, {n for nouns in numbers.values() for n in nouns}, similar, config):

@@ -208,8 +208,8 @@ def check_support(
             near = near_share(added, own_tokens[si], window_tokens[si])
             if given and near < 0.5:  # what the claim adds must be in this sentence
                 reasons["too little overlap with any source sentence"] = 1
-                if not (nums - passage_numbers[src.number]) and not any(
-                    n not in passage_lower[src.number] for n in names
+                if not (nums - passage_numbers[src.number]) and all(
+                    _name_in(n, passage_lower[src.number]) for n in names
                 ):
                     worded.append((float(sims[ci, si]), si))
                 continue
@@ -245,7 +245,7 @@ def check_support(
                 window_sim = _window_similarity(scored[ci], window_texts[si], embedder, cache)
                 sim = max(sim, window_sim - config.window_penalty)
             missing_nums = nums - passage_numbers[src.number]
-            missing_names = {n for n in names if n not in passage_lower[src.number]}
+            missing_names = {n for n in names if not _name_in(n, passage_lower[src.number])}
             score = 0.6 * coverage + 0.4 * max(sim, 0.0)
             weak_similarity = sim < config.min_similarity and coverage < 0.9
             weak = (
@@ -338,6 +338,19 @@ def check_support(
                 )
             )
     return results
+
+
+def _name_in(name: str, lower: str) -> bool:
+    """Whether a name word is in a lower-cased text, as written or as the start of a word
+    that ends it otherwise: a country by its people's adjective ("Argentina" / "an Argentine
+    journalist", "Ukraine" / "Ukrainian", "Germany" / "German"), for names of seven letters
+    or more, so that what is left (six letters) still picks out one name. Not the other way
+    round: "Azerbaijani forces" are not found in "Azerbaijan", where a side may be swapped."""
+    return name in lower or (
+        len(name) >= 7
+        and name[-1] in "aey"  # a country's ending, dropped for its adjective's
+        and re.search(rf"(?<!\w){re.escape(name[:-1])}", lower) is not None
+    )
 
 
 def _worded_otherwise(

@@ -1852,3 +1852,19 @@ def test_a_sentence_worded_otherwise_stands_when_the_model_reads_it_in_its_sourc
     rag.verify_config = replace(rag.verify_config, min_similarity=0.2)
     assert rag.ask("How many peacekeepers did Moscow deploy?").refused
     assert not [p for p in moved.asked if "tanks" in p.split("CLAIM:")[1]]
+
+
+def test_a_country_is_found_in_its_peoples_adjective(settings, store):
+    sources = [
+        SourceSentence(
+            1, 0, 90, "A report from Argentine journalist Gaston Edul said Messi would play."
+        )
+    ]
+    [verdict] = check_support(
+        ["Gaston Edul is an Argentine journalist from Argentina."], sources, FakeEmbedder()
+    )
+    assert "name not in sources" not in verdict.reason
+    [moved] = check_support(
+        ["Gaston Edul is an Argentine journalist from Brazil."], sources, FakeEmbedder()
+    )
+    assert not moved.supported and "brazil" in moved.reason

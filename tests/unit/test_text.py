@@ -1408,3 +1408,37 @@ def test_an_answers_name_is_found_in_a_source_only_as_the_same_name():
         "Sergey",
         "Lavrov",
     ]
+
+
+def test_the_words_describing_which_n_describe_the_answer_not_the_sources():
+    # "American" is what the answer is (Philadelphia), not a name its sources must give.
+    assert "american" not in text.named_in_frame(
+        "Which American city does the headline use to give a sense of Gaza's size?"
+    )
+    assert "azerbaijan" in text.named_in_frame("Which Russian ministry accused Azerbaijan?")
+
+
+def test_a_subject_is_told_about_the_verbs_coordinated_with_its_own():
+    doc = text.parse(
+        "Israel stopped allowing deliveries of food to Gaza's residents on Oct. 10, 2023,"
+        " and is reportedly preparing for a ground invasion."
+    )
+    told = text.anchors(doc[0])
+    assert {"prepare", "invasion", "stop"} <= told
+    # Not the other way round: the invasion's preparer is not told about the deliveries'
+    # recipients' own verbs, and a conjunct with its own subject keeps it.
+    doc = text.parse("Israel stopped the deliveries and Hamas is preparing for a ground invasion.")
+    assert "invasion" not in text.anchors(doc[0])
+
+
+def test_when_is_answered_by_a_time_told_by_an_event():
+    question = "When did Binance start withdrawing its money?"
+    for answer in (
+        "It started after the collapse.",
+        "It started when FTX was exposed.",
+        "Binance started pulling it out around the same time it was exposed.",
+    ):
+        assert gives(answer, "time", question), answer
+    assert not gives("Binance started withdrawing its money.", "time", question)
+    assert asked_for("At what point did Binance start withdrawing the money?") == "time"
+    assert asked_for("What point did Cue make about Google?") != "time"
