@@ -876,6 +876,57 @@ def _possessors(text: str) -> dict[str, set[str]]:
     return out
 
 
+def title_conflict(claim: str, sources: Iterable[str]) -> str:
+    """Why ``claim`` gives a person a title the sources give with another qualifier, or "":
+    "Azerbaijan's defense minister is Jeyhun Bayramov" where a source has "Azerbaijan's
+    Foreign Minister Jeyhun Bayramov". The title is a common noun the claim ties to a name
+    (as its compound, apposition or the other side of "is"), qualified by a compound or an
+    adjective; the source ties a title of the same noun to the same name with qualifiers of
+    which none is the claim's."""
+    titles = _titles(parse(claim), common_only=True)
+    if not titles:
+        return ""
+    for source in sources:
+        for (person, head), qualifiers in _titles(parse(source), common_only=False).items():
+            mine = titles.get((person, head))
+            if mine and not mine & qualifiers:
+                return (
+                    f"in the sources {person} is the {' '.join(sorted(qualifiers))} {head},"
+                    f" not the {' '.join(sorted(mine))} {head}"
+                )
+    return ""
+
+
+def _titles(doc: Any, common_only: bool) -> dict[tuple[str, str], frozenset[str]]:
+    """(the person's name key, the title's lemma) -> the title's qualifiers, for each title
+    noun ``doc`` ties to a proper noun; ``common_only``: only titles written as common nouns
+    (a claim's "defense minister"; a source's "Foreign Minister" is tagged a proper noun)."""
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for tok in doc:
+        if tok.pos_ not in (("NOUN",) if common_only else ("NOUN", "PROPN")):
+            continue
+        qualifiers = frozenset(
+            c.lemma_.lower() for c in tok.children if c.dep_ in ("compound", "amod")
+        )
+        if not qualifiers:
+            continue
+        person = None
+        if tok.dep_ in ("compound", "appos") and tok.head.pos_ == "PROPN":
+            person = tok.head
+        elif tok.dep_ in ("nsubj", "attr") and tok.head.lemma_ == "be":
+            person = next(
+                (
+                    c
+                    for c in tok.head.children
+                    if c.dep_ in ("nsubj", "attr") and c.i != tok.i and c.pos_ == "PROPN"
+                ),
+                None,
+            )
+        if person is not None:
+            out[(name_key(person.text), tok.lemma_.lower())] = qualifiers
+    return out
+
+
 def possessor_conflict(claim: str, sources: Iterable[str]) -> str:
     """Why ``claim`` gives a thing to someone the sources do not, read off the possessive
     determiners of the same noun, or "": "Taylor Swift made a bracelet with her number" where

@@ -549,8 +549,8 @@ def asks_publication(question: str, outlets: Sequence[str] = ()) -> bool:
     of publishing whose doer is an outlet (one of ``outlets`` or a story noun) or that says
     publishing by itself. That time is the article's, which the store holds; its text rarely
     says it."""
-    if asked_for(question) != "time":
-        return False
+    if asked_for(question) != "time" or _HOW_LONG.match(_question_proper(question)):
+        return False  # "how long before kickoff was it posted" asks a stretch, not a date
     doc = parse(without_fronted(question.strip()))
     for verb in doc:
         lemma = verb.lemma_.lower()

@@ -24,6 +24,7 @@ from rag.text import (
     number_conflict,
     respelled,
     role_conflict,
+    title_conflict,
 )
 from rag.verify.asks import ANCHORED_KINDS, asked_for, implied_words
 from rag.verify.common import (
@@ -281,6 +282,8 @@ def check_support(
             swapped = role_conflict(statement, [" ".join(window_texts[si])], [outlet])
             if given and len(words) <= config.short_claim_words and not swapped:
                 swapped = role_conflict(statement, [passage_text[src.number]], [outlet])
+            # The same person with another title: "defense minister" for "Foreign Minister".
+            swapped = swapped or title_conflict(statement, [src.text])
             if swapped:  # the same words with the sides swapped: the opposite claim
                 reasons[swapped] = 1
                 conflicts.add(swapped)
@@ -346,10 +349,13 @@ def _name_in(name: str, lower: str) -> bool:
     journalist", "Ukraine" / "Ukrainian", "Germany" / "German"), for names of seven letters
     or more, so that what is left (six letters) still picks out one name. Not the other way
     round: "Azerbaijani forces" are not found in "Azerbaijan", where a side may be swapped."""
-    return name in lower or (
-        len(name) >= 7
-        and name[-1] in "aey"  # a country's ending, dropped for its adjective's
-        and re.search(rf"(?<!\w){re.escape(name[:-1])}", lower) is not None
+    return (
+        name in lower
+        or (
+            len(name) >= 7
+            and name[-1] in "aey"  # a country's ending, dropped for its adjective's
+            and re.search(rf"(?<!\w){re.escape(name[:-1])}", lower) is not None
+        )
     )
 
 

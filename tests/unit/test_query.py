@@ -1868,3 +1868,30 @@ def test_a_country_is_found_in_its_peoples_adjective(settings, store):
         ["Gaston Edul is an Argentine journalist from Brazil."], sources, FakeEmbedder()
     )
     assert not moved.supported and "brazil" in moved.reason
+
+
+def test_a_person_given_another_title_is_contradicted():
+    source = [
+        SourceSentence(
+            1,
+            0,
+            120,
+            "Most recently, Azerbaijan's Foreign Minister Jeyhun Bayramov discussed"
+            " developments with Sergey Lavrov last week.",
+        )
+    ]
+    question = "Who is Azerbaijan's defense minister?"
+    [wrong] = check_support(
+        ["Azerbaijan's defense minister is Jeyhun Bayramov."],
+        source,
+        FakeEmbedder(),
+        premise=question,
+    )
+    assert wrong.contradicted and "foreign minister" in wrong.reason
+    [right] = check_support(
+        ["Azerbaijan's foreign minister is Jeyhun Bayramov."],
+        source,
+        FakeEmbedder(),
+        premise="Who is Azerbaijan's foreign minister?",
+    )
+    assert right.supported
