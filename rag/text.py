@@ -254,8 +254,10 @@ def named_in_frame(question: str) -> frozenset[str]:
         for tok in doc[wh.i + 1 :]:
             if tok.pos_ not in ("ADJ", "PROPN", "NOUN"):
                 break
-            run.append(tok.i)
-        described = set(run[:-1])  # the last is the N itself
+            run.append(tok)
+        # The last is the N itself; a proper noun before it names a whole the answer is
+        # part of ("Which Chelsea player ...?"), which its sources must speak of.
+        described = {t.i for t in run[:-1] if t.pos_ == "ADJ" or t.ent_type_ == "NORP"}
     while todo:
         tok = todo.pop()
         if _is_name(tok) and tok.i not in described:
@@ -897,6 +899,14 @@ def title_conflict(claim: str, sources: Iterable[str]) -> str:
     return ""
 
 
+# Words before a title that say when or how someone holds it, not which title it is.
+_NOT_QUALIFIERS = frozenset(
+    {"former", "new", "acting", "interim", "current", "then", "deputy", "top", "senior"}
+)
+# One spelling of a qualifier for both sides of the Atlantic.
+_SPELLING = {"defence": "defense"}
+
+
 def _titles(doc: Any, common_only: bool) -> dict[tuple[str, str], frozenset[str]]:
     """(the person's name key, the title's lemma) -> the title's qualifiers, for each title
     noun ``doc`` ties to a proper noun; ``common_only``: only titles written as common nouns
@@ -906,7 +916,13 @@ def _titles(doc: Any, common_only: bool) -> dict[tuple[str, str], frozenset[str]
         if tok.pos_ not in (("NOUN",) if common_only else ("NOUN", "PROPN")):
             continue
         qualifiers = frozenset(
-            c.lemma_.lower() for c in tok.children if c.dep_ in ("compound", "amod")
+            _SPELLING.get(t.lemma_.lower(), t.lemma_.lower())
+            for c in tok.children
+            if c.dep_ in ("compound", "amod")
+            for t in c.subtree
+            if t.pos_ in ("NOUN", "PROPN", "ADJ")
+            and t.ent_type_ not in ("NORP", "GPE")
+            and t.lower_ not in _NOT_QUALIFIERS
         )
         if not qualifiers:
             continue
@@ -1596,8 +1612,26 @@ def answer_items(answer: str, kind: str, asked: str) -> list[str]:
 
 # Nouns that measure a stretch of time: "44 days", "almost 30 years", "a week".
 _TIME_UNITS = frozenset(
-    {"second", "minute", "hour", "day", "night", "week", "month", "year", "decade", "century"}
+    {
+        "second",
+        "minute",
+        "hour",
+        "day",
+        "night",
+        "week",
+        "fortnight",
+        "month",
+        "quarter",
+        "season",
+        "term",
+        "year",
+        "decade",
+        "century",
+        "millennium",
+    }
 )
+# Words that count a unit without a number: "several weeks", "a few months".
+_QUANTIFIERS = frozenset({"several", "few", "many", "couple", "some"})
 
 
 def durations(text: str) -> list[str]:
@@ -1608,22 +1642,46 @@ def durations(text: str) -> list[str]:
 
 
 def calendar_spans(text: str) -> list[tuple[int, int]]:
-    """Character spans of the points in time ``text`` names ("since 1991", "Nov. 10, 2020",
-    "last week"): their numbers are years and days, not amounts of anything."""
+    """Character spans of the points in time ``text`` names by the calendar ("since 1991",
+    "Nov. 10, 2020", "on Monday"): their numbers are years and days, not amounts of anything.
+    A bare number the tagger calls a date ("Biden, 81,") is not one."""
+    return [
+        (s, e) for s, e, counted in _time_spans(text) if not counted and _CALENDAR.search(text[s:e])
+    ]
+
+
+def time_points(text: str) -> list[tuple[int, int]]:
+    """Character spans of every time ``text`` gives that is no counted stretch: calendar
+    dates and points counted back or named ("two years ago", "last week")."""
     return [(s, e) for s, e, counted in _time_spans(text) if not counted]
 
 
+# What makes a time a calendar date: a year, a month or a day of the week.
+_CALENDAR = re.compile(
+    r"\b(1[89]\d\d|20\d\d)\b|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
+    r"|\b(mon|tues|wednes|thurs|fri|satur|sun)day\b",
+    re.IGNORECASE,
+)
+
+
 def _time_spans(text: str) -> list[tuple[int, int, bool]]:
-    """Each time entity of ``text`` as (start, end, whether it is a counted stretch)."""
+    """Each time entity of ``text`` as (start, end, whether it is a counted stretch: a unit
+    noun with a number, an article or a quantifier, or a plural unit alone, "for decades";
+    not a point counted back, "two years ago")."""
     out = []
     for ent in parse(text).ents:
         if ent.label_ not in _ITEM_ENTS["time"]:
             continue
-        counted = any(
+        counted = not any(t.lower_ == "ago" for t in ent) and any(
             t.lemma_.lower() in _TIME_UNITS
-            and any(
-                c.dep_ in ("nummod", "quantmod") or (c.dep_ == "det" and c.lower_ in ("a", "an"))
-                for c in t.children
+            and (
+                t.tag_ == "NNS"
+                or any(
+                    c.dep_ in ("nummod", "quantmod")
+                    or (c.dep_ == "det" and c.lower_ in ("a", "an"))
+                    or c.lower_ in _QUANTIFIERS
+                    for c in t.children
+                )
             )
             for t in ent
         )
@@ -1670,9 +1728,10 @@ YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
 # proper starts after its comma. A wh-word after a later comma is more often a relative
 # pronoun ("..., which was more than expected"), so the phrase holds no comma.
 # The wh-word may follow its own preposition: "By the time X, for how many years ...?".
+# (Only before "what" and "how": "to which Reuters contributed" is a relative clause.)
 FRONTED_PHRASE = re.compile(
-    rf"^\W*+([^,?]{{1,80}}),\s*(?=(?:(?:for|by|in|on|at|since|to|from|after|before)\s+)?"
-    rf"{_WH_WORD})",
+    rf"^\W*+([^,?]{{1,80}}),\s*(?={_WH_WORD}|(?:for|by|in|on|at|since|from|after|before)"
+    r"\s+(?:what|how)\b)",
     re.IGNORECASE,
 )
 # A phrase fronted before a yes/no question's auxiliary may hold commas ("Between the report

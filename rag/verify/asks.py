@@ -40,6 +40,7 @@ from rag.text import (
     reports_another,
     roles,
     same_name,
+    time_points,
     without_fronted,
 )
 from rag.verify.common import name_words
@@ -161,10 +162,10 @@ def asked_for(question: str) -> str | None:
     return None
 
 
-# "At what point / moment / stage did X ...?" asks when.
-_AT_WHAT_POINT = re.compile(
-    r"^\W*(?:(?:and|but|so)\s+)?at what (?:point|moment|stage)\b", re.IGNORECASE
-)
+# "since 2011", "until March": a stretch told by where it starts or ends.
+_SINCE = re.compile(rf"\b(?:since|until|till)\s+(?:\w+\s+)?(?:{YEAR}|\d)", re.IGNORECASE)
+# "At what point / moment did X ...?" asks when.
+_AT_WHAT_POINT = re.compile(r"^\W*(?:(?:and|but|so)[\s,]+)?at what (?:point|moment)\b", re.I)
 
 
 def _question_proper(question: str) -> str:
@@ -207,9 +208,11 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         # "How long": a stretch of time or a length ("44 days", "25 miles"), not a point in
         # time: "in January 2021" does not say how long after something it came.
         said = question.lower()
-        return any(d.lower() not in said for d in durations(text)) or gives(
-            text, "number", question
-        )
+        if any(d.lower() not in said for d in durations(text)) or _SINCE.search(text):
+            return True  # "since 2011": how long it has lasted
+        for start, end in reversed(time_points(text)):  # "two years ago" is a point
+            text = text[:start] + " " + text[end:]
+        return gives(text, "number", question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _relative_time(text, question):
@@ -225,9 +228,12 @@ def gives(text: str, kind: str, question: str = "") -> bool:
 
 # Words that open a time told by an event: "after the collapse", "when it was exposed",
 # "around the same time it was exposed".
-_TEMPORAL = frozenset(
-    {"after", "before", "during", "until", "till", "since", "once", "while", "when", "following"}
+# Prepositions of time ("after the collapse") and subordinators of a time clause ("when it
+# was exposed"); "since" and "while" also give reasons and contrasts, so only as prepositions.
+_TEMPORAL_PREPOSITIONS = frozenset(
+    {"after", "before", "during", "until", "till", "since", "following"}
 )
+_TEMPORAL_SUBORDINATORS = frozenset({"after", "before", "until", "till", "when", "once"})
 
 
 def _relative_time(text: str, question: str) -> bool:
@@ -237,13 +243,22 @@ def _relative_time(text: str, question: str) -> bool:
     asked = lemmas(question)
     doc = parse(text)
     for tok in doc:
-        if tok.lower_ == "time" and any(c.lower_ == "same" for c in tok.children):
-            return True
-        if tok.lower_ not in _TEMPORAL or tok.dep_ not in ("mark", "prep", "advmod"):
+        if (
+            tok.lower_ == "time"
+            and any(c.lower_ == "same" for c in tok.children)
+            and any(c.dep_ in ("relcl", "acl", "prep") for c in tok.children)
+        ):
+            return True  # "the same time it was exposed", not "At the same time, ..."
+        # A subordinator opens an adverbial clause ("when it was exposed"), not a question
+        # ("does not say when"); a preposition opens its own phrase ("after the collapse").
+        opens_clause = (
+            tok.lower_ in _TEMPORAL_SUBORDINATORS
+            and tok.dep_ in ("mark", "advmod")
+            and tok.head.dep_ == "advcl"
+        )
+        opens_phrase = tok.lower_ in _TEMPORAL_PREPOSITIONS and tok.dep_ == "prep"
+        if not (opens_clause or opens_phrase):
             continue
-        # A subordinator ("when it was exposed") opens its head's clause; a preposition
-        # ("after the collapse") its own phrase.
-        opens_clause = tok.dep_ in ("mark", "advmod") and tok.head.pos_ in ("VERB", "AUX")
         scope = tok.head.subtree if opens_clause else tok.subtree
         if any(
             t.pos_ in ("NOUN", "PROPN", "VERB") and t.lemma_.lower() not in asked

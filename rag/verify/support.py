@@ -209,10 +209,6 @@ def check_support(
             near = near_share(added, own_tokens[si], window_tokens[si])
             if given and near < 0.5:  # what the claim adds must be in this sentence
                 reasons["too little overlap with any source sentence"] = 1
-                if not (nums - passage_numbers[src.number]) and all(
-                    _name_in(n, passage_lower[src.number]) for n in names
-                ):
-                    worded.append((float(sims[ci, si]), si))
                 continue
             if short and 3 * len(given & window_tokens[si]) < 2 * len(given):
                 reasons["the question's terms are not with the answer in the source"] = 1
@@ -333,8 +329,9 @@ def check_support(
                     reason=reason,
                     contradicted=bool(conflicts),
                     only_details=only_details and not conflicts,
+                    # (Not for a fragment: "Jeyhun Bayramov." is no claim to read alone.)
                     worded_otherwise=[]
-                    if conflicts or only_details
+                    if conflicts or only_details or contexts[ci]
                     else _worded_otherwise(
                         statement, worded, usable, window_texts, outlets or {}, config
                     ),
@@ -346,15 +343,16 @@ def check_support(
 def _name_in(name: str, lower: str) -> bool:
     """Whether a name word is in a lower-cased text, as written or as the start of a word
     that ends it otherwise: a country by its people's adjective ("Argentina" / "an Argentine
-    journalist", "Ukraine" / "Ukrainian", "Germany" / "German"), for names of seven letters
-    or more, so that what is left (six letters) still picks out one name. Not the other way
-    round: "Azerbaijani forces" are not found in "Azerbaijan", where a side may be swapped."""
+    journalist", "Ukraine" / "Ukrainian"), for names of seven letters or more ending in "a"
+    or "e", the adjective's ending in place of that letter ("Daniela" is not "Daniel"). Not
+    the other way round: "Azerbaijani forces" are not found in "Azerbaijan", where a side
+    may be swapped."""
     return (
         name in lower
         or (
             len(name) >= 7
-            and name[-1] in "aey"  # a country's ending, dropped for its adjective's
-            and re.search(rf"(?<!\w){re.escape(name[:-1])}", lower) is not None
+            and name[-1] in "ae"  # a country's ending, given its adjective's
+            and re.search(rf"(?<!\w){re.escape(name[:-1])}(?:e|ian|ean|an|n)\b", lower) is not None
         )
     )
 
@@ -375,7 +373,9 @@ def _worded_otherwise(
         if sim < config.min_similarity or len(out) >= config.worded_candidates:
             break
         src = usable[si]
-        if role_conflict(statement, [" ".join(window_texts[si])], [outlets.get(src.number, "")]):
+        if role_conflict(
+            statement, [" ".join(window_texts[si])], [outlets.get(src.number, "")]
+        ) or title_conflict(statement, [src.text]):
             continue
         out.append(Evidence(src.number, src.start, src.end, src.text, round(sim, 4)))
     return out

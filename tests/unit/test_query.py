@@ -1838,7 +1838,7 @@ def test_a_sentence_worded_otherwise_stands_when_the_model_reads_it_in_its_sourc
         reader = EntailingFakeLLM(lambda p: paraphrase, entail_p=share)
         rag = sample_rag(reader)
         rag.verify_config = replace(rag.verify_config, min_similarity=0.2)
-        answer = rag.ask("How many peacekeepers did Moscow deploy?")
+        answer = rag.ask("Tell me about the peacekeepers Moscow sent.")
         asked = [p for p in reader.asked if "Moscow stationed" in p]
         assert len(asked) == 1 and "Moscow deployed almost 2,000 peacekeepers" in asked[0]
         shares[share] = answer
@@ -1850,8 +1850,14 @@ def test_a_sentence_worded_otherwise_stands_when_the_model_reads_it_in_its_sourc
     moved = EntailingFakeLLM(lambda p: "Moscow stationed almost 2,000 tanks there [1].")
     rag = sample_rag(moved)
     rag.verify_config = replace(rag.verify_config, min_similarity=0.2)
-    assert rag.ask("How many peacekeepers did Moscow deploy?").refused
+    assert rag.ask("Tell me about the peacekeepers Moscow sent.").refused
     assert not [p for p in moved.asked if "tanks" in p.split("CLAIM:")[1]]
+    # Nor is a claim that negates its source: the model is asked only about wording.
+    negated = EntailingFakeLLM(lambda p: "Moscow never stationed almost 2,000 peacekeepers [1].")
+    rag = sample_rag(negated)
+    rag.verify_config = replace(rag.verify_config, min_similarity=0.2)
+    assert rag.ask("Tell me about the peacekeepers Moscow sent.").refused
+    assert not [p for p in negated.asked if "never" in p.split("CLAIM:")[1]]
 
 
 def test_a_country_is_found_in_its_peoples_adjective(settings, store):

@@ -1442,3 +1442,26 @@ def test_when_is_answered_by_a_time_told_by_an_event():
     assert not gives("Binance started withdrawing its money.", "time", question)
     assert asked_for("At what point did Binance start withdrawing the money?") == "time"
     assert asked_for("What point did Cue make about Google?") != "time"
+
+
+def test_the_new_readings_keep_to_what_they_read():
+    # An age the tagger calls a date is still a number; "since 2011" says how long.
+    assert gives("Biden, 81, is the oldest president.", "number", "How old is Biden?")
+    assert gives("Tim Cook has led Apple since 2011.", "time", "How long has Cook led Apple?")
+    assert gives("It lasted several weeks.", "time", "How long did it last?")
+    assert not gives("The talks began two years ago.", "time", "How long did the talks last?")
+    # A discourse "at the same time", a reason's "since" and a contrast's "while" tell no time.
+    question = "When did Binance start withdrawing its money?"
+    for answer in (
+        "At the same time, Binance started withdrawing its money.",
+        "Binance withdrew its money since it feared losses.",
+        "Binance withdrew it while keeping reserves in Asia.",
+    ):
+        assert not gives(answer, "time", question), answer
+    # A proper noun before the N of "which N" is a whole the sources must speak of.
+    assert "chelsea" in text.named_in_frame("Which Chelsea player scored the winner?")
+    # A title's qualifiers are read whole, nationality and spelling aside.
+    foreign = "Azerbaijani Foreign Affairs Minister Jeyhun Bayramov spoke."
+    assert not text.title_conflict("Azerbaijan's foreign minister is Jeyhun Bayramov.", [foreign])
+    shapps = ["Defense Secretary Grant Shapps said so."]
+    assert not text.title_conflict("Britain's defence secretary is Grant Shapps.", shapps)
