@@ -146,7 +146,7 @@ ANCHORED_KINDS = frozenset({"name", "time", "number", "money"})
 
 def asked_for(question: str) -> str | None:
     """What kind of thing the question asks for: "number", "time", "name", or None."""
-    if _AT_WHAT_POINT.match(without_fronted(question.strip())):
+    if _asks_at_what_point(question):
         return "time"
     q = _question_proper(question)
     for kind, pattern in _ASKS:
@@ -166,6 +166,11 @@ def asked_for(question: str) -> str | None:
 _SINCE = re.compile(rf"\b(?:since|until|till)\s+(?:\w+\s+)?(?:{YEAR}|\d)", re.IGNORECASE)
 # "At what point / moment did X ...?" asks when.
 _AT_WHAT_POINT = re.compile(r"^\W*(?:(?:and|but|so)[\s,]+)?at what (?:point|moment)\b", re.I)
+
+
+def _asks_at_what_point(question: str) -> bool:
+    """Whether the question asks "at what point / moment", which asks when."""
+    return bool(_AT_WHAT_POINT.match(without_fronted(question.strip())))
 
 
 def _question_proper(question: str) -> str:
@@ -210,9 +215,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         said = question.lower()
         if any(d.lower() not in said for d in durations(text)) or _SINCE.search(text):
             return True  # "since 2011": how long it has lasted
-        for start, end in reversed(time_points(text)):  # "two years ago" is a point
-            text = text[:start] + " " + text[end:]
-        return gives(text, "number", question)
+        # "two years ago" is a point
+        return gives(_blanked(text, time_points(text)), "number", question)
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _relative_time(text, question):
@@ -220,14 +224,18 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     pattern = _HAS[kind]
     if kind == "number":
         # A year or a day of the month is no amount: "since 1991" does not say how many years.
-        for start, end in reversed(calendar_spans(text)):
-            text = text[:start] + " " + text[end:]
+        text = _blanked(text, calendar_spans(text))
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
 
 
-# Words that open a time told by an event: "after the collapse", "when it was exposed",
-# "around the same time it was exposed".
+def _blanked(text: str, spans: Sequence[tuple[int, int]]) -> str:
+    """``text`` with each of the (ordered, disjoint) character ``spans`` replaced by a space."""
+    for start, end in reversed(spans):
+        text = text[:start] + " " + text[end:]
+    return text
+
+
 # Prepositions of time ("after the collapse") and subordinators of a time clause ("when it
 # was exposed"); "since" and "while" also give reasons and contrasts, so only as prepositions.
 _TEMPORAL_PREPOSITIONS = frozenset(
@@ -361,7 +369,7 @@ def off_focus(
     # instance: checked by ``gives`` and ``_detached``, not by the word.
     if not noun or kind == "name" or (kind == "time" and noun in _TIME_NOUNS):
         return ""
-    if _AT_WHAT_POINT.match(without_fronted(question.strip())):
+    if _asks_at_what_point(question):
         return ""  # "at what point" asks when, not about a point
     numbers = counted(statement)
     if kind == "number" and numbers:
