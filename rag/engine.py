@@ -38,9 +38,12 @@ from rag.retrieve import (
 from rag.settings import Settings
 from rag.store import Store
 from rag.text import (
+    Alternatives,
+    alternatives,
     another_year,
     answer_items,
     asks_what_was_said,
+    bound_conflict,
     claims_of,
     complete_dates,
     doer_unnamed,
@@ -58,6 +61,7 @@ from rag.text import (
     resolves,
     states_something,
     without_fronted,
+    yes_no_claim,
 )
 from rag.tokens import count_tokens
 from rag.verify import (
@@ -80,6 +84,7 @@ from rag.verify import (
     name_words,
     off_focus,
     one_name,
+    option_candidates,
     report_order,
     restates,
     split_answer,
@@ -791,6 +796,9 @@ class NewsRAG:
             answer = self._chosen_name(answer, query, passages, cache) or answer
         else:
             answer = self._checked_name(answer, query, passages, cache)
+        offered = alternatives(query)
+        if offered is not None:
+            answer = self._chosen_alternative(answer, offered, passages, cache)
         if not answer.refused and self._leaned_to_decline(p_refuse):
             # Said, so a reader can weigh it: the model itself expected no answer.
             answer.notes.append(
@@ -1497,26 +1505,29 @@ class NewsRAG:
         chosen: NameCandidate,
         passages: list[Passage],
         note: str,
+        reason: str = "a name its reports share, read by the model as the question's claim",
+        quote: bool = False,
     ) -> Answer:
-        """``answer`` replaced by the name ``chosen``, cited to the sentences the model read."""
+        """``answer`` replaced by the name (or option) ``chosen``, cited to the sentences the
+        model read; with ``quote``, followed by the first of them in quotes."""
         by_number = {p.number: p for p in passages}
         citations = [
             self._citation(i, by_number[s.number], s.start, s.end, s.text, share)
             for i, s in enumerate(chosen.evidence, start=1)
         ]
         marks = "".join(f"[{c.number}]" for c in citations)
+        shown = chosen.name[:1].upper() + chosen.name[1:]
+        text = f"{shown} {marks}."
+        if quote:  # the option with the sentence it rests on, for the reader to weigh
+            text = f'{shown}: "{chosen.evidence[0].text.strip()}" {marks}'
         return replace(
             answer,
-            text=f"{chosen.name} {marks}.",
+            text=text,
             refused=False,
             citations=citations,
             sentences=[
                 AnswerSentence(
-                    f"{chosen.name}.",
-                    True,
-                    [c.number for c in citations],
-                    round(share, 4),
-                    "a name its reports share, read by the model as the question's claim",
+                    f"{shown}.", True, [c.number for c in citations], round(share, 4), reason
                 )
             ],
             notes=[*answer.notes, note],
@@ -1642,6 +1653,73 @@ class NewsRAG:
             citations=[],
             sentences=[],
             notes=[*answer.notes, f"{doubt}, none at {threshold:.2f} or more."],
+        )
+
+    def _chosen_alternative(
+        self,
+        answer: Answer,
+        offered: Alternatives,
+        passages: list[Passage],
+        cache: dict[str, np.ndarray],
+    ) -> Answer:
+        """An either-or question answered by the option the model reads likeliest, cited to
+        the sentences it read; declined when no option leads the others by
+        ``alternative_margin``. The question takes it that one option holds, so the shares
+        are compared, not held to ``yes_entailment_threshold``: the strict reader of a small
+        model puts a true option under an even share often (0.47 for "as a former one",
+        against 0.20 for "as Alameda's current CEO"), while on the development sets a lead
+        of 0.2 was never the wrong option's.
+
+        Why: asked "Did the deal count as a win for Armenia or for Azerbaijan?", the model
+        writes "Yes, ..." and the yes/no checks judge a claim the question never made; asked
+        "Who let the story out, Taylor or Travis?", the written answer names one and its
+        words are in the sources either way. Each option's claim is read by the strict fact
+        checker (``_model_reads``) against the same sentences (``option_candidates``), so
+        the shares compare: a constrained choice between what the question offers. Costs a
+        read per option (about 150 tokens each)."""
+        margin = self.settings.alternative_margin
+        if margin is None or self.settings.yes_entailment_threshold is None:
+            return answer  # no choice asked for, or the model's reads are off
+        meta = _metadata(passages)
+        candidates = option_candidates(
+            offered,
+            [s for p in passages for s in p.sentences],
+            self.embedder,
+            **_outlets_and_titles(meta),
+            known_outlets=self.store.outlets(),
+            per_option=self.settings.yes_entailment_sentences,
+            cache=cache,
+        )
+        read = self._read_names(candidates, passages, answer.timings)
+        if read is None:
+            return answer  # the backend reads no shares: the written answer's checks stand
+        shares = ", ".join(f"{c.name} {p:.2f}" for p, c in read)
+        ranked = sorted(read, key=lambda x: -x[0])
+        if ranked:
+            best, chosen = ranked[0]
+            runner_up = ranked[1][0] if len(ranked) > 1 else 0.0
+            if best - runner_up >= margin:
+                return self._named_answer(
+                    answer,
+                    best,
+                    chosen,
+                    passages,
+                    f"The question offers options; the model read {chosen.name} in the sources"
+                    f" ({shares}): {chosen.claim}.",
+                    reason="the option the model read in the sources as the question's claim",
+                    quote=True,
+                )
+        return replace(
+            answer,
+            text=refusal_text(answer.raw_text),
+            refused=True,
+            citations=[],
+            sentences=[],
+            notes=[
+                *answer.notes,
+                "The question offers options; the model read none of them clearly in the"
+                f" sources ({shares or 'nothing to read'}).",
+            ],
         )
 
     def _answer_order(
@@ -1825,6 +1903,12 @@ class NewsRAG:
         shared words fall short, by the model reading each clause (``_entailed_yes``); in
         place."""
         if not texts or not _YES.match(texts[0]):
+            return
+        # "Did Moscow send more than 2,000?" where the sources say "almost 2,000": the
+        # "Yes" claims the other side of the number, whatever its sentence goes on to say.
+        clash = bound_conflict(yes_no_claim(question), [s.text for s in sources])
+        if clash:
+            verdicts[0] = replace(verdicts[0], supported=False, contradicted=True, reason=clash)
             return
         support: Support | None = None
         for i, text in enumerate(texts):

@@ -205,6 +205,17 @@ class Settings(BaseSettings):
         " read by the model as the question's claim (each must reach"
         " yes_entailment_threshold); the likeliest is the answer. 0: never.",
     )
+    alternative_margin: float | None = Field(
+        0.2,
+        ge=0.0,
+        le=1.0,
+        description="An either-or question ('... for Armenia or for Azerbaijan?', 'Who let it"
+        " out, Taylor or Travis?') is answered by the option the model, shown each option's"
+        " claim beside the same source sentences, reads likeliest: its share of Yes must lead"
+        " every other option's by at least this much, else the question is declined (0.2: on"
+        " the development sets the wrong option led by up to 0.15). 'none': such questions"
+        " are answered as any other.",
+    )
     context_budget: int = Field(
         420,
         ge=50,

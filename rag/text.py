@@ -2155,20 +2155,25 @@ def doer_unnamed(question: str, text: str) -> bool:
 
 
 def fills_slot(question: str, answer: str) -> bool:
-    """Whether the answer puts something new where a "what N" / "which N" question has its
-    wh-phrase: "What company is at the center of the claims?" -> "Google is at the center
-    of the claims" (the subject of the same verb, a word the question does not use). Such a
-    question asks for an instance of N, which its sources need not call an N."""
+    """Whether the answer puts something new where a "what N" / "which N" question (or a
+    "who" asking for the subject) has its wh-phrase: "What company is at the center of the
+    claims?" -> "Google is at the center of the claims" (the subject of the same verb, a
+    word the question does not use). Such a question asks for an instance of N, which its
+    sources need not call an N."""
+    doc = parse(question)
     wh = [
         t
-        for t in parse(question)
+        for t in doc
         if t.lower_ in ("what", "which") and t.dep_ == "det" and t.head.pos_ in ("NOUN", "PROPN")
     ]
-    if not wh:
+    # "Who had been coping with the blockade?" -> "Local businesses and residents had been
+    # coping with it": a group named by what it is answers "who" as a name does.
+    who = [t for t in doc if t.lower_ == "who" and t.dep_ in _SUBJECT_ROLES]
+    if not wh and not who:
         return False
-    if _fills_fronted_slot(question, answer):
+    if wh and _fills_fronted_slot(question, answer):
         return True
-    slot = wh[0].head
+    slot = wh[0].head if wh else who[0]
     # "What type of establishments ...?": the phrase's role is that of "type".
     role = "nsubj" if slot.dep_ in _SUBJECT_ROLES else slot.dep_
     verb = slot.head.lemma_.lower()
@@ -2180,6 +2185,8 @@ def fills_slot(question: str, answer: str) -> bool:
             and tok.head.lemma_.lower() == verb
             and tok.is_alpha
             and tok.lemma_.lower() not in asked
+            and tok.pos_ != "PRON"  # "it carried out the strikes" names no side
+            and (wh or tok.pos_ in ("NOUN", "PROPN"))
         ):
             return True
     return False
@@ -2726,3 +2733,225 @@ def another_year(question: str, before: str, sentence: str) -> str:
     if not told or asked & set(told):
         return ""
     return ", ".join(dict.fromkeys(told))
+
+
+# Either-or questions ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """The options an either-or question offers, each with what answering it claims: "Did
+    the deal count as a win for Armenia or for Azerbaijan?" offers "for Armenia" (claiming
+    "the deal count as a win for Armenia") and "for Azerbaijan"."""
+
+    options: tuple[str, ...]
+    claims: tuple[str, ...]
+
+
+# A yes/no question with these asks whether any option holds, not which: "Were any soldiers
+# killed or wounded?", "Did either Apple or Google say so?".
+_ANY_OF = frozenset({"any", "anyone", "anything", "ever", "either", "whether"})
+# Words an option repeats from the other to set itself against it: "as X or as Y", "for
+# Armenia or for Azerbaijan", "had begun or was to come".
+_CONTRAST_OPENERS = frozenset({"ADP", "AUX", "SCONJ", "PART"})
+_NEGATING_PREFIX = re.compile(r"^(?:in|un|non|im|il|ir|dis)-?")
+# "Who let the story out, Taylor or Travis?": options listed after the question proper.
+_LISTED_OPTIONS = re.compile(
+    r"^(?P<core>[^?]+?)\s*[,:]\s*(?P<tail>[^,:;?]+?(?:,\s*[^,:;?]+?)*,?\s+or\s+[^,:;?]+?)\s*\?$"
+)
+_WH_QUESTION_START = re.compile(r"^\W*(?:who|whose|whom|which|what)\b", re.I)
+_RELATIVE = frozenset({"who", "that", "which"})
+
+
+def alternatives(question: str) -> Alternatives | None:
+    """The options of an either-or question, or None for any other question.
+
+    Three shapes: a wh-question with its options listed after it ("Whose number did he put
+    on it, his own or Swift's?"); a cleft ("Was it A or B who ...?"); and a yes/no question
+    whose "A or B" sets its options against each other: the second repeats the first's
+    opening preposition or auxiliary ("as current CEO or as a former one", "had begun or
+    was still to come"), one negates the other ("consistent or inconsistent"), or each names
+    someone the other does not ("Armenia or Azerbaijan"). Any other "or" in a yes/no
+    question asks whether any of its parts holds ("Were any soldiers killed or wounded?",
+    "seeking deals or changes"), and an "or" before a clause with its own subject asks a
+    second question (", or do both articles say ...?"). A "Yes" or "No" answers none of
+    these: the answer is an option, which the engine reads against the sources
+    (``NewsRAG._chosen_alternative``)."""
+    text = _JOINING.sub("", question.strip())
+    listed = _LISTED_OPTIONS.match(text)
+    if listed and _WH_QUESTION_START.match(_question_proper(listed.group("core"))):
+        core = listed.group("core").strip()
+        options = [o.strip() for o in re.split(r",\s*(?:or\s+)?|\s+or\s+", listed.group("tail"))]
+        options = [o for o in options if o]
+        if len(options) < 2 or any(len(o.split()) > 8 for o in options):
+            return None
+        return Alternatives(tuple(options), tuple(_option_claim(core, o) for o in options))
+    proper = without_fronted(text)
+    if not YES_NO_QUESTION.match(proper):
+        return None
+    doc = parse(proper)
+    if any(t.lower_ in _ANY_OF for t in doc):
+        return None
+    root = next(t for t in doc if t.dep_ == "ROOT")
+    for cc in doc:
+        if cc.lower_ != "or" or cc.dep_ != "cc":
+            continue
+        second = next((c for c in cc.head.children if c.dep_ == "conj" and c.i > cc.i), None)
+        if second is None or any(c.dep_ in ("nsubj", "nsubjpass") for c in second.children):
+            continue
+        first = cc.head
+        start = _first_option_start(doc, first, cc, second)
+        if start is None:
+            continue
+        first_words = doc[start : cc.i]
+        second_words = doc[cc.i + 1 : second.right_edge.i + 1]
+        options = (first_words.text.strip(" ,"), second_words.text.strip(" ,"))
+        cleft = first.dep_ == "attr" and any(
+            c.dep_ == "nsubj" and c.lower_ == "it" for c in root.children
+        )
+        if not all(options) or not (cleft or _set_against(first_words, second_words)):
+            continue
+        end = second.right_edge.i + 1
+        if cleft:
+            after = [t for t in doc[end:] if t.lower_ in _RELATIVE]
+            if not after:
+                continue
+            rest = doc[after[0].i + 1 :].text.rstrip(" ?")
+            claims = tuple(f"{o} {rest}" for o in options)
+        else:
+            head, tail = doc[:start].text_with_ws, doc[end:].text_with_ws
+            claims = tuple(yes_no_claim(f"{head}{o} {tail}".replace(" ?", "?")) for o in options)
+        return Alternatives(options, claims)
+    return None
+
+
+def _set_against(first: Any, second: Any) -> bool:
+    """Whether two options joined by "or" are set against each other (see
+    ``alternatives``): the second opens with the first's preposition or auxiliary (or an
+    auxiliary of its own), one is the other with a word negated, or each has a proper noun
+    the other lacks."""
+    opener = second[0]
+    if opener.pos_ in _CONTRAST_OPENERS and (
+        opener.lower_ == first[0].lower_ or opener.pos_ == "AUX"
+    ):
+        return True
+    a = [t.lower_ for t in first if not t.is_punct]
+    b = [t.lower_ for t in second if not t.is_punct]
+    if len(a) == len(b):
+        differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+        if len(differ) == 1 and any(
+            _NEGATING_PREFIX.sub("", y) == x for x, y in (differ[0], differ[0][::-1])
+        ):
+            return True
+    names_a = {t.lower_ for t in first if t.pos_ == "PROPN"}
+    names_b = {t.lower_ for t in second if t.pos_ == "PROPN"}
+    return bool(names_a and names_b and not names_a & names_b)
+
+
+def _first_option_start(doc: Any, first: Any, cc: Any, second: Any) -> int | None:
+    """Where the first option starts: at the earlier use of the word the second opens with,
+    when that is a preposition or an auxiliary ("as X or as Y", "for A or for B"); else at
+    the first conjunct's own words, its subject left out ("the trial had begun or was to
+    come": "had begun"). None when that is not a run of words just before "or"."""
+    opener = doc[cc.i + 1]
+    if opener.pos_ in _CONTRAST_OPENERS:
+        earlier = [t.i for t in doc[: cc.i] if t.lower_ == opener.lower_]
+        if earlier:
+            return earlier[-1]
+    if first.dep_ == "ROOT":
+        return None
+    if second.left_edge == second.right_edge:  # one word against one: "consistent or not"
+        return first.i if first.i == cc.i - 1 - doc[cc.i - 1].is_punct else None
+    words = [
+        t.i
+        for t in first.subtree
+        if t.i < cc.i
+        and not any(a.dep_ in ("nsubj", "nsubjpass") and a.head == first for a in [t, *t.ancestors])
+    ]
+    if not words or words[-1] != cc.i - 1 - (doc[cc.i - 1].is_punct):
+        return None
+    return words[0]
+
+
+def _option_claim(core: str, option: str) -> str:
+    """What answering a listed option claims: the option in the wh-word's place when it asks
+    for the subject ("Taylor let the story out"), else the question with the option after
+    it ("Whose number did he put on it? His own")."""
+    stated = as_statement(f"{core}?", option)
+    if stated != option:
+        return stated.rstrip(".")
+    # The option in the object's place: "Whose number did Kelce put on it" -> "Kelce put on
+    # it his own number"; "Which team did Inter beat" -> "Inter beat Cincinnati".
+    asked = _OBJECT_WH.match(_question_proper(core))
+    if asked:
+        rest = _question_proper(core)[asked.end() :]
+        noun = f" {asked.group('noun')}" if asked.group("wh").lower() == "whose" else ""
+        return f"{yes_no_claim(rest)} {option}{noun}"
+    # The option in the subject's place: "Which came first for Yedidia" -> "Trading at
+    # Alameda came first for Yedidia".
+    doc = parse(_question_proper(core))
+    wh = doc[0] if len(doc) else None
+    if wh is not None and wh.lower_ in ("which", "what", "who"):
+        phrase = wh.head if wh.dep_ == "det" else wh
+        if phrase.dep_ in ("nsubj", "nsubjpass") and phrase.i + 1 < len(doc):
+            return f"{option[:1].upper()}{option[1:]} {doc[phrase.i + 1 :].text}"
+    return f"{core}? {option[:1].upper()}{option[1:]}"
+
+
+# A wh-phrase that is the object of an inverted question: "Whose number did ...", "Which
+# team did ...", "Whom did ...".
+_OBJECT_WH = re.compile(
+    rf"^\W*(?P<wh>whose|which|what|whom|who)(?:\s+(?P<noun>[\w'-]+))?\s+(?=(?:{_YES_NO_AUX})\b)",
+    re.IGNORECASE,
+)
+
+
+# Numbers bounded from above or below ------------------------------------------------------
+
+_ABOVE_WORDS = (
+    r"more\s+than|greater\s+than|over|above|at\s+least|upwards\s+of|in\s+excess\s+of|exceeding"
+)
+_BELOW_WORDS = (
+    r"almost|nearly|under|fewer\s+than|less\s+than|below|at\s+most|up\s+to|just\s+shy\s+of"
+    r"|short\s+of|not\s+quite"
+)
+_BOUNDED_NUMBER = re.compile(
+    rf"\b(?:(?P<above>{_ABOVE_WORDS})|(?P<below>{_BELOW_WORDS}))\s+(?:some\s+)?[$£€]?"
+    r"(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s+(?:million|billion|thousand))?(?:\s+(?P<noun>[a-z]+))?",
+    re.IGNORECASE,
+)
+
+
+def number_bounds(text: str) -> dict[str, tuple[str, str]]:
+    """Each number ``text`` bounds, as digits, with the side it bounds it from ("above":
+    "more than 2,000"; "below": "almost 2,000") and the word after it: {"2000": ("below",
+    "peacekeepers")}. A number bounded both ways in one text is left out."""
+    found: dict[str, tuple[str, str]] = {}
+    both: set[str] = set()
+    for m in _BOUNDED_NUMBER.finditer(text):
+        num = m.group("num").replace(",", "")
+        side = "above" if m.group("above") else "below"
+        if num in found and found[num][0] != side:
+            both.add(num)
+        found[num] = (side, (m.group("noun") or "").lower())
+    return {n: v for n, v in found.items() if n not in both}
+
+
+def bound_conflict(claim: str, sources: Iterable[str]) -> str:
+    """Why ``claim`` bounds a number the other way from its sources, or "": "more than 2,000
+    peacekeepers" where a source says "almost 2,000 peacekeepers". Only a source bounding the
+    same number of the same thing (the word after it, when both give one) counts; a source
+    giving the number plainly says nothing of the bound."""
+    mine = number_bounds(claim)
+    if not mine:
+        return ""
+    for source in sources:
+        for num, (side, noun) in number_bounds(source).items():
+            if num not in mine or mine[num][0] == side:
+                continue
+            other = mine[num][1]
+            if noun and other and noun[:5] != other[:5]:
+                continue
+            said = "under" if side == "below" else "over"
+            return f"the sources put {num} as a bound from the other side ({said} it)"
+    return ""

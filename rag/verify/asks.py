@@ -208,7 +208,9 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             if f" {phrase.lower()} " in lower
             for w in name_words(phrase)
         }
-        return bool(name_words(text) - asked) or _narrows(text, question)
+        return (
+            bool(name_words(text) - asked) or _narrows(text, question) or fills_slot(question, text)
+        )
     if kind == "time" and _HOW_LONG.match(_question_proper(question)):
         # "How long": a stretch of time or a length ("44 days", "25 miles"), not a point in
         # time: "in January 2021" does not say how long after something it came.
@@ -222,11 +224,27 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     if kind == "time" and _relative_time(text, question):
         return True  # "after the collapse", "when FTX was exposed": a time told by an event
     pattern = _HAS[kind]
+    if kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS:
+        # "What share of the population ...?" asks for a part of a whole: "1.1 million
+        # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
+        return bool(_RATIO.search(text))
     if kind == "number":
         # A year or a day of the month is no amount: "since 1991" does not say how many years.
         text = _blanked(text, calendar_spans(text))
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+# The nouns of a question that asks for a part of a whole, and the ways an answer says one.
+_SHARE_NOUNS = frozenset({"share", "proportion", "percentage", "fraction", "portion", "ratio"})
+_RATIO = re.compile(
+    r"%|\bper\s*cent\b|\bpercent(?:age)?\b"
+    r"|\b(?:half|halves|thirds?|quarters?|fifths?|tenths?|majority|minority)\b"
+    r"|\b(?:one|\d+)\s+in\s+(?:every\s+)?\w+"
+    r"|\d[\d.,]*(?:\s+(?:million|billion|thousand))?\s+(?:out\s+)?of\s+(?:the\s+|its\s+|\w+['’]s\s+)?"
+    r"(?:\w+\s+)?\d",
+    re.IGNORECASE,
+)
 
 
 def _blanked(text: str, spans: Sequence[tuple[int, int]]) -> str:

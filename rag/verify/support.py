@@ -19,6 +19,7 @@ from rag.embeddings import Embedder, embed_cached
 from rag.retrieve import tokenize
 from rag.text import (
     as_statement,
+    bound_conflict,
     name_key,
     named_in_frame,
     number_conflict,
@@ -200,7 +201,11 @@ def check_support(
         # settlements) is a wrong claim, whichever sentence covers the rest of it.
         # A fragment ("Azerbaijan", "Four") is read into its question for these checks.
         statement = as_statement(contexts[ci], text) if contexts[ci] else text
-        moved = number_conflict(statement, [s.text for s in usable], premise)
+        # "More than 2,000" where the sources say "almost 2,000": the same number, the
+        # other side of it.
+        moved = number_conflict(statement, [s.text for s in usable], premise) or bound_conflict(
+            statement, [s.text for s in usable]
+        )
         if moved:
             results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))
             continue

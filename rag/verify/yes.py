@@ -16,6 +16,7 @@ from rag.text import (
     ORGANISATION_NOUNS,
     PERSON_NOUNS,
     PLACE_NOUNS,
+    Alternatives,
     is_yes_no,
     name_key,
     names_in,
@@ -208,6 +209,43 @@ class NameCandidate:
     name: str
     claim: str
     evidence: list[SourceSentence]
+
+
+def option_candidates(
+    offered: Alternatives,
+    sources: Sequence[SourceSentence],
+    embedder: Embedder,
+    outlets: Mapping[int, str],
+    known_outlets: Sequence[str],
+    per_option: int,
+    cache: dict[str, np.ndarray] | None = None,
+    titles: Mapping[int, str] | None = None,
+) -> list[NameCandidate]:
+    """Each option of an either-or question (``rag.text.alternatives``) with its claim and
+    the sentences to read it against: the ``per_option`` likeliest to state each claim,
+    pooled, so that every option is read against the same sentences and their shares
+    compare (a reader choosing between "for Armenia" and "for Azerbaijan" must see the
+    sentence that gives either). Empty when no usable sentence scores."""
+    usable = [s for s in sources if not s.instruction_like]
+    if not usable:
+        return []
+    scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
+    own = [
+        [s for _, s in scorer.ranked(claim, polarity=False)[0][:per_option]]
+        for claim in offered.claims
+    ]
+    pooled: list[SourceSentence] = []
+    for s in (s for found in own for s in found):
+        if s not in pooled:
+            pooled.append(s)
+    if not pooled:
+        return []
+    # The same sentences for every option (the read shows them in passage order); each
+    # option's own likeliest first, to be quoted with it.
+    return [
+        NameCandidate(option, claim, [*found, *(s for s in pooled if s not in found)])
+        for option, claim, found in zip(offered.options, offered.claims, own, strict=True)
+    ]
 
 
 def _merged_forms(forms: Mapping[str, str]) -> dict[str, str]:

@@ -1901,3 +1901,49 @@ def test_a_person_given_another_title_is_contradicted():
         premise="Who is Azerbaijan's foreign minister?",
     )
     assert right.supported
+
+
+def test_an_either_or_question_is_answered_by_the_option_the_model_reads(sample_rag):
+    """ "A or B?" is answered by an option, not "Yes": each option's claim is read by the
+    model against the same sentences, and the clearly likelier one answers, cited; when
+    neither leads by ``alternative_margin`` the question is declined, whatever the written
+    answer said."""
+    question = "Did the deal that ended the 2020 war count as a win for Armenia or for Azerbaijan?"
+    reply = "Yes, the deal counted as a win for Armenia [1]."
+    sure = EntailingFakeLLM(
+        lambda p: reply,
+        claims={"the deal that ended the 2020 war count as a win for Azerbaijan": 0.9},
+        entail_p=0.2,
+    )
+    answer = sample_rag(sure).ask(question)
+    assert not answer.refused and answer.text.startswith('For Azerbaijan: "')
+    assert "victory for Azerbaijan" in answer.text.split(":", 1)[1]
+    assert any("victory for Azerbaijan" in c.sentence for c in answer.citations)
+    assert "option" in answer.sentences[0].reason
+    asked = [p.split("CLAIM:")[1].split("\n")[0].strip() for p in sure.asked[-2:]]
+    assert {a.split(" for ")[-1] for a in asked} == {"Armenia", "Azerbaijan"}
+    # The same sentences are shown with each option.
+    assert sure.asked[-1].split("CLAIM:")[0] == sure.asked[-2].split("CLAIM:")[0]
+    # Both options read alike: declined, though the written answer named one.
+    torn = EntailingFakeLLM(lambda p: reply, entail_p=0.6)
+    undecided = sample_rag(torn).ask(question)
+    assert undecided.refused and "none of them clearly" in undecided.notes[-1]
+    # A plain yes/no question is not one.
+    plain = EntailingFakeLLM(lambda p: "Yes [1].", entail_p=0.2)
+    sample_rag(plain).ask("Did the deal that ended the 2020 war count as a win for Azerbaijan?")
+    assert not any("for Armenia" in p.split("CLAIM:")[1] for p in plain.asked)
+
+
+def test_a_yes_to_a_bound_the_sources_put_the_other_way_is_refused(sample_rag):
+    """ "Did Moscow send more than 2,000 peacekeepers?" -> "Yes, Moscow deployed almost
+    2,000 ..." is a true sentence under a false "Yes": the question's bound is contradicted.
+    The same bound written into an answer sentence is contradicted too."""
+    reply = "Yes, Moscow deployed almost 2,000 peacekeepers to the region [1]."
+    rag = sample_rag(FakeLLM(lambda p: reply))
+    assert rag.ask("Did Moscow send more than 2,000 peacekeepers to the region?").refused
+    assert not rag.ask("Did Moscow send almost 2,000 peacekeepers to the region?").refused
+    src = _sources("Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.")
+    [claim] = check_support(
+        ["Moscow deployed more than 2,000 peacekeepers to the region."], src, FakeEmbedder()
+    )
+    assert not claim.supported and claim.contradicted

@@ -1465,3 +1465,77 @@ def test_the_new_readings_keep_to_what_they_read():
     assert not text.title_conflict("Azerbaijan's foreign minister is Jeyhun Bayramov.", [foreign])
     shapps = ["Defense Secretary Grant Shapps said so."]
     assert not text.title_conflict("Britain's defence secretary is Grant Shapps.", shapps)
+
+
+def test_either_or_questions_and_their_options():
+    """An either-or question offers options set against each other (a repeated
+    preposition or auxiliary, a negated word, names on each side, a cleft, or a list after
+    a wh-question); an "or" that asks whether any part holds does not."""
+    from rag.text import alternatives
+
+    got = alternatives("Did the deal count as a win for Armenia or for Azerbaijan?")
+    assert got is not None and got.options == ("for Armenia", "for Azerbaijan")
+    assert got.claims[1] == "the deal count as a win for Azerbaijan"
+    got = alternatives("Does the piece say the trial had already begun or was still to come?")
+    assert got is not None and got.options == ("had already begun", "was still to come")
+    assert got.claims[1] == "the piece say the trial was still to come"
+    got = alternatives("Has the explanation of the odds remained consistent or inconsistent?")
+    assert got is not None and got.options == ("consistent", "inconsistent")
+    got = alternatives("Was it Yedidia or Bankman-Fried who got his start at Jane Street?")
+    assert got is not None and got.claims == (
+        "Yedidia got his start at Jane Street",
+        "Bankman-Fried got his start at Jane Street",
+    )
+    got = alternatives("Who let the friendship-bracelet story out, Taylor or Travis?")
+    assert got is not None and got.claims[1] == "Travis let the friendship-bracelet story out"
+    got = alternatives("Whose number did Kelce put on the bracelet, his own or Swift's?")
+    assert got is not None and got.claims == (
+        "Kelce put on the bracelet his own number",
+        "Kelce put on the bracelet Swift's number",
+    )
+    got = alternatives("Which came first for Yedidia: trading at Alameda or developing at FTX?")
+    assert got is not None and got.claims[0] == "Trading at Alameda came first for Yedidia"
+    for plain in (
+        "Were any Azerbaijani soldiers killed or wounded in the incident?",
+        "Do both articles suggest that consumers are seeking deals or changes in their habits?",
+        "Did the Age suggest that parents matter, or do their claims deny any consequences?",
+        "Who gets the final say on whether he is a 'bad man' or a 'good boy'?",
+        "What does the blockade keep from moving into or out of Gaza?",
+        "Did the deal count as a win for Azerbaijan?",
+    ):
+        assert alternatives(plain) is None, plain
+
+
+def test_a_number_bounded_the_other_way_is_a_conflict():
+    """ "More than 2,000" is not "almost 2,000": the same number, bounded from the other
+    side, of the same thing; a plain number or another thing's number says nothing of it."""
+    from rag.text import bound_conflict, number_bounds
+
+    assert number_bounds("Moscow deployed almost 2,000 peacekeepers") == {
+        "2000": ("below", "peacekeepers")
+    }
+    assert number_bounds("over 5 and under 5") == {}
+    source = ["Moscow deployed almost 2,000 peacekeepers to the region."]
+    assert bound_conflict("Moscow sent more than 2,000 peacekeepers", source)
+    assert not bound_conflict("Moscow sent nearly 2,000 peacekeepers", source)
+    assert not bound_conflict("Moscow sent more than 2,000 peacekeepers", ["It had 2,000."])
+    assert not bound_conflict(
+        "Moscow sent more than 2,000 peacekeepers", ["It lists nearly 2,000 settlements."]
+    )
+
+
+def test_a_share_is_a_part_of_a_whole_and_who_may_be_a_group():
+    """ "What share ...?" is not answered by a count; "who" is answered by a group named by
+    what it is ("local businesses and residents"), not by a pronoun."""
+    from rag.verify.asks import gives
+
+    share = "Roughly what share of Gaza's population was told to leave?"
+    assert not gives("Israel warned 1.1 million Gaza residents to leave.", "number", share)
+    assert gives("Nearly half of the population was told to leave.", "number", share)
+    assert gives("1.1 million of Gaza's 2.3 million residents were told to leave.", "number", share)
+    assert gives("About 48% were told to leave.", "number", share)
+    who = "Who had already been coping with Gaza's blockade for years?"
+    assert gives("Local businesses and residents had been coping with it for years.", "name", who)
+    assert not gives("It had already been coping with the blockade for years.", "name", who)
+    side = "According to Russia, which side carried out drone strikes?"
+    assert not gives("According to Russia, it carried out drone strikes.", "name", side)
