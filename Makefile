@@ -70,7 +70,7 @@ check: install
 
 # The eval gate runs our sample set with the 0.5B model (the 1.5B would take ~3x longer);
 # bounds sit below (above, for wrong) the values measured with it (see README, "Evaluation").
-EVAL_GATE ?= correct=0.45,wrong<=0.22,refusal_accuracy=0.72,faithfulness=0.9,citation_precision=0.93
+EVAL_GATE ?= correct=0.41,wrong<=0.22,refusal_accuracy=0.72,faithfulness=0.9,citation_precision=0.93
 
 test: install test-models browser lint
 	$(BIN)/python -m pytest -q -ra $(PYTEST_ARGS)

@@ -1646,13 +1646,18 @@ class NewsRAG:
             return self._named_answer(
                 answer, best, chosen, passages, f"{doubt}; answered with {chosen.name}."
             )
+        return self._declined(answer, f"{doubt}, none at {threshold:.2f} or more.")
+
+    @staticmethod
+    def _declined(answer: Answer, note: str) -> Answer:
+        """``answer`` turned into a refusal, with ``note`` saying why."""
         return replace(
             answer,
             text=refusal_text(answer.raw_text),
             refused=True,
             citations=[],
             sentences=[],
-            notes=[*answer.notes, f"{doubt}, none at {threshold:.2f} or more."],
+            notes=[*answer.notes, note],
         )
 
     def _chosen_alternative(
@@ -1709,17 +1714,10 @@ class NewsRAG:
                     reason="the option the model read in the sources as the question's claim",
                     quote=True,
                 )
-        return replace(
+        return self._declined(
             answer,
-            text=refusal_text(answer.raw_text),
-            refused=True,
-            citations=[],
-            sentences=[],
-            notes=[
-                *answer.notes,
-                "The question offers options; the model read none of them clearly in the"
-                f" sources ({shares or 'nothing to read'}).",
-            ],
+            "The question offers options; the model read none of them clearly in the sources"
+            f" ({shares or 'nothing to read'}).",
         )
 
     def _answer_order(

@@ -154,6 +154,11 @@ def has_negation(text: str) -> bool:
     return bool(_NEGATION.search(text))
 
 
+def negation_count(text: str) -> int:
+    """How many negation words ``text`` holds ("not", "never", "n't", "denied", ...)."""
+    return len(_NEGATION.findall(text))
+
+
 def near_share(words: set[str], own: set[str], window: set[str]) -> float:
     """Share of ``words`` in a sentence; words found only in its neighbours count for less
     (a claim that stitches together pieces of different sentences is weaker evidence)."""

