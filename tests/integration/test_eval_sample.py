@@ -94,7 +94,7 @@ def test_recorded_default_model_replies_replay_the_measured_result(tmp_path, mon
     A prompt-building change makes the recorded replies miss: record them again with the
     model (see the README, "Replaying recorded replies")."""
     summary = _replay(tmp_path, monkeypatch, "sample", [])
-    assert summary["correct"] >= 0.59, summary
+    assert summary["correct"] >= 0.60, summary
     assert summary["wrong"] <= 0.08, summary
     assert summary["refusal_accuracy"] >= 0.85, summary
     assert summary["faithfulness"] >= 0.95, summary
