@@ -2168,7 +2168,8 @@ def fills_slot(question: str, answer: str) -> bool:
     ]
     # "Who had been coping with the blockade?" -> "Local businesses and residents had been
     # coping with it": a group named by what it is answers "who" as a name does.
-    who = [t for t in doc if t.lower_ == "who" and t.dep_ in _SUBJECT_ROLES]
+    opening = parse(_question_proper(question))  # "Before X, who ...?": the question's own
+    who = [t for t in opening[:1] if t.lower_ == "who" and t.dep_ in _SUBJECT_ROLES]
     if not wh and not who:
         return False
     if wh and _fills_fronted_slot(question, answer):
@@ -2186,10 +2187,19 @@ def fills_slot(question: str, answer: str) -> bool:
             and tok.is_alpha
             and tok.lemma_.lower() not in asked
             and tok.pos_ != "PRON"  # "it carried out the strikes" names no side
-            and (wh or tok.pos_ in ("NOUN", "PROPN"))
+            and (wh or tok.pos_ == "PROPN" or _described(tok))
         ):
             return True
     return False
+
+
+def _described(noun: Any) -> bool:
+    """Whether a common noun says which ones it means: "local businesses and residents",
+    "international aid groups", not "the man" (someone named before)."""
+    return noun.pos_ == "NOUN" and any(
+        c.dep_ in ("amod", "compound", "conj", "nmod", "poss", "prep", "acl", "relcl", "nummod")
+        for c in noun.children
+    )
 
 
 # Relations that say who an N is: "the winner was X", "X was named winner", "X, the winner".
@@ -2755,10 +2765,6 @@ _ANY_OF = frozenset({"any", "anyone", "anything", "ever", "either", "whether"})
 # Armenia or for Azerbaijan", "had begun or was to come".
 _CONTRAST_OPENERS = frozenset({"ADP", "AUX", "SCONJ", "PART"})
 _NEGATING_PREFIX = re.compile(r"^(?:in|un|non|im|il|ir|dis)-?")
-# "Who let the story out, Taylor or Travis?": options listed after the question proper.
-_LISTED_OPTIONS = re.compile(
-    r"^(?P<core>[^?]+?)\s*[,:]\s*(?P<tail>[^,:;?]+?(?:,\s*[^,:;?]+?)*,?\s+or\s+[^,:;?]+?)\s*\?$"
-)
 _WH_QUESTION_START = re.compile(r"^\W*(?:who|whose|whom|which|what)\b", re.I)
 _RELATIVE = frozenset({"who", "that", "which"})
 
@@ -2778,21 +2784,17 @@ def alternatives(question: str) -> Alternatives | None:
     these: the answer is an option, which the engine reads against the sources
     (``NewsRAG._chosen_alternative``)."""
     text = _JOINING.sub("", question.strip())
-    listed = _LISTED_OPTIONS.match(text)
-    if listed and _WH_QUESTION_START.match(_question_proper(listed.group("core"))):
-        core = listed.group("core").strip()
-        options = [o.strip() for o in re.split(r",\s*(?:or\s+)?|\s+or\s+", listed.group("tail"))]
-        options = [o for o in options if o]
-        if len(options) < 2 or any(len(o.split()) > 8 for o in options):
-            return None
-        return Alternatives(tuple(options), tuple(_option_claim(core, o) for o in options))
+    listed = _listed_options(text)
+    if listed is not None:
+        core, options = listed
+        return Alternatives(options, tuple(_option_claim(core, o) for o in options))
     proper = without_fronted(text)
     if not YES_NO_QUESTION.match(proper):
         return None
     doc = parse(proper)
-    if any(t.lower_ in _ANY_OF for t in doc):
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    if root is None or any(t.lower_ in _ANY_OF for t in doc):
         return None
-    root = next(t for t in doc if t.dep_ == "ROOT")
     for cc in doc:
         if cc.lower_ != "or" or cc.dep_ != "cc":
             continue
@@ -2823,6 +2825,49 @@ def alternatives(question: str) -> Alternatives | None:
             claims = tuple(yes_no_claim(f"{head}{o} {tail}".replace(" ?", "?")) for o in options)
         return Alternatives(options, claims)
     return None
+
+
+def _listed_options(text: str) -> tuple[str, tuple[str, str]] | None:
+    """A wh-question and the two options listed after its last comma or colon ("Who let
+    the story out, Taylor or Travis?" -> ("Who let the story out", ("Taylor", "Travis"))),
+    or None. Not a list the question's own phrase goes on with ("What did Biden say about
+    Israel, Gaza or Iran?": "Gaza" is joined to "Israel"), nor a phrase that opens with a
+    preposition, a conjunction or "according to" (", according to Reuters or the AP?", ",
+    in the first or second half?"), nor one with a verb of its own (", and did AP or AFP
+    confirm it?")."""
+    if not text.endswith("?") or " or " not in text:
+        return None
+    body = text[:-1].rstrip()
+    cut = max(body.rfind(","), body.rfind(":"))
+    core, tail = body[:cut].strip(), body[cut + 1 :].strip()
+    options = tuple(o.strip() for o in tail.split(" or "))
+    if (
+        cut < 0
+        or len(options) != 2
+        or not all(options)
+        or any(len(o.split()) > 8 for o in options)
+        or not _WH_QUESTION_START.match(_question_proper(core))
+    ):
+        return None
+    doc = parse(text)
+    start = len(text) - len(text[cut + 1 :].lstrip())  # where the first option starts
+    listed = [t for t in doc if t.idx >= start and not t.is_punct]
+    if not listed or listed[0].pos_ in ("ADP", "SCONJ", "CCONJ") or listed[0].dep_ == "prep":
+        return None
+    if any(
+        t.lower_ in _ANY_OF
+        or t.tag_ in _FINITE_TAGS
+        # goes on with a list of the question's own: joined to a word of its kind
+        or (t.dep_ == "conj" and t.head.idx < start and _kind_of(t) == _kind_of(t.head))
+        for t in listed
+    ):
+        return None
+    return core, (options[0], options[1])
+
+
+def _kind_of(token: Any) -> str:
+    """A word's part of speech, names and nouns as one kind ("Israel, Gaza or Iran")."""
+    return "NOMINAL" if token.pos_ in ("NOUN", "PROPN", "PRON", "NUM") else token.pos_
 
 
 def _set_against(first: Any, second: Any) -> bool:
@@ -2908,50 +2953,89 @@ _OBJECT_WH = re.compile(
 
 # Numbers bounded from above or below ------------------------------------------------------
 
-_ABOVE_WORDS = (
-    r"more\s+than|greater\s+than|over|above|at\s+least|upwards\s+of|in\s+excess\s+of|exceeding"
-)
-_BELOW_WORDS = (
-    r"almost|nearly|under|fewer\s+than|less\s+than|below|at\s+most|up\s+to|just\s+shy\s+of"
-    r"|short\s+of|not\s+quite"
-)
+# Strict bounds ("more than", "almost") and inclusive ones ("at least", "up to"); a "no" or
+# "not" before a bound turns it ("no more than 2,000" is at most 2,000).
+_ABOVE_STRICT = r"more\s+than|greater\s+than|over|above|upwards\s+of|in\s+excess\s+of|exceeding"
+_BELOW_STRICT = r"almost|nearly|under|fewer\s+than|less\s+than|below|just\s+shy\s+of|short\s+of"
+_ABOVE_INCLUSIVE = r"at\s+least"
+_BELOW_INCLUSIVE = r"at\s+most|up\s+to"
 _BOUNDED_NUMBER = re.compile(
-    rf"\b(?:(?P<above>{_ABOVE_WORDS})|(?P<below>{_BELOW_WORDS}))\s+(?:some\s+)?[$£€]?"
-    r"(?P<num>\d[\d,]*(?:\.\d+)?)(?:\s+(?:million|billion|thousand))?(?:\s+(?P<noun>[a-z]+))?",
+    r"(?P<negated>\b(?:no|not)\s+)?\b(?:(?P<above>"
+    + _ABOVE_STRICT
+    + r")|(?P<below>"
+    + _BELOW_STRICT
+    + r")|(?P<above_incl>"
+    + _ABOVE_INCLUSIVE
+    + r")|(?P<below_incl>"
+    + _BELOW_INCLUSIVE
+    + r"))\s+(?:some\s+)?(?P<currency>[$£€])?(?P<num>\d[\d,]*(?:\.\d+)?)"
+    r"(?:\s+(?P<scale>million|billion|thousand|trillion))?"
+    r"(?:\s+(?:of\s+)?(?:the\s+|its\s+|their\s+)?(?P<noun>[a-z]+))?",
     re.IGNORECASE,
 )
+_NOT = re.compile(r"\b(?:not|never)\b|n['’]t\b", re.IGNORECASE)
 
 
-def number_bounds(text: str) -> dict[str, tuple[str, str]]:
-    """Each number ``text`` bounds, as digits, with the side it bounds it from ("above":
-    "more than 2,000"; "below": "almost 2,000") and the word after it: {"2000": ("below",
-    "peacekeepers")}. A number bounded both ways in one text is left out."""
-    found: dict[str, tuple[str, str]] = {}
+@dataclass(frozen=True)
+class Bound:
+    """A number ``text`` bounds: from which side ("above": "more than 2,000"; "below":
+    "almost 2,000"), whether the number itself is allowed ("at least", "up to"), and the
+    word it counts."""
+
+    side: str
+    inclusive: bool
+    noun: str
+
+
+def number_bounds(text: str) -> dict[str, Bound]:
+    """Each number ``text`` bounds, keyed by its digits with its currency and scale ("2000",
+    "$2 billion"): {"2000": Bound("below", False, "peacekeepers")}. A "no" or "not" before a
+    bound turns it ("no more than 2,000": at most). A number bounded both ways in one text is
+    left out."""
+    found: dict[str, Bound] = {}
     both: set[str] = set()
     for m in _BOUNDED_NUMBER.finditer(text):
-        num = m.group("num").replace(",", "")
-        side = "above" if m.group("above") else "below"
-        if num in found and found[num][0] != side:
-            both.add(num)
-        found[num] = (side, (m.group("noun") or "").lower())
-    return {n: v for n, v in found.items() if n not in both}
+        key = " ".join(
+            x
+            for x in (
+                (m.group("currency") or "") + m.group("num").replace(",", ""),
+                m.group("scale"),
+            )
+            if x
+        ).lower()
+        above = bool(m.group("above") or m.group("above_incl"))
+        inclusive = bool(m.group("above_incl") or m.group("below_incl"))
+        if m.group("negated"):  # "no more than" is at most; "not less than" at least
+            above, inclusive = not above, not inclusive
+        bound = Bound("above" if above else "below", inclusive, (m.group("noun") or "").lower())
+        if key in found and found[key].side != bound.side:
+            both.add(key)
+        found[key] = bound
+    return {k: v for k, v in found.items() if k not in both}
 
 
 def bound_conflict(claim: str, sources: Iterable[str]) -> str:
     """Why ``claim`` bounds a number the other way from its sources, or "": "more than 2,000
     peacekeepers" where a source says "almost 2,000 peacekeepers". Only a source bounding the
-    same number of the same thing (the word after it, when both give one) counts; a source
-    giving the number plainly says nothing of the bound."""
+    same number of the same thing (the word it counts, when both give one) counts, the two
+    bounds leave no room between them (not "at least 10" against "up to 10"), and no source
+    bounds it as the claim does; a source giving the number plainly says nothing of the
+    bound. A negated claim is not read ("Did Moscow not send more than 2,000?")."""
     mine = number_bounds(claim)
-    if not mine:
+    if not mine or _NOT.search(claim):
         return ""
-    for source in sources:
-        for num, (side, noun) in number_bounds(source).items():
-            if num not in mine or mine[num][0] == side:
-                continue
-            other = mine[num][1]
-            if noun and other and noun[:5] != other[:5]:
-                continue
-            said = "under" if side == "below" else "over"
-            return f"the sources put {num} as a bound from the other side ({said} it)"
+    sources = list(sources)
+    for key, bound in mine.items():
+        told = [
+            theirs
+            for source in sources
+            for k, theirs in number_bounds(source).items()
+            if k == key and (not theirs.noun or not bound.noun or theirs.noun[:5] == bound.noun[:5])
+        ]
+        if any(t.side == bound.side for t in told):
+            continue
+        other = next((t for t in told if not (t.inclusive and bound.inclusive)), None)
+        if other is not None:
+            said = "under" if other.side == "below" else "over"
+            return f"the sources put {key} as a bound from the other side ({said} it)"
     return ""

@@ -227,7 +227,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     if kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS:
         # "What share of the population ...?" asks for a part of a whole: "1.1 million
         # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
-        return bool(_RATIO.search(text))
+        asked = {m.group(0).lower() for m in _RATIO.finditer(question)}
+        return any(m.group(0).lower() not in asked for m in _RATIO.finditer(text))
     if kind == "number":
         # A year or a day of the month is no amount: "since 1991" does not say how many years.
         text = _blanked(text, calendar_spans(text))
@@ -237,12 +238,15 @@ def gives(text: str, kind: str, question: str = "") -> bool:
 
 # The nouns of a question that asks for a part of a whole, and the ways an answer says one.
 _SHARE_NOUNS = frozenset({"share", "proportion", "percentage", "fraction", "portion", "ratio"})
+_FRACTION = r"(?:half|halves|thirds?|quarters?|fifths?|tenths?)"
 _RATIO = re.compile(
-    r"%|\bper\s*cent\b|\bpercent(?:age)?\b"
-    r"|\b(?:half|halves|thirds?|quarters?|fifths?|tenths?|majority|minority)\b"
-    r"|\b(?:one|\d+)\s+in\s+(?:every\s+)?\w+"
-    r"|\d[\d.,]*(?:\s+(?:million|billion|thousand))?\s+(?:out\s+)?of\s+(?:the\s+|its\s+|\w+['’]s\s+)?"
-    r"(?:\w+\s+)?\d",
+    r"\d[\d.,]*\s*(?:%|per\s*cent\b|percent\b)"
+    r"|\b(?:a|one|two|three|four|nearly|almost|about|roughly|around|over|under|just)[\s-]+"
+    + _FRACTION
+    + r"\b|\bhalf\s+(?:of|the)\b|\b(?:majority|minority)\b"
+    r"|\b(?:one|\d+)\s+in\s+(?:every\s+)?(?:\d+|two|three|four|five|six|seven|eight|nine|ten)\b"
+    r"|\d[\d.,]*(?:\s+(?:million|billion|thousand))?\s+(?:out\s+)?of\s+"
+    r"(?:the\s+|its\s+|\w+['’]s\s+)?(?:\w+\s+)?(?!(?:19|20)\d\d\b)\d",
     re.IGNORECASE,
 )
 

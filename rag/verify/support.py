@@ -424,7 +424,11 @@ def _negated_apart(clause: str, words: set[str]) -> bool:
     left to the clause)."""
     doc = parse(clause)
     negations = [t for t in doc if t.dep_ == "neg"]
-    if not negations or len(negations) != negation_count(clause):
+    if (
+        not negations
+        or len(negations) != negation_count(clause)
+        or any(t.head.pos_ not in ("VERB", "AUX") for t in negations)  # "Not all X retreated"
+    ):
         return False
     return not any(
         words & set(tokenize(doc[t.head.left_edge.i : t.head.right_edge.i + 1].text))

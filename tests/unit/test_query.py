@@ -1930,8 +1930,11 @@ def test_an_either_or_question_is_answered_by_the_option_the_model_reads(sample_
     assert undecided.refused and "none of them clearly" in undecided.notes[-1]
     # A plain yes/no question is not one.
     plain = EntailingFakeLLM(lambda p: "Yes [1].", entail_p=0.2)
-    sample_rag(plain).ask("Did the deal that ended the 2020 war count as a win for Azerbaijan?")
-    assert not any("for Armenia" in p.split("CLAIM:")[1] for p in plain.asked)
+    plain_answer = sample_rag(plain).ask(
+        "Did the deal that ended the 2020 war count as a win for Azerbaijan?"
+    )
+    assert not any("offers options" in n for n in plain_answer.notes)
+    assert not any("for Armenia" in p.split("CLAIM:")[1].split("\n")[0] for p in plain.asked)
 
 
 def test_a_yes_to_a_bound_the_sources_put_the_other_way_is_refused(sample_rag):
@@ -1961,6 +1964,11 @@ def test_a_negation_on_another_verb_of_the_source_is_not_the_claims():
     claim = 'The Armenian forces had to retreat when "immediate measures" were taken.'
     [v] = check_support([claim], src, FakeEmbedder())
     assert v.supported, v.reason
+    from rag.verify.support import _negated_apart
+
+    words = {"armenian", "forc", "retreat"}
+    assert _negated_apart("They had to retreat, not specifying why.", words)
+    assert not _negated_apart("Not all Armenian forces had to retreat.", words)  # not a verb's
     src = _sources(
         "It added that the Armenian forces did not have to retreat when measures were taken."
     )

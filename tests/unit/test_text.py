@@ -1504,12 +1504,26 @@ def test_either_or_questions_and_their_options():
 def test_a_number_bounded_the_other_way_is_a_conflict():
     """ "More than 2,000" is not "almost 2,000": the same number, bounded from the other
     side, of the same thing; a plain number or another thing's number says nothing of it."""
-    from rag.text import bound_conflict, number_bounds
+    from rag.text import Bound, bound_conflict, number_bounds
 
     assert number_bounds("Moscow deployed almost 2,000 peacekeepers") == {
-        "2000": ("below", "peacekeepers")
+        "2000": Bound("below", False, "peacekeepers")
     }
     assert number_bounds("over 5 and under 5") == {}
+    assert number_bounds("no more than $2 billion")["$2 billion"].side == "below"
+    # Another scale, a bound that leaves the number itself to both, a negated claim, a
+    # source that agrees: no conflict.
+    assert not bound_conflict("It cost more than $2 billion.", ["nearly 2 million barrels"])
+    assert not bound_conflict("at least 10 people", ["up to 10 people"])
+    assert not bound_conflict("over 20 of the hostages", ["nearly 20 of the soldiers"])
+    assert not bound_conflict(
+        "Moscow did not send more than 2,000 peacekeepers", ["almost 2,000 peacekeepers"]
+    )
+    assert not bound_conflict(
+        "more than 2,000 peacekeepers",
+        ["almost 2,000 peacekeepers", "more than 2,000 peacekeepers"],
+    )
+    assert bound_conflict("Moscow sent almost 2,000 troops", ["It sent at least 2,000 troops."])
     source = ["Moscow deployed almost 2,000 peacekeepers to the region."]
     assert bound_conflict("Moscow sent more than 2,000 peacekeepers", source)
     assert not bound_conflict("Moscow sent nearly 2,000 peacekeepers", source)
@@ -1534,3 +1548,27 @@ def test_a_share_is_a_part_of_a_whole_and_who_may_be_a_group():
     assert not gives("It had already been coping with the blockade for years.", "name", who)
     side = "According to Russia, which side carried out drone strikes?"
     assert not gives("According to Russia, it carried out drone strikes.", "name", side)
+
+
+def test_a_who_answer_names_its_group_and_a_share_is_no_date():
+    """ "The man" (someone named before) does not answer "who"; a quarter of a year, a
+    bare "percentage" or an article's number of a convention is no share."""
+    from rag.verify.asks import gives
+
+    who = "Who had already been coping with Gaza's blockade for years?"
+    assert not gives("The man had been coping with the blockade for years.", "name", who)
+    share = "What share of Gaza's population was told to leave?"
+    for answer in (
+        "The articles do not give the percentage.",
+        "It happened in the second quarter of 2023.",
+        "Article 5 of the 1949 Convention applies.",
+        "500 in northern Gaza left.",
+    ):
+        assert not gives(answer, "number", share), answer
+
+
+def test_a_who_after_a_fronted_clause_is_the_question_s_own():
+    from rag.verify.asks import gives
+
+    who = "Before the aid groups ran into it, who had been coping with the blockade for years?"
+    assert gives("Local businesses and residents had been coping with it for years.", "name", who)
