@@ -60,6 +60,7 @@ from rag.text import (
     resolve_pointers,
     resolves,
     states_something,
+    upper_first,
     without_fronted,
     yes_no_claim,
 )
@@ -1516,7 +1517,7 @@ class NewsRAG:
             for i, s in enumerate(chosen.evidence, start=1)
         ]
         marks = "".join(f"[{c.number}]" for c in citations)
-        shown = chosen.name[:1].upper() + chosen.name[1:]
+        shown = upper_first(chosen.name)
         text = f"{shown} {marks}."
         if quote:  # the option with the sentence it rests on, for the reader to weigh
             text = f'{shown}: "{chosen.evidence[0].text.strip()}" {marks}'
@@ -1870,7 +1871,7 @@ class NewsRAG:
         text = (
             f"{outlet} published {story} on {long_date(day)} [1]."
             if outlet
-            else f"{story[:1].upper()}{story[1:]} was published on {long_date(day)} [1]."
+            else f"{upper_first(story)} was published on {long_date(day)} [1]."
         )
         base["notes"].append(
             "Answered from the article's published date, which the store holds, not by the model."

@@ -1169,7 +1169,7 @@ def independent_clauses(sentence: str) -> list[str]:
         text = "".join(t.text_with_ws for t in words).strip().rstrip(",;:.!?").strip()
         if sum(t.pos_ in _CONTENT for t in words) < 2:
             return []
-        out.append(text[:1].upper() + text[1:] + ".")
+        out.append(upper_first(text) + ".")
     return out
 
 
@@ -1212,7 +1212,7 @@ def appositive_claims(sentence: str) -> list[str]:
     main = re.sub(r"\s+([,.;:!?])", r"\1", main).strip().rstrip(",;:.!?").strip()
     if sum(t.pos_ in _CONTENT for t in words) < 2:
         return []
-    return [main[:1].upper() + main[1:] + ".", *described]
+    return [upper_first(main) + ".", *described]
 
 
 def claims_of(sentence: str) -> list[tuple[str, bool]]:
@@ -2532,6 +2532,12 @@ def _phrase_text(head: Any, article: bool = True) -> str:
     return "".join(t.text_with_ws for t in words).strip()
 
 
+def upper_first(text: str) -> str:
+    """``text`` with its first letter in capitals, the rest as written ("for Azerbaijan" ->
+    "For Azerbaijan"; not ``str.capitalize``, which lowers the rest)."""
+    return text[:1].upper() + text[1:]
+
+
 def lemmas(text: str) -> frozenset[str]:
     """Lower-case lemmas of the words of ``text`` ("had" -> "have", "strikes" -> "strike")."""
     return frozenset(t.lemma_.lower() for t in parse(text) if t.is_alpha)
@@ -2805,15 +2811,14 @@ def alternatives(question: str) -> Alternatives | None:
         start = _first_option_start(doc, first, cc, second)
         if start is None:
             continue
-        first_words = doc[start : cc.i]
-        second_words = doc[cc.i + 1 : second.right_edge.i + 1]
+        end = second.right_edge.i + 1
+        first_words, second_words = doc[start : cc.i], doc[cc.i + 1 : end]
         options = (first_words.text.strip(" ,"), second_words.text.strip(" ,"))
         cleft = first.dep_ == "attr" and any(
             c.dep_ == "nsubj" and c.lower_ == "it" for c in root.children
         )
         if not all(options) or not (cleft or _set_against(first_words, second_words)):
             continue
-        end = second.right_edge.i + 1
         if cleft:
             after = [t for t in doc[end:] if t.lower_ in _RELATIVE]
             if not after:
@@ -2905,15 +2910,16 @@ def _first_option_start(doc: Any, first: Any, cc: Any, second: Any) -> int | Non
             return earlier[-1]
     if first.dep_ == "ROOT":
         return None
+    last = cc.i - 1 - doc[cc.i - 1].is_punct  # the first option's last word, before any comma
     if second.left_edge == second.right_edge:  # one word against one: "consistent or not"
-        return first.i if first.i == cc.i - 1 - doc[cc.i - 1].is_punct else None
+        return first.i if first.i == last else None
     words = [
         t.i
         for t in first.subtree
         if t.i < cc.i
         and not any(a.dep_ in ("nsubj", "nsubjpass") and a.head == first for a in [t, *t.ancestors])
     ]
-    if not words or words[-1] != cc.i - 1 - (doc[cc.i - 1].is_punct):
+    if not words or words[-1] != last:
         return None
     return words[0]
 
@@ -2927,20 +2933,20 @@ def _option_claim(core: str, option: str) -> str:
         return stated.rstrip(".")
     # The option in the object's place: "Whose number did Kelce put on it" -> "Kelce put on
     # it his own number"; "Which team did Inter beat" -> "Inter beat Cincinnati".
-    asked = _OBJECT_WH.match(_question_proper(core))
+    proper = _question_proper(core)
+    asked = _OBJECT_WH.match(proper)
     if asked:
-        rest = _question_proper(core)[asked.end() :]
         noun = f" {asked.group('noun')}" if asked.group("wh").lower() == "whose" else ""
-        return f"{yes_no_claim(rest)} {option}{noun}"
+        return f"{yes_no_claim(proper[asked.end() :])} {option}{noun}"
     # The option in the subject's place: "Which came first for Yedidia" -> "Trading at
     # Alameda came first for Yedidia".
-    doc = parse(_question_proper(core))
+    doc = parse(proper)
     wh = doc[0] if len(doc) else None
     if wh is not None and wh.lower_ in ("which", "what", "who"):
         phrase = wh.head if wh.dep_ == "det" else wh
         if phrase.dep_ in ("nsubj", "nsubjpass") and phrase.i + 1 < len(doc):
-            return f"{option[:1].upper()}{option[1:]} {doc[phrase.i + 1 :].text}"
-    return f"{core}? {option[:1].upper()}{option[1:]}"
+            return f"{upper_first(option)} {doc[phrase.i + 1 :].text}"
+    return f"{core}? {upper_first(option)}"
 
 
 # A wh-phrase that is the object of an inverted question: "Whose number did ...", "Which
@@ -3024,13 +3030,13 @@ def bound_conflict(claim: str, sources: Iterable[str]) -> str:
     mine = number_bounds(claim)
     if not mine or _NOT.search(claim):
         return ""
-    sources = list(sources)
+    stated = [number_bounds(source) for source in sources]
     for key, bound in mine.items():
         told = [
             theirs
-            for source in sources
-            for k, theirs in number_bounds(source).items()
-            if k == key and (not theirs.noun or not bound.noun or theirs.noun[:5] == bound.noun[:5])
+            for bounds in stated
+            if (theirs := bounds.get(key)) is not None
+            and (not theirs.noun or not bound.noun or theirs.noun[:5] == bound.noun[:5])
         ]
         if any(t.side == bound.side for t in told):
             continue

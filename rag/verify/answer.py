@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from ingest.chunk import sentence_spans
+from rag.text import upper_first
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*[,;-]\s*\d+)*)\]")
 
@@ -47,7 +48,7 @@ def split_answer(answer: str) -> list[tuple[str, list[int]]]:
         prefix = _MARKER_AS_NOUN.match(raw)
         if prefix and prefix.end() < len(raw):  # "According to [1], x" -> "X", keeping [1]
             rest = raw[prefix.end() :]
-            text = rest[:1].upper() + rest[1:]
+            text = upper_first(rest)
         cited: list[int] = []
         for group in MARKER.findall(raw):
             for part in re.split(r"\s*[,;]\s*", group):

@@ -223,13 +223,11 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _relative_time(text, question):
         return True  # "after the collapse", "when FTX was exposed": a time told by an event
-    pattern = _HAS[kind]
-    if kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS:
-        # "What share of the population ...?" asks for a part of a whole: "1.1 million
-        # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
-        asked = {m.group(0).lower() for m in _RATIO.finditer(question)}
-        return any(m.group(0).lower() not in asked for m in _RATIO.finditer(text))
-    if kind == "number":
+    # "What share of the population ...?" asks for a part of a whole: "1.1 million
+    # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
+    share = kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS
+    pattern = _RATIO if share else _HAS[kind]
+    if kind == "number" and not share:
         # A year or a day of the month is no amount: "since 1991" does not say how many years.
         text = _blanked(text, calendar_spans(text))
     asked = {m.group(0).lower() for m in pattern.finditer(question)}

@@ -205,8 +205,9 @@ def check_support(
         statement = as_statement(contexts[ci], text) if contexts[ci] else text
         # "More than 2,000" where the sources say "almost 2,000": the same number, the
         # other side of it.
-        moved = number_conflict(statement, [s.text for s in usable], premise) or bound_conflict(
-            statement, [s.text for s in usable]
+        source_texts = [s.text for s in usable]
+        moved = number_conflict(statement, source_texts, premise) or bound_conflict(
+            statement, source_texts
         )
         if moved:
             results.append(Support(claim, False, 0.0, reason=moved, contradicted=True))

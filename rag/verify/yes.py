@@ -140,6 +140,11 @@ class _ClauseScorer:
         score, found = ranked[0] if ranked and ranked[0][0] > 0 else (0.0, None)
         return score, found, named
 
+    def likeliest(self, clause: str, n: int) -> list[SourceSentence]:
+        """The ``n`` sentences likeliest to state ``clause``, polarity left to the reader."""
+        ranked, _ = self.ranked(clause, polarity=False)
+        return [s for _, s in ranked[:n]]
+
     def ranked(
         self, clause: str, polarity: bool
     ) -> tuple[list[tuple[float, SourceSentence]], list[str]]:
@@ -193,10 +198,10 @@ def yes_clauses(
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
     found = []
     for clause in clauses:
-        ranked, _ = scorer.ranked(clause, polarity=False)
-        if not ranked:
+        likeliest = scorer.likeliest(clause, per_clause)
+        if not likeliest:
             return None
-        found.append((clause.strip(), [s for _, s in ranked[:per_clause]]))
+        found.append((clause.strip(), likeliest))
     return found
 
 
@@ -230,10 +235,7 @@ def option_candidates(
     if not usable:
         return []
     scorer = _ClauseScorer(usable, embedder, outlets, known_outlets, cache, titles)
-    own = [
-        [s for _, s in scorer.ranked(claim, polarity=False)[0][:per_option]]
-        for claim in offered.claims
-    ]
+    own = [scorer.likeliest(claim, per_option) for claim in offered.claims]
     pooled: list[SourceSentence] = []
     for s in (s for found in own for s in found):
         if s not in pooled:
