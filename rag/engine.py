@@ -67,6 +67,7 @@ from rag.text import (
 from rag.tokens import count_tokens
 from rag.verify import (
     ANCHORED_KINDS,
+    POLARITY,
     Evidence,
     NameCandidate,
     SourceSentence,
@@ -89,6 +90,7 @@ from rag.verify import (
     report_order,
     restates,
     split_answer,
+    states_predicate,
     story_words,
     told_words,
     yes_clauses,
@@ -1912,7 +1914,20 @@ class NewsRAG:
         support: Support | None = None
         for i, text in enumerate(texts):
             bare = not (set(tokenize(text)) - {"yes"})
-            if not bare and (verdicts[i].supported or not restates(text, question)):
+            if not bare and not restates(text, question):
+                continue
+            # A sentence that only repeats the question stands on its support unless that
+            # support leaves out what it says of its subject ("plain sailing" cited to a
+            # sentence about the bidding): then it is the "Yes" itself, judged as one.
+            if (
+                not bare
+                and verdicts[i].supported
+                and states_predicate(
+                    POLARITY.sub("", text),
+                    " ".join(e.text for e in verdicts[i].evidence),
+                    self.store.outlets(),
+                )
+            ):
                 continue
             if support is None:
                 meta = _metadata(passages)

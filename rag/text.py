@@ -1732,8 +1732,9 @@ YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
 # The wh-word may follow its own preposition: "By the time X, for how many years ...?".
 # (Only before "what" and "how": "to which Reuters contributed" is a relative clause.)
 FRONTED_PHRASE = re.compile(
-    rf"^\W*+([^,?]{{1,80}}),\s*(?={_WH_WORD}|(?:for|by|in|on|at|since|from|after|before)"
-    r"\s+(?:what|how)\b)",
+    # A degree adverb may come before the wh-word: "Going by the article, roughly what year".
+    rf"^\W*+([^,?]{{1,80}}),\s*(?=(?:\w+ly\s+)?{_WH_WORD}"
+    r"|(?:for|by|in|on|at|since|from|after|before)\s+(?:what|how)\b)",
     re.IGNORECASE,
 )
 # A phrase fronted before a yes/no question's auxiliary may hold commas ("Between the report
@@ -1764,6 +1765,8 @@ def _fronted(phrase: Any) -> bool:
     first = phrase[0]
     if first.lower_ in _WH_WORDS and not _subordinate_clause(phrase):
         return False  # the question's own wh-phrase: "How much X, or Y, does ...?"
+    if first.tag_ in ("VBG", "VBN") and not any(t.dep_ in _SUBJECTS for t in phrase):
+        return True  # a participle phrase without a subject: "Going by the article", "Based on"
     return first.pos_ in ("ADP", "SCONJ") or first.lower_ == "according"
 
 
@@ -2536,6 +2539,29 @@ def upper_first(text: str) -> str:
     """``text`` with its first letter in capitals, the rest as written ("for Azerbaijan" ->
     "For Azerbaijan"; not ``str.capitalize``, which lowers the rest)."""
     return text[:1].upper() + text[1:]
+
+
+def claim_predicate(text: str) -> tuple[str, frozenset[str]]:
+    """A declarative clause's subject and the lemmas of what it says of that subject: its
+    main verb ("FC Cincinnati seal the Shield with a win": "seal"), or a copula's complement
+    ("Ratcliffe's takeover been plain sailing": "sailing"). ("", empty) where the parse
+    finds no subject, and an empty set where the predicate is no verb or complement."""
+    root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
+    subject = next(
+        (c for c in (root.children if root is not None else ()) if c.dep_ in _SUBJECTS), None
+    )
+    if root is None or subject is None:
+        return "", frozenset()
+    said = " ".join(t.text for t in subject.subtree)
+    if subject.pos_ == "PRON":
+        return said, frozenset()
+    if root.pos_ == "AUX" or root.lemma_.lower() in ("be", "have", "do"):
+        return said, frozenset(
+            c.lemma_.lower()
+            for c in root.children
+            if c.dep_ in ("attr", "acomp", "oprd") and c.pos_ in ("NOUN", "ADJ", "VERB")
+        )
+    return said, frozenset({root.lemma_.lower()}) if root.pos_ == "VERB" else frozenset()
 
 
 def lemmas(text: str) -> frozenset[str]:

@@ -22,6 +22,7 @@ from rag.verify.asks import (
 )
 from rag.verify.common import (
     FRAMING,
+    POLARITY,
     Evidence,
     SourceSentence,
     Support,
@@ -42,6 +43,7 @@ from rag.verify.yes import (
     option_candidates,
     report_order,
     restates,
+    states_predicate,
     yes_clauses,
 )
 
@@ -50,6 +52,7 @@ __all__ = [
     "DEFAULT",
     "FRAMING",
     "MARKER",
+    "POLARITY",
     "Evidence",
     "NameCandidate",
     "OrderVerdict",
@@ -75,6 +78,7 @@ __all__ = [
     "restates",
     "split_answer",
     "split_passage",
+    "states_predicate",
     "story_words",
     "told_words",
     "yes_clauses",

@@ -176,15 +176,19 @@ def _asks_at_what_point(question: str) -> bool:
 def _question_proper(question: str) -> str:
     """The question from its wh-word: "Roughly how long ...", "And on what date ...", "In
     the article, who ..." read as "how long ...", "what date ...", "who ..."."""
-    q = re.sub(
-        r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*",
-        "",
-        question,
-        flags=re.IGNORECASE,
-    )
-    q = without_fronted(q)
-    # "On what date ...?", "By how much ...?": the question proper starts at its wh-word.
-    return LEADING_PREPOSITION.sub("", q)
+    q = without_fronted(_OPENING_WORD.sub("", question))
+    # "On what date ...?", "By how much ...?": the question proper starts at its wh-word;
+    # "Going by the article, roughly what year ...?" at it too.
+    return LEADING_PREPOSITION.sub("", _OPENING_WORD.sub("", q))
+
+
+# A time that names its year: a year's number, or the year counted from now.
+_NAMES_A_YEAR = re.compile(rf"\b{YEAR}s?\b|\b(?:last|this|next|that)\s+year\b", re.IGNORECASE)
+
+# A joining word or a degree adverb before a question's wh-word.
+_OPENING_WORD = re.compile(
+    r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", re.IGNORECASE
+)
 
 
 _TIME_NOUNS = frozenset({"date", "day", "year", "month", "time", "week", "hour"})
@@ -219,6 +223,10 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             return True  # "since 2011": how long it has lasted
         # "two years ago" is a point
         return gives(_blanked(text, time_points(text)), "number", question)
+    if kind == "time" and focus(_question_proper(question)) == "year":
+        # "What year ...?" asks for a year: "in 2007", "last year", "the late 1990s", not
+        # "16 years ago", which leaves the reader to count back from a date not given.
+        return any(_NAMES_A_YEAR.search(item) for item in answer_items(text, kind, question))
     if kind == "time" and answer_items(text, kind, question):
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _relative_time(text, question):

@@ -1976,3 +1976,21 @@ def test_a_negation_on_another_verb_of_the_source_is_not_the_claims():
         ["The Armenian forces had to retreat when measures were taken."], src, FakeEmbedder()
     )
     assert not v.supported
+
+
+def test_a_yes_must_find_the_question_s_predicate_or_be_read_by_the_model(sample_rag):
+    """ "Did Azerbaijani forces stage a sabotage attempt ...?" shares every word but its verb
+    with "Azerbaijani forces prevented a sabotage attempt ...": the subject is given, so
+    the words prove nothing of "stage". Its "Yes" (bare, or a sentence repeating the
+    question) is read by the model instead, and stands only if the model reads it; one
+    whose verb the source says passes on its words, with no read."""
+    staged = "Did Azerbaijani forces stage a sabotage attempt in the Nagorno-Karabakh region?"
+    reply = "Yes, Azerbaijani forces staged a sabotage attempt in the Nagorno-Karabakh region [1]."
+    doubting = EntailingFakeLLM(lambda p: reply, entail_p=0.2)
+    answer = sample_rag(doubting).ask(staged)
+    assert answer.refused and doubting.asked
+    assert sample_rag(EntailingFakeLLM(lambda p: "Yes [1].", entail_p=0.2)).ask(staged).refused
+    assert not sample_rag(EntailingFakeLLM(lambda p: reply, entail_p=0.9)).ask(staged).refused
+    prevented = "Did Azerbaijani forces prevent a sabotage attempt in the Nagorno-Karabakh region?"
+    unread = EntailingFakeLLM(lambda p: "Yes [1].", entail_p=0.2)
+    assert not sample_rag(unread).ask(prevented).refused and not unread.asked

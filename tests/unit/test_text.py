@@ -862,6 +862,40 @@ def test_a_phrase_fronted_before_the_wh_word_is_not_the_question():
     )
 
 
+def test_a_participle_phrase_without_a_subject_is_fronted_too():
+    """ "Going by the article, roughly what year ...?" asks "what year": a participle phrase
+    with no subject of its own is fronted like a prepositional one, and a degree adverb may
+    stand before the wh-word."""
+    asked = "Going by the article, roughly what year did Gaza's blockade begin?"
+    assert text.without_fronted(asked).startswith("roughly what year")
+    assert asked_for(asked) == "time"
+    assert asked_for("Based on the report, who won the vote?") == "name"
+    assert text.is_yes_no("Judging by the headline, is the trial over?")
+    # A clause with its own subject before a wh-word's question stays the question's.
+    assert asked_for("Summarize the report on Nvidia, which beat estimates.") is None
+
+
+def test_a_claim_s_predicate_is_its_verb_or_its_complement():
+    assert text.claim_predicate("FC Cincinnati seal the Supporters' Shield with a win") == (
+        "FC Cincinnati",
+        frozenset({"seal"}),
+    )
+    subject, said = text.claim_predicate("Ratcliffe's Man United takeover been plain sailing")
+    assert said == {"sailing"} and subject.endswith("takeover")
+    assert text.claim_predicate("it describe the turnover as insignificant")[1] == frozenset()
+
+
+def test_what_year_is_answered_by_a_year():
+    """ "What year ...?" asks for a year: "16 years ago" leaves the reader to count back from
+    a date the answer does not give."""
+    asked = "Going by the article, roughly what year did Gaza's blockade begin?"
+    assert not gives("The blockade began roughly 16 years ago [1].", "time", asked)
+    for said in ("It began in 2007.", "It began last year.", "It began in the late 1990s."):
+        assert gives(said, "time", asked), said
+    # Another time question keeps any time: "16 years ago" says when.
+    assert gives("The blockade began roughly 16 years ago.", "time", "When did it begin?")
+
+
 def test_a_yes_no_question_may_open_with_a_fronted_phrase_with_commas():
     asked = (
         "Between the TechCrunch report published on October 6, 2023, and The Verge's"
