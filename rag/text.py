@@ -2240,8 +2240,18 @@ def leaves_unidentified(question: str, answer: str) -> str:
             if any(c.dep_ in _IDENTIFYING for c in tok.head.children):
                 return ""
             topics += 1
-    # Only an N the answer makes its subject and never names is left unidentified:
-    # "Heisman winner Joe Burrow", "crowned the winner", "hired him as coach" name one.
+        elif (
+            tok.dep_ == "pobj"  # an object may be named by its verb: "was crowned the winner"
+            and any(c.lower_ == "the" for c in tok.children)
+            and tok.head.lower_ != "as"
+            and not any(c.pos_ == "PROPN" for c in tok.children)
+        ):
+            # "a peace agreement between the longtime archrivals": the same N, told of by
+            # the answer as the question does, and not named.
+            topics += 1
+    # Only an N the answer tells of as the question does and never names is left
+    # unidentified: "Heisman winner Joe Burrow", "crowned the winner", "hired him as coach"
+    # name one.
     return noun if topics else ""
 
 

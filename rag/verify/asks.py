@@ -231,6 +231,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         return True  # a date or time the question does not give; a bare number ("38%") is none
     if kind == "time" and _relative_time(text, question):
         return True  # "after the collapse", "when FTX was exposed": a time told by an event
+    if kind == "number" and _asks_difference(question) and _lists_operands(text, question):
+        return False  # the amounts compared, not the difference asked for
     # "What share of the population ...?" asks for a part of a whole: "1.1 million
     # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
     share = kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS
@@ -240,6 +242,52 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         text = _blanked(text, calendar_spans(text))
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+def _asks_difference(question: str) -> bool:
+    """Whether the question asks for a difference: "by how much ...?", "how many more ...?",
+    "how much higher ...?" (a comparative by the "how much / many")."""
+    for tok in parse(question):
+        if tok.lower_ != "how" or tok.head.lower_ not in ("much", "many"):
+            continue
+        amount = tok.head
+        if tok.i > 0 and tok.nbor(-1).lower_ == "by":  # "by how much", however it is parsed
+            return True
+        near = [*amount.children, *amount.head.children, amount.head]
+        if any(t.tag_ in ("JJR", "RBR") for t in near):
+            return True
+    return False
+
+
+def _lists_operands(text: str, question: str) -> bool:
+    """Whether an answer gives amounts side by side ("$3.66 billion of unlocked FTT and $2.16
+    billion of FTT collateral", "from $18 to $20") and marks none of them as a difference
+    (after "by", or by a comparative: "$1.5 billion more"): the reader is left to do the
+    sum."""
+    asked = {t.lower_ for t in parse(question) if t.like_num}
+    doc = parse(text)
+    amounts = [t for t in doc if t.like_num and t.lower_ not in asked]
+    if len(amounts) < 2:
+        return False
+
+    def marked(tok: Any) -> bool:
+        chain = [tok, *list(tok.ancestors)[:3]]
+        return any(
+            t.lower_ == "by"
+            or t.tag_ in ("JJR", "RBR")
+            or any(c.tag_ in ("JJR", "RBR") for c in t.children)
+            for t in chain
+        )
+
+    if any(marked(t) for t in amounts):
+        return False
+    # Side by side: two amounts of one unit ("$3.66 billion ... $2.16 billion"), or one
+    # amount's phrase coordinated with another's.
+    heads = {(t if t.dep_ not in ("compound", "nummod", "quantmod") else t.head).i for t in amounts}
+    units = [doc[i].lemma_.lower() for i in heads]
+    return len(set(units)) < len(units) or any(
+        doc[i].dep_ == "conj" and doc[i].head.i in heads for i in heads
+    )
 
 
 # The nouns of a question that asks for a part of a whole, and the ways an answer says one.

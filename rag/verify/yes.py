@@ -106,6 +106,10 @@ def check_yes(
     return Support("Yes.", True, round(lowest, 4), evidence=evidence, joint=True)
 
 
+# Subjects that are reports, not what they report on: "the same source also report ...".
+_ABOUT_REPORTS = FRAMING | frozenset(tokenize("source sources outlet outlets"))
+
+
 def states_predicate(clause: str, sentence: str, known_outlets: Sequence[str]) -> bool:
     """Whether ``sentence`` (the one that scores best for a clause) says the clause's predicate, the
     word the question asks about (``claim_predicate``): its subject is given, so the
@@ -119,9 +123,7 @@ def states_predicate(clause: str, sentence: str, known_outlets: Sequence[str]) -
     subject, predicate = claim_predicate(clause)
     if not predicate:
         return True
-    if set(tokenize(subject)) & (FRAMING | {"source"}) or any(
-        _mentions(subject, o) for o in known_outlets
-    ):
+    if set(tokenize(subject)) & _ABOUT_REPORTS or any(_mentions(subject, o) for o in known_outlets):
         return True
     return bool(predicate & lemmas(sentence))
 

@@ -760,6 +760,10 @@ def test_an_act_done_to_a_part_of_the_asked_object_is_not_an_answer():
         ("Joe Burrow won the Maxwell Award.", ""),  # no "winner" to identify: other checks
         ("Heisman winner Joe Burrow threw for 5 touchdowns.", ""),
         ("Joe Burrow was crowned the winner.", ""),
+        # Told of after a preposition, as the question does, and not named.
+        ("Fans cheered for the winner of the 2019 Maxwell Award.", "winner"),
+        ("Fans cheered for the winner Joe Burrow.", ""),
+        ("Joe Burrow returned as the winner.", ""),
     ],
 )
 def test_a_who_is_the_n_answer_must_say_who_the_n_is(answer, unnamed):
@@ -873,6 +877,24 @@ def test_a_participle_phrase_without_a_subject_is_fronted_too():
     assert text.is_yes_no("Judging by the headline, is the trial over?")
     # A clause with its own subject before a wh-word's question stays the question's.
     assert asked_for("Summarize the report on Nvidia, which beat estimates.") is None
+
+
+def test_a_difference_is_not_answered_by_the_amounts_compared():
+    """ "By how much did A exceed B?" asks for one number: an answer giving A's and B's
+    amounts side by side leaves the sum to the reader; one marked as the difference ("by",
+    a comparative) answers, as does any amount to a question that asks for no difference."""
+    asked = "In the report, by how much did Alameda's unlocked FTT exceed its FTT collateral?"
+    listed = (
+        'Alameda\'s largest asset was $3.66 billion of "unlocked FTT" and $2.16 billion of'
+        ' "FTT collateral." [1]'
+    )
+    assert not gives(listed, "number", asked)
+    assert not gives("Unlocked FTT was $3.66 billion, against $2.16 billion.", "number", asked)
+    assert gives("It exceeded its collateral by $1.5 billion.", "number", asked)
+    assert gives("It had $1.5 billion more in unlocked FTT than in collateral.", "number", asked)
+    assert gives("Shares rose 5% to $20.", "number", "By how much did shares rise?")
+    assert gives(listed, "number", "How much unlocked FTT did Alameda hold?")
+    assert gives("Montreal scored four goals.", "number", "How many more goals did it score?")
 
 
 def test_a_claim_s_predicate_is_its_verb_or_its_complement():
