@@ -2551,6 +2551,60 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_SMALL_COUNTS = {
+    w: i
+    for i, w in enumerate(
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+        ]
+    )
+}
+
+
+def enumerated_counts(text: str) -> frozenset[str]:
+    """The counts ``text`` shows its work for: a number followed by a list of that many
+    items set off by a colon or dash, or by a comma as an apposition ("at two of his
+    companies: Alameda and FTX", "in three capacities: as a customer, a payment processor
+    and a market maker"). Its items are what a source must say; the count is the answer's
+    own arithmetic. Not a number beside an unrelated list ("two envoys to Armenia and
+    Azerbaijan")."""
+    doc = parse(text)
+    out = set()
+    for num in doc:
+        value = _SMALL_COUNTS.get(num.lower_) if not num.is_digit else int(num.text)
+        if value is None or value < 2:
+            continue
+        for start in doc[num.i + 1 :]:
+            conjs = [start]
+            while True:
+                nxt = next((c for c in conjs[-1].children if c.dep_ == "conj"), None)
+                if nxt is None:
+                    break
+                conjs.append(nxt)
+            if len(conjs) != value:
+                continue
+            between = doc[num.i + 1 : start.i]
+            set_off = any(t.text in (":", "—", "–") for t in between) or (
+                start.i > 0 and start.nbor(-1).text == "," and start.dep_ in ("appos", "conj")
+            )
+            if set_off:
+                out.add(num.lower_)
+                break
+    return frozenset(out)
+
+
 def claim_predicate(text: str) -> tuple[str, frozenset[str]]:
     """A declarative clause's subject and the lemmas of what it says of that subject: its
     main verb ("FC Cincinnati seal the Shield with a win": "seal"), or a copula's complement

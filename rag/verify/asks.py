@@ -26,6 +26,7 @@ from rag.text import (
     calendar_spans,
     counted,
     durations,
+    enumerated_counts,
     equated_counts,
     events,
     fills_slot,
@@ -624,7 +625,11 @@ def _detached(
         # elsewhere in the passage ("on Nov. 10, 2020" cited to a sentence about last week).
         # (Names are left out: "FC Montreal" for the source's "CF Montreal" is a slip the
         # support check already weighs.)
-        if kind != "name" and answer_tokens(text, text, kind, question):
+        # A count the answer shows its work for ("at two ...: Alameda and FTX") is its own
+        # arithmetic over items the support check has found.
+        own = answer_tokens(text, text, kind, question)
+        shown = enumerated_counts(text)
+        if kind != "name" and any(t.lower_ not in shown for t in own):
             return "the sentences it cites do not give what it answers with"
         return ""
     return "where its sources give it, it is about something else than " + ", ".join(sorted(wanted))

@@ -897,6 +897,24 @@ def test_a_difference_is_not_answered_by_the_amounts_compared():
     assert gives("Montreal scored four goals.", "number", "How many more goals did it score?")
 
 
+@pytest.mark.parametrize(
+    ("sentence", "shown"),
+    [
+        ("At two of his companies, Yedidia ended up working: Alameda and FTX.", {"two"}),
+        ("Yedidia worked at two of his companies, Alameda and FTX.", {"two"}),
+        (
+            "Alameda dealt with FTX in three capacities: as a customer, a payment processor"
+            " and a market maker.",
+            {"three"},
+        ),
+        ("Moscow sent two envoys to Armenia and Azerbaijan.", set()),  # counts the envoys
+        ("Yedidia worked at three companies: Alameda and FTX.", set()),  # the list is two
+    ],
+)
+def test_a_count_followed_by_its_items_shows_its_work(sentence, shown):
+    assert text.enumerated_counts(sentence) == shown
+
+
 def test_a_claim_s_predicate_is_its_verb_or_its_complement():
     assert text.claim_predicate("FC Cincinnati seal the Supporters' Shield with a win") == (
         "FC Cincinnati",
