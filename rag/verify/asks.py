@@ -237,12 +237,34 @@ def gives(text: str, kind: str, question: str = "") -> bool:
     # "What share of the population ...?" asks for a part of a whole: "1.1 million
     # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
     share = kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS
+    if kind == "number" and not share and _quantifies(text, focus(_question_proper(question))):
+        return True  # "on practically every platform" answers "on how many platforms"
     pattern = _RATIO if share else _HAS[kind]
     if kind == "number" and not share:
         # A year or a day of the month is no amount: "since 1991" does not say how many years.
         text = _blanked(text, calendar_spans(text))
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(text))
+
+
+# Determiners that say how many of a noun by quantifying it whole: all, every, none.
+_QUANTIFIERS = frozenset({"every", "all", "each", "both", "no", "none"})
+
+
+def _quantifies(text: str, noun: str | None) -> bool:
+    """Whether ``text`` says how many of ``noun`` by a quantifier ("every platform", "all
+    the platforms", "none of the platforms"): an answer to "how many N" as a number is."""
+    if not noun:
+        return False
+    for tok in parse(text):
+        if tok.lower_ not in _QUANTIFIERS:
+            continue
+        if tok.dep_ in ("det", "predet", "nummod", "amod") and tok.head.lemma_.lower() == noun:
+            return True
+        of = [c for c in tok.children if c.dep_ == "prep" and c.lower_ == "of"]
+        if any(g.lemma_.lower() == noun for c in of for g in c.children if g.dep_ == "pobj"):
+            return True
+    return False
 
 
 def _asks_difference(question: str) -> bool:

@@ -897,6 +897,20 @@ def test_a_difference_is_not_answered_by_the_amounts_compared():
     assert gives("Montreal scored four goals.", "number", "How many more goals did it score?")
 
 
+def test_a_quantifier_of_the_counted_noun_answers_how_many():
+    """ "On practically every platform" says how many platforms, as "none of the platforms"
+    does; a quantifier of another noun does not."""
+    asked = "How many platforms does Google end up as the default search engine on?"
+    for said in (
+        "Google ends up as the default search engine on practically every platform.",
+        "It is the default on all the platforms.",
+        "It is the default on none of the platforms.",
+    ):
+        assert gives(said, "number", asked), said
+    assert not gives("Every company pays for it.", "number", asked)
+    assert not gives("It is the default search engine.", "number", asked)
+
+
 @pytest.mark.parametrize(
     ("sentence", "shown"),
     [
