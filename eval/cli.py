@@ -289,11 +289,30 @@ def sample(
 
 @app.command()
 @qa_suite
-def multihop(shared: _Shared, corpus: Corpus = None, queries: Queries = None) -> None:
+def multihop(
+    shared: _Shared,
+    corpus: Corpus = None,
+    queries: Queries = None,
+    answerable_only: Annotated[
+        bool,
+        typer.Option(
+            "--answerable-only",
+            help="Leave out the null queries (before --limit): --limit 60 asks the first 60"
+            " answerable ones.",
+        ),
+    ] = False,
+) -> None:
     """MultiHop-RAG: official Hits@k / MRR / MAP retrieval, and answer accuracy."""
     from eval.suites import multihop as suite
 
-    _run("multihop", suite.run, shared, corpus=corpus, queries=queries)
+    _run(
+        "multihop",
+        suite.run,
+        shared,
+        corpus=corpus,
+        queries=queries,
+        answerable_only=answerable_only,
+    )
 
 
 @app.command()

@@ -1765,7 +1765,7 @@ def _fronted(phrase: Any) -> bool:
     first = phrase[0]
     if first.lower_ in _WH_WORDS and not _subordinate_clause(phrase):
         return False  # the question's own wh-phrase: "How much X, or Y, does ...?"
-    if first.tag_ in ("VBG", "VBN") and not any(t.dep_ in _SUBJECTS for t in phrase):
+    if first.tag_ in ("VBG", "VBN") and not any(c.dep_ in _SUBJECTS for c in first.children):
         return True  # a participle phrase without a subject: "Going by the article", "Based on"
     return first.pos_ in ("ADP", "SCONJ") or first.lower_ == "according"
 
@@ -2234,7 +2234,11 @@ def leaves_unidentified(question: str, answer: str) -> str:
     for tok in mentions:
         while tok.dep_ == "conj" and tok.head.i != tok.i:  # "his girlfriend and the CEO"
             tok = tok.head
-        if tok.dep_ in _IDENTIFYING or any(c.dep_ == "appos" for c in tok.children):
+        if (
+            tok.dep_ in _IDENTIFYING
+            or any(c.dep_ == "appos" for c in tok.children)
+            or (tok.dep_ == "pobj" and tok.head.lower_ == "as")  # "named X as the suspect"
+        ):
             return ""
         if tok.dep_ in _SUBJECT_ROLES:
             if any(c.dep_ in _IDENTIFYING for c in tok.head.children):
@@ -2243,7 +2247,6 @@ def leaves_unidentified(question: str, answer: str) -> str:
         elif (
             tok.dep_ == "pobj"  # an object may be named by its verb: "was crowned the winner"
             and any(c.lower_ == "the" for c in tok.children)
-            and tok.head.lower_ != "as"
             and not any(c.pos_ == "PROPN" for c in tok.children)
         ):
             # "a peace agreement between the longtime archrivals": the same N, told of by
@@ -2583,10 +2586,17 @@ def enumerated_counts(text: str) -> frozenset[str]:
     doc = parse(text)
     out = set()
     for num in doc:
-        value = _SMALL_COUNTS.get(num.lower_) if not num.is_digit else int(num.text)
+        value = int(num.text) if num.text.isdecimal() and len(num.text) < 3 else None
+        value = _SMALL_COUNTS.get(num.lower_, value)
         if value is None or value < 2:
             continue
+        # The noun counted: "two quarters", "two of his companies".
+        counted_noun = {num.head.i} | {
+            g.i for c in num.children if c.lower_ == "of" for g in c.children if g.dep_ == "pobj"
+        }
         for start in doc[num.i + 1 :]:
+            if start.dep_ == "conj" and start.head.i not in counted_noun:
+                continue  # a list is counted from its first item
             conjs = [start]
             while True:
                 nxt = next((c for c in conjs[-1].children if c.dep_ == "conj"), None)
@@ -2596,9 +2606,12 @@ def enumerated_counts(text: str) -> frozenset[str]:
             if len(conjs) != value:
                 continue
             between = doc[num.i + 1 : start.i]
-            set_off = any(t.text in (":", "—", "–") for t in between) or (
-                start.i > 0 and start.nbor(-1).text == "," and start.dep_ in ("appos", "conj")
-            )
+            marks = [t.i for t in between if t.text in (":", "—", "–")]
+            # Set off right after the count's phrase, no clause of its own between ("two
+            # quarters – the company blamed China and Europe" lists no quarters).
+            set_off = (
+                bool(marks) and not any(t.pos_ in ("VERB", "AUX") for t in doc[marks[-1] : start.i])
+            ) or (start.nbor(-1).text == "," and start.dep_ in ("appos", "conj"))
             if set_off:
                 out.add(num.lower_)
                 break
@@ -2609,7 +2622,9 @@ def claim_predicate(text: str) -> tuple[str, frozenset[str]]:
     """A declarative clause's subject and the lemmas of what it says of that subject: its
     main verb ("FC Cincinnati seal the Shield with a win": "seal"), or a copula's complement
     ("Ratcliffe's takeover been plain sailing": "sailing"). ("", empty) where the parse
-    finds no subject, and an empty set where the predicate is no verb or complement."""
+    finds no subject (a copula dropped with the question's auxiliary, "Ratcliffe's takeover
+    plain sailing", often leaves none), and an empty set where the predicate is no verb or
+    complement."""
     root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
     subject = next(
         (c for c in (root.children if root is not None else ()) if c.dep_ in _SUBJECTS), None
@@ -2617,8 +2632,6 @@ def claim_predicate(text: str) -> tuple[str, frozenset[str]]:
     if root is None or subject is None:
         return "", frozenset()
     said = " ".join(t.text for t in subject.subtree)
-    if subject.pos_ == "PRON":
-        return said, frozenset()
     if root.pos_ == "AUX" or root.lemma_.lower() in ("be", "have", "do"):
         return said, frozenset(
             c.lemma_.lower()

@@ -214,9 +214,14 @@ class MultiHopSuite:
     name = SUITE
 
     def __init__(
-        self, cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None
+        self,
+        cfg: RunConfig,
+        corpus: Path | None = None,
+        queries: Path | None = None,
+        answerable_only: bool = False,
     ) -> None:
         self.cfg = cfg
+        self.answerable_only = answerable_only
         # The corpus runs Sept 26 - Dec 26 2023: "last week" means a week of that period.
         self.overrides: dict[str, Any] = {"reference_date": "2023-12-31"}
         self.corpus_path = Path(corpus) if corpus else default_corpus()
@@ -231,6 +236,8 @@ class MultiHopSuite:
             ],
         )
         qs = common.read_jsonl(self.queries_path)
+        if self.answerable_only:  # "the first 60 non-null queries"
+            qs = [q for q in qs if qtype(q) != "null"]
         return qs[: self.cfg.limit] if self.cfg.limit else qs
 
     def corpus(self, models: common.Models, root: Path) -> None:
@@ -337,6 +344,12 @@ class MultiHopSuite:
         }
 
 
-def run(cfg: RunConfig, corpus: Path | None = None, queries: Path | None = None) -> SuiteResult:
-    """Ingest the corpus into a temporary store, then retrieve (and answer) every query."""
-    return run_suite(MultiHopSuite(cfg, corpus, queries), cfg)
+def run(
+    cfg: RunConfig,
+    corpus: Path | None = None,
+    queries: Path | None = None,
+    answerable_only: bool = False,
+) -> SuiteResult:
+    """Ingest the corpus into a temporary store, then retrieve (and answer) every query (with
+    ``answerable_only``, every query but the null ones, before ``--limit``)."""
+    return run_suite(MultiHopSuite(cfg, corpus, queries, answerable_only), cfg)

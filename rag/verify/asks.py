@@ -184,11 +184,19 @@ def _question_proper(question: str) -> str:
 
 
 # A time that names its year: a year's number, or the year counted from now.
-_NAMES_A_YEAR = re.compile(rf"\b{YEAR}s?\b|\b(?:last|this|next|that)\s+year\b", re.IGNORECASE)
+_NAMES_A_YEAR = re.compile(
+    rf"\b(?:FY)?{YEAR}s?\b|'\d0s\b|\b(?:last|this|next|that)\s+year\b"
+    r"|\b(?:nineteen|two thousand|twenty)[\s-]+\w+",
+    re.IGNORECASE,
+)
+# "In what year of his presidency ...?" asks for a year of a span, not a calendar year.
+_YEAR_OF = re.compile(r"\bwhat year of\b", re.IGNORECASE)
 
 # A joining word or a degree adverb before a question's wh-word.
 _OPENING_WORD = re.compile(
-    r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about)\b\s*", re.IGNORECASE
+    r"^\W*(and|but|so|also|then|exactly|roughly|approximately|about"
+    r"|\w+ly(?=\s+(?:what|which|who|whom|whose|when|where|why|how)\b))\b\s*",
+    re.IGNORECASE,
 )
 
 
@@ -224,7 +232,11 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             return True  # "since 2011": how long it has lasted
         # "two years ago" is a point
         return gives(_blanked(text, time_points(text)), "number", question)
-    if kind == "time" and focus(_question_proper(question)) == "year":
+    if (
+        kind == "time"
+        and focus(_question_proper(question)) == "year"
+        and not _YEAR_OF.search(question)
+    ):
         # "What year ...?" asks for a year: "in 2007", "last year", "the late 1990s", not
         # "16 years ago", which leaves the reader to count back from a date not given.
         return any(_NAMES_A_YEAR.search(item) for item in answer_items(text, kind, question))
@@ -284,33 +296,45 @@ def _asks_difference(question: str) -> bool:
 
 def _lists_operands(text: str, question: str) -> bool:
     """Whether an answer gives amounts side by side ("$3.66 billion of unlocked FTT and $2.16
-    billion of FTT collateral", "from $18 to $20") and marks none of them as a difference
-    (after "by", or by a comparative: "$1.5 billion more"): the reader is left to do the
-    sum."""
+    billion of FTT collateral") and marks none of them as a difference: the reader is left
+    to do the sum. A difference is marked by "by" or a comparative ("$1.5 billion more"),
+    or is what a verb measures ("fell 0.3 points to 3.7%", "cut 1,000 jobs"); an amount a
+    change goes to or from ("to 3.7%", "from $3 billion", "against $2.16 billion") is no
+    operand side by side with it."""
     asked = {t.lower_ for t in parse(question) if t.like_num}
     doc = parse(text)
-    amounts = [t for t in doc if t.like_num and t.lower_ not in asked]
-    if len(amounts) < 2:
-        return False
-
-    def marked(tok: Any) -> bool:
-        chain = [tok, *list(tok.ancestors)[:3]]
-        return any(
+    heads = {}
+    for tok in doc:
+        if tok.like_num and tok.lower_ not in asked:
+            head = tok
+            while head.dep_ in ("compound", "nummod", "quantmod") and head.head.i != head.i:
+                head = head.head
+            heads[head.i] = head
+    operands = []
+    for head in heads.values():
+        chain = [head, *list(head.ancestors)[:3]]
+        if any(
             t.lower_ == "by"
             or t.tag_ in ("JJR", "RBR")
             or any(c.tag_ in ("JJR", "RBR") for c in t.children)
             for t in chain
-        )
-
-    if any(marked(t) for t in amounts):
-        return False
-    # Side by side: two amounts of one unit ("$3.66 billion ... $2.16 billion"), or one
-    # amount's phrase coordinated with another's.
-    heads = {(t if t.dep_ not in ("compound", "nummod", "quantmod") else t.head).i for t in amounts}
-    units = [doc[i].lemma_.lower() for i in heads]
+        ):
+            return False  # the difference, marked
+        if head.dep_ in ("dobj", "npadvmod") and head.head.pos_ == "VERB":
+            return False  # what the verb measures: "fell 0.3 points"
+        if head.dep_ == "pobj" and head.head.lower_ in _END_POINTS:
+            continue
+        operands.append(head)
+    # Two amounts of one unit, or one amount's phrase coordinated with another's.
+    units = [h.lemma_.lower() for h in operands]
+    at = {h.i for h in operands}
     return len(set(units)) < len(units) or any(
-        doc[i].dep_ == "conj" and doc[i].head.i in heads for i in heads
+        h.dep_ == "conj" and h.head.i in at for h in operands
     )
+
+
+# Prepositions of an amount a change goes to or from, or is set against.
+_END_POINTS = frozenset({"to", "from", "at", "against", "versus", "vs", "than"})
 
 
 # The nouns of a question that asks for a part of a whole, and the ways an answer says one.

@@ -107,7 +107,10 @@ def check_yes(
 
 
 # Subjects that are reports, not what they report on: "the same source also report ...".
-_ABOUT_REPORTS = FRAMING | frozenset(tokenize("source sources outlet outlets"))
+# (Not the rest of FRAMING: "the company confirm the layoffs" claims the company's act.)
+_ABOUT_REPORTS = frozenset(
+    tokenize("article articles report reports source sources outlet outlets story piece")
+)
 
 
 def states_predicate(clause: str, sentence: str, known_outlets: Sequence[str]) -> bool:

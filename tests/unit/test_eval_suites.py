@@ -672,6 +672,13 @@ def test_cli_multihop_limit_and_retrieval_only(tmp_path, fake_models, multihop_f
     assert result.exit_code == 0, result.output
     s = _summary(out)
     assert s["n_queries"] == 1 and s["hits@10"] == 1.0 and "qa_accuracy" not in s
+    # The target set: the first N answerable queries, the null ones left out.
+    out = tmp_path / "mh2"
+    args[-1] = str(out)
+    result = CliRunner().invoke(app, [*args, "--answerable-only", "--retrieval-only"])
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert len(rows) == 2 and all(r["type"] != "null" for r in rows)
 
 
 def test_cli_rgb_on_a_tiny_dataset(tmp_path, fake_models):
