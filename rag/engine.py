@@ -1912,6 +1912,7 @@ class NewsRAG:
             verdicts[0] = replace(verdicts[0], supported=False, contradicted=True, reason=clash)
             return
         support: Support | None = None
+        known = self.store.outlets()
         for i, text in enumerate(texts):
             bare = not (set(tokenize(text)) - {"yes"})
             if not bare and not restates(text, question):
@@ -1925,13 +1926,12 @@ class NewsRAG:
                 and states_predicate(
                     POLARITY.sub("", text),
                     " ".join(e.text for e in verdicts[i].evidence),
-                    self.store.outlets(),
+                    known,
                 )
             ):
                 continue
             if support is None:
                 meta = _metadata(passages)
-                known = self.store.outlets()
                 support = check_yes(
                     question,
                     sources,

@@ -2554,26 +2554,8 @@ def upper_first(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-_SMALL_COUNTS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-}
+# The number words a shown count is written with ("two" ... "twelve").
+_SMALL_COUNTS = {w: int(v) for w, v in _SMALL_NUMBERS.items() if int(v) <= 12}
 
 
 def enumerated_counts(text: str) -> frozenset[str]:
@@ -2626,10 +2608,10 @@ def claim_predicate(text: str) -> tuple[str, frozenset[str]]:
     plain sailing", often leaves none), and an empty set where the predicate is no verb or
     complement."""
     root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
-    subject = next(
-        (c for c in (root.children if root is not None else ()) if c.dep_ in _SUBJECTS), None
-    )
-    if root is None or subject is None:
+    if root is None:
+        return "", frozenset()
+    subject = next((c for c in root.children if c.dep_ in _SUBJECTS), None)
+    if subject is None:
         return "", frozenset()
     said = " ".join(t.text for t in subject.subtree)
     if root.pos_ == "AUX" or root.lemma_.lower() in ("be", "have", "do"):

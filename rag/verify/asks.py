@@ -232,11 +232,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             return True  # "since 2011": how long it has lasted
         # "two years ago" is a point
         return gives(_blanked(text, time_points(text)), "number", question)
-    if (
-        kind == "time"
-        and focus(_question_proper(question)) == "year"
-        and not _YEAR_OF.search(question)
-    ):
+    noun = focus(_question_proper(question))  # the N of "what N", "how many N"
+    if kind == "time" and noun == "year" and not _YEAR_OF.search(question):
         # "What year ...?" asks for a year: "in 2007", "last year", "the late 1990s", not
         # "16 years ago", which leaves the reader to count back from a date not given.
         return any(_NAMES_A_YEAR.search(item) for item in answer_items(text, kind, question))
@@ -248,8 +245,8 @@ def gives(text: str, kind: str, question: str = "") -> bool:
         return False  # the amounts compared, not the difference asked for
     # "What share of the population ...?" asks for a part of a whole: "1.1 million
     # residents" is a count, "nearly half" or "1.1 million of 2.3 million" a share.
-    share = kind == "number" and focus(_question_proper(question)) in _SHARE_NOUNS
-    if kind == "number" and not share and _quantifies(text, focus(_question_proper(question))):
+    share = kind == "number" and noun in _SHARE_NOUNS
+    if kind == "number" and not share and _quantifies(text, noun):
         return True  # "on practically every platform" answers "on how many platforms"
     pattern = _RATIO if share else _HAS[kind]
     if kind == "number" and not share:
@@ -673,9 +670,8 @@ def _detached(
         # support check already weighs.)
         # A count the answer shows its work for ("at two ...: Alameda and FTX") is its own
         # arithmetic over items the support check has found.
-        own = answer_tokens(text, text, kind, question)
-        shown = enumerated_counts(text)
-        if kind != "name" and any(t.lower_ not in shown for t in own):
+        own = answer_tokens(text, text, kind, question) if kind != "name" else []
+        if own and any(t.lower_ not in enumerated_counts(text) for t in own):
             return "the sentences it cites do not give what it answers with"
         return ""
     return "where its sources give it, it is about something else than " + ", ".join(sorted(wanted))

@@ -114,9 +114,9 @@ _ABOUT_REPORTS = frozenset(
 
 
 def states_predicate(clause: str, sentence: str, known_outlets: Sequence[str]) -> bool:
-    """Whether ``sentence`` (the one that scores best for a clause) says the clause's predicate, the
-    word the question asks about (``claim_predicate``): its subject is given, so the
-    shared words of a sentence about that subject prove nothing of "plain sailing",
+    """Whether ``sentence`` (the one that scores best for a clause) says the clause's
+    predicate, the word the question asks about (``claim_predicate``): its subject is given,
+    so the shared words of a sentence about that subject prove nothing of "plain sailing",
     "confirmed" or "seal the Shield with a win" ("... anything but smooth sailing",
     "reportedly preparing for a ground invasion", "won the Shield ... despite suffering
     defeat" passed on their words). Where it does not, the model reads the clause instead
