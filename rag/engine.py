@@ -257,6 +257,22 @@ _DANGLING = re.compile(
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
 
 
+def unsupported_note(sentences: list[AnswerSentence]) -> str:
+    """Why an answer none of whose sentences the sources state was declined: its first such
+    sentence and the check's reason ("" when every sentence passed)."""
+    failed = next((s for s in sentences if not s.supported), None)
+    if failed is None:
+        return ""
+    why = f" ({failed.reason})" if failed.reason else ""
+    return f"The sources do not state: {in_quotes(failed.text)}{why}."
+
+
+def _unsentence(note: str) -> str:
+    """A note as a clause to put in brackets: no final stop, first letter lower-cased."""
+    note = note.rstrip(". ")
+    return note[:1].lower() + note[1:]
+
+
 def _before(passages: list[Passage], sentence: str) -> str:
     """``sentence`` with the text before it in the chunk that holds it (the sentence alone
     when no passage's chunk does)."""
@@ -897,6 +913,7 @@ class NewsRAG:
             f"The written answer did not pass verification ({failed.raw_text.strip()!r}). {tried}.",
         ]
         strict = replace(self.verify_config, act_anchored=True)
+        before = len(notes)  # the check appends its reason to ``notes`` itself
         second = self._verify(
             {**base, "notes": notes},
             passages,
@@ -907,7 +924,11 @@ class NewsRAG:
             config=strict,
         )
         if second.refused:
-            failed.notes.append(f"{tried}; that answer did not pass either: {raw.strip()!r}.")
+            why = second.notes[before:] or [unsupported_note(second.sentences)]
+            failed.notes.append(
+                f"{tried}; that answer did not pass either: {raw.strip()!r}"
+                + (f" ({_unsentence(why[-1])})." if why[-1] else ".")
+            )
             return None
         return second
 
@@ -1107,6 +1128,7 @@ class NewsRAG:
         pieces: list[str] = []
         dated = False  # a date shown completed from its article's date
         dropped = False  # the sentence before was left out as contradicted
+        echoes: list[str] = []  # sentences that restate the question or point at nothing
         for (text, cited), verdict in zip(parts, verdicts, strict=True):
             if (
                 verdict.reason == "restates the question"
@@ -1114,6 +1136,7 @@ class NewsRAG:
                 or lacks_complement(text)
                 or not tokenize(text)
             ):
+                echoes.append(text)
                 continue  # an echo of the question or a dangling pointer is no claim
             if verdict.contradicted:
                 # The sources say otherwise: a sentence a reader would take as true with a
@@ -1160,6 +1183,15 @@ class NewsRAG:
             dated = dated or shown != text
             pieces.append(self._with_markers(shown, marks))
         if not any(s.supported and s.citations for s in sentences):
+            # Say which sentence failed and why: a refusal with no reason leaves the reader
+            # guessing whether the articles lack the fact or the check missed it.
+            note = unsupported_note(sentences) or (
+                f"The answer only restates the question: {in_quotes(echoes[0])}."
+                if echoes and not base["notes"]
+                else ""
+            )
+            if note:
+                base["notes"].append(note)
             return refuse(sentences)
         kind = asked_for(question)
         if kind in ANCHORED_KINDS and sentences and not sentences[0].supported:
@@ -1213,6 +1245,7 @@ class NewsRAG:
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=config,
                 context=source_texts,
+                earlier=[x.text for x in sentences[: sentences.index(s)]],
             )
             for s, _ in answering
         ]

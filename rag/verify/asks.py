@@ -38,6 +38,7 @@ from rag.text import (
     offered_choices,
     parse,
     part_of_object,
+    points_back,
     reports_another,
     roles,
     same_name,
@@ -459,6 +460,7 @@ def off_focus(
     similar: Callable[[str, str], float] | None = None,
     config: VerifyConfig = DEFAULT,
     context: Sequence[str] = (),
+    earlier: Sequence[str] = (),
 ) -> str:
     """Why a supported answer sentence is about something other than what the question asks,
     or "". A "what N" / "how many N" question asks about N: the answer (with its evidence)
@@ -469,7 +471,9 @@ def off_focus(
     of the ``context`` (the retrieved passages) does, when the sources word the act
     otherwise ("move south" / "leave for the southern region") and the support check alone
     judges it. Questions for a name ("which country") are left to ``gives``: their answer
-    names an instance, not the type."""
+    names an instance, not the type. A sentence that points back ("he", "they") speaks of
+    what the answer's ``earlier`` sentences name: "Kelce plays tight end. He ..." speaks of
+    Kelce in both."""
     detached = _detached(question, text, evidence, similar, config)
     if detached:
         return detached
@@ -480,7 +484,8 @@ def off_focus(
     kind = asked_for(question)
     statement = as_statement(question, text) if fragment else text
     doer = asked_subject(question)
-    if doer and not _speaks_of(doer, [statement, *evidence]):
+    referred = earlier if earlier and points_back(statement) else ()
+    if doer and not _speaks_of(doer, [statement, *evidence, *referred]):
         return f"neither it nor its sources speak of the {doer[0]} the question asks about"
     unnamed = leaves_unidentified(question, statement)
     if unnamed:

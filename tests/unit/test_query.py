@@ -1243,9 +1243,37 @@ def test_failed_written_answer_gets_a_second_look_at_the_models_pick(sample_rag)
     )
     refused = sample_rag(stubborn).ask(question)
     assert refused.refused and any("did not pass either" in n for n in refused.notes)
+    # ... and why it did not: the check that stopped the second answer, in brackets.
+    [second] = [n for n in refused.notes if "did not pass either" in n]
+    assert second.endswith(")."), second
     # When the model itself declines to write, there is no second look.
     declined = PickingFakeLLM(reply, refusal_p=0.9, pick_text="hazy weather", pick_p=0.3)
     assert sample_rag(declined).ask(question).refused and declined.calls == 0
+
+
+def test_a_refusal_says_which_sentence_the_sources_do_not_state(sample_rag):
+    """A draft none of whose sentences the sources state is declined with that sentence and
+    the check's reason, so the reader sees why (no silent "could not verify")."""
+    invented = "The ceasefire was signed in Paris by the foreign ministers."
+    answer = sample_rag(FakeLLM(lambda p: f"{invented} [1]")).ask("Where was the ceasefire signed?")
+    assert answer.refused
+    assert any(n.startswith("The sources do not state: “The ceasefire") for n in answer.notes)
+
+
+def test_a_sentence_that_points_back_speaks_of_what_the_answer_named():
+    """ "He" in an answer's second sentence is the man its first names: the doer the
+    question asks about is spoken of (``off_focus``'s ``earlier``)."""
+    from rag.verify import off_focus
+
+    question = "What did Kelce make for Swift?"
+    evidence = ["He made a friendship bracelet with his number on it to give to her."]
+    claim = "He made a friendship bracelet with his number on it."
+    assert "speak of the kelce" in off_focus(question, claim, evidence)
+    earlier = ["Kelce went to one of Swift's concerts in July."]
+    assert off_focus(question, claim, evidence, earlier=earlier) == ""
+    # Only a sentence that points back takes the earlier sentences' subject.
+    plain = "A friendship bracelet with a number was made for Swift."
+    assert "speak of the kelce" in off_focus(question, plain, evidence, earlier=earlier)
 
 
 def test_supported_sentence_that_does_not_answer_is_a_refusal(sample_rag):
