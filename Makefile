@@ -13,16 +13,24 @@ PYTEST_ARGS ?=
 
 # llama-cpp-python compiles here. Its default build (-march=native) uses Intel AMX where the
 # CPU has it, and AMX code crashes (SIGSEGV in llama_decode) in VMs that do not grant it; so
-# it is built for AVX2/AVX-512 (VNNI, BF16) without AMX, once: the wheel is kept in a cache
-# named by its version and flags, and later venvs install it from there.
+# it is built without AMX for the x86 extensions this CPU reports (AVX2, FMA, F16C, AVX-512
+# with VNNI / VBMI / BF16): code for an extension the CPU lacks dies with "Illegal
+# instruction", and VMs of the same family differ. Built once: the wheel is kept in a cache
+# named by its version and flags, so a machine with other extensions builds its own.
 LLAMA_VERSION ?= 0.3.36
-LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
-	-DGGML_F16C=ON -DGGML_AVX512=ON -DGGML_AVX512_VNNI=ON -DGGML_AVX512_VBMI=ON \
-	-DGGML_AVX512_BF16=ON -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
+cpu_has = $(if $(filter $(1),$(CPU_FLAGS)),ON,OFF)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=$(call cpu_has,avx) \
+	-DGGML_AVX2=$(call cpu_has,avx2) -DGGML_FMA=$(call cpu_has,fma) \
+	-DGGML_F16C=$(call cpu_has,f16c) -DGGML_AVX512=$(call cpu_has,avx512f) \
+	-DGGML_AVX512_VNNI=$(call cpu_has,avx512_vnni) -DGGML_AVX512_VBMI=$(call cpu_has,avx512vbmi) \
+	-DGGML_AVX512_BF16=$(call cpu_has,avx512_bf16) -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF \
+	-DGGML_AMX_BF16=OFF
 LLAMA_WHEELS := $(HOME)/.cache/newsrag/wheels/llama-cpp-python-$(LLAMA_VERSION)-$(shell \
 	echo '$(LLAMA_CMAKE_ARGS)' | sha1sum | cut -c1-10)
 
-.PHONY: install chat test check lint format models test-models browser eval-sample bench clean
+.PHONY: install chat test check lint format models test-models browser eval-sample bench clean \
+	llama-flags
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -83,3 +91,7 @@ bench: models
 
 clean:
 	rm -rf $(VENV) .newsrag .pytest_cache .ruff_cache
+
+# The llama.cpp build flags this machine gets (see LLAMA_CMAKE_ARGS above).
+llama-flags:
+	@echo $(LLAMA_CMAKE_ARGS)

@@ -43,7 +43,7 @@ from rag.text import (
     another_year,
     answer_items,
     asks_what_was_said,
-    bound_conflict,
+    bound_clash,
     claims_of,
     complete_dates,
     doer_unnamed,
@@ -265,6 +265,16 @@ def unsupported_note(sentences: list[AnswerSentence]) -> str:
         return ""
     why = f" ({failed.reason})" if failed.reason else ""
     return f"The sources do not state: {in_quotes(failed.text)}{why}."
+
+
+def _echo_note(echo: str) -> str:
+    """Why a draft that makes no claim of its own was declined: a bare "No" rests on no
+    sentence (only a number the sources bound the other way shows one, ``_bounded_no``)."""
+    if not set(tokenize(echo)) - {"no"}:
+        return (
+            "The answer is a bare “No”, and no source sentence says the question's claim is false."
+        )
+    return f"The answer makes no claim of its own to check: {in_quotes(echo)}."
 
 
 def _unsentence(note: str) -> str:
@@ -1092,6 +1102,10 @@ class NewsRAG:
         # The premise is what the user asked, not the condensed question: condensing can
         # slip the answer into the question, and then the answer would look like an echo.
         asked = base["question"]
+        if is_yes_no(asked):
+            no = self._bounded_no(base, asked, sources, passages, timings, raw, prompt_tokens)
+            if no is not None:
+                return no
         premise = asked if _WH_QUESTION.match(without_fronted(asked)) else ""
         headers = {
             p.number: " ".join(
@@ -1186,9 +1200,7 @@ class NewsRAG:
             # Say which sentence failed and why: a refusal with no reason leaves the reader
             # guessing whether the articles lack the fact or the check missed it.
             note = unsupported_note(sentences) or (
-                f"The answer only restates the question: {in_quotes(echoes[0])}."
-                if echoes and not base["notes"]
-                else ""
+                _echo_note(echoes[0]) if echoes and not base["notes"] else ""
             )
             if note:
                 base["notes"].append(note)
@@ -1938,12 +1950,6 @@ class NewsRAG:
         place."""
         if not texts or not _YES.match(texts[0]):
             return
-        # "Did Moscow send more than 2,000?" where the sources say "almost 2,000": the
-        # "Yes" claims the other side of the number, whatever its sentence goes on to say.
-        clash = bound_conflict(yes_no_claim(question), [s.text for s in sources])
-        if clash:
-            verdicts[0] = replace(verdicts[0], supported=False, contradicted=True, reason=clash)
-            return
         support: Support | None = None
         known = self.store.outlets()
         for i, text in enumerate(texts):
@@ -1978,6 +1984,46 @@ class NewsRAG:
                     entailed = self._entailed_yes(question, sources, meta, known, cache)
                     support = entailed or support
             verdicts[i] = replace(support, text=verdicts[i].text, cited=verdicts[i].cited)
+
+    def _bounded_no(
+        self,
+        base: dict[str, Any],
+        question: str,
+        sources: list[SourceSentence],
+        passages: list[Passage],
+        timings: dict[str, float],
+        raw: str,
+        prompt_tokens: int,
+    ) -> Answer | None:
+        """ "No", quoting and citing the source sentence, when a yes/no question bounds a
+        number the other way from its sources (``text.bound_clash``): "Did Moscow send more
+        than 2,000 peacekeepers?" where the article says "almost 2,000 peacekeepers", and no
+        source bounds it as the question does. Else None.
+
+        Why: the small model answers "Yes" to nearly every yes/no question, and a "No" cannot
+        rest on a missing sentence, nor on the model's reading (its reads of a false claim
+        and a true one overlap; README, session 27). A bound the other way is read from the
+        parse of both: the one contradiction this product can show, whatever the draft
+        said."""
+        usable = [s for s in sources if not s.instruction_like]
+        clash = bound_clash(yes_no_claim(question), [s.text for s in usable])
+        if clash is None:
+            return None
+        reason, index = clash
+        said = usable[index]
+        passage = next(p for p in passages if p.number == said.number)
+        citation = self._citation(1, passage, said.start, said.end, said.text, 1.0)
+        base["notes"].append(f"Answered No: {reason}.")
+        return Answer(
+            text=f"No. {in_quotes(said.text)} [1]",
+            refused=False,
+            citations=[citation],
+            sentences=[AnswerSentence(f"No. {in_quotes(said.text)}", True, [1], 1.0, reason)],
+            timings=timings,
+            prompt_tokens=prompt_tokens,
+            raw_text=raw,
+            **base,
+        )
 
     def _read_worded_otherwise(self, verdicts: list[Support], passages: list[Passage]) -> None:
         """A sentence the words' check fails only on its wording (``Support.worded_otherwise``)

@@ -3112,21 +3112,28 @@ def bound_conflict(claim: str, sources: Iterable[str]) -> str:
     bounds leave no room between them (not "at least 10" against "up to 10"), and no source
     bounds it as the claim does; a source giving the number plainly says nothing of the
     bound. A negated claim is not read ("Did Moscow not send more than 2,000?")."""
+    clash = bound_clash(claim, sources)
+    return clash[0] if clash else ""
+
+
+def bound_clash(claim: str, sources: Iterable[str]) -> tuple[str, int] | None:
+    """``bound_conflict``'s reason with the index of the source that bounds the number the
+    other way (the sentence a "No" quotes), or None."""
     mine = number_bounds(claim)
     if not mine or _NOT.search(claim):
-        return ""
+        return None
     stated = [number_bounds(source) for source in sources]
     for key, bound in mine.items():
         told = [
-            theirs
-            for bounds in stated
+            (i, theirs)
+            for i, bounds in enumerate(stated)
             if (theirs := bounds.get(key)) is not None
             and (not theirs.noun or not bound.noun or theirs.noun[:5] == bound.noun[:5])
         ]
-        if any(t.side == bound.side for t in told):
+        if any(t.side == bound.side for _, t in told):
             continue
-        other = next((t for t in told if not (t.inclusive and bound.inclusive)), None)
+        other = next(((i, t) for i, t in told if not (t.inclusive and bound.inclusive)), None)
         if other is not None:
-            said = "under" if other.side == "below" else "over"
-            return f"the sources put {key} as a bound from the other side ({said} it)"
-    return ""
+            said = "under" if other[1].side == "below" else "over"
+            return f"the sources put {key} as a bound from the other side ({said} it)", other[0]
+    return None

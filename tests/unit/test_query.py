@@ -1965,14 +1965,23 @@ def test_an_either_or_question_is_answered_by_the_option_the_model_reads(sample_
     assert not any("for Armenia" in p.split("CLAIM:")[1].split("\n")[0] for p in plain.asked)
 
 
-def test_a_yes_to_a_bound_the_sources_put_the_other_way_is_refused(sample_rag):
+def test_a_bound_the_sources_put_the_other_way_is_answered_no(sample_rag):
     """ "Did Moscow send more than 2,000 peacekeepers?" -> "Yes, Moscow deployed almost
-    2,000 ..." is a true sentence under a false "Yes": the question's bound is contradicted.
-    The same bound written into an answer sentence is contradicted too."""
-    reply = "Yes, Moscow deployed almost 2,000 peacekeepers to the region [1]."
-    rag = sample_rag(FakeLLM(lambda p: reply))
-    assert rag.ask("Did Moscow send more than 2,000 peacekeepers to the region?").refused
-    assert not rag.ask("Did Moscow send almost 2,000 peacekeepers to the region?").refused
+    2,000 ..." is a true sentence under a false "Yes": the question's bound is contradicted,
+    so the answer is "No", quoting and citing the sentence that bounds it, whatever the
+    draft said. The same bound written into an answer sentence is contradicted too."""
+    for reply in ("Yes, Moscow deployed almost 2,000 peacekeepers to the region [1].", "No."):
+        rag = sample_rag(FakeLLM(lambda p, reply=reply: reply))
+        answer = rag.ask("Did Moscow send more than 2,000 peacekeepers to the region?")
+        assert not answer.refused and answer.text.startswith("No. “Moscow deployed almost 2,000")
+        [citation] = answer.citations
+        assert "almost 2,000 peacekeepers" in citation.sentence
+        assert any(n.startswith("Answered No: the sources put 2000") for n in answer.notes)
+    rag = sample_rag(FakeLLM(lambda p: "Yes, Moscow deployed almost 2,000 peacekeepers [1]."))
+    agreed = rag.ask("Did Moscow send almost 2,000 peacekeepers to the region?")
+    assert not agreed.refused and agreed.text.startswith("Yes")
+    # Only a yes/no question: "How many ..." with a bound is answered as written.
+    assert not rag.ask("Did Moscow not send more than 2,000 peacekeepers?").text.startswith("No.")
     src = _sources("Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.")
     [claim] = check_support(
         ["Moscow deployed more than 2,000 peacekeepers to the region."], src, FakeEmbedder()

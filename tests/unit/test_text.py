@@ -1610,7 +1610,7 @@ def test_either_or_questions_and_their_options():
 def test_a_number_bounded_the_other_way_is_a_conflict():
     """ "More than 2,000" is not "almost 2,000": the same number, bounded from the other
     side, of the same thing; a plain number or another thing's number says nothing of it."""
-    from rag.text import Bound, bound_conflict, number_bounds
+    from rag.text import Bound, bound_clash, bound_conflict, number_bounds
 
     assert number_bounds("Moscow deployed almost 2,000 peacekeepers") == {
         "2000": Bound("below", False, "peacekeepers")
@@ -1632,6 +1632,8 @@ def test_a_number_bounded_the_other_way_is_a_conflict():
     assert bound_conflict("Moscow sent almost 2,000 troops", ["It sent at least 2,000 troops."])
     source = ["Moscow deployed almost 2,000 peacekeepers to the region."]
     assert bound_conflict("Moscow sent more than 2,000 peacekeepers", source)
+    # The clash names the source that bounds it, for a "No" to quote.
+    assert bound_clash("Moscow sent more than 2,000 peacekeepers", ["Talks.", *source])[1] == 1
     assert not bound_conflict("Moscow sent nearly 2,000 peacekeepers", source)
     assert not bound_conflict("Moscow sent more than 2,000 peacekeepers", ["It had 2,000."])
     assert not bound_conflict(
