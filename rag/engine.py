@@ -46,6 +46,7 @@ from rag.text import (
     bound_clash,
     claims_of,
     complete_dates,
+    count_clash,
     doer_unnamed,
     fact_box_entry,
     lacks_complement,
@@ -2006,11 +2007,16 @@ class NewsRAG:
         parse of both: the one contradiction this product can show, whatever the draft
         said."""
         usable = [s for s in sources if not s.instruction_like]
-        clash = bound_clash(yes_no_claim(question), [s.text for s in usable])
+        texts = [s.text for s in usable]
+        claim = yes_no_claim(question)
+        clash = bound_clash(claim, texts) or count_clash(claim, texts)
         if clash is None:
             return None
         reason, index = clash
         said = usable[index]
+        names = name_words(claim)
+        if names and not names & name_words(said.text):
+            return None  # a number of another story: the claim's names are not in it
         passage = next(p for p in passages if p.number == said.number)
         citation = self._citation(1, passage, said.start, said.end, said.text, 1.0)
         base["notes"].append(f"Answered No: {reason}.")

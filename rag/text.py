@@ -1733,7 +1733,9 @@ YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
 # (Only before "what" and "how": "to which Reuters contributed" is a relative clause.)
 FRONTED_PHRASE = re.compile(
     # A degree adverb may come before the wh-word: "Going by the article, roughly what year".
-    rf"^\W*+([^,?]{{1,80}}),\s*(?=(?:\w+ly\s+)?{_WH_WORD}"
+    # The phrase may list with commas ("Besides Apple, Samsung and Mozilla, which other
+    # ..."): it ends at the first comma the wh-word follows.
+    rf"^\W*+([^?]{{1,120}}?),\s*(?=(?:\w+ly\s+)?{_WH_WORD}"
     r"|(?:for|by|in|on|at|since|from|after|before)\s+(?:what|how)\b)",
     re.IGNORECASE,
 )
@@ -2090,6 +2092,16 @@ def _classified(noun: Any) -> Any:
     return of[0] if of else noun
 
 
+def kind_asked(question: str) -> str:
+    """The lemma of N in a "what kind / type / sort of N" question ("What type of drones
+    ...?" -> "drone"), else "": such a question asks which kind, which a count does not say."""
+    for tok in parse(question):
+        if tok.lower_ == "what" and tok.dep_ == "det" and tok.head.lemma_.lower() in _CLASSIFIERS:
+            of = _classified(tok.head)
+            return of.lemma_.lower() if of is not tok.head else ""
+    return ""
+
+
 def focus_kinds(question: str) -> frozenset[str]:
     """The lemmas of the nouns that pin down a question's focus (``focus``): the kind of N of
     a "what N" question ("What sales figure ...?" -> {"sale"}), or what a "why ... V"
@@ -2144,13 +2156,21 @@ def doer_unnamed(question: str, text: str) -> bool:
         for c in verb.children
     ):
         return False
-    uses = [
+    act = verb.lemma_.lower()
+    doc = parse(text)
+    uses = [tok for tok in doc if tok.pos_ == "VERB" and tok.lemma_.lower() == act]
+    # A participle the parse reads as an adjective after "be" ("47th min: Acosta is fouled
+    # on the edge ...": "fouled" an acomp) is the passive too, told with no "by".
+    stative = [
         tok
-        for tok in parse(text)
-        if tok.pos_ == "VERB" and tok.lemma_.lower() == verb.lemma_.lower()
+        for tok in doc
+        if tok.dep_ == "acomp"
+        and tok.head.lemma_ == "be"
+        and tok.lower_ in (f"{act}ed", f"{act}d")
+        and not any(c.lower_ == "by" for c in tok.children)
     ]
     doers = [d for tok in uses for d in _actors(tok)]
-    if uses and not doers:
+    if (uses or stative) and not doers:
         # Told only in the passive, with no "by": "Acosta was fouled on the edge of the
         # box" does not say who fouled him.
         return all(any(c.dep_ == "nsubjpass" for c in tok.children) for tok in uses)
@@ -3114,6 +3134,23 @@ def bound_conflict(claim: str, sources: Iterable[str]) -> str:
     bound. A negated claim is not read ("Did Moscow not send more than 2,000?")."""
     clash = bound_clash(claim, sources)
     return clash[0] if clash else ""
+
+
+def count_clash(claim: str, sources: Iterable[str]) -> tuple[str, int] | None:
+    """``number_conflict``'s reason ("in the sources the drone count is 4, not 5") with the
+    index of the source that counts the claim's noun (the sentence a "No" quotes), or None:
+    "Did Russia say there were five drone strikes?" where the article says four."""
+    sources = list(sources)
+    why = number_conflict(claim, sources)
+    if not why:
+        return None
+    nouns = {noun for found in counted(claim).values() for noun in found}
+    counting = [
+        i
+        for i, source in enumerate(sources)
+        if any(same_name(a, b) for found in counted(source).values() for a in found for b in nouns)
+    ]
+    return (why, counting[0]) if counting else None
 
 
 def bound_clash(claim: str, sources: Iterable[str]) -> tuple[str, int] | None:

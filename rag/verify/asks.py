@@ -32,6 +32,7 @@ from rag.text import (
     fills_slot,
     focus,
     focus_kinds,
+    kind_asked,
     labelled_by,
     leaves_unidentified,
     lemmas,
@@ -413,18 +414,26 @@ def _chooses(text: str, question: str) -> bool:
     return 0 < chosen < len(choices)
 
 
-def _narrows(text: str, question: str, wh: tuple[str, ...] = ("which",)) -> bool:
+def _narrows(
+    text: str,
+    question: str,
+    wh: tuple[str, ...] = ("which",),
+    nouns: frozenset[str] = frozenset(),
+    counts: bool = True,
+) -> bool:
     """Whether the answer picks out one of the Ns a "which N" question asks about without a
     name: its N carries a word the question does not ("the 3+3 regional cooperation format"
     to "Which regional cooperation format ...?"). "It carried out the strikes" to "Which side
-    carried out the strikes?" does not."""
-    noun = set(_wh_nouns(question, wh))
+    carried out the strikes?" does not. ``nouns`` overrides the question's N; without
+    ``counts`` a number does not narrow ("four drones" says no kind of drone)."""
+    noun = set(nouns or _wh_nouns(question, wh))
     if not noun:
         return False
+    narrowing = _NARROWING if counts else _NARROWING - {"nummod"}
     asked = lemmas(question)
     for tok in parse(text):
         if tok.lemma_.lower() in noun and any(
-            c.dep_ in _NARROWING
+            c.dep_ in narrowing
             and any(not w.is_punct and w.lemma_.lower() not in asked for w in c.subtree)
             for c in tok.children
         ):
@@ -443,7 +452,21 @@ def _generic(question: str, text: str) -> bool:
     "Messi missed the games due to injury" to "What injury kept Messi out?" names no
     injury. An answer that fills the question's slot, narrows N ("a hamstring injury") or
     does not say N at all (an instance: "Russia deployed peacekeepers" to "What measures
-    ...?") is not generic."""
+    ...?") is not generic. "What kind / type of N" asks which N: an answer that counts N
+    in place of saying which ("four-drone strikes" to "What type of drones ...?") is
+    generic; one that says N with no count is left to the other checks (its kind may sit
+    in a phrase the parse puts elsewhere: "customer money—both cash and crypto")."""
+    kind = kind_asked(question)
+    if kind:
+        counted_n = any(
+            t.lemma_.lower() == kind and any(c.dep_ == "nummod" for c in t.children)
+            for t in parse(text)
+        )
+        return (
+            counted_n
+            and not _narrows(text, question, ("what",), frozenset({kind}), counts=False)
+            and not fills_slot(question, text)
+        )
     nouns = {
         t.head.lemma_.lower() for t in parse(question) if t.lower_ == "what" and t.dep_ == "det"
     }

@@ -1980,8 +1980,25 @@ def test_a_bound_the_sources_put_the_other_way_is_answered_no(sample_rag):
     rag = sample_rag(FakeLLM(lambda p: "Yes, Moscow deployed almost 2,000 peacekeepers [1]."))
     agreed = rag.ask("Did Moscow send almost 2,000 peacekeepers to the region?")
     assert not agreed.refused and agreed.text.startswith("Yes")
-    # Only a yes/no question: "How many ..." with a bound is answered as written.
+    # A negated question is not read ("Did Moscow not send ...?").
     assert not rag.ask("Did Moscow not send more than 2,000 peacekeepers?").text.startswith("No.")
+
+
+def test_a_count_the_sources_give_otherwise_is_answered_no(sample_rag):
+    """ "Five drone strikes" where the article counts four: "No", quoting the sentence that
+    counts them. The count the sources give is no "No"; nor is a count of another story,
+    whose sentence does not name the claim's names."""
+    rag = sample_rag(FakeLLM(lambda p: "Yes, Azerbaijan carried out drone strikes [1]."))
+    answer = rag.ask(
+        "Did Russia say Azerbaijan carried out five drone strikes in Nagorno-Karabakh?"
+    )
+    assert not answer.refused and answer.text.startswith("No. “It also said Azerbaijan")
+    assert "four-drone strikes" in answer.citations[0].sentence
+    assert any("strike count is 4, not 5" in n for n in answer.notes)
+    same = rag.ask("Did Russia say Azerbaijan carried out four drone strikes in Nagorno-Karabakh?")
+    assert not same.text.startswith("No.")
+    other = rag.ask("Did Portland carry out five drone strikes?")
+    assert not other.text.startswith("No.")
     src = _sources("Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.")
     [claim] = check_support(
         ["Moscow deployed more than 2,000 peacekeepers to the region."], src, FakeEmbedder()

@@ -634,6 +634,13 @@ def test_the_support_check_reads_possessives_and_what_a_pronoun_cannot_be(claim,
         # Told only in the passive with no "by": no doer; with one, named.
         ("Who brokered the agreement?", "The agreement was brokered in 2020.", True),
         ("Who brokered the agreement?", "The agreement was brokered by Russia.", False),
+        # A participle parsed as an adjective after "be" (a fact box's "47th min:" label
+        # in front) is the same passive.
+        (
+            "Who fouled Luciano Acosta?",
+            "47th min: Luciano Acosta is fouled on the edge of the attacking third.",
+            True,
+        ),
     ],
 )
 def test_a_who_question_is_not_answered_by_an_unnamed_doer(question, source, unnamed):
@@ -865,6 +872,13 @@ def test_a_phrase_fronted_before_the_wh_word_is_not_the_question():
     assert text.without_fronted("Did Everton, after the deduction, drop?") == (
         "Did Everton, after the deduction, drop?"
     )
+    # A fronted list keeps its commas: the question starts at the wh-word, and the names
+    # it excludes are not an answer to it (they are the question's own).
+    besides = "Besides Apple, Samsung and Mozilla, which other companies have deals with Google?"
+    assert text.without_fronted(besides).startswith("which other companies")
+    assert asked_for(besides) == "name"
+    assert not gives("Google has deals with Samsung and Mozilla.", "name", besides)
+    assert gives("Google has deals with Samsung, Mozilla and Opera.", "name", besides)
 
 
 def test_a_participle_phrase_without_a_subject_is_fronted_too():
@@ -1680,3 +1694,20 @@ def test_a_who_after_a_fronted_clause_is_the_question_s_own():
 
     who = "Before the aid groups ran into it, who had been coping with the blockade for years?"
     assert gives("Local businesses and residents had been coping with it for years.", "name", who)
+
+
+def test_what_kind_of_n_is_not_answered_by_a_count():
+    """ "What type of drones ...?" asks which drones: "four-drone strikes" counts them and
+    says no kind; a modifier the question does not use ("Bayraktar drones") answers."""
+    from rag.verify import off_focus
+
+    assert text.kind_asked("What type of drones did Azerbaijan use?") == "drone"
+    assert text.kind_asked("What drones did Azerbaijan use?") == ""
+    question = "What type of drones did Russia say Azerbaijan used in Nagorno-Karabakh?"
+    evidence = ["It also said Azerbaijan had carried out four-drone strikes in Nagorno-Karabakh."]
+    counted_only = "Russia said Azerbaijan used four-drone strikes in Nagorno-Karabakh."
+    assert "without saying which" in off_focus(question, counted_only, evidence)
+    named = "Russia said Azerbaijan used Bayraktar drones in its strikes."
+    assert off_focus(question, named, evidence) == ""
+    # A count still narrows an N asked about as such: "what strikes" is not "what kind".
+    assert off_focus("What strikes did Russia report?", counted_only, evidence) == ""
