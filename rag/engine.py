@@ -44,9 +44,9 @@ from rag.text import (
     answer_items,
     asks_what_was_said,
     bound_clash,
+    bound_conflict,
     claims_of,
     complete_dates,
-    count_clash,
     doer_unnamed,
     fact_box_entry,
     lacks_complement,
@@ -60,6 +60,7 @@ from rag.text import (
     reports_speech,
     resolve_pointers,
     resolves,
+    same_name,
     states_something,
     upper_first,
     without_fronted,
@@ -1043,6 +1044,7 @@ class NewsRAG:
     ) -> Answer:
         question = base["standalone_question"] or base["question"]
         config = config or self.verify_config
+        noted = len(base["notes"])  # the notes before this check (filters, a first answer)
         # A copied header ends its line, unless the sentence goes on to its citation mark.
         cleaned = _SOURCE_DATE.sub(
             lambda m: "" if re.match(r"\s*[\[.,;]", m.string[m.end() :]) else "\n",
@@ -1201,7 +1203,7 @@ class NewsRAG:
             # Say which sentence failed and why: a refusal with no reason leaves the reader
             # guessing whether the articles lack the fact or the check missed it.
             note = unsupported_note(sentences) or (
-                _echo_note(echoes[0]) if echoes and not base["notes"] else ""
+                _echo_note(echoes[0]) if echoes and len(base["notes"]) == noted else ""
             )
             if note:
                 base["notes"].append(note)
@@ -1237,6 +1239,12 @@ class NewsRAG:
         # About something else: "Azerbaijani forces prevented a sabotage attempt" to "What
         # weather did the Armenian forces take advantage of?"
         source_texts = [source.text for source in sources]
+        # What a "he" may stand for: the verified sentences before it.
+        verified_before: dict[int, list[str]] = {}
+        for i, sentence in enumerate(sentences):
+            verified_before[id(sentence)] = [
+                x.text for x in sentences[:i] if x.supported and x.citations
+            ]
         elsewhere = [
             off_focus(
                 question,
@@ -1258,7 +1266,7 @@ class NewsRAG:
                 similar=lambda a, b: self._similarity(a, b, cache),
                 config=config,
                 context=source_texts,
-                earlier=[x.text for x in sentences[: sentences.index(s)]],
+                earlier=verified_before[id(s)],
             )
             for s, _ in answering
         ]
@@ -1951,6 +1959,14 @@ class NewsRAG:
         place."""
         if not texts or not _YES.match(texts[0]):
             return
+        # "Did Moscow send more than 2,000?" where the sources say "almost 2,000": the
+        # "Yes" claims the other side of the number, whatever its sentence goes on to say
+        # (answered "No" by ``_bounded_no`` where the sentence saying so is surely the
+        # claim's; declined here otherwise).
+        clash = bound_conflict(yes_no_claim(question), [s.text for s in sources])
+        if clash:
+            verdicts[0] = replace(verdicts[0], supported=False, contradicted=True, reason=clash)
+            return
         support: Support | None = None
         known = self.store.outlets()
         for i, text in enumerate(texts):
@@ -1998,8 +2014,15 @@ class NewsRAG:
     ) -> Answer | None:
         """ "No", quoting and citing the source sentence, when a yes/no question bounds a
         number the other way from its sources (``text.bound_clash``): "Did Moscow send more
-        than 2,000 peacekeepers?" where the article says "almost 2,000 peacekeepers", and no
-        source bounds it as the question does. Else None.
+        than 2,000 peacekeepers?" where the article says "almost 2,000 peacekeepers", no
+        source bounds it as the question does, and none counts it plainly on the question's
+        side. The sentence must name every name of the claim. Else None (and a "Yes" to it
+        is declined, ``_check_yes``).
+
+        A count the sources give otherwise ("five drone strikes" where they say four) is no
+        "No": counts of one noun add up, belong to other acts ("shot down 35 drones" /
+        "launched 40"), round ("some 1,800") or name the noun otherwise ("troops"); a review
+        found a wrong "No" in each.
 
         Why: the small model answers "Yes" to nearly every yes/no question, and a "No" cannot
         rest on a missing sentence, nor on the model's reading (its reads of a false claim
@@ -2007,16 +2030,16 @@ class NewsRAG:
         parse of both: the one contradiction this product can show, whatever the draft
         said."""
         usable = [s for s in sources if not s.instruction_like]
-        texts = [s.text for s in usable]
         claim = yes_no_claim(question)
-        clash = bound_clash(claim, texts) or count_clash(claim, texts)
+        clash = bound_clash(claim, [s.text for s in usable], sure=True)
         if clash is None:
             return None
         reason, index = clash
         said = usable[index]
+        # A number of another story is no "No": the sentence must name every claim name.
         names = name_words(claim)
-        if names and not names & name_words(said.text):
-            return None  # a number of another story: the claim's names are not in it
+        if any(not any(same_name(n, w) for w in name_words(said.text)) for n in names):
+            return None
         passage = next(p for p in passages if p.number == said.number)
         citation = self._citation(1, passage, said.start, said.end, said.text, 1.0)
         base["notes"].append(f"Answered No: {reason}.")

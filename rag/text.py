@@ -1733,9 +1733,11 @@ YES_NO_QUESTION = re.compile(rf"^\W*({_YES_NO_AUX})\b", re.IGNORECASE)
 # (Only before "what" and "how": "to which Reuters contributed" is a relative clause.)
 FRONTED_PHRASE = re.compile(
     # A degree adverb may come before the wh-word: "Going by the article, roughly what year".
-    # The phrase may list with commas ("Besides Apple, Samsung and Mozilla, which other
-    # ..."): it ends at the first comma the wh-word follows.
-    rf"^\W*+([^?]{{1,120}}?),\s*(?=(?:\w+ly\s+)?{_WH_WORD}"
+    # The phrase holds commas only as a list that ends in "and" / "or" ("Besides Apple,
+    # Samsung and Mozilla, which other ..."): a comma before an aside or a relative clause
+    # may be the question's own ("According to Reuters, who won the vote, which ...?").
+    r"^\W*+((?:[^,?]{1,80}(?:,\s*[^,?]{1,60})*,?\s+(?:and|or)\s+[^,?]{1,60})|[^,?]{1,80})"
+    rf",\s*(?=(?:\w+ly\s+)?{_WH_WORD}"
     r"|(?:for|by|in|on|at|since|from|after|before)\s+(?:what|how)\b)",
     re.IGNORECASE,
 )
@@ -2161,13 +2163,15 @@ def doer_unnamed(question: str, text: str) -> bool:
     uses = [tok for tok in doc if tok.pos_ == "VERB" and tok.lemma_.lower() == act]
     # A participle the parse reads as an adjective after "be" ("47th min: Acosta is fouled
     # on the edge ...": "fouled" an acomp) is the passive too, told with no "by".
+    # An agent "by" may hang anywhere in its phrase ("fouled on the edge of the box by
+    # Rossi": the parse puts "by" under "edge").
     stative = [
         tok
         for tok in doc
         if tok.dep_ == "acomp"
         and tok.head.lemma_ == "be"
         and tok.lower_ in (f"{act}ed", f"{act}d")
-        and not any(c.lower_ == "by" for c in tok.children)
+        and not any(t.lower_ == "by" for t in tok.subtree)
     ]
     doers = [d for tok in uses for d in _actors(tok)]
     if (uses or stative) and not doers:
@@ -3136,41 +3140,41 @@ def bound_conflict(claim: str, sources: Iterable[str]) -> str:
     return clash[0] if clash else ""
 
 
-def count_clash(claim: str, sources: Iterable[str]) -> tuple[str, int] | None:
-    """``number_conflict``'s reason ("in the sources the drone count is 4, not 5") with the
-    index of the source that counts the claim's noun (the sentence a "No" quotes), or None:
-    "Did Russia say there were five drone strikes?" where the article says four."""
-    sources = list(sources)
-    why = number_conflict(claim, sources)
-    if not why:
-        return None
-    nouns = {noun for found in counted(claim).values() for noun in found}
-    counting = [
-        i
-        for i, source in enumerate(sources)
-        if any(same_name(a, b) for found in counted(source).values() for a in found for b in nouns)
-    ]
-    return (why, counting[0]) if counting else None
-
-
-def bound_clash(claim: str, sources: Iterable[str]) -> tuple[str, int] | None:
+def bound_clash(claim: str, sources: Iterable[str], sure: bool = False) -> tuple[str, int] | None:
     """``bound_conflict``'s reason with the index of the source that bounds the number the
-    other way (the sentence a "No" quotes), or None."""
+    other way (the sentence a "No" quotes), or None. ``sure`` asks more, as a "No" needs:
+    both bounds count a word, and no source counts that word with another number ("killed
+    120 people" beside "nearly 100 people were injured": the claim's "more than 100 people"
+    may be the 120)."""
     mine = number_bounds(claim)
     if not mine or _NOT.search(claim):
         return None
+    sources = list(sources)
     stated = [number_bounds(source) for source in sources]
     for key, bound in mine.items():
+        if sure and not bound.noun:
+            continue
         told = [
             (i, theirs)
             for i, bounds in enumerate(stated)
             if (theirs := bounds.get(key)) is not None
+            and (theirs.noun if sure else True)
             and (not theirs.noun or not bound.noun or theirs.noun[:5] == bound.noun[:5])
         ]
         if any(t.side == bound.side for _, t in told):
             continue
         other = next(((i, t) for i, t in told if not (t.inclusive and bound.inclusive)), None)
-        if other is not None:
-            said = "under" if other[1].side == "below" else "over"
-            return f"the sources put {key} as a bound from the other side ({said} it)", other[0]
+        if other is None or (sure and _counted_otherwise(sources, key, bound.noun)):
+            continue
+        said = "under" if other[1].side == "below" else "over"
+        return f"the sources put {key} as a bound from the other side ({said} it)", other[0]
     return None
+
+
+def _counted_otherwise(sources: list[str], key: str, noun: str) -> bool:
+    """Whether a source counts ``noun`` with a number other than ``key``."""
+    return any(
+        number != key and any(n[:5] == noun[:5] for n in nouns)
+        for source in sources
+        for number, nouns in counted(source).items()
+    )

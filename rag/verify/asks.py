@@ -419,17 +419,17 @@ def _narrows(
     question: str,
     wh: tuple[str, ...] = ("which",),
     nouns: frozenset[str] = frozenset(),
-    counts: bool = True,
+    numbers_narrow: bool = True,
 ) -> bool:
     """Whether the answer picks out one of the Ns a "which N" question asks about without a
     name: its N carries a word the question does not ("the 3+3 regional cooperation format"
     to "Which regional cooperation format ...?"). "It carried out the strikes" to "Which side
     carried out the strikes?" does not. ``nouns`` overrides the question's N; without
-    ``counts`` a number does not narrow ("four drones" says no kind of drone)."""
+    ``numbers_narrow`` a number does not narrow ("four drones" says no kind of drone)."""
     noun = set(nouns or _wh_nouns(question, wh))
     if not noun:
         return False
-    narrowing = _NARROWING if counts else _NARROWING - {"nummod"}
+    narrowing = _NARROWING if numbers_narrow else _NARROWING - {"nummod"}
     asked = lemmas(question)
     for tok in parse(text):
         if tok.lemma_.lower() in noun and any(
@@ -464,7 +464,7 @@ def _generic(question: str, text: str) -> bool:
         )
         return (
             counted_n
-            and not _narrows(text, question, ("what",), frozenset({kind}), counts=False)
+            and not _narrows(text, question, ("what",), frozenset({kind}), numbers_narrow=False)
             and not fills_slot(question, text)
         )
     nouns = {
@@ -494,9 +494,9 @@ def off_focus(
     of the ``context`` (the retrieved passages) does, when the sources word the act
     otherwise ("move south" / "leave for the southern region") and the support check alone
     judges it. Questions for a name ("which country") are left to ``gives``: their answer
-    names an instance, not the type. A sentence that points back ("he", "they") speaks of
-    what the answer's ``earlier`` sentences name: "Kelce plays tight end. He ..." speaks of
-    Kelce in both."""
+    names an instance, not the type. A sentence whose subject is a pronoun ("he", "they")
+    speaks of what the answer's ``earlier`` (verified) sentences name: "Kelce plays tight
+    end. He ..." speaks of Kelce in both."""
     detached = _detached(question, text, evidence, similar, config)
     if detached:
         return detached
@@ -507,7 +507,7 @@ def off_focus(
     kind = asked_for(question)
     statement = as_statement(question, text) if fragment else text
     doer = asked_subject(question)
-    referred = earlier if earlier and points_back(statement) else ()
+    referred = earlier if earlier and _pronoun_subject(statement) else ()
     if doer and not _speaks_of(doer, [statement, *evidence, *referred]):
         return f"neither it nor its sources speak of the {doer[0]} the question asks about"
     unnamed = leaves_unidentified(question, statement)
@@ -545,6 +545,15 @@ def off_focus(
         if not any(_tells_of(s, noun, participants) for s in context):
             return ""  # no passage tells of the act as asked: a paraphrase is all there is
     return f"its sources do not speak of the {noun} asked about"
+
+
+def _pronoun_subject(text: str) -> bool:
+    """Whether the subject of ``text``'s main verb is a third-person pronoun ("He made a
+    bracelet ..."): one that stands for someone named before."""
+    root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
+    return root is not None and any(
+        c.dep_ in ("nsubj", "nsubjpass") and points_back([c]) for c in root.children
+    )
 
 
 def _speaks_of(doer: tuple[str, frozenset[str]], texts: Sequence[str]) -> bool:

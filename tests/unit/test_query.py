@@ -1984,26 +1984,21 @@ def test_a_bound_the_sources_put_the_other_way_is_answered_no(sample_rag):
     assert not rag.ask("Did Moscow not send more than 2,000 peacekeepers?").text.startswith("No.")
 
 
-def test_a_count_the_sources_give_otherwise_is_answered_no(sample_rag):
-    """ "Five drone strikes" where the article counts four: "No", quoting the sentence that
-    counts them. The count the sources give is no "No"; nor is a count of another story,
-    whose sentence does not name the claim's names."""
+def test_a_count_the_sources_give_otherwise_is_no_verified_no(sample_rag):
+    """ "Five drone strikes" where the article counts four is not answered "No": counts of
+    one noun add up, belong to other acts or round, so a mismatch proves nothing (a review
+    found wrong "No" answers for each). A bound the other way whose sentence does not name
+    the claim's names is declined, not answered "No"."""
     rag = sample_rag(FakeLLM(lambda p: "Yes, Azerbaijan carried out drone strikes [1]."))
     answer = rag.ask(
         "Did Russia say Azerbaijan carried out five drone strikes in Nagorno-Karabakh?"
     )
-    assert not answer.refused and answer.text.startswith("No. “It also said Azerbaijan")
-    assert "four-drone strikes" in answer.citations[0].sentence
-    assert any("strike count is 4, not 5" in n for n in answer.notes)
-    same = rag.ask("Did Russia say Azerbaijan carried out four drone strikes in Nagorno-Karabakh?")
-    assert not same.text.startswith("No.")
-    other = rag.ask("Did Portland carry out five drone strikes?")
-    assert not other.text.startswith("No.")
-    src = _sources("Moscow deployed almost 2,000 peacekeepers to the region after the cease-fire.")
-    [claim] = check_support(
-        ["Moscow deployed more than 2,000 peacekeepers to the region."], src, FakeEmbedder()
+    assert not answer.text.startswith("No.")
+    reply = "Yes, Russia deployed peacekeepers to the region [1]."
+    other_name = sample_rag(FakeLLM(lambda p: reply)).ask(
+        "Did Russia send more than 2,000 peacekeepers to the region?"
     )
-    assert not claim.supported and claim.contradicted
+    assert other_name.refused and not other_name.text.startswith("No.")
 
 
 def test_a_negation_on_another_verb_of_the_source_is_not_the_claims():

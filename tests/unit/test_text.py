@@ -1648,6 +1648,12 @@ def test_a_number_bounded_the_other_way_is_a_conflict():
     assert bound_conflict("Moscow sent more than 2,000 peacekeepers", source)
     # The clash names the source that bounds it, for a "No" to quote.
     assert bound_clash("Moscow sent more than 2,000 peacekeepers", ["Talks.", *source])[1] == 1
+    # Sure enough for a "No": both bounds count a word, and no source counts it otherwise.
+    assert bound_clash("Moscow sent more than 2,000 peacekeepers", source, sure=True)
+    assert not bound_clash("There were more than 10.", ["It lasted nearly 10 hours."], sure=True)
+    quake = ["The quake killed 120 people.", "Nearly 100 people were injured."]
+    assert bound_clash("more than 100 people died", quake)  # a "Yes" to it is declined
+    assert not bound_clash("more than 100 people died", quake, sure=True)  # but no "No"
     assert not bound_conflict("Moscow sent nearly 2,000 peacekeepers", source)
     assert not bound_conflict("Moscow sent more than 2,000 peacekeepers", ["It had 2,000."])
     assert not bound_conflict(
