@@ -259,7 +259,7 @@ _DANGLING = re.compile(
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
 
 
-def unsupported_note(sentences: list[AnswerSentence]) -> str:
+def _unsupported_note(sentences: list[AnswerSentence]) -> str:
     """Why an answer none of whose sentences the sources state was declined: its first such
     sentence and the check's reason ("" when every sentence passed)."""
     failed = next((s for s in sentences if not s.supported), None)
@@ -269,10 +269,13 @@ def unsupported_note(sentences: list[AnswerSentence]) -> str:
     return f"The sources do not state: {in_quotes(failed.text)}{why}."
 
 
+_BARE_NO = re.compile(r"^\W*no\W*$", re.IGNORECASE)
+
+
 def _echo_note(echo: str) -> str:
     """Why a draft that makes no claim of its own was declined: a bare "No" rests on no
     sentence (only a number the sources bound the other way shows one, ``_bounded_no``)."""
-    if not set(tokenize(echo)) - {"no"}:
+    if _BARE_NO.match(echo):
         return (
             "The answer is a bare “No”, and no source sentence says the question's claim is false."
         )
@@ -936,7 +939,7 @@ class NewsRAG:
             config=strict,
         )
         if second.refused:
-            why = second.notes[before:] or [unsupported_note(second.sentences)]
+            why = second.notes[before:] or [_unsupported_note(second.sentences)]
             failed.notes.append(
                 f"{tried}; that answer did not pass either: {raw.strip()!r}"
                 + (f" ({_unsentence(why[-1])})." if why[-1] else ".")
@@ -1202,7 +1205,7 @@ class NewsRAG:
         if not any(s.supported and s.citations for s in sentences):
             # Say which sentence failed and why: a refusal with no reason leaves the reader
             # guessing whether the articles lack the fact or the check missed it.
-            note = unsupported_note(sentences) or (
+            note = _unsupported_note(sentences) or (
                 _echo_note(echoes[0]) if echoes and len(base["notes"]) == noted else ""
             )
             if note:
@@ -1240,11 +1243,10 @@ class NewsRAG:
         # weather did the Armenian forces take advantage of?"
         source_texts = [source.text for source in sources]
         # What a "he" may stand for: the verified sentences before it.
-        verified_before: dict[int, list[str]] = {}
-        for i, sentence in enumerate(sentences):
-            verified_before[id(sentence)] = [
-                x.text for x in sentences[:i] if x.supported and x.citations
-            ]
+        verified_before = {
+            id(sentence): [x.text for x in sentences[:i] if x.supported and x.citations]
+            for i, sentence in enumerate(sentences)
+        }
         elsewhere = [
             off_focus(
                 question,
@@ -1493,20 +1495,43 @@ class NewsRAG:
         text = found.sentence.text
         if not answers(f"{text} [{found.ranked[0][0]}]"):
             return None
-        s = found.sentence
-        citation = self._citation(1, found.passage, s.start, s.end, s.text, found.share)
-        quoted = f"{in_quotes(text)} [1]"
         base["notes"].append(
             "The written answer did not pass verification; quoted the source sentence the"
             f" model picked as the answer (P = {found.share:.2f})."
         )
+        return self._quoted_answer(
+            base,
+            timings,
+            raw,
+            prompt_tokens,
+            found.passage,
+            found.sentence,
+            found.share,
+            "picked and quoted",
+        )
+
+    def _quoted_answer(
+        self,
+        base: dict[str, Any],
+        timings: dict[str, float],
+        raw: str,
+        prompt_tokens: int,
+        passage: Passage,
+        sentence: SourceSentence,
+        score: float,
+        reason: str,
+        lead: str = "",
+    ) -> Answer:
+        """An answer that is one source sentence in quotes, cited [1], after ``lead`` ("No.")
+        when given: the model's pick (``_quote_pick``) or the sentence a "No" rests on
+        (``_bounded_no``)."""
+        shown = f"{lead} {in_quotes(sentence.text)}" if lead else in_quotes(sentence.text)
+        citation = self._citation(1, passage, sentence.start, sentence.end, sentence.text, score)
         return Answer(
-            text=quoted,
+            text=f"{shown} [1]",
             refused=False,
             citations=[citation],
-            sentences=[
-                AnswerSentence(in_quotes(text), True, [1], found.share, "picked and quoted")
-            ],
+            sentences=[AnswerSentence(shown, True, [1], score, reason)],
             timings=timings,
             prompt_tokens=prompt_tokens,
             raw_text=raw,
@@ -2041,17 +2066,9 @@ class NewsRAG:
         if any(not any(same_name(n, w) for w in name_words(said.text)) for n in names):
             return None
         passage = next(p for p in passages if p.number == said.number)
-        citation = self._citation(1, passage, said.start, said.end, said.text, 1.0)
         base["notes"].append(f"Answered No: {reason}.")
-        return Answer(
-            text=f"No. {in_quotes(said.text)} [1]",
-            refused=False,
-            citations=[citation],
-            sentences=[AnswerSentence(f"No. {in_quotes(said.text)}", True, [1], 1.0, reason)],
-            timings=timings,
-            prompt_tokens=prompt_tokens,
-            raw_text=raw,
-            **base,
+        return self._quoted_answer(
+            base, timings, raw, prompt_tokens, passage, said, 1.0, reason, lead="No."
         )
 
     def _read_worded_otherwise(self, verdicts: list[Support], passages: list[Passage]) -> None:
