@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import chunk_article
-from ingest.clean import clean_article
+from ingest.clean import Cleaned, clean_articles
 from ingest.embed import embed_chunks
 from ingest.load import RawArticle, expand_paths, iter_file, warn
 from rag.documents import Article, Chunk
@@ -90,6 +90,33 @@ class _ByteProgress:
         if self.progress:
             self.reported = self.base
             self.progress("read", self.base, self.total)
+
+
+def _cleaned_ahead(
+    items: Iterator[RawArticle | IngestError], window: int
+) -> Iterator[Cleaned | IngestError]:
+    """``items`` cleaned (``clean_articles``), in order, reading up to ``window`` records
+    ahead so their planted-instruction checks are parsed together. A read that fails
+    part-way raises only after the records read before it are yielded, as one at a time."""
+    items = iter(items)
+    while True:
+        batch: list[RawArticle | IngestError] = []
+        failure: Exception | None = None
+        try:
+            for item in items:
+                batch.append(item)
+                if len(batch) >= window:
+                    break
+        except Exception as exc:  # re-raised below, where a one-at-a-time read would raise it
+            failure = exc
+        raws = [item for item in batch if not isinstance(item, IngestError)]
+        cleaned = iter(clean_articles(raws))
+        for item in batch:
+            yield item if isinstance(item, IngestError) else next(cleaned)
+        if failure is not None:
+            raise failure
+        if len(batch) < window:
+            return
 
 
 class Ingestor:
@@ -175,15 +202,9 @@ class Ingestor:
         complete = True
         queued_chunks = sum(len(c) for _, c, _ in pending)
         try:
-            for item in items:
-                if isinstance(item, IngestError):
-                    report.failed.append((str(path), str(item)))
-                    complete = False
-                    continue
-                try:
-                    cleaned = clean_article(item)
-                except IngestError as exc:
-                    report.failed.append((str(path), str(exc)))
+            for cleaned in _cleaned_ahead(items, self.settings.ingest_clean_window):
+                if isinstance(cleaned, IngestError):  # an unreadable record, or no text left
+                    report.failed.append((str(path), str(cleaned)))
                     complete = False
                     continue
                 article = cleaned.article

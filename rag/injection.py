@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -750,6 +750,23 @@ def _may_instruct(text: str) -> bool:
         not words.isdisjoint(_GATE_ALONE)
         or (not words.isdisjoint(_GATE_POINTER) and not words.isdisjoint(_GATE_POINTED))
         or ("your" in words and not words.isdisjoint(_GATE_YOUR))
+    )
+
+
+def parse_candidates(texts: Iterable[str]) -> None:
+    """Parse, in one batch, every sentence of ``texts`` that may instruct (``_may_instruct``),
+    so that checking each text afterwards (``instruction_spans``) reads its parses from the
+    cache. For ingest, which checks many articles: spaCy's cost per call, paid once per
+    article and metadata field, was most of the check's time (on MultiHop's 326 articles
+    1.0 s one at a time, 0.6 s batched)."""
+    parse_many(
+        [
+            _plain(text[s:e])
+            for text in texts
+            for s, e in sentence_spans(text)
+            if _may_instruct(text[s:e])
+        ],
+        entities=False,
     )
 
 

@@ -223,9 +223,10 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             if f" {phrase.lower()} " in lower
             for w in name_words(phrase)
         }
-        return (
-            bool(name_words(text) - asked) or _narrows(text, question) or fills_slot(question, text)
-        )
+        # A day or a month is a time, not a name: "confirmed on Wednesday (October 4)"
+        # names no team.
+        named = name_words(_blanked(text, calendar_spans(text)))
+        return bool(named - asked) or _narrows(text, question) or fills_slot(question, text)
     if kind == "time" and _HOW_LONG.match(_question_proper(question)):
         # "How long": a stretch of time or a length ("44 days", "25 miles"), not a point in
         # time: "in January 2021" does not say how long after something it came.

@@ -6,6 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
+
 from ingest.pipeline import Ingestor
 from tests.conftest import SAMPLE_ARTICLE, ingest_paths
 
@@ -216,3 +218,33 @@ def test_a_file_deleted_from_a_folder_takes_its_articles_on_the_next_ingest(
     assert sorted(a["title"] for a in store.articles()) == ["Story a", "Story k"]
     # A single file ingested again removes nothing else.
     assert not ingest_paths(settings, store, fake_embedder, folder / "a.txt").removed
+
+
+def test_articles_read_ahead_to_be_cleaned_together_keep_their_order_and_errors():
+    """Records are cleaned a window at a time (their instruction checks parsed together):
+    results come in reading order, a bad record stays an error in its place, and a read
+    that fails part-way raises only after the records read before it."""
+    from ingest.clean import clean_article
+    from ingest.pipeline import _cleaned_ahead
+    from rag.documents import RawArticle
+    from rag.errors import IngestError
+
+    def records(fail_after: int | None = None):
+        for i in range(7):
+            if i == fail_after:
+                raise OSError("disk gone")
+            yield (
+                IngestError(f"line {i}: invalid JSON")
+                if i == 3
+                else RawArticle(f"Story number {i} tells of the harbour.", f"f{i}.txt")
+            )
+
+    out = list(_cleaned_ahead(records(), window=2))
+    assert [str(c) for c in out if isinstance(c, IngestError)] == ["line 3: invalid JSON"]
+    texts = [c.article.text for c in out if not isinstance(c, IngestError)]
+    assert texts == [clean_article(r).article.text for r in records() if isinstance(r, RawArticle)]
+    got = []
+    with pytest.raises(OSError, match="disk gone"):
+        for cleaned in _cleaned_ahead(records(fail_after=5), window=4):
+            got.append(cleaned)
+    assert len(got) == 5  # four in the first window, the fifth read before the failure

@@ -1717,3 +1717,16 @@ def test_what_kind_of_n_is_not_answered_by_a_count():
     assert off_focus(question, named, evidence) == ""
     # A count still narrows an N asked about as such: "what strikes" is not "what kind".
     assert off_focus("What strikes did Russia report?", counted_only, evidence) == ""
+
+
+def test_a_day_or_a_month_is_no_name():
+    """A "which team" answer must name one beyond the question's names: "on Wednesday
+    (October 4)" names a time, not a team."""
+    shield = "Which team beat FC Cincinnati on the night their Supporters' Shield was confirmed?"
+    assert not gives(
+        "FC Cincinnati won the Supporters' Shield, confirmed on Wednesday (October 4, 2023).",
+        "name",
+        shield,
+    )
+    assert gives("Orlando City beat FC Cincinnati on Wednesday.", "name", shield)
+    assert gives("April Ryan asked the question.", "name", "Who asked the question?")
