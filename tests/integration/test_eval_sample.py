@@ -96,7 +96,7 @@ def test_recorded_default_model_replies_replay_the_measured_result(tmp_path, mon
     summary = _replay(tmp_path, monkeypatch, "sample", [])
     assert summary["correct"] >= 0.60, summary
     assert summary["wrong"] <= 0.06, summary
-    assert summary["refusal_accuracy"] >= 0.88, summary
+    assert summary["refusal_accuracy"] >= 0.9, summary
     assert summary["faithfulness"] >= 0.95, summary
 
 
