@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import chunk_article
-from ingest.clean import Cleaned, clean_articles
+from ingest.clean import Cleaned, clean_article, clean_articles
 from ingest.embed import embed_chunks
 from ingest.load import RawArticle, expand_paths, iter_file, warn
 from rag.documents import Article, Chunk
@@ -61,6 +61,11 @@ ProgressFn = Callable[[str, int, int], None]  # (stage, done, total)
 PROGRESS_BYTES = 1 << 20
 
 
+# Characters of article text read ahead to be cleaned together, at most (beside
+# ``ingest_clean_window`` records): the batch of a file of long records stays small.
+_CLEAN_WINDOW_CHARS = 2_000_000
+
+
 class _ByteProgress:
     """Reports the "read" stage: bytes of all the input files read so far, inside a streamed
     JSON Lines file too, so a single large corpus file shows its progress."""
@@ -93,30 +98,51 @@ class _ByteProgress:
 
 
 def _cleaned_ahead(
-    items: Iterator[RawArticle | IngestError], window: int
+    items: Iterator[RawArticle | IngestError], window: int, window_chars: int
 ) -> Iterator[Cleaned | IngestError]:
-    """``items`` cleaned (``clean_articles``), in order, reading up to ``window`` records
-    ahead so their planted-instruction checks are parsed together. A read that fails
-    part-way raises only after the records read before it are yielded, as one at a time."""
+    """``items`` cleaned (``clean_articles``), in order, reading ahead up to ``window``
+    records or ``window_chars`` characters of text, so their planted-instruction checks are
+    parsed together while memory stays bounded. Failures come where a one-at-a-time read
+    would raise them: a read that fails part-way raises after the records read before it
+    are yielded, and when cleaning the batch breaks (not a record's IngestError), its
+    records are cleaned one at a time again, so the error surfaces at its own record."""
     items = iter(items)
     while True:
         batch: list[RawArticle | IngestError] = []
+        chars = 0
         failure: Exception | None = None
         try:
             for item in items:
                 batch.append(item)
-                if len(batch) >= window:
+                chars += 0 if isinstance(item, IngestError) else len(item.text)
+                if len(batch) >= window or chars >= window_chars:
                     break
         except Exception as exc:  # re-raised below, where a one-at-a-time read would raise it
             failure = exc
         raws = [item for item in batch if not isinstance(item, IngestError)]
-        cleaned = iter(clean_articles(raws))
+        try:
+            together: Iterator[Cleaned | IngestError] | None = iter(clean_articles(raws))
+        except Exception:  # one record breaks the batch: it raises again below, alone
+            together = None
         for item in batch:
-            yield item if isinstance(item, IngestError) else next(cleaned)
+            if isinstance(item, IngestError):
+                yield item
+            elif together is not None:
+                yield next(together)
+            else:
+                yield _clean_one(item)
         if failure is not None:
             raise failure
-        if len(batch) < window:
+        if not batch or (len(batch) < window and chars < window_chars):
             return
+
+
+def _clean_one(raw: RawArticle) -> Cleaned | IngestError:
+    """``clean_article``, an IngestError returned rather than raised."""
+    try:
+        return clean_article(raw)
+    except IngestError as exc:
+        return exc
 
 
 class Ingestor:
@@ -202,7 +228,9 @@ class Ingestor:
         complete = True
         queued_chunks = sum(len(c) for _, c, _ in pending)
         try:
-            for cleaned in _cleaned_ahead(items, self.settings.ingest_clean_window):
+            for cleaned in _cleaned_ahead(
+                items, self.settings.ingest_clean_window, _CLEAN_WINDOW_CHARS
+            ):
                 if isinstance(cleaned, IngestError):  # an unreadable record, or no text left
                     report.failed.append((str(path), str(cleaned)))
                     complete = False

@@ -208,6 +208,29 @@ _TIME_NOUNS = frozenset({"date", "day", "year", "month", "time", "week", "hour"}
 _HOW_LONG = re.compile(r"^\W*how long\b(?!\s+ago)", re.IGNORECASE)
 
 
+# The words of a month or a day of the week, whole.
+_MONTH_OR_WEEKDAY = re.compile(
+    r"(january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
+    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+)
+
+
+def _calendar_words(text: str) -> set[str]:
+    """The months and days of the week ``text`` gives as times, not names: "confirmed on
+    Wednesday (October 4)" names no team. Only the words themselves, in a date the parse
+    finds ("Black Friday" and "Tuesday Morning" still name something), and not one the
+    parse makes a verb's subject or object ("Johnson replaced May in July 2019")."""
+    spans = calendar_spans(text)
+    return {
+        tok.lower_
+        for tok in parse(text)
+        if _MONTH_OR_WEEKDAY.fullmatch(tok.lower_)
+        and tok.dep_ not in ("nsubj", "nsubjpass", "dobj")
+        and any(start <= tok.idx < end for start, end in spans)
+    }
+
+
 def gives(text: str, kind: str, question: str = "") -> bool:
     """Whether an answer sentence contains the kind of thing asked for, beyond what the
     question itself says ("the January 2021 pact" does not answer "how much")."""
@@ -223,9 +246,7 @@ def gives(text: str, kind: str, question: str = "") -> bool:
             if f" {phrase.lower()} " in lower
             for w in name_words(phrase)
         }
-        # A day or a month is a time, not a name: "confirmed on Wednesday (October 4)"
-        # names no team.
-        named = name_words(_blanked(text, calendar_spans(text)))
+        named = name_words(text) - _calendar_words(text)
         return bool(named - asked) or _narrows(text, question) or fills_slot(question, text)
     if kind == "time" and _HOW_LONG.match(_question_proper(question)):
         # "How long": a stretch of time or a length ("44 days", "25 miles"), not a point in

@@ -220,6 +220,20 @@ def test_a_file_deleted_from_a_folder_takes_its_articles_on_the_next_ingest(
     assert not ingest_paths(settings, store, fake_embedder, folder / "a.txt").removed
 
 
+def _records(fail_after: int | None = None, texts: dict[int, str] | None = None):
+    from rag.documents import RawArticle
+    from rag.errors import IngestError
+
+    for i in range(7):
+        if i == fail_after:
+            raise OSError("disk gone")
+        if i == 3:
+            yield IngestError(f"line {i}: invalid JSON")
+        else:
+            text = (texts or {}).get(i, f"Story number {i} tells of the harbour.")
+            yield RawArticle(text, f"f{i}.txt")
+
+
 def test_articles_read_ahead_to_be_cleaned_together_keep_their_order_and_errors():
     """Records are cleaned a window at a time (their instruction checks parsed together):
     results come in reading order, a bad record stays an error in its place, and a read
@@ -229,22 +243,53 @@ def test_articles_read_ahead_to_be_cleaned_together_keep_their_order_and_errors(
     from rag.documents import RawArticle
     from rag.errors import IngestError
 
-    def records(fail_after: int | None = None):
-        for i in range(7):
-            if i == fail_after:
-                raise OSError("disk gone")
-            yield (
-                IngestError(f"line {i}: invalid JSON")
-                if i == 3
-                else RawArticle(f"Story number {i} tells of the harbour.", f"f{i}.txt")
-            )
-
-    out = list(_cleaned_ahead(records(), window=2))
+    out = list(_cleaned_ahead(_records(), window=2, window_chars=10_000))
     assert [str(c) for c in out if isinstance(c, IngestError)] == ["line 3: invalid JSON"]
     texts = [c.article.text for c in out if not isinstance(c, IngestError)]
-    assert texts == [clean_article(r).article.text for r in records() if isinstance(r, RawArticle)]
+    assert texts == [clean_article(r).article.text for r in _records() if isinstance(r, RawArticle)]
     got = []
     with pytest.raises(OSError, match="disk gone"):
-        for cleaned in _cleaned_ahead(records(fail_after=5), window=4):
+        for cleaned in _cleaned_ahead(_records(fail_after=5), window=4, window_chars=10_000):
             got.append(cleaned)
     assert len(got) == 5  # four in the first window, the fifth read before the failure
+
+
+def test_a_window_is_bounded_by_its_text_too(monkeypatch):
+    """A long record closes the window early: memory holds a window's text, not 64 long
+    records."""
+    from ingest import pipeline
+
+    sizes = []
+    real = pipeline.clean_articles
+    monkeypatch.setattr(
+        pipeline, "clean_articles", lambda raws: sizes.append(len(raws)) or real(raws)
+    )
+    long = "The harbour reopened. " * 50  # 1,100 characters
+    out = list(pipeline._cleaned_ahead(_records(texts={1: long}), window=10, window_chars=1_000))
+    assert len(out) == 7
+    assert sizes == [2, 4]  # records 0-1 (the long one closes it), then 2-6 less the error
+
+
+def test_a_record_that_breaks_the_batch_fails_alone(monkeypatch):
+    """When cleaning a batch breaks on something other than a record's IngestError (a
+    parser error), its records are cleaned one at a time again: those before the broken
+    one are handed on, and the error comes at its own record, as it did before batching."""
+    from ingest import pipeline
+
+    def broken(raws):
+        raise ValueError("parser failed")
+
+    real_one = pipeline.clean_article
+
+    def one(raw):
+        if raw.path == "f4.txt":
+            raise ValueError("parser failed")
+        return real_one(raw)
+
+    monkeypatch.setattr(pipeline, "clean_articles", broken)
+    monkeypatch.setattr(pipeline, "clean_article", one)
+    got = []
+    with pytest.raises(ValueError, match="parser failed"):
+        for cleaned in pipeline._cleaned_ahead(_records(), window=10, window_chars=10_000):
+            got.append(cleaned)
+    assert len(got) == 4 and str(got[3]) == "line 3: invalid JSON"

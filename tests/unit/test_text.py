@@ -1730,3 +1730,11 @@ def test_a_day_or_a_month_is_no_name():
     )
     assert gives("Orlando City beat FC Cincinnati on Wednesday.", "name", shield)
     assert gives("April Ryan asked the question.", "name", "Who asked the question?")
+    # Only the month or day itself, and not as a verb's subject or object.
+    event = "Which shopping event saw the biggest jump in online sales?"
+    assert gives("Online spending hit a record on Black Friday.", "name", event)
+    retailer = "Which discount retailer announced it would close all its stores?"
+    assert gives(
+        "Tuesday Morning, which filed in February, is closing its stores.", "name", retailer
+    )
+    assert not gives("Orlando lost on Sunday.", "name", "Which team beat Orlando?")
