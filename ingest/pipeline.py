@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ingest.chunk import chunk_article
-from ingest.clean import Cleaned, clean_article, clean_articles
+from ingest.clean import Cleaned, clean_articles
 from ingest.embed import embed_chunks
 from ingest.load import RawArticle, expand_paths, iter_file, warn
 from rag.documents import Article, Chunk
@@ -130,19 +130,11 @@ def _cleaned_ahead(
             elif together is not None:
                 yield next(together)
             else:
-                yield _clean_one(item)
+                yield clean_articles([item])[0]
         if failure is not None:
             raise failure
         if not batch or (len(batch) < window and chars < window_chars):
             return
-
-
-def _clean_one(raw: RawArticle) -> Cleaned | IngestError:
-    """``clean_article``, an IngestError returned rather than raised."""
-    try:
-        return clean_article(raw)
-    except IngestError as exc:
-        return exc
 
 
 class Ingestor:

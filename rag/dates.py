@@ -14,6 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 _MONTHS["sept"] = 9
+# The words of a month or a day of the week, whole, in lower case ("april", "apr", "sept",
+# "wednesday").
+CALENDAR_WORDS = frozenset(_MONTHS) | {d.lower() for d in calendar.day_name}
 _MONTH = r"(?:" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _YEAR = r"(?:19|20)\d{2}"

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rag.dates import YEAR
+from rag.dates import CALENDAR_WORDS, YEAR
 from rag.retrieve import named_outlets, tokenize
 from rag.text import (
     LEADING_PREPOSITION,
@@ -208,14 +208,6 @@ _TIME_NOUNS = frozenset({"date", "day", "year", "month", "time", "week", "hour"}
 _HOW_LONG = re.compile(r"^\W*how long\b(?!\s+ago)", re.IGNORECASE)
 
 
-# The words of a month or a day of the week, whole.
-_MONTH_OR_WEEKDAY = re.compile(
-    r"(january|february|march|april|may|june|july|august|september|october|november|december"
-    r"|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec"
-    r"|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-)
-
-
 def _calendar_words(text: str) -> set[str]:
     """The months and days of the week ``text`` gives as times, not names: "confirmed on
     Wednesday (October 4)" names no team. Only the words themselves, in a date the parse
@@ -225,7 +217,7 @@ def _calendar_words(text: str) -> set[str]:
     return {
         tok.lower_
         for tok in parse(text)
-        if _MONTH_OR_WEEKDAY.fullmatch(tok.lower_)
+        if tok.lower_ in CALENDAR_WORDS
         and tok.dep_ not in ("nsubj", "nsubjpass", "dobj")
         and any(start <= tok.idx < end for start, end in spans)
     }

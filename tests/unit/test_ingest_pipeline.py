@@ -276,18 +276,14 @@ def test_a_record_that_breaks_the_batch_fails_alone(monkeypatch):
     one are handed on, and the error comes at its own record, as it did before batching."""
     from ingest import pipeline
 
+    real = pipeline.clean_articles
+
     def broken(raws):
-        raise ValueError("parser failed")
-
-    real_one = pipeline.clean_article
-
-    def one(raw):
-        if raw.path == "f4.txt":
+        if any(raw.path == "f4.txt" for raw in raws):
             raise ValueError("parser failed")
-        return real_one(raw)
+        return real(raws)
 
     monkeypatch.setattr(pipeline, "clean_articles", broken)
-    monkeypatch.setattr(pipeline, "clean_article", one)
     got = []
     with pytest.raises(ValueError, match="parser failed"):
         for cleaned in pipeline._cleaned_ahead(_records(), window=10, window_chars=10_000):
