@@ -1161,7 +1161,9 @@ class NewsRAG:
             if verdict.contradicted:
                 # The sources say otherwise: a sentence a reader would take as true with a
                 # warning beside it is worse than none. Dropped, and said so.
-                base["notes"].append(f"Left out a sentence the sources contradict: {text}")
+                base["notes"].append(
+                    f"Left out a sentence the sources contradict: {text} ({verdict.reason})"
+                )
                 dropped = True
                 continue
             if dropped and points_back(text) and not names_its_pointer(text):
@@ -1646,10 +1648,20 @@ class NewsRAG:
         if not read:
             return None
         shares = ", ".join(f"{c.name} {p:.2f}" for p, c in read)
-        share, chosen = max(read, key=lambda x: x[0])
+        ranked = sorted(read, key=lambda x: -x[0])
+        share, chosen = ranked[0]
         if share < (self.settings.yes_entailment_threshold or 0.0):
             failed.notes.append(
                 f"The model did not read any of the sources' names as the answer ({shares})."
+            )
+            return None
+        # A choice between rivals is a choice only with a lead, as for an either-or
+        # question: the reader of a small model puts a wrong name within a few hundredths
+        # of the right one ("Caroline Ellison 0.52, Sam Bankman-Fried 0.49").
+        margin = self.settings.alternative_margin
+        if margin is not None and len(ranked) > 1 and share - ranked[1][0] < margin:
+            failed.notes.append(
+                f"The model read none of the sources' names clearly ahead of the others ({shares})."
             )
             return None
         return self._named_answer(

@@ -220,8 +220,9 @@ class Settings(BaseSettings):
         " out, Taylor or Travis?') is answered by the option the model, shown each option's"
         " claim beside the same source sentences, reads likeliest: its share of Yes must lead"
         " every other option's by at least this much, else the question is declined (0.2: on"
-        " the development sets the wrong option led by up to 0.15). 'none': such questions"
-        " are answered as any other.",
+        " the development sets the wrong option led by up to 0.15). So must the name chosen"
+        " among those a question's reports share (name_choice_candidates). 'none': such"
+        " questions are answered as any other, and the likeliest name is chosen.",
     )
     context_budget: int = Field(
         420,
