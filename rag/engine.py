@@ -1329,6 +1329,19 @@ class NewsRAG:
                 return refuse(sentences)
         if dated:
             base["notes"].append(_DATES_NOTE)
+        if self.settings.unsupported_sentences == "drop":
+            # A sentence no source supports is a claim a reader cannot check: left out, and
+            # said so, as a contradicted one is (the checks above still read it: an
+            # unsupported lead answer refuses the whole answer).
+            kept = [i for i, s in enumerate(sentences) if s.supported]
+            base["notes"].extend(
+                f"Left out a sentence the sources do not support: {s.text}"
+                + (f" ({s.reason})" if s.reason else "")
+                for s in sentences
+                if not s.supported
+            )
+            sentences = [sentences[i] for i in kept]
+            pieces = [pieces[i] for i in kept]
         return Answer(
             text=" ".join(pieces),
             refused=False,

@@ -147,6 +147,13 @@ class Settings(BaseSettings):
         " one is refused with a message, before any retrieval or generation.",
     )
     min_relevance: float = 0.3
+    unsupported_sentences: Literal["drop", "flag"] = Field(
+        "drop",
+        description="What happens to an answer sentence no source supports, when another"
+        " sentence of the answer is supported: 'drop' leaves it out and says so in the"
+        " answer's notes (every sentence shown carries a citation); 'flag' keeps it, marked"
+        " unsupported (underlined in the chat).",
+    )
     refusal_threshold: float = Field(
         0.9,
         ge=0.0,

@@ -102,9 +102,26 @@ def test_off_topic_question_is_refused(sample_app: Any, new_page: Any) -> None:
     snap(page, "04-refusal", narrow=False)
 
 
-def test_unsupported_sentence_is_marked(sample_app: Any, new_page: Any) -> None:
-    page = new_page(sample_app[0])
-    answer = ask(page, "How many peacekeepers and how many tanks did Moscow deploy?")
+def test_unsupported_sentence_is_left_out_and_noted_or_marked(
+    sample_app: Any, new_page: Any
+) -> None:
+    """By default the invented sentence is not in the answer; its notes say it was left out.
+    With unsupported_sentences="flag" it is shown, underlined in dashes, with a tooltip."""
+    url, rag, _ = sample_app
+    page = new_page(url)
+    question = "How many peacekeepers and how many tanks did Moscow deploy?"
+    answer = ask(page, question)
+    assert "2,000 peacekeepers" in answer.locator(".nr-sent").first.inner_text()
+    assert "40,000 tanks" not in " ".join(answer.locator(".nr-sent").all_inner_texts())
+    assert answer.locator(".nr-sent.nr-unsupported").count() == 0
+    notes = answer.locator(".nr-notes").inner_text()
+    assert "do not support" in notes and "40,000 tanks" in notes
+    default = rag.settings
+    rag.settings = default.model_copy(update={"unsupported_sentences": "flag"})
+    try:
+        answer = ask(page, question)
+    finally:
+        rag.settings = default
     bad = answer.locator(".nr-sent.nr-unsupported")
     assert bad.count() == 1
     assert "40,000 tanks" in bad.inner_text()

@@ -630,14 +630,28 @@ def test_model_refusal_marker_gives_refusal(sample_rag):
     assert answer.refused and not answer.citations
 
 
-def test_unsupported_sentence_is_flagged_but_kept_a_contradicted_one_left_out(sample_rag):
+def test_unsupported_sentence_is_left_out_or_flagged_a_contradicted_one_left_out(
+    settings, store, sample_rag
+):
+    """By default a sentence no source supports is left out, and the notes say which and
+    why: every sentence shown carries a citation. ``unsupported_sentences="flag"`` keeps it,
+    marked unsupported, without a citation."""
+
     def reply(prompt: str) -> str:
         return (
             "Moscow deployed almost 2,000 peacekeepers to the region [1]. "
             "They were commanded by General Ivanov from Vladivostok [1]."
         )
 
-    answer = sample_rag(FakeLLM(reply)).ask("How many peacekeepers did Moscow deploy?")
+    question = "How many peacekeepers did Moscow deploy?"
+    answer = sample_rag(FakeLLM(reply)).ask(question)
+    assert not answer.refused and [s.supported for s in answer.sentences] == [True]
+    assert "Ivanov" not in answer.text and answer.text.count("[1]") == 1
+    left_out = [n for n in answer.notes if n.startswith("Left out a sentence the sources do not")]
+    assert len(left_out) == 1 and "General Ivanov" in left_out[0]
+    assert "name not in sources" in left_out[0]  # and why
+    flagging = settings.model_copy(update={"unsupported_sentences": "flag"})
+    answer = NewsRAG(flagging, store, sample_rag().embedder, FakeLLM(reply)).ask(question)
     assert not answer.refused
     flags = [s.supported for s in answer.sentences]
     assert flags == [True, False]
