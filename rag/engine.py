@@ -62,6 +62,7 @@ from rag.text import (
     resolves,
     same_name,
     states_something,
+    subject_points_back,
     upper_first,
     without_fronted,
     yes_no_claim,
@@ -257,6 +258,29 @@ _DANGLING = re.compile(
 )
 # "(Outlet, 2023-11-06)" as the prompt's source headers write it.
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
+
+
+def _shown_sentences(sentences: list[AnswerSentence], notes: list[str]) -> list[int]:
+    """The indexes of the sentences an answer shows when no unsupported one may be
+    shown (``unsupported_sentences="drop"``); each one left out is named in ``notes``.
+
+    A sentence no source supports is a claim a reader cannot check: left out and said so,
+    as a contradicted one is, and so is a sentence after it that points back at it ("This
+    marked ...") without saying what it points at (the checks before this still read them
+    all: an unsupported lead answer refuses the whole answer)."""
+    kept: list[int] = []
+    left_out = False
+    for i, s in enumerate(sentences):
+        if not s.supported:
+            why = f" ({s.reason})" if s.reason else ""
+            notes.append(f"Left out a sentence the sources do not support: {s.text}{why}")
+            left_out = True
+        elif left_out and subject_points_back(s.text) and not names_its_pointer(s.text):
+            notes.append(f"Left out a sentence about the one left out: {s.text}")
+        else:
+            kept.append(i)
+            left_out = False
+    return kept
 
 
 def _unsupported_note(sentences: list[AnswerSentence]) -> str:
@@ -1146,6 +1170,7 @@ class NewsRAG:
         # read by refuse()
         details = [t for (t, _), v in zip(parts, verdicts, strict=True) if v.only_details]
         pieces: list[str] = []
+        plain: list[str] = []  # each sentence as shown, without its markers
         dated = False  # a date shown completed from its article's date
         dropped = False  # the sentence before was left out as contradicted
         echoes: list[str] = []  # sentences that restate the question or point at nothing
@@ -1166,7 +1191,7 @@ class NewsRAG:
                 )
                 dropped = True
                 continue
-            if dropped and points_back(text) and not names_its_pointer(text):
+            if dropped and subject_points_back(text) and not names_its_pointer(text):
                 # "This was done after ...": what it speaks of was the sentence left out (as
                 # a kept clause that points back is left out with its clause, ``_kept_clauses``).
                 base["notes"].append(f"Left out a sentence about the one left out: {text}")
@@ -1203,6 +1228,7 @@ class NewsRAG:
                 else text
             )
             dated = dated or shown != text
+            plain.append(shown)
             pieces.append(self._with_markers(shown, marks))
         if not any(s.supported and s.citations for s in sentences):
             # Say which sentence failed and why: a refusal with no reason leaves the reader
@@ -1330,18 +1356,33 @@ class NewsRAG:
         if dated:
             base["notes"].append(_DATES_NOTE)
         if self.settings.unsupported_sentences == "drop":
-            # A sentence no source supports is a claim a reader cannot check: left out, and
-            # said so, as a contradicted one is (the checks above still read it: an
-            # unsupported lead answer refuses the whole answer).
-            kept = [i for i, s in enumerate(sentences) if s.supported]
-            base["notes"].extend(
-                f"Left out a sentence the sources do not support: {s.text}"
-                + (f" ({s.reason})" if s.reason else "")
+            if is_yes_no(asked) and any(
+                not s.supported and (POLARITY.match(s.text) or _YES.match(s.text))
                 for s in sentences
-                if not s.supported
-            )
-            sentences = [sentences[i] for i in kept]
-            pieces = [pieces[i] for i in kept]
+            ):
+                # The "Yes" or "No" is the answer: without it the rest answers nothing.
+                base["notes"].append(_unsupported_note(sentences))
+                return refuse(sentences)
+            kept = _shown_sentences(sentences, base["notes"])
+            if not any(sentences[i].citations for i in kept):
+                return refuse(sentences)  # what was left spoke of what was left out
+            # Markers renumbered over the sentences shown: no source card for a sentence
+            # left out.
+            numbering: dict[int, int] = {}
+            for i in kept:
+                for n in sentences[i].citations:
+                    numbering.setdefault(n, len(numbering) + 1)
+            citations = [replace(citations[old - 1], number=new) for old, new in numbering.items()]
+            pieces = [
+                self._with_markers(
+                    plain[i], "".join(f"[{numbering[n]}]" for n in sentences[i].citations)
+                )
+                for i in kept
+            ]
+            sentences = [
+                replace(sentences[i], citations=[numbering[n] for n in sentences[i].citations])
+                for i in kept
+            ]
         return Answer(
             text=" ".join(pieces),
             refused=False,
@@ -1640,14 +1681,16 @@ class NewsRAG:
         """For a question asking for a name whose written answer failed (and its second
         look, if any): the name its reports share that the model reads as what the question
         claims, cited to the sentences it read; None when no candidate reaches
-        ``yes_entailment_threshold``.
+        ``yes_entailment_threshold``, or the likeliest does not lead the next by
+        ``alternative_margin``.
 
         The candidates (``name_candidates``: the first ``name_choice_candidates`` names that
         the passages of every outlet the question names give) are each put in the
         question's place ("Google, recently involved in an antitrust battle, is also
         accused of X") and read by the strict fact checker that reads a "Yes"
         (``_model_reads``), beside ``yes_entailment_sentences`` sentences of each named
-        outlet; the likeliest one that reaches the threshold answers. Not when the model
+        outlet; the likeliest one that reaches the threshold, clearly ahead, answers. Not when
+        the model
         declined or leaned to declining (``_quote_pick``'s reasons), nor for yes/no
         questions."""
         if (
@@ -1698,7 +1741,8 @@ class NewsRAG:
         name read by the model as the question's claim (as ``_chosen_name`` reads a
         candidate): kept when the model leans to it (``yes_entailment_threshold``) or reads
         no other shared name as likelier; else replaced by the likeliest other name when
-        that one reaches the threshold, else refused.
+        that one reaches the threshold and leads every other read (its own included) by
+        ``alternative_margin``, else refused.
 
         Why: words and participants cannot tell "The individual associated with using $1
         billion of customer funds for a buyout is Caroline Ellison [1]" from the truth when
@@ -1749,10 +1793,14 @@ class NewsRAG:
             else f"The answer named {items[0]}, which no report the question names gives as"
             f" the kind of name it asks for, and the model read a name they share ({shares})"
         )
-        if best >= threshold:
+        runner_up = max([p for p, c in [*given, *read] if c is not chosen], default=0.0)
+        margin = self.settings.alternative_margin
+        if best >= threshold and (margin is None or best - runner_up >= margin):
             return self._named_answer(
                 answer, best, chosen, passages, f"{doubt}; answered with {chosen.name}."
             )
+        if best >= threshold:  # a rival, but not clearly ahead (as ``_chosen_name``)
+            return self._declined(answer, f"{doubt}, none clearly ahead of the others.")
         return self._declined(answer, f"{doubt}, none at {threshold:.2f} or more.")
 
     @staticmethod

@@ -10,9 +10,10 @@ Both engines call ``NewsRAG``'s public methods (``ask``/``stream``/``retrieve``,
 memory are exactly those of the Python API, the CLI and the UI.
 
 Streaming: the tokens are the model's draft as it writes (``NewsRAG.stream``'s token events).
-The verified text can differ (unsupported sentences flagged, contradicted ones left out,
-markers renumbered, or a refusal), so once the stream is drained ``str(response)`` is the
-verified text and ``source_nodes``/``metadata`` are filled; until then they are empty.
+The verified text can differ (unsupported and contradicted sentences left out, or flagged
+with ``unsupported_sentences="flag"``; markers renumbered; or a refusal), so once the stream
+is drained ``str(response)`` is the verified text and ``source_nodes``/``metadata`` are
+filled; until then they are empty.
 """
 
 from __future__ import annotations

@@ -151,8 +151,8 @@ class Settings(BaseSettings):
         "drop",
         description="What happens to an answer sentence no source supports, when another"
         " sentence of the answer is supported: 'drop' leaves it out and says so in the"
-        " answer's notes (every sentence shown carries a citation); 'flag' keeps it, marked"
-        " unsupported (underlined in the chat).",
+        " answer's notes (every claim shown carries a citation; a bare 'Yes' left out"
+        " refuses the answer); 'flag' keeps it, marked unsupported (underlined in the chat).",
     )
     refusal_threshold: float = Field(
         0.9,
@@ -217,7 +217,8 @@ class Settings(BaseSettings):
         description="When the written answer to a question asking for a name ('Which company"
         " ...?', 'Who ...?') fails verification, this many of the names the sources give are"
         " read by the model as the question's claim (each must reach"
-        " yes_entailment_threshold); the likeliest is the answer. 0: never.",
+        " yes_entailment_threshold); the likeliest is the answer if it leads the next by"
+        " alternative_margin. 0: never.",
     )
     alternative_margin: float | None = Field(
         0.2,

@@ -2374,6 +2374,17 @@ def points_back(text: str | Any) -> bool:
     return any(_points_back(tok) for tok in (parse(text) if isinstance(text, str) else text))
 
 
+def subject_points_back(text: str) -> bool:
+    """Whether the subject of ``text``'s main verb is a third-person pronoun or a
+    demonstrative ("He made a bracelet ...", "This was done after ..."): it stands for
+    something named before, unlike a pronoun elsewhere in it ("The banker's patience
+    snapped and his withdrawal ...")."""
+    root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
+    return root is not None and any(
+        c.dep_ in ("nsubj", "nsubjpass") and points_back([c]) for c in root.children
+    )
+
+
 def _points_back(tok: Any) -> bool:
     """A third-person pronoun ("he", "it") or a demonstrative ("that claim", "there"): a
     word that stands for something the conversation named."""

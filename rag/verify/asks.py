@@ -39,10 +39,10 @@ from rag.text import (
     offered_choices,
     parse,
     part_of_object,
-    points_back,
     reports_another,
     roles,
     same_name,
+    subject_points_back,
     time_points,
     without_fronted,
 )
@@ -521,7 +521,7 @@ def off_focus(
     kind = asked_for(question)
     statement = as_statement(question, text) if fragment else text
     doer = asked_subject(question)
-    referred = earlier if earlier and _pronoun_subject(statement) else ()
+    referred = earlier if earlier and subject_points_back(statement) else ()
     if doer and not _speaks_of(doer, [statement, *evidence, *referred]):
         return f"neither it nor its sources speak of the {doer[0]} the question asks about"
     unnamed = leaves_unidentified(question, statement)
@@ -559,15 +559,6 @@ def off_focus(
         if not any(_tells_of(s, noun, participants) for s in context):
             return ""  # no passage tells of the act as asked: a paraphrase is all there is
     return f"its sources do not speak of the {noun} asked about"
-
-
-def _pronoun_subject(text: str) -> bool:
-    """Whether the subject of ``text``'s main verb is a third-person pronoun ("He made a
-    bracelet ..."): one that stands for someone named before."""
-    root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
-    return root is not None and any(
-        c.dep_ in ("nsubj", "nsubjpass") and points_back([c]) for c in root.children
-    )
 
 
 def _speaks_of(doer: tuple[str, frozenset[str]], texts: Sequence[str]) -> bool:

@@ -47,6 +47,7 @@ def test_cleaning_many_articles_at_once_is_cleaning_each():
             continue
         alone = clean_article(raw)
         # the ingest stamp is the clock's second: the two calls may straddle one
+        assert cleaned.article.ingested_at  # stamped all the same
         stamped = dataclasses.replace(alone.article, ingested_at=cleaned.article.ingested_at)
         assert (cleaned.article, cleaned.dropped) == (stamped, alone.dropped)
     assert many[1].dropped and "tell readers" in many[1].dropped[0]

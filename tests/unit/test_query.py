@@ -493,6 +493,9 @@ def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model
     assert any("answered with Quarkco" in n for n in replaced.notes)
     refused, _ = ask(wrong, Quarkco=0.4, Zentra=0.3)
     assert refused.refused and any("none at 0.50 or more" in n for n in refused.notes)
+    # A likelier rival replaces the answer's name only clearly ahead of it.
+    close, _ = ask(wrong, Quarkco=0.6, Zentra=0.45)
+    assert close.refused and any("none clearly ahead" in n for n in close.notes)
 
 
 def test_a_name_chosen_among_rivals_must_lead_them(settings, store, tmp_path):
@@ -606,6 +609,38 @@ def test_wrong_marker_is_corrected(sample_rag):
     assert answer.citations[0].sentence.startswith("Moscow deployed")
 
 
+def test_what_points_at_a_sentence_left_out_goes_with_it_and_a_bare_yes_refuses(
+    settings, store, sample_rag
+):
+    """A sentence that points back ("This ...") at an unsupported sentence left out is left
+    out too; a yes/no answer whose "Yes" is left out answers nothing and is refused (kept,
+    flagged, with unsupported_sentences="flag")."""
+
+    def ask(question: str, reply: str, settings_: Settings = settings):
+        embedder = sample_rag().embedder
+        return NewsRAG(settings_, store, embedder, FakeLLM(lambda p: reply)).ask(question)
+
+    answer = ask(
+        "How many peacekeepers did Moscow deploy?",
+        "Moscow deployed almost 2,000 peacekeepers to the region [1]. General Ivanov commanded"
+        " them from Vladivostok [1]. This reaffirmed its role as a police official and chief"
+        " power broker in a volatile part of the former Soviet Union [1].",
+    )
+    assert not answer.refused and answer.text.startswith("Moscow deployed")
+    assert "Ivanov" not in answer.text and "reaffirmed" not in answer.text
+    assert any(n.startswith("Left out a sentence about the one left out") for n in answer.notes)
+    assert [c.number for c in answer.citations] == [1]
+    yes = (
+        "Did Moscow deploy 40,000 tanks to the region?",
+        "Yes. Moscow deployed almost 2,000 peacekeepers to the region [1].",
+    )
+    refused = ask(*yes)
+    assert refused.refused and any("“Yes.”" in n for n in refused.notes)
+    flagging = settings.model_copy(update={"unsupported_sentences": "flag"})
+    kept = ask(*yes, settings_=flagging)
+    assert not kept.refused and [s.supported for s in kept.sentences] == [False, True]
+
+
 def test_off_topic_is_refused_even_when_the_model_answers(sample_rag):
     llm = FakeLLM(lambda prompt: "The capital of France is Paris [1].")
     rag = sample_rag(llm)
@@ -634,7 +669,7 @@ def test_unsupported_sentence_is_left_out_or_flagged_a_contradicted_one_left_out
     settings, store, sample_rag
 ):
     """By default a sentence no source supports is left out, and the notes say which and
-    why: every sentence shown carries a citation. ``unsupported_sentences="flag"`` keeps it,
+    why: every claim shown carries a citation. ``unsupported_sentences="flag"`` keeps it,
     marked unsupported, without a citation."""
 
     def reply(prompt: str) -> str:
