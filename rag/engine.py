@@ -1186,9 +1186,8 @@ class NewsRAG:
             if verdict.contradicted:
                 # The sources say otherwise: a sentence a reader would take as true with a
                 # warning beside it is worse than none. Dropped, and said so.
-                base["notes"].append(
-                    f"Left out a sentence the sources contradict: {text} ({verdict.reason})"
-                )
+                why = f" ({verdict.reason})" if verdict.reason else ""
+                base["notes"].append(f"Left out a sentence the sources contradict: {text}{why}")
                 dropped = True
                 continue
             if dropped and subject_points_back(text) and not names_its_pointer(text):
@@ -1690,8 +1689,7 @@ class NewsRAG:
         accused of X") and read by the strict fact checker that reads a "Yes"
         (``_model_reads``), beside ``yes_entailment_sentences`` sentences of each named
         outlet; the likeliest one that reaches the threshold, clearly ahead, answers. Not when
-        the model
-        declined or leaned to declining (``_quote_pick``'s reasons), nor for yes/no
+        the model declined or leaned to declining (``_quote_pick``'s reasons), nor for yes/no
         questions."""
         if (
             not strip_refusal_marker(failed.raw_text)
