@@ -260,6 +260,17 @@ _DANGLING = re.compile(
 _SOURCE_DATE = re.compile(r"\s*\((?:[^()]{1,80},\s*)?\d{4}-\d{2}-\d{2}\)")
 
 
+def _because(reason: str) -> str:
+    """A check's reason as a note's closing parenthesis ("" when there is none: no "()")."""
+    return f" ({reason})" if reason else ""
+
+
+def _points_at_left_out(text: str) -> bool:
+    """Whether a sentence after one left out speaks of it: its subject points back ("This
+    was done after ...") and it does not say itself what that subject is."""
+    return subject_points_back(text) and not names_its_pointer(text)
+
+
 def _shown_sentences(sentences: list[AnswerSentence], notes: list[str]) -> list[int]:
     """The indexes of the sentences an answer shows when no unsupported one may be
     shown (``unsupported_sentences="drop"``); each one left out is named in ``notes``.
@@ -272,10 +283,11 @@ def _shown_sentences(sentences: list[AnswerSentence], notes: list[str]) -> list[
     left_out = False
     for i, s in enumerate(sentences):
         if not s.supported:
-            why = f" ({s.reason})" if s.reason else ""
-            notes.append(f"Left out a sentence the sources do not support: {s.text}{why}")
+            notes.append(
+                f"Left out a sentence the sources do not support: {s.text}{_because(s.reason)}"
+            )
             left_out = True
-        elif left_out and subject_points_back(s.text) and not names_its_pointer(s.text):
+        elif left_out and _points_at_left_out(s.text):
             notes.append(f"Left out a sentence about the one left out: {s.text}")
         else:
             kept.append(i)
@@ -289,8 +301,7 @@ def _unsupported_note(sentences: list[AnswerSentence]) -> str:
     failed = next((s for s in sentences if not s.supported), None)
     if failed is None:
         return ""
-    why = f" ({failed.reason})" if failed.reason else ""
-    return f"The sources do not state: {in_quotes(failed.text)}{why}."
+    return f"The sources do not state: {in_quotes(failed.text)}{_because(failed.reason)}."
 
 
 _BARE_NO = re.compile(r"^\W*no\W*$", re.IGNORECASE)
@@ -1169,8 +1180,7 @@ class NewsRAG:
         supported_at: dict[int, list[tuple[str, int]]] = {}  # id(sentence): (doc id, start)
         # read by refuse()
         details = [t for (t, _), v in zip(parts, verdicts, strict=True) if v.only_details]
-        pieces: list[str] = []
-        plain: list[str] = []  # each sentence as shown, without its markers
+        shown_texts: list[str] = []  # each sentence as shown, its markers added at the end
         dated = False  # a date shown completed from its article's date
         dropped = False  # the sentence before was left out as contradicted
         echoes: list[str] = []  # sentences that restate the question or point at nothing
@@ -1186,11 +1196,12 @@ class NewsRAG:
             if verdict.contradicted:
                 # The sources say otherwise: a sentence a reader would take as true with a
                 # warning beside it is worse than none. Dropped, and said so.
-                why = f" ({verdict.reason})" if verdict.reason else ""
-                base["notes"].append(f"Left out a sentence the sources contradict: {text}{why}")
+                base["notes"].append(
+                    f"Left out a sentence the sources contradict: {text}{_because(verdict.reason)}"
+                )
                 dropped = True
                 continue
-            if dropped and subject_points_back(text) and not names_its_pointer(text):
+            if dropped and _points_at_left_out(text):
                 # "This was done after ...": what it speaks of was the sentence left out (as
                 # a kept clause that points back is left out with its clause, ``_kept_clauses``).
                 base["notes"].append(f"Left out a sentence about the one left out: {text}")
@@ -1214,7 +1225,6 @@ class NewsRAG:
             supported_at[id(sentences[-1])] = [
                 (by_number[e.number].retrieved.chunk.doc_id, e.start) for e in verdict.evidence
             ]
-            marks = "".join(f"[{n}]" for n in numbers)
             # A date without its year takes the year its cited sentences give it, else is
             # read against the date of the article it cites.
             shown = (
@@ -1227,8 +1237,7 @@ class NewsRAG:
                 else text
             )
             dated = dated or shown != text
-            plain.append(shown)
-            pieces.append(self._with_markers(shown, marks))
+            shown_texts.append(shown)
         if not any(s.supported and s.citations for s in sentences):
             # Say which sentence failed and why: a refusal with no reason leaves the reader
             # guessing whether the articles lack the fact or the check missed it.
@@ -1372,18 +1381,16 @@ class NewsRAG:
                 for n in sentences[i].citations:
                     numbering.setdefault(n, len(numbering) + 1)
             citations = [replace(citations[old - 1], number=new) for old, new in numbering.items()]
-            pieces = [
-                self._with_markers(
-                    plain[i], "".join(f"[{numbering[n]}]" for n in sentences[i].citations)
-                )
-                for i in kept
-            ]
+            shown_texts = [shown_texts[i] for i in kept]
             sentences = [
                 replace(sentences[i], citations=[numbering[n] for n in sentences[i].citations])
                 for i in kept
             ]
         return Answer(
-            text=" ".join(pieces),
+            text=" ".join(
+                self._with_markers(shown, "".join(f"[{n}]" for n in sentence.citations))
+                for shown, sentence in zip(shown_texts, sentences, strict=True)
+            ),
             refused=False,
             citations=citations,
             sentences=sentences,

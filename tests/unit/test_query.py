@@ -451,29 +451,29 @@ def test_a_failed_name_answer_gives_way_to_the_name_the_model_reads_in_each_outl
     assert NewsRAG(off, store, emb, reader).ask(question).refused and not reader.asked
 
 
+# Two reports that both give two company names, and a question on them.
+_SHARING_TWO_NAMES = [
+    (
+        "Regulators act",
+        "Weekly",
+        "Regulators fined Quarkco over its data leaks, rival Zentra Inc said.",
+    ),
+    ("Markets", "Daily", "Quarkco shares fell after the fine, while shares of Zentra Inc rose."),
+]
+_SHARING_QUESTION = (
+    "Which company, fined over its data leaks as the Weekly reported, saw its shares fall"
+    " according to the Daily?"
+)
+
+
 def test_a_written_name_answer_to_a_question_on_two_reports_is_read_by_the_model(
     settings, store, tmp_path
 ):
     """A name that passes the words' checks is still read as the question's claim when the
     question names two reports: kept when the model leans to it, replaced by a name the
     reports share that it reads as likelier, refused when no name reaches the threshold."""
-    rows = [
-        (
-            "Regulators act",
-            "Weekly",
-            "Regulators fined Quarkco over its data leaks, rival Zentra Inc said.",
-        ),
-        (
-            "Markets",
-            "Daily",
-            "Quarkco shares fell after the fine, while shares of Zentra Inc rose.",
-        ),
-    ]
-    settings, emb = _reports(settings, store, tmp_path, rows)
-    question = (
-        "Which company, fined over its data leaks as the Weekly reported, saw its shares fall"
-        " according to the Daily?"
-    )
+    settings, emb = _reports(settings, store, tmp_path, _SHARING_TWO_NAMES)
+    question = _SHARING_QUESTION
     right = "Quarkco was fined over its data leaks [1], and its shares fell after the fine [2]."
     wrong = "Zentra Inc said regulators fined a company over its data leaks [1]."
 
@@ -503,19 +503,12 @@ def test_a_name_chosen_among_rivals_must_lead_them(settings, store, tmp_path):
     likeliest answers only with a lead of ``alternative_margin`` over the next: read within
     a few hundredths of each other, neither is chosen (a wrong name came out ahead by 0.03
     on MultiHop)."""
-    rows = [
-        ("Regulators act", "Weekly", "Regulators fined Quarkco over its leaks, Zentra Inc said."),
-        ("Markets", "Daily", "Quarkco shares fell after the fine, while Zentra Inc rose."),
-    ]
-    settings, emb = _reports(settings, store, tmp_path, rows)
-    question = (
-        "Which company, fined over its leaks as the Weekly reported, saw its shares fall"
-        " according to the Daily?"
-    )
+    settings, emb = _reports(settings, store, tmp_path, _SHARING_TWO_NAMES)
+    reply = "Omnicorp was fined over its data leaks [1]."
 
     def ask(**reads: float):
-        reader = EntailingFakeLLM(lambda p: "Omnicorp was fined over its leaks [1].", claims=reads)
-        return NewsRAG(settings, store, emb, reader).ask(question), reader
+        reader = EntailingFakeLLM(lambda p: reply, claims=reads)
+        return NewsRAG(settings, store, emb, reader).ask(_SHARING_QUESTION), reader
 
     clear, reader = ask(Quarkco=0.8, Zentra=0.3)
     assert len(reader.asked) == 2 and not clear.refused
@@ -524,10 +517,8 @@ def test_a_name_chosen_among_rivals_must_lead_them(settings, store, tmp_path):
     assert close.refused
     assert any("none of the sources' names clearly ahead" in n for n in close.notes)
     no_margin = settings.model_copy(update={"alternative_margin": None})
-    reader = EntailingFakeLLM(
-        lambda p: "Omnicorp was fined over its leaks [1].", claims={"Quarkco": 0.58, "Zentra": 0.55}
-    )
-    assert NewsRAG(no_margin, store, emb, reader).ask(question).text.startswith("Quarkco")
+    reader = EntailingFakeLLM(lambda p: reply, claims={"Quarkco": 0.58, "Zentra": 0.55})
+    assert NewsRAG(no_margin, store, emb, reader).ask(_SHARING_QUESTION).text.startswith("Quarkco")
 
 
 def test_a_name_answer_must_be_named_by_its_evidence_not_by_a_title(settings, store, tmp_path):
