@@ -33,6 +33,9 @@ out = Console()
 
 # Options shared by the suites ------------------------------------------------------------
 Limit = Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N items.")]
+Skip = Annotated[
+    int, typer.Option("--skip", min=0, help="Leave out the first N items (before --limit).")
+]
 Model = Annotated[
     str | None, typer.Option("--model", help="LLM registry name (see `newsrag models list`).")
 ]
@@ -177,6 +180,7 @@ class _Shared:
     """The options every QA suite takes, gathered so each command hands them on in one line."""
 
     limit: int | None
+    skip: int
     model: str | None
     retrieval_only: bool
     out_dir: Path | None
@@ -190,6 +194,7 @@ class _Shared:
         return RunConfig(
             out_dir=self.out_dir or Path("eval-out") / suite,
             limit=self.limit,
+            skip=self.skip,
             model=self.model,
             retrieval_only=self.retrieval_only,
             progress=progress,
@@ -234,13 +239,14 @@ def _run(suite: str, fn: Any, shared: _Shared, **kw: Any) -> None:
 
 def qa_suite(fn: Any) -> Any:
     """A QA suite's command: ``fn(shared, **own_options)`` gets the options every QA suite
-    takes (``--limit``, ``--model``, ``--retrieval-only``, ``--out``, ``--fail-under``,
+    takes (``--limit``, ``--skip``, ``--model``, ``--retrieval-only``, ``--out``, ``--fail-under``,
     ``--judge-config``) gathered in ``_Shared``, after its own; written here once."""
     own = list(inspect.signature(fn, eval_str=True).parameters.values())[1:]
     shared = [
         inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=kind)
         for name, kind, default in (
             ("limit", Limit, None),
+            ("skip", Skip, 0),
             ("model", Model, None),
             ("retrieval_only", RetrievalOnly, False),
             ("out_dir", OutDir, None),

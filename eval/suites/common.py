@@ -81,6 +81,7 @@ class RunConfig:
 
     out_dir: Path
     limit: int | None = None
+    skip: int = 0  # items left out before ``limit`` (a later block of a benchmark)
     model: str | None = None  # LLM registry name; None = the settings' default
     retrieval_only: bool = False
     baseline: bool = False  # also answer with LlamaIndex's CitationQueryEngine (eval.baseline)
@@ -90,6 +91,13 @@ class RunConfig:
     llm: LLM | None = None  # injected (tests); else built from settings
     judge: Judge | None = None  # injected; else the fast judge on the run's embedder
     judge_config: Path | None = None  # a fitted JudgeConfig JSON (eval.suites.ragtruth)
+
+    def window(self, items: list[Any]) -> list[Any]:
+        """The items this run asks: ``skip`` left out, then the first ``limit``. A later block
+        (``--skip 60 --limit 80``) checks rules fitted on the first one against items they
+        were not fitted to."""
+        items = items[self.skip :]
+        return items[: self.limit] if self.limit else items
 
     def tick(self, done: int, total: int, label: str = "") -> None:
         if self.progress:

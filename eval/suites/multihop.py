@@ -238,7 +238,7 @@ class MultiHopSuite:
         qs = common.read_jsonl(self.queries_path)
         if self.answerable_only:  # "the first 60 non-null queries"
             qs = [q for q in qs if qtype(q) != "null"]
-        return qs[: self.cfg.limit] if self.cfg.limit else qs
+        return self.cfg.window(qs)
 
     def corpus(self, models: common.Models, root: Path) -> None:
         self.models = models

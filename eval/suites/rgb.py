@@ -258,9 +258,7 @@ class RGBSuite:
         common.need_files(
             "RGB en_fact", [(self.path, "the file: `newsrag eval rgb EN_FACT.jsonl`")]
         )
-        items = common.read_jsonl(self.path)
-        if self.cfg.limit:
-            items = items[: self.cfg.limit]
+        items = self.cfg.window(common.read_jsonl(self.path))
         self.pairs = [(item, condition) for item in items for condition in CONDITIONS]
         return self.pairs
 

@@ -288,8 +288,7 @@ class SampleSuite:
         self.sessions: dict[str, str] = {}
 
     def items(self) -> list[SampleItem]:
-        items = load_set(self.set_path)
-        return items[: self.cfg.limit] if self.cfg.limit else items
+        return self.cfg.window(load_set(self.set_path))
 
     def corpus(self, models: common.Models, root: Path) -> None:
         self.models = models
@@ -419,7 +418,7 @@ def _baseline_row(engine: Any, llm: Any, item: SampleItem, question: str) -> dic
 
 def _session_for(rag: Any, item: SampleItem, sessions: dict[str, str]) -> str:
     """The chat session for an item: its parent's, else a new one (replaying the history
-    when the parent was not run, e.g. cut off by ``--limit``)."""
+    when the parent was not run, e.g. cut off by ``--skip`` or ``--limit``)."""
     if item.follow_up_of and item.follow_up_of in sessions:
         sid = sessions[item.follow_up_of]
     else:

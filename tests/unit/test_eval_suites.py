@@ -554,6 +554,20 @@ def test_cli_sample_retrieval_only_skips_generation(tmp_path, fake_models):
     assert "faithfulness" not in summary and "refusal_accuracy" not in summary
 
 
+def test_cli_skip_asks_a_later_block_of_items(tmp_path, fake_models):
+    from eval.cli import app
+    from eval.suites.sample import load_set
+
+    ids = [item.id for item in load_set(None)]
+    out = tmp_path / "later"
+    args = ["sample", "--retrieval-only", "--skip", "5", "--limit", "3", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+    assert [row["id"] for row in rows] == ids[5:8]
+    assert CliRunner().invoke(app, ["sample", "--skip", "-1"]).exit_code == 2
+
+
 def test_cli_gate_fails_below_threshold_and_rejects_bad_syntax(tmp_path, fake_models):
     from eval.cli import app
 
