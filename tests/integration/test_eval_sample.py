@@ -1,4 +1,5 @@
-"""The sample suite end to end with the real embedder and the real tiny LLM (SmolLM2-135M)."""
+"""The sample suite end to end with the real embedder and the real tiny LLM (SmolLM2-135M), and
+the default model's recorded replies (sample, held-out, MultiHop) replayed through today's checks."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 
 import pytest
 from typer.testing import CliRunner
+
+from eval.suites import common
 
 RATES = (
     "correct",
@@ -64,7 +67,7 @@ def test_sample_suite_with_real_models(tmp_path, monkeypatch):
 REPLIES = "eval/sets/replies/{}-qwen2.5-coder-1.5b-instruct.jsonl"
 
 
-def _replay(tmp_path, monkeypatch, name: str, extra: list[str]) -> dict:
+def _replay(tmp_path, monkeypatch, name: str, extra: list[str], suite: str = "sample") -> dict:
     """The summary of the default model's recorded replies to a question set (no model
     loaded), retrieved, verified and graded by today's code."""
     from pathlib import Path
@@ -76,7 +79,7 @@ def _replay(tmp_path, monkeypatch, name: str, extra: list[str]) -> dict:
     monkeypatch.setenv("NEWSRAG_LLM_RECORDING", str(recorded))
     monkeypatch.setenv("NEWSRAG_LLM_RECORDING_ONLY", "1")
     out = tmp_path / "eval"
-    args = ["sample", "--model", "qwen2.5-coder-1.5b-instruct", "--out", str(out), *extra]
+    args = [suite, "--model", "qwen2.5-coder-1.5b-instruct", "--out", str(out), *extra]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
@@ -113,3 +116,30 @@ def test_recorded_replies_to_the_held_out_set_replay_the_measured_result(tmp_pat
     assert summary["correct"] >= 0.22, summary
     assert summary["wrong"] <= 0.13, summary
     assert summary["refusal_accuracy"] >= 0.5, summary
+
+
+_MULTIHOP = common.shared_datasets() / "multihop-rag" / "queries.jsonl"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not _MULTIHOP.is_file(), reason=f"MultiHop-RAG copy not found at {_MULTIHOP}")
+@pytest.mark.parametrize(
+    ("block", "window", "floors"),
+    [
+        # The issue's target set: fitted on over many sessions (0.533 / 0.017 measured).
+        ("answerable60", ["--limit", "60"], (0.50, 0.05)),
+        # The next 80: no check was fitted to them (0.325 / 0.025 measured, 2026-12-07).
+        ("answerable61-140", ["--skip", "60", "--limit", "80"], (0.30, 0.05)),
+    ],
+)
+def test_recorded_replies_to_multihop_replay_the_measured_result(
+    tmp_path, monkeypatch, block, window, floors
+):
+    """The same on two blocks of MultiHop-RAG's answerable queries, the default model's
+    replies shipped in ``eval/sets/replies/``: a change that carries over to questions it
+    was not fitted to keeps the second block's floors too."""
+    correct, wrong = floors
+    extra = ["--answerable-only", *window]
+    summary = _replay(tmp_path, monkeypatch, f"multihop-{block}", extra, suite="multihop")
+    assert summary["correct"] >= correct, summary
+    assert summary["wrong"] <= wrong, summary
