@@ -1,5 +1,6 @@
-"""The sample suite end to end with the real embedder and the real tiny LLM (SmolLM2-135M), and
-the default model's recorded replies (sample, held-out, MultiHop) replayed through today's checks."""
+"""The sample suite end to end with the real embedder and the real tiny LLM (SmolLM2-135M),
+and the default model's recorded replies (sample, held-out, MultiHop) replayed through
+today's checks."""
 
 from __future__ import annotations
 
