@@ -303,8 +303,8 @@ def multihop(
         bool,
         typer.Option(
             "--answerable-only",
-            help="Leave out the null queries (before --limit): --limit 60 asks the first 60"
-            " answerable ones.",
+            help="Leave out the null queries (before --skip and --limit): --limit 60 asks the"
+            " first 60 answerable ones.",
         ),
     ] = False,
 ) -> None:

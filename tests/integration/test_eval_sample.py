@@ -9,7 +9,7 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from eval.suites import common
+from eval.suites import multihop
 
 RATES = (
     "correct",
@@ -119,11 +119,14 @@ def test_recorded_replies_to_the_held_out_set_replay_the_measured_result(tmp_pat
     assert summary["refusal_accuracy"] >= 0.5, summary
 
 
-_MULTIHOP = common.shared_datasets() / "multihop-rag" / "queries.jsonl"
+_MULTIHOP = (multihop.default_corpus(), multihop.default_queries())
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not _MULTIHOP.is_file(), reason=f"MultiHop-RAG copy not found at {_MULTIHOP}")
+@pytest.mark.skipif(
+    not all(path.is_file() for path in _MULTIHOP),
+    reason=f"MultiHop-RAG copy not found at {_MULTIHOP[0].parent}",
+)
 @pytest.mark.parametrize(
     ("block", "window", "floors"),
     [
